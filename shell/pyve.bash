@@ -1,0 +1,114 @@
+# shellcheck shell=bash
+# pyve prompt hook for bash. Install with this line in ~/.bashrc:
+#   eval "$(pyve hook bash)"
+# `pyve hook bash` puts `__pyve_exe=<absolute path of pyve>` above this text.
+# Builtins are called as `\builtin` so user aliases and functions of the same
+# name cannot interfere. Sourcing this twice registers nothing twice.
+
+# Runs at every prompt. The common case (same directory, no watched file
+# newer than the stamp) is decided with builtins and starts no process.
+__pyve_hook() {
+  local __pyve_status=$?
+  if [[ $PWD != "${__pyve_pwd-}" ]]; then
+    __pyve_run
+  else
+    local __pyve_file
+    for __pyve_file in ${__pyve_watch[@]+"${__pyve_watch[@]}"}; do
+      if [[ $__pyve_file -nt $__pyve_stamp ]]; then
+        __pyve_run
+        break
+      fi
+    done
+  fi
+  return "$__pyve_status"
+}
+
+__pyve_run() {
+  if [[ ! -x ${__pyve_exe-} ]]; then
+    __pyve_fail "pyve: hook disabled: ${__pyve_exe-pyve} is missing or not executable; reinstall pyve or remove the hook from ~/.bashrc"
+    return
+  fi
+  local __pyve_out __pyve_code __pyve_traps
+  # `trap -p` inside the substitution still lists this shell's traps, and
+  # bash execs the engine in place, so this costs one process in all.
+  __pyve_out=$(
+    \builtin trap -p INT
+    "$__pyve_exe" _engine bash "$PWD" "${__pyve_stamp-}" "${__pyve_diagnosed-}" "$$"
+  )
+  __pyve_code=$?
+  if ((__pyve_code != 0)) || [[ $__pyve_out != *"#pyve-engine"$'\n'* ]]; then
+    # Killed by a signal (Ctrl-C): nothing was applied; try again next prompt.
+    ((__pyve_code > 128)) && return
+    __pyve_fail "pyve: hook engine failed (exit $__pyve_code); environment left unchanged"
+    return
+  fi
+  __pyve_traps=${__pyve_out%%"#pyve-engine"$'\n'*}
+  # Ctrl-C while applying must leave the old or the new environment, not a
+  # mix: ignore INT for the eval, then restore the user's own INT trap.
+  \builtin trap -- '' INT
+  \builtin eval "${__pyve_out#*"#pyve-engine"$'\n'}"
+  if [[ -n $__pyve_traps ]]; then
+    \builtin eval "$__pyve_traps"
+  else
+    \builtin trap - INT
+  fi
+}
+
+# One line per session; the directory is marked done so a broken binary is
+# not retried at every Enter.
+__pyve_fail() {
+  __pyve_pwd=$PWD
+  if [[ -z ${__pyve_failed-} ]]; then
+    __pyve_failed=1
+    \builtin printf '%s\n' "$1" >&2
+  fi
+}
+
+# Puts the project's prefix in front of PS1, or takes it away. Compare and
+# swap: only the text pyve inserted is removed, and only while PS1 still
+# starts with it. With promptvars on, PS1 gets a reference to a variable
+# rather than the text, so nothing in a project's name can expand or run.
+__pyve_prompt() {
+  local __pyve_text=$1
+  if [[ -n ${VIRTUAL_ENV_DISABLE_PROMPT-} ]]; then
+    __pyve_text=
+  fi
+  [[ $__pyve_text == "${__pyve_ps1_text-}" ]] && return 0
+  if [[ -n ${__pyve_ps1_ins-} && ${PS1-} == "$__pyve_ps1_ins"* ]]; then
+    PS1=${PS1#"$__pyve_ps1_ins"}
+  fi
+  __pyve_ps1_text=$__pyve_text
+  __pyve_ps1_ins=
+  if [[ -n $__pyve_text ]]; then
+    if \builtin shopt -q promptvars; then
+      __pyve_ps1_val="$__pyve_text "
+      # shellcheck disable=SC2016 # the reference is expanded at prompt time
+      __pyve_ps1_ins='${__pyve_ps1_val}'
+    else
+      __pyve_ps1_ins="${__pyve_text//\\/\\\\} "
+    fi
+    PS1=$__pyve_ps1_ins${PS1-}
+  fi
+}
+
+__pyve_register() {
+  local __pyve_entry
+  # With bash-preexec, hooks belong in precmd_functions; it owns PROMPT_COMMAND.
+  if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
+    for __pyve_entry in ${precmd_functions[@]+"${precmd_functions[@]}"}; do
+      [[ $__pyve_entry == __pyve_hook ]] && return 0
+    done
+    precmd_functions+=(__pyve_hook)
+    return 0
+  fi
+  if [[ ${PROMPT_COMMAND@a} == *a* ]]; then
+    for __pyve_entry in "${PROMPT_COMMAND[@]}"; do
+      [[ $__pyve_entry == __pyve_hook ]] && return 0
+    done
+    PROMPT_COMMAND+=(__pyve_hook)
+  elif [[ $'\n'${PROMPT_COMMAND-}$'\n' != *[$'\n;']__pyve_hook[$'\n;']* ]]; then
+    # Appended last, so hooks before it (starship, history) see the real $?.
+    PROMPT_COMMAND=${PROMPT_COMMAND:+${PROMPT_COMMAND}$'\n'}__pyve_hook
+  fi
+}
+__pyve_register

@@ -1,0 +1,76 @@
+# pyve prompt hook for fish. Install with this line in
+# ~/.config/fish/config.fish:
+#   pyve hook fish | source
+# `pyve hook fish` puts `set -g __pyve_exe <absolute path of pyve>` above
+# this text. shellcheck has no fish mode; this file is checked with
+# `fish --no-execute` in the tests. Redefining a function replaces it and
+# its event handlers, so sourcing this twice registers nothing twice.
+
+# Runs before each prompt and on every directory change. After a `cd`, the
+# PWD handler has already recorded the new directory, so the prompt event
+# takes the fast path: no process unless a watched file is newer.
+function __pyve_hook --on-event fish_prompt --on-variable PWD
+    if builtin test "$PWD" != "$__pyve_pwd"
+        __pyve_run
+    else
+        for __pyve_file in $__pyve_watch
+            if builtin test "$__pyve_file" -nt "$__pyve_stamp"
+                __pyve_run
+                break
+            end
+        end
+    end
+end
+
+function __pyve_run
+    if not builtin test -x "$__pyve_exe"
+        __pyve_fail "pyve: hook disabled: $__pyve_exe is missing or not executable; reinstall pyve or remove the hook from config.fish"
+        return
+    end
+    set -l __pyve_out (command $__pyve_exe _engine fish $PWD "$__pyve_stamp" "$__pyve_diagnosed" $fish_pid | string collect -N; builtin printf '%s' $pipestatus[1])
+    set -l __pyve_code $__pyve_out[-1]
+    if builtin test "$__pyve_code" != 0
+        # Killed by a signal (Ctrl-C): nothing was applied; try again next prompt.
+        builtin test "$__pyve_code" -gt 128 2>/dev/null; and return
+        __pyve_fail "pyve: hook engine failed (exit $__pyve_code); environment left unchanged"
+        return
+    end
+    builtin printf '%s' $__pyve_out[1..-2] | source
+end
+
+function __pyve_fail
+    set -g __pyve_pwd $PWD
+    if not set -q __pyve_failed
+        set -g __pyve_failed 1
+        builtin printf '%s\n' $argv[1] >&2
+    end
+end
+
+# Wraps fish_prompt to print the project's prefix first, or unwraps it.
+# Compare and swap: the wrapper is removed only while fish_prompt is still
+# pyve's wrapper; a prompt the user defined since is left alone.
+function __pyve_prompt
+    set -l __pyve_text $argv[1]
+    if set -q VIRTUAL_ENV_DISABLE_PROMPT; and builtin test -n "$VIRTUAL_ENV_DISABLE_PROMPT"
+        set __pyve_text ''
+    end
+    builtin test "$__pyve_text" = "$__pyve_ps1_text"; and return 0
+    if functions -q __pyve_orig_fish_prompt
+        set -l __pyve_details (functions --details --verbose fish_prompt)
+        if builtin test "$__pyve_details[5]" = 'pyve prompt wrapper'
+            functions --erase fish_prompt
+            functions --copy __pyve_orig_fish_prompt fish_prompt
+        end
+        functions --erase __pyve_orig_fish_prompt
+    end
+    set -g __pyve_ps1_text $__pyve_text
+    if builtin test -n "$__pyve_text"; and functions -q fish_prompt
+        functions --copy fish_prompt __pyve_orig_fish_prompt
+        function fish_prompt --description 'pyve prompt wrapper'
+            # The original runs first, so it still sees the last command's
+            # $status and $pipestatus.
+            set -l __pyve_body (__pyve_orig_fish_prompt | string collect -N)
+            builtin printf '%s %s' $__pyve_ps1_text "$__pyve_body"
+        end
+    end
+end

@@ -1,0 +1,94 @@
+# pyve prompt hook for zsh. Install with this line in ~/.zshrc:
+#   eval "$(pyve hook zsh)"
+# `pyve hook zsh` puts `__pyve_exe=<absolute path of pyve>` above this text.
+# shellcheck has no zsh mode; this file is checked with `zsh -n` in the tests.
+# Builtins are called as `\builtin` so aliases cannot interfere, and each
+# function runs under `emulate -L zsh` so user options cannot either.
+
+\builtin typeset -g __pyve_pwd __pyve_stamp __pyve_diagnosed __pyve_failed
+\builtin typeset -g __pyve_ps1_text __pyve_ps1_ins __pyve_ps1_val
+\builtin typeset -ga __pyve_watch
+
+# precmd and chpwd both call this; after a `cd` the chpwd call has already
+# recorded the new directory, so the precmd call takes the fast path.
+__pyve_hook() {
+  \builtin local __pyve_status=$? __pyve_pipe="${pipestatus[*]}"
+  # The prompt options as the user set them, before emulate resets them.
+  \builtin local __pyve_subst=0 __pyve_bang=0
+  [[ -o promptsubst ]] && __pyve_subst=1
+  [[ -o promptbang ]] && __pyve_bang=1
+  \builtin emulate -L zsh
+  if [[ $PWD != "$__pyve_pwd" ]]; then
+    __pyve_run
+  else
+    \builtin local __pyve_file
+    for __pyve_file in "${__pyve_watch[@]}"; do
+      if [[ $__pyve_file -nt $__pyve_stamp ]]; then
+        __pyve_run
+        break
+      fi
+    done
+  fi
+  pipestatus=(${=__pyve_pipe})
+  return $__pyve_status
+}
+
+__pyve_run() {
+  # local_traps: the INT trap set below is undone when this function returns.
+  \builtin setopt local_options local_traps
+  if [[ ! -x $__pyve_exe ]]; then
+    __pyve_fail "pyve: hook disabled: ${__pyve_exe:-pyve} is missing or not executable; reinstall pyve or remove the hook from ~/.zshrc"
+    return
+  fi
+  \builtin local __pyve_out __pyve_code
+  __pyve_out=$("$__pyve_exe" _engine zsh "$PWD" "$__pyve_stamp" "$__pyve_diagnosed" "$$")
+  __pyve_code=$?
+  if (( __pyve_code != 0 )); then
+    # Killed by a signal (Ctrl-C): nothing was applied; try again next prompt.
+    (( __pyve_code > 128 )) && return
+    __pyve_fail "pyve: hook engine failed (exit $__pyve_code); environment left unchanged"
+    return
+  fi
+  # Ctrl-C while applying must leave the old or the new environment.
+  \builtin trap '' INT
+  \builtin eval "$__pyve_out"
+}
+
+__pyve_fail() {
+  __pyve_pwd=$PWD
+  if [[ -z $__pyve_failed ]]; then
+    __pyve_failed=1
+    \builtin print -r -- "$1" >&2
+  fi
+}
+
+# Puts the project's prefix in front of PS1, or takes it away, compare and
+# swap: only what pyve inserted, only while PS1 still starts with it. `%`
+# (and `!` under PROMPT_BANG) are doubled; under PROMPT_SUBST, PS1 gets a
+# reference to a variable, so nothing in a project's name can expand or run.
+__pyve_prompt() {
+  \builtin local __pyve_text=$1
+  [[ -n ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] && __pyve_text=
+  [[ $__pyve_text == "$__pyve_ps1_text" ]] && return 0
+  if [[ -n $__pyve_ps1_ins && $PS1 == "$__pyve_ps1_ins"* ]]; then
+    PS1=${PS1#"$__pyve_ps1_ins"}
+  fi
+  __pyve_ps1_text=$__pyve_text
+  __pyve_ps1_ins=
+  if [[ -n $__pyve_text ]]; then
+    \builtin local __pyve_escaped=${__pyve_text//\%/%%}
+    (( ${__pyve_bang:-0} )) && __pyve_escaped=${__pyve_escaped//\!/!!}
+    if (( ${__pyve_subst:-0} )); then
+      __pyve_ps1_val="$__pyve_escaped "
+      __pyve_ps1_ins='${__pyve_ps1_val}'
+    else
+      __pyve_ps1_ins="$__pyve_escaped "
+    fi
+    PS1=$__pyve_ps1_ins$PS1
+  fi
+}
+
+\builtin autoload -Uz add-zsh-hook
+# add-zsh-hook does not add a function twice.
+add-zsh-hook precmd __pyve_hook
+add-zsh-hook chpwd __pyve_hook

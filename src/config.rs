@@ -1,0 +1,313 @@
+//! `.pyve/config`: the YAML file that makes a directory a pyve project.
+//!
+//! Parsing happens only when the engine sees that the file changed, so the
+//! prompt path never pays for serde.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_PROMPT_FORMAT: &str = "({backend}:{env_name})";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub backend: Option<String>,
+    pub env_name: Option<String>,
+    pub venv: VenvSection,
+    pub prompt: PromptSection,
+    /// Keys this version does not know; reported as warnings, never fatal, so
+    /// a config written by a newer pyve still activates.
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, serde_yaml_ng::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VenvSection {
+    pub directory: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PromptSection {
+    pub show: bool,
+    pub format: String,
+}
+
+impl Default for PromptSection {
+    fn default() -> Self {
+        PromptSection {
+            show: true,
+            format: DEFAULT_PROMPT_FORMAT.to_owned(),
+        }
+    }
+}
+
+/// A config problem, with the position in the file when serde knows it.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigError {
+    fn at(path: &Path, message: impl Into<String>) -> Self {
+        ConfigError {
+            path: path.to_owned(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// What parsing yields besides the config itself: warnings the caller shows.
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+/// Configs are a handful of lines; anything this large is not one, and
+/// refusing it keeps a hostile repository from making the hook slow.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| ConfigError::at(path, format!("cannot read: {e}")))?;
+    if !metadata.is_file() {
+        return Err(ConfigError::at(
+            path,
+            "is not a regular file; remove it or replace it with a YAML file",
+        ));
+    }
+    if metadata.len() > MAX_CONFIG_BYTES {
+        return Err(ConfigError::at(
+            path,
+            format!(
+                "is {} bytes; a pyve config is at most {MAX_CONFIG_BYTES} bytes",
+                metadata.len()
+            ),
+        ));
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| ConfigError::at(path, format!("cannot read: {e}")))?;
+    parse(path, &bytes)
+}
+
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        ConfigError {
+            path: path.to_owned(),
+            line: Some(line),
+            column: None,
+            message: "is not UTF-8 text; a pyve config is YAML".to_owned(),
+        }
+    })?;
+    // An empty file (or one holding only comments) is a valid, all-default config.
+    let config: Config = if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        Config::default()
+    } else {
+        let value: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(text).map_err(|e| yaml_error(path, &e))?;
+        match value {
+            serde_yaml_ng::Value::Null => Config::default(),
+            serde_yaml_ng::Value::Mapping(_) => {
+                // Deserializing from the text (not the Value) keeps line numbers.
+                serde_yaml_ng::from_str(text).map_err(|e| yaml_error(path, &e))?
+            }
+            _ => {
+                return Err(ConfigError {
+                    path: path.to_owned(),
+                    line: Some(1),
+                    column: None,
+                    message: "must be a YAML mapping of keys (for example `env_name: myproject`)"
+                        .to_owned(),
+                })
+            }
+        }
+    };
+    validate(path, &config)?;
+    let warnings = config
+        .unknown
+        .keys()
+        .map(|key| format!("{}: unknown key `{key}` ignored", path.display()))
+        .collect();
+    Ok(Loaded { config, warnings })
+}
+
+fn yaml_error(path: &Path, error: &serde_yaml_ng::Error) -> ConfigError {
+    let location = error.location();
+    let mut message = error.to_string();
+    // serde_yaml_ng appends " at line X column Y"; we print the position ourselves.
+    if let Some(cut) = message.find(" at line ") {
+        message.truncate(cut);
+    }
+    ConfigError {
+        path: path.to_owned(),
+        line: location.as_ref().map(|l| l.line()),
+        column: location.as_ref().map(|l| l.column()),
+        message,
+    }
+}
+
+fn validate(path: &Path, config: &Config) -> Result<(), ConfigError> {
+    if let Some(backend) = &config.backend {
+        if backend != "venv" {
+            return Err(ConfigError::at(
+                path,
+                format!("backend: `{backend}` is not supported; use `venv`"),
+            ));
+        }
+    }
+    if let Some(name) = &config.env_name {
+        if name.is_empty() {
+            return Err(ConfigError::at(
+                path,
+                "env_name: must not be empty; remove the key to use the project directory's name",
+            ));
+        }
+    }
+    if let Some(dir) = &config.venv.directory {
+        if dir.as_os_str().is_empty() {
+            return Err(ConfigError::at(
+                path,
+                "venv.directory: must not be empty; remove the key to use `.venv`",
+            ));
+        }
+    }
+    check_prompt_format(&config.prompt.format).map_err(|m| ConfigError::at(path, m))?;
+    Ok(())
+}
+
+/// Only `{backend}` and `{env_name}` are placeholders; any other `{word}` is
+/// almost certainly a typo, so it is an error rather than literal text.
+fn check_prompt_format(format: &str) -> Result<(), String> {
+    let mut rest = format;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let word = &after[..close];
+                let is_word = !word.is_empty()
+                    && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if is_word && word != "backend" && word != "env_name" {
+                    return Err(format!(
+                        "prompt.format: unknown placeholder `{{{word}}}`; use `{{backend}}` or `{{env_name}}`"
+                    ));
+                }
+                rest = &after[close + 1..];
+            }
+            None => break,
+        }
+    }
+    Ok(())
+}
+
+/// Renders the prompt prefix. Works on bytes because a project's directory
+/// name, and so the environment name, need not be UTF-8.
+pub fn render_prompt(format: &str, backend: &str, env_name: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(format.len() + env_name.len());
+    let mut rest = format.as_bytes();
+    while !rest.is_empty() {
+        if rest.starts_with(b"{backend}") {
+            out.extend_from_slice(backend.as_bytes());
+            rest = &rest[b"{backend}".len()..];
+        } else if rest.starts_with(b"{env_name}") {
+            out.extend_from_slice(env_name);
+            rest = &rest[b"{env_name}".len()..];
+        } else {
+            out.push(rest[0]);
+            rest = &rest[1..];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(s: &str) -> Result<Loaded, ConfigError> {
+        parse(Path::new("/p/.pyve/config"), s.as_bytes())
+    }
+
+    #[test]
+    fn empty_and_comment_only_files_are_defaults() {
+        for text in ["", "\n\n", "# nothing\n", "~\n"] {
+            let loaded = parse_str(text).unwrap();
+            assert!(loaded.config.prompt.show);
+            assert_eq!(loaded.config.prompt.format, DEFAULT_PROMPT_FORMAT);
+        }
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_key() {
+        let err = parse_str("env_name: x\nprompt:\n  show: maybe\n")
+            .err()
+            .unwrap();
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(err.to_string().contains("show"), "{err}");
+    }
+
+    #[test]
+    fn unknown_top_level_keys_warn() {
+        let loaded = parse_str("colour: blue\n").unwrap();
+        assert_eq!(loaded.warnings.len(), 1);
+        assert!(loaded.warnings[0].contains("`colour`"));
+    }
+
+    #[test]
+    fn unknown_nested_keys_are_errors() {
+        let err = parse_str("prompt:\n  shw: false\n").err().unwrap();
+        assert!(err.to_string().contains("shw"), "{err}");
+    }
+
+    #[test]
+    fn unknown_placeholder_is_an_error() {
+        assert!(parse_str("prompt:\n  format: '({envname})'\n").is_err());
+        assert!(parse_str("prompt:\n  format: '[{env_name}] {}'\n").is_ok());
+    }
+
+    #[test]
+    fn non_mapping_and_non_utf8_are_errors() {
+        assert!(parse_str("- a\n- b\n").is_err());
+        let err = parse(Path::new("c"), b"env_name: x\n\xff\n").err().unwrap();
+        assert_eq!(err.line, Some(2));
+    }
+
+    #[test]
+    fn renders_placeholders_bytewise() {
+        assert_eq!(
+            render_prompt("({backend}:{env_name})", "venv", b"a\xffb"),
+            b"(venv:a\xffb)".to_vec()
+        );
+    }
+}

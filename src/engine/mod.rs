@@ -1,0 +1,302 @@
+//! The hook engine: what the prompt hook runs when the shell's builtins
+//! could not rule a change out (a new directory, a watched file changed).
+//!
+//! It finds the project for the directory, compares that with what
+//! `PYVE_STATE` says was applied, and prints the exact export/unset diff.
+//! Revert is compare-and-swap: a variable is restored only while it still
+//! holds what pyve set, a PATH entry is removed once, where it is. When the
+//! state shows that neither the project nor its config nor its environment
+//! changed, the engine parses nothing and changes nothing: it only renews the
+//! watch list for the shell's fast path.
+//!
+//! This module knows nothing of the command line; `main` hands it arguments.
+
+mod env;
+pub mod state;
+mod watch;
+
+use std::ffi::OsString;
+use std::fs::Metadata;
+use std::io::Write;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::backend::{self, Activation};
+use crate::project;
+use crate::shell::Shell;
+use env::Env;
+use state::{Op, State};
+
+/// What the shell passes on every call.
+pub struct Request<'a> {
+    pub shell: &'a dyn Shell,
+    /// The shell's logical `$PWD`.
+    pub pwd: PathBuf,
+    /// The stamp file from the previous call in this shell, if any.
+    pub stamp: Option<PathBuf>,
+    /// Token of the config whose problems this shell has already been told.
+    pub diagnosed: Vec<u8>,
+    pub shell_pid: u32,
+}
+
+/// The facts that decide an activation, from a parsed config or from state.
+struct Model {
+    root: Vec<u8>,
+    config_fp: String,
+    backend: &'static dyn backend::Backend,
+    env_dir: PathBuf,
+    env_name: Vec<u8>,
+    prompt: Vec<u8>,
+    show_prompt: bool,
+    marker_fp: String,
+}
+
+impl Model {
+    fn from_state(state: &State) -> Option<Model> {
+        Some(Model {
+            root: state.root.clone(),
+            config_fp: state.config_fp.clone(),
+            backend: backend::by_name(&state.backend)?,
+            env_dir: PathBuf::from(OsString::from_vec(state.env_dir.clone())),
+            env_name: state.env_name.clone(),
+            prompt: state.prompt.clone(),
+            show_prompt: state.show_prompt,
+            marker_fp: state.marker_fp.clone(),
+        })
+    }
+
+    /// Everything activation sets, backend's part first, then pyve's own.
+    fn activation(&self) -> Activation {
+        let mut activation = self.backend.activation(&self.env_dir, &self.env_name);
+        activation
+            .set
+            .push(("PYVE_BACKEND", self.backend.name().as_bytes().to_vec()));
+        activation
+            .set
+            .push(("PYVE_ENV_NAME", self.env_name.clone()));
+        activation.set.push(("PYVE_PROJECT", self.root.clone()));
+        activation.set.push(("PYVE_PROMPT", self.prompt.clone()));
+        activation
+    }
+}
+
+/// A file's identity and content version, without reading it.
+fn fingerprint(metadata: &Metadata) -> String {
+    format!(
+        "{:x}.{:x}.{:x}.{:x}.{:x}",
+        metadata.dev(),
+        metadata.ino(),
+        metadata.len(),
+        metadata.mtime(),
+        metadata.mtime_nsec()
+    )
+}
+
+const MISSING: &str = "-";
+
+fn fingerprint_path(path: &Path) -> String {
+    std::fs::metadata(path)
+        .map(|m| fingerprint(&m))
+        .unwrap_or_else(|_| MISSING.to_owned())
+}
+
+/// Runs the engine; returns the shell code for stdout. Diagnostics go to
+/// `diagnostics` (stderr), each at most once per config version per shell.
+pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
+    let shell = request.shell;
+    // The stamp is renewed before anything is read, so a change made while
+    // this runs is newer than the stamp and caught at the next prompt.
+    let stamp = watch::renew_stamp(request.stamp.as_deref(), request.shell_pid);
+    let mut diagnosed = request.diagnosed.clone();
+
+    let raw_state = std::env::var_os(state::VAR);
+    let state = match &raw_state {
+        None => None,
+        Some(raw) => match State::decode(raw.as_bytes()) {
+            Ok(state) => Some(state),
+            Err(e) => {
+                let _ = writeln!(
+                    diagnostics,
+                    "pyve: ignoring a corrupt {} ({e}); it was edited by hand or written by another pyve version",
+                    state::VAR
+                );
+                None
+            }
+        },
+    };
+
+    let found = project::find_root(&request.pwd);
+    // The project's resolved config, active or not (its environment may be
+    // missing, and is then watched for).
+    let mut model: Option<Model> = None;
+    // Set when the state already describes exactly what should be active.
+    let mut unchanged = false;
+    if let Some((root, config_metadata)) = &found {
+        let root_bytes = root.as_os_str().as_bytes();
+        let config_fp = fingerprint(config_metadata);
+        let known = state
+            .as_ref()
+            .filter(|s| s.root == root_bytes && s.config_fp == config_fp)
+            .and_then(|s| Some((s, Model::from_state(s)?)));
+        model = match known {
+            Some((current_state, mut current_model)) => {
+                current_model.marker_fp =
+                    fingerprint_path(&current_model.backend.marker(&current_model.env_dir));
+                unchanged = current_model.marker_fp == current_state.marker_fp;
+                Some(current_model)
+            }
+            None => load_model(root, config_fp, &mut diagnosed, diagnostics),
+        };
+    }
+    let active = model.as_ref().filter(|m| m.marker_fp != MISSING);
+    let mut out = Vec::with_capacity(1024);
+    shell.begin(&mut out);
+    if !unchanged {
+        let mut env = Env::default();
+        let mut ops = Vec::new();
+        let old_ops: &[Op] = state.as_ref().map_or(&[], |s| &s.ops);
+        let new_activation = active.map(Model::activation);
+        let wanted = new_activation.as_ref().map(wanted_ops).unwrap_or_default();
+        // Revert, newest first, what the new activation does not keep.
+        for op in old_ops.iter().rev() {
+            if !wanted.iter().any(|w| op.same_effect(w)) {
+                env.revert(op);
+            }
+        }
+        for want in &wanted {
+            match old_ops.iter().find(|op| op.same_effect(want)) {
+                // Still in effect from before: keep it and its prior value.
+                Some(kept) => ops.push(kept.clone()),
+                None => {
+                    if let Some(op) = env.apply(want) {
+                        ops.push(op);
+                    }
+                }
+            }
+        }
+        let path_changed = env.emit(shell, &mut out);
+        match active {
+            Some(m) => {
+                let new_state = State {
+                    root: m.root.clone(),
+                    config_fp: m.config_fp.clone(),
+                    backend: m.backend.name().to_owned(),
+                    env_dir: m.env_dir.as_os_str().as_bytes().to_vec(),
+                    env_name: m.env_name.clone(),
+                    prompt: m.prompt.clone(),
+                    show_prompt: m.show_prompt,
+                    marker_fp: m.marker_fp.clone(),
+                    ops,
+                };
+                let encoded = new_state.encode();
+                if raw_state.as_ref().map(|r| r.as_bytes()) != Some(encoded.as_bytes()) {
+                    shell.export(&mut out, state::VAR, encoded.as_bytes());
+                }
+            }
+            None => {
+                if raw_state.is_some() {
+                    shell.unset(&mut out, state::VAR);
+                }
+            }
+        }
+        if path_changed {
+            shell.rehash(&mut out);
+        }
+    }
+    let prompt: &[u8] = match active {
+        Some(m) if m.show_prompt => &m.prompt,
+        _ => b"",
+    };
+    shell.call(&mut out, "__pyve_prompt", prompt);
+
+    // Without a stamp every watched path would look newer: watch nothing
+    // and run on directory changes only.
+    let watched = match &stamp {
+        Some(_) => watch::watch_list(
+            &request.pwd,
+            found.as_ref().map(|(root, _)| root.as_path()),
+            model.as_ref().map(|m| (m.env_dir.as_path(), m.backend)),
+        ),
+        None => Vec::new(),
+    };
+    shell.set_list(&mut out, "__pyve_watch", &watched);
+    shell.set_global(
+        &mut out,
+        "__pyve_stamp",
+        stamp.as_ref().map_or(&b""[..], |p| p.as_os_str().as_bytes()),
+    );
+    shell.set_global(&mut out, "__pyve_diagnosed", &diagnosed);
+    // Last: an interrupted eval leaves the old directory, so it runs again.
+    shell.set_global(&mut out, "__pyve_pwd", request.pwd.as_os_str().as_bytes());
+    out
+}
+
+/// The ops an activation wants, with placeholder priors (filled in on apply).
+fn wanted_ops(activation: &Activation) -> Vec<Op> {
+    let mut ops = Vec::new();
+    // Prepending in reverse keeps the backend's order at the front of PATH.
+    for entry in activation.path_prepend.iter().rev() {
+        ops.push(Op::Prepend {
+            entry: entry.clone(),
+        });
+    }
+    for (name, value) in &activation.set {
+        ops.push(Op::Set {
+            name: (*name).to_owned(),
+            value: value.clone(),
+            prior: None,
+        });
+    }
+    for name in &activation.unset {
+        ops.push(Op::Unset {
+            name: (*name).to_owned(),
+            prior: Vec::new(),
+        });
+    }
+    ops
+}
+
+/// Parses the config at `root`. Problems are printed unless this shell was
+/// already told about this very version of the file.
+fn load_model(
+    root: &Path,
+    config_fp: String,
+    diagnosed: &mut Vec<u8>,
+    diagnostics: &mut dyn Write,
+) -> Option<Model> {
+    let already_told = diagnosed.as_slice() == config_fp.as_bytes();
+    let mut tell = |message: &str| {
+        if !already_told {
+            let _ = writeln!(diagnostics, "pyve: {message}");
+        }
+    };
+    let result = project::load(root);
+    let resolved = match result {
+        Ok((resolved, warnings)) => {
+            for warning in &warnings {
+                tell(warning);
+            }
+            if !warnings.is_empty() {
+                *diagnosed = config_fp.clone().into_bytes();
+            }
+            resolved
+        }
+        Err(error) => {
+            tell(&format!("{error}; environment not activated"));
+            *diagnosed = config_fp.into_bytes();
+            return None;
+        }
+    };
+    let marker_fp = fingerprint_path(&resolved.backend.marker(&resolved.env_dir));
+    Some(Model {
+        root: root.as_os_str().as_bytes().to_vec(),
+        config_fp,
+        backend: resolved.backend,
+        env_dir: resolved.env_dir,
+        env_name: resolved.env_name,
+        prompt: resolved.prompt,
+        show_prompt: resolved.show_prompt,
+        marker_fp,
+    })
+}

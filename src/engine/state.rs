@@ -1,0 +1,301 @@
+//! `PYVE_STATE`: the one exported variable that says what pyve applied, so a
+//! later run (in this shell or a child) can revert exactly that.
+//!
+//! Format (version 1): fields separated by `;`, sub-fields of an operation by
+//! `=`, every byte outside printable ASCII and the three separators written as
+//! `%XX`. The whole value is therefore printable ASCII, whatever the paths.
+//!
+//! `1;root;config-fp;backend;env-dir;env-name;prompt;show;marker-fp;op;op…`
+//! with ops `a=ENTRY` (prepended to PATH), `s=NAME=VALUE[=PRIOR]` (set; no
+//! PRIOR means it was unset before) and `u=NAME=PRIOR` (unset, was PRIOR).
+
+use std::fmt;
+
+pub const VAR: &str = "PYVE_STATE";
+const VERSION: &str = "1";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    Prepend {
+        entry: Vec<u8>,
+    },
+    Set {
+        name: String,
+        value: Vec<u8>,
+        prior: Option<Vec<u8>>,
+    },
+    Unset {
+        name: String,
+        prior: Vec<u8>,
+    },
+}
+
+impl Op {
+    /// Whether `self` (already applied) has the effect `other` would have,
+    /// priors aside: such an op is kept in place instead of redone.
+    pub fn same_effect(&self, other: &Op) -> bool {
+        match (self, other) {
+            (Op::Prepend { entry: a }, Op::Prepend { entry: b }) => a == b,
+            (
+                Op::Set {
+                    name: a, value: x, ..
+                },
+                Op::Set {
+                    name: b, value: y, ..
+                },
+            ) => a == b && x == y,
+            (Op::Unset { name: a, .. }, Op::Unset { name: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    pub root: Vec<u8>,
+    pub config_fp: String,
+    pub backend: String,
+    pub env_dir: Vec<u8>,
+    pub env_name: Vec<u8>,
+    pub prompt: Vec<u8>,
+    pub show_prompt: bool,
+    pub marker_fp: String,
+    pub ops: Vec<Op>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct DecodeError(pub &'static str);
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+fn escape(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        if b.is_ascii_graphic() && !matches!(b, b'%' | b';' | b'=') || b == b' ' {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+            out.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+        }
+    }
+}
+
+fn unescape(text: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'%' {
+            let hex = text
+                .get(i + 1..i + 3)
+                .ok_or(DecodeError("truncated %-escape"))?;
+            let digit = |c: u8| (c as char).to_digit(16).ok_or(DecodeError("bad %-escape"));
+            out.push((digit(hex[0])? << 4 | digit(hex[1])?) as u8);
+            i += 3;
+        } else {
+            out.push(text[i]);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn unescape_name(text: &[u8]) -> Result<String, DecodeError> {
+    let name = unescape(text)?;
+    let valid = !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+        && !name[0].is_ascii_digit();
+    if !valid {
+        return Err(DecodeError("invalid variable name"));
+    }
+    Ok(String::from_utf8(name).map_err(|_| DecodeError("invalid variable name"))?)
+}
+
+impl State {
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(256);
+        out.push_str(VERSION);
+        for field in [&self.root[..], self.config_fp.as_bytes(), self.backend.as_bytes()] {
+            out.push(';');
+            escape(&mut out, field);
+        }
+        for field in [&self.env_dir[..], &self.env_name[..], &self.prompt[..]] {
+            out.push(';');
+            escape(&mut out, field);
+        }
+        out.push_str(if self.show_prompt { ";1;" } else { ";0;" });
+        escape(&mut out, self.marker_fp.as_bytes());
+        for op in &self.ops {
+            out.push(';');
+            match op {
+                Op::Prepend { entry } => {
+                    out.push_str("a=");
+                    escape(&mut out, entry);
+                }
+                Op::Set { name, value, prior } => {
+                    out.push_str("s=");
+                    escape(&mut out, name.as_bytes());
+                    out.push('=');
+                    escape(&mut out, value);
+                    if let Some(prior) = prior {
+                        out.push('=');
+                        escape(&mut out, prior);
+                    }
+                }
+                Op::Unset { name, prior } => {
+                    out.push_str("u=");
+                    escape(&mut out, name.as_bytes());
+                    out.push('=');
+                    escape(&mut out, prior);
+                }
+            }
+        }
+        out
+    }
+
+    /// Decodes any bytes without panicking; a value from another version or
+    /// edited by hand is an error the caller reports.
+    pub fn decode(text: &[u8]) -> Result<State, DecodeError> {
+        let mut fields = text.split(|&b| b == b';');
+        match fields.next() {
+            Some(v) if v == VERSION.as_bytes() => {}
+            _ => return Err(DecodeError("unknown version")),
+        }
+        let mut next = || fields.next().ok_or(DecodeError("missing field"));
+        let root = unescape(next()?)?;
+        let config_fp = utf8(unescape(next()?)?)?;
+        let backend = utf8(unescape(next()?)?)?;
+        let env_dir = unescape(next()?)?;
+        let env_name = unescape(next()?)?;
+        let prompt = unescape(next()?)?;
+        let show_prompt = match next()? {
+            b"1" => true,
+            b"0" => false,
+            _ => return Err(DecodeError("bad prompt flag")),
+        };
+        let marker_fp = utf8(unescape(next()?)?)?;
+        if root.first() != Some(&b'/') || env_dir.first() != Some(&b'/') {
+            return Err(DecodeError("paths must be absolute"));
+        }
+        let mut ops = Vec::new();
+        for field in fields {
+            let mut parts = field.split(|&b| b == b'=');
+            let kind = parts.next().unwrap_or_default();
+            let parts: Vec<&[u8]> = parts.collect();
+            let op = match (kind, parts.as_slice()) {
+                (b"a", [entry]) => Op::Prepend {
+                    entry: unescape(entry)?,
+                },
+                (b"s", [name, value]) => Op::Set {
+                    name: unescape_name(name)?,
+                    value: unescape(value)?,
+                    prior: None,
+                },
+                (b"s", [name, value, prior]) => Op::Set {
+                    name: unescape_name(name)?,
+                    value: unescape(value)?,
+                    prior: Some(unescape(prior)?),
+                },
+                (b"u", [name, prior]) => Op::Unset {
+                    name: unescape_name(name)?,
+                    prior: unescape(prior)?,
+                },
+                _ => return Err(DecodeError("unknown operation")),
+            };
+            ops.push(op);
+        }
+        Ok(State {
+            root,
+            config_fp,
+            backend,
+            env_dir,
+            env_name,
+            prompt,
+            show_prompt,
+            marker_fp,
+            ops,
+        })
+    }
+}
+
+fn utf8(bytes: Vec<u8>) -> Result<String, DecodeError> {
+    String::from_utf8(bytes).map_err(|_| DecodeError("not UTF-8 where text is expected"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> State {
+        State {
+            root: b"/home/u/my proj;=%\n\xff".to_vec(),
+            config_fp: "1.2.3".into(),
+            backend: "venv".into(),
+            env_dir: b"/home/u/my proj/.venv".to_vec(),
+            env_name: b"my proj".to_vec(),
+            prompt: b"(venv:my proj)".to_vec(),
+            show_prompt: true,
+            marker_fp: "-".into(),
+            ops: vec![
+                Op::Prepend {
+                    entry: b"/x/bin".to_vec(),
+                },
+                Op::Set {
+                    name: "VIRTUAL_ENV".into(),
+                    value: b"/x".to_vec(),
+                    prior: Some(Vec::new()),
+                },
+                Op::Set {
+                    name: "PYVE_BACKEND".into(),
+                    value: b"venv".to_vec(),
+                    prior: None,
+                },
+                Op::Unset {
+                    name: "PYTHONHOME".into(),
+                    prior: b"/usr".to_vec(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn round_trips_and_is_printable_ascii() {
+        let encoded = sample().encode();
+        assert!(encoded.bytes().all(|b| b == b' ' || b.is_ascii_graphic()));
+        assert_eq!(State::decode(encoded.as_bytes()).unwrap(), sample());
+    }
+
+    #[test]
+    fn rejects_other_versions_and_garbage() {
+        assert!(State::decode(b"").is_err());
+        assert!(State::decode(b"2;/a").is_err());
+        let mut bad = sample().encode();
+        bad.push_str(";s=1BAD=x");
+        assert!(State::decode(bad.as_bytes()).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = State::decode(&bytes);
+            let mut prefixed = b"1;/".to_vec();
+            prefixed.extend_from_slice(&bytes);
+            let _ = State::decode(&prefixed);
+        }
+
+        #[test]
+        fn arbitrary_values_round_trip(root in proptest::collection::vec(any::<u8>(), 0..64),
+                                       value in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let mut state = sample();
+            state.root = [b"/".to_vec(), root].concat();
+            state.ops.push(Op::Set { name: "X".into(), value: value.clone(), prior: Some(value) });
+            prop_assert_eq!(State::decode(state.encode().as_bytes()).unwrap(), state);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The shell's fast path: a stamp file renewed at every engine run, and the
+//! list of paths whose change (`-nt` the stamp, tested with shell builtins)
+//! means the engine must run again. A bare Enter with nothing newer starts
+//! no process.
+
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use nix::sys::stat::{utimensat, UtimensatFlags};
+use nix::sys::time::TimeSpec;
+
+use crate::backend::Backend;
+
+/// How far the stamp is set back. File times come from a coarse kernel
+/// clock (a tick is up to 10 ms), so a write right after the engine ran could
+/// carry the stamp's own time and escape `-nt`. Back-dating makes any later
+/// write strictly newer; the price is one extra engine run when a watched
+/// file changed just before the last one.
+const BACKDATE: Duration = Duration::from_millis(50);
+
+fn touch(path: &Path) -> nix::Result<()> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .saturating_sub(BACKDATE);
+    let time = TimeSpec::from_duration(now);
+    utimensat(
+        nix::fcntl::AT_FDCWD,
+        path,
+        &time,
+        &time,
+        UtimensatFlags::NoFollowSymlink,
+    )
+}
+
+/// Renews this shell's stamp, creating it on a shell's first run (or after
+/// the temporary directory was cleaned). None when no safe place exists;
+/// the hook then runs only on directory changes.
+pub fn renew_stamp(previous: Option<&Path>, shell_pid: u32) -> Option<PathBuf> {
+    if let Some(path) = previous {
+        if touch(path).is_ok() {
+            return Some(path.to_owned());
+        }
+    }
+    let dir = private_dir()?;
+    let path = dir.join(format!("stamp-{shell_pid}"));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+        .open(&path)
+        .ok()?;
+    touch(&path).ok()?;
+    prune_dead_stamps(&dir, shell_pid);
+    Some(path)
+}
+
+/// `$XDG_RUNTIME_DIR/pyve`, else `$TMPDIR/pyve-UID`: created 0700 and used
+/// only if this user owns it and nobody else can write to it.
+fn private_dir() -> Option<PathBuf> {
+    let uid = nix::unistd::geteuid().as_raw();
+    let dir = match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        Some(runtime) => PathBuf::from(runtime).join("pyve"),
+        None => std::env::temp_dir().join(format!("pyve-{uid}")),
+    };
+    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
+    let metadata = std::fs::symlink_metadata(&dir).ok()?;
+    let private = metadata.is_dir() && metadata.uid() == uid && metadata.mode() & 0o022 == 0;
+    private.then_some(dir)
+}
+
+/// Removes stamps of shells that have exited; run only when a shell makes
+/// its first stamp, so the directory stays small without a logout hook.
+fn prune_dead_stamps(dir: &Path, own_pid: u32) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("stamp-"))
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid as u32 == own_pid || pid <= 0 {
+            continue;
+        }
+        let gone = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+            == Err(nix::errno::Errno::ESRCH);
+        if gone {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The paths whose change can alter the outcome for `pwd`:
+/// - each directory from `pwd` up to the project root (or `/`) and its
+///   `.pyve`: a project appearing or disappearing changes one of them;
+/// - the root's parent (the project deleted) and its config (edited in place);
+/// - the environment directory and its marker, or, while the environment is
+///   missing, its nearest existing ancestor (created later).
+///
+/// Paths that do not exist cost the shell one failed stat and are harmless.
+pub fn watch_list(
+    pwd: &Path,
+    root: Option<&Path>,
+    env: Option<(&Path, &'static dyn Backend)>,
+) -> Vec<Vec<u8>> {
+    let mut list: Vec<Vec<u8>> = Vec::with_capacity(24);
+    let mut add = |path: &Path| {
+        let bytes = path.as_os_str().as_bytes();
+        if !list.iter().any(|p| p == bytes) {
+            list.push(bytes.to_vec());
+        }
+    };
+    for dir in pwd.ancestors() {
+        add(dir);
+        add(&dir.join(".pyve"));
+        if Some(dir) == root {
+            break;
+        }
+    }
+    if let Some(root) = root {
+        if let Some(parent) = root.parent() {
+            add(parent);
+        }
+        add(&crate::project::config_path(root));
+    }
+    if let Some((env_dir, backend)) = env {
+        let marker = backend.marker(env_dir);
+        add(&marker);
+        add(env_dir);
+        if let Some(parent) = env_dir.parent() {
+            add(parent);
+        }
+        if !marker.exists() {
+            for ancestor in env_dir.ancestors().skip(1) {
+                add(ancestor);
+                if ancestor.exists() {
+                    break;
+                }
+            }
+        }
+    }
+    list
+}

@@ -1,0 +1,83 @@
+//! Finding the project that owns a directory, and resolving its config into
+//! the facts activation needs.
+
+use std::ffi::OsStr;
+use std::fs::Metadata;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::backend::{self, Backend};
+use crate::config::{self, Config, ConfigError};
+
+pub const CONFIG_RELATIVE: &str = ".pyve/config";
+
+/// The nearest ancestor of `start` (itself included) holding `.pyve/config`,
+/// with the config's metadata (one stat per level walked, nothing else).
+/// `start` is walked as the logical path the shell shows, so a project
+/// reached through a symlink is found the way the user sees it.
+pub fn find_root(start: &Path) -> Option<(PathBuf, Metadata)> {
+    let mut candidate = start.join(CONFIG_RELATIVE);
+    for dir in start.ancestors() {
+        candidate.clear();
+        candidate.push(dir);
+        candidate.push(CONFIG_RELATIVE);
+        // lstat first: one syscall per level. A dangling link or a directory
+        // still marks a project, to be reported rather than skipped.
+        if let Ok(link) = std::fs::symlink_metadata(&candidate) {
+            let metadata = if link.file_type().is_symlink() {
+                std::fs::metadata(&candidate).unwrap_or(link)
+            } else {
+                link
+            };
+            return Some((dir.to_owned(), metadata));
+        }
+    }
+    None
+}
+
+pub fn config_path(root: &Path) -> PathBuf {
+    root.join(CONFIG_RELATIVE)
+}
+
+/// A project's config resolved into what activation needs.
+pub struct Resolved {
+    pub backend: &'static dyn Backend,
+    pub env_dir: PathBuf,
+    pub env_name: Vec<u8>,
+    /// The rendered prompt prefix, exported as `PYVE_PROMPT` either way.
+    pub prompt: Vec<u8>,
+    pub show_prompt: bool,
+}
+
+pub fn resolve(root: &Path, config: &Config) -> Resolved {
+    // `config::parse` has already rejected unknown backends.
+    let backend = backend::by_name(config.backend.as_deref().unwrap_or("venv"))
+        .expect("config validation admits only known backends");
+    let env_name: Vec<u8> = match &config.env_name {
+        Some(name) => name.as_bytes().to_vec(),
+        None => root
+            .file_name()
+            .unwrap_or_else(|| OsStr::new("root"))
+            .as_bytes()
+            .to_vec(),
+    };
+    let env_dir = match &config.venv.directory {
+        Some(dir) if dir.is_absolute() => dir.clone(),
+        Some(dir) => root.join(dir),
+        None => backend.default_env_dir(root, &env_name),
+    };
+    let prompt = config::render_prompt(&config.prompt.format, backend.name(), &env_name);
+    Resolved {
+        backend,
+        env_dir,
+        env_name,
+        prompt,
+        show_prompt: config.prompt.show,
+    }
+}
+
+/// Loads and resolves the project at `root`.
+pub fn load(root: &Path) -> Result<(Resolved, Vec<String>), ConfigError> {
+    let loaded = config::load(&config_path(root))?;
+    Ok((resolve(root, &loaded.config), loaded.warnings))
+}

@@ -1,0 +1,96 @@
+//! fish: single quotes where only `\` and `'` need a backslash; bytes that
+//! are not valid UTF-8 go outside the quotes as `\xHH`, which fish turns back
+//! into the same raw byte. PATH is a list in fish, so it is set item by item.
+
+use std::path::Path;
+
+use super::Shell;
+
+pub struct Fish;
+
+const SCRIPT: &str = include_str!("../../shell/pyve.fish");
+
+fn quote(out: &mut Vec<u8>, value: &[u8]) {
+    out.push(b'\'');
+    let mut rest = value;
+    while !rest.is_empty() {
+        let (valid, invalid) = match std::str::from_utf8(rest) {
+            Ok(text) => (text.len(), 0),
+            Err(e) => (e.valid_up_to(), e.error_len().unwrap_or(rest.len() - e.valid_up_to())),
+        };
+        for &b in &rest[..valid] {
+            if b == b'\\' || b == b'\'' {
+                out.push(b'\\');
+            }
+            out.push(b);
+        }
+        if invalid > 0 {
+            out.push(b'\'');
+            for &b in &rest[valid..valid + invalid] {
+                out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
+            }
+            out.push(b'\'');
+        }
+        rest = &rest[valid + invalid..];
+    }
+    out.push(b'\'');
+}
+
+impl Shell for Fish {
+    fn init(&self, exe: &Path) -> Vec<u8> {
+        super::with_exe(self, exe, SCRIPT)
+    }
+
+    fn export(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
+        out.extend_from_slice(b"builtin set -gx ");
+        out.extend_from_slice(name.as_bytes());
+        if name == "PATH" {
+            // An empty PATH is the empty list, not one empty directory.
+            if !value.is_empty() {
+                for entry in value.split(|&b| b == b':') {
+                    out.push(b' ');
+                    quote(out, entry);
+                }
+            }
+        } else {
+            out.push(b' ');
+            quote(out, value);
+        }
+        out.push(b'\n');
+    }
+
+    fn unset(&self, out: &mut Vec<u8>, name: &str) {
+        out.extend_from_slice(b"builtin set -e -g ");
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'\n');
+    }
+
+    fn set_global(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
+        out.extend_from_slice(b"builtin set -g ");
+        out.extend_from_slice(name.as_bytes());
+        out.push(b' ');
+        quote(out, value);
+        out.push(b'\n');
+    }
+
+    fn set_list(&self, out: &mut Vec<u8>, name: &str, values: &[Vec<u8>]) {
+        out.extend_from_slice(b"builtin set -g ");
+        out.extend_from_slice(name.as_bytes());
+        for value in values {
+            out.push(b' ');
+            quote(out, value);
+        }
+        out.push(b'\n');
+    }
+
+    fn rehash(&self, _out: &mut Vec<u8>) {
+        // fish looks commands up afresh each time; nothing is cached.
+    }
+
+    fn call(&self, out: &mut Vec<u8>, function: &str, argument: &[u8]) {
+        out.extend_from_slice(function.as_bytes());
+        out.push(b' ');
+        quote(out, argument);
+        out.push(b'\n');
+    }
+}
