@@ -5,6 +5,10 @@
 # Builtins are called as `\builtin` so user aliases and functions of the same
 # name cannot interfere. Sourcing this twice registers nothing twice.
 
+# Set by the engine's output; defaults keep `set -u` shells quiet.
+: "${__pyve_stamp=}" "${__pyve_pwd=}"
+# shellcheck disable=SC2154 # __pyve_watch is assigned by the engine's output
+
 # Runs at every prompt. The common case (same directory, no watched file
 # newer than the stamp) is decided with builtins and starts no process.
 __pyve_hook() {
@@ -108,6 +112,7 @@ __pyve_register() {
     PROMPT_COMMAND+=(__pyve_hook)
   elif [[ $'\n'${PROMPT_COMMAND-}$'\n' != *[$'\n;']__pyve_hook[$'\n;']* ]]; then
     # Appended last, so hooks before it (starship, history) see the real $?.
+    # shellcheck disable=SC2178,SC2128 # the string form of PROMPT_COMMAND
     PROMPT_COMMAND=${PROMPT_COMMAND:+${PROMPT_COMMAND}$'\n'}__pyve_hook
   fi
 }

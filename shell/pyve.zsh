@@ -12,7 +12,8 @@
 # precmd and chpwd both call this; after a `cd` the chpwd call has already
 # recorded the new directory, so the precmd call takes the fast path.
 __pyve_hook() {
-  \builtin local __pyve_status=$? __pyve_pipe="${pipestatus[*]}"
+  # zsh saves $pipestatus around hook functions itself; $? is returned.
+  \builtin local __pyve_status=$?
   # The prompt options as the user set them, before emulate resets them.
   \builtin local __pyve_subst=0 __pyve_bang=0
   [[ -o promptsubst ]] && __pyve_subst=1
@@ -29,7 +30,6 @@ __pyve_hook() {
       fi
     done
   fi
-  pipestatus=(${=__pyve_pipe})
   return $__pyve_status
 }
 

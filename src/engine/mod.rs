@@ -42,7 +42,10 @@ pub struct Request<'a> {
 
 /// The facts that decide an activation, from a parsed config or from state.
 struct Model {
+    /// The root as found from `$PWD` (compared with the state cheaply).
     root: Vec<u8>,
+    /// The root's real path: the project's identity, whatever path led here.
+    project: Vec<u8>,
     config_fp: String,
     backend: &'static dyn backend::Backend,
     env_dir: PathBuf,
@@ -56,6 +59,7 @@ impl Model {
     fn from_state(state: &State) -> Option<Model> {
         Some(Model {
             root: state.root.clone(),
+            project: state.project.clone(),
             config_fp: state.config_fp.clone(),
             backend: backend::by_name(&state.backend)?,
             env_dir: PathBuf::from(OsString::from_vec(state.env_dir.clone())),
@@ -75,7 +79,7 @@ impl Model {
         activation
             .set
             .push(("PYVE_ENV_NAME", self.env_name.clone()));
-        activation.set.push(("PYVE_PROJECT", self.root.clone()));
+        activation.set.push(("PYVE_PROJECT", self.project.clone()));
         activation.set.push(("PYVE_PROMPT", self.prompt.clone()));
         activation
     }
@@ -180,6 +184,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             Some(m) => {
                 let new_state = State {
                     root: m.root.clone(),
+                    project: m.project.clone(),
                     config_fp: m.config_fp.clone(),
                     backend: m.backend.name().to_owned(),
                     env_dir: m.env_dir.as_os_str().as_bytes().to_vec(),
@@ -271,7 +276,10 @@ fn load_model(
             let _ = writeln!(diagnostics, "pyve: {message}");
         }
     };
-    let result = project::load(root);
+    // Resolved here, on the slow path only: a project reached through a
+    // symlink is the same project, with the same name and environment.
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
+    let result = project::load(&real_root);
     let resolved = match result {
         Ok((resolved, warnings)) => {
             for warning in &warnings {
@@ -291,6 +299,7 @@ fn load_model(
     let marker_fp = fingerprint_path(&resolved.backend.marker(&resolved.env_dir));
     Some(Model {
         root: root.as_os_str().as_bytes().to_vec(),
+        project: real_root.as_os_str().as_bytes().to_vec(),
         config_fp,
         backend: resolved.backend,
         env_dir: resolved.env_dir,

@@ -5,7 +5,9 @@
 //! `=`, every byte outside printable ASCII and the three separators written as
 //! `%XX`. The whole value is therefore printable ASCII, whatever the paths.
 //!
-//! `1;root;config-fp;backend;env-dir;env-name;prompt;show;marker-fp;op;op…`
+//! `1;root;project;config-fp;backend;env-dir;env-name;prompt;show;marker-fp;op;op…`
+//! where `root` is the project as reached from `$PWD` (what the engine
+//! compares cheaply) and `project` its real path (what activation exports).
 //! with ops `a=ENTRY` (prepended to PATH), `s=NAME=VALUE[=PRIOR]` (set; no
 //! PRIOR means it was unset before) and `u=NAME=PRIOR` (unset, was PRIOR).
 
@@ -53,6 +55,7 @@ impl Op {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
     pub root: Vec<u8>,
+    pub project: Vec<u8>,
     pub config_fp: String,
     pub backend: String,
     pub env_dir: Vec<u8>,
@@ -120,7 +123,12 @@ impl State {
     pub fn encode(&self) -> String {
         let mut out = String::with_capacity(256);
         out.push_str(VERSION);
-        for field in [&self.root[..], self.config_fp.as_bytes(), self.backend.as_bytes()] {
+        for field in [
+            &self.root[..],
+            &self.project[..],
+            self.config_fp.as_bytes(),
+            self.backend.as_bytes(),
+        ] {
             out.push(';');
             escape(&mut out, field);
         }
@@ -168,6 +176,7 @@ impl State {
         }
         let mut next = || fields.next().ok_or(DecodeError("missing field"));
         let root = unescape(next()?)?;
+        let project = unescape(next()?)?;
         let config_fp = utf8(unescape(next()?)?)?;
         let backend = utf8(unescape(next()?)?)?;
         let env_dir = unescape(next()?)?;
@@ -179,7 +188,8 @@ impl State {
             _ => return Err(DecodeError("bad prompt flag")),
         };
         let marker_fp = utf8(unescape(next()?)?)?;
-        if root.first() != Some(&b'/') || env_dir.first() != Some(&b'/') {
+        let absolute = |p: &[u8]| p.first() == Some(&b'/');
+        if !absolute(&root) || !absolute(&project) || !absolute(&env_dir) {
             return Err(DecodeError("paths must be absolute"));
         }
         let mut ops = Vec::new();
@@ -211,6 +221,7 @@ impl State {
         }
         Ok(State {
             root,
+            project,
             config_fp,
             backend,
             env_dir,
@@ -235,6 +246,7 @@ mod tests {
     fn sample() -> State {
         State {
             root: b"/home/u/my proj;=%\n\xff".to_vec(),
+            project: b"/data/u/my proj;=%\n\xff".to_vec(),
             config_fp: "1.2.3".into(),
             backend: "venv".into(),
             env_dir: b"/home/u/my proj/.venv".to_vec(),

@@ -27,8 +27,9 @@ impl Shell for Zsh {
         out.push(b'\n');
     }
 
+    // Plain assignments: the init script declares these globals, and
+    // `\builtin typeset` would lose zsh's parsing of `name=(…)`.
     fn set_global(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
-        out.extend_from_slice(b"\\builtin typeset -g ");
         out.extend_from_slice(name.as_bytes());
         out.push(b'=');
         super::bash::quote(out, value);
@@ -36,7 +37,6 @@ impl Shell for Zsh {
     }
 
     fn set_list(&self, out: &mut Vec<u8>, name: &str, values: &[Vec<u8>]) {
-        out.extend_from_slice(b"\\builtin typeset -ga ");
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b"=(");
         for (i, value) in values.iter().enumerate() {

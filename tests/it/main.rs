@@ -1,0 +1,7 @@
+//! Integration tests: one binary (link time matters on two cores), one
+//! module per area. Every test drives the real `pyve` binary; shell tests
+//! run real bash, zsh and fish.
+
+mod cli;
+mod scenarios;
+pub mod support;

@@ -1,0 +1,385 @@
+//! Shared fixtures: sandboxed HOME, real venvs, and scripts run by real
+//! bash, zsh and fish with the installed hook.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+pub fn pyve_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_pyve"))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sh {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+impl Sh {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sh::Bash => "bash",
+            Sh::Zsh => "zsh",
+            Sh::Fish => "fish",
+        }
+    }
+
+    /// Single-quotes a value for this shell (test-side, independent of pyve).
+    pub fn quote(self, value: &[u8]) -> Vec<u8> {
+        let mut out = vec![b'\''];
+        for &b in value {
+            match (self, b) {
+                (Sh::Fish, b'\\') => out.extend_from_slice(b"\\\\"),
+                (Sh::Fish, b'\'') => out.extend_from_slice(b"\\'"),
+                (_, b'\'') => out.extend_from_slice(b"'\\''"),
+                _ => out.push(b),
+            }
+        }
+        out.push(b'\'');
+        out
+    }
+
+    pub fn q(self, path: &Path) -> String {
+        String::from_utf8(self.quote(path.as_os_str().as_bytes())).expect("utf-8 path in test")
+    }
+
+    /// Sets and exports a variable from a shell expression.
+    pub fn export(self, name: &str, expr: &str) -> String {
+        match self {
+            Sh::Fish => format!("set -gx {name} {expr}"),
+            _ => format!("export {name}={expr}"),
+        }
+    }
+
+    /// Prepends a directory to PATH.
+    pub fn prepend_path(self, dir: &str) -> String {
+        match self {
+            Sh::Fish => format!("set -gx PATH {dir} $PATH"),
+            _ => format!("PATH={dir}:$PATH"),
+        }
+    }
+
+    pub fn append_path(self, dir: &str) -> String {
+        match self {
+            Sh::Fish => format!("set -gx PATH $PATH {dir}"),
+            _ => format!("PATH=$PATH:{dir}"),
+        }
+    }
+
+    /// What a prompt does: run the hook as the shell would before drawing it.
+    pub fn prompt(self) -> &'static str {
+        match self {
+            Sh::Fish => "emit fish_prompt",
+            _ => "__pyve_hook",
+        }
+    }
+}
+
+pub const SHELLS: [Sh; 3] = [Sh::Bash, Sh::Zsh, Sh::Fish];
+
+/// A temporary world: HOME, XDG directories and a minimal PATH, so no test
+/// touches the real home or depends on the machine's dotfiles.
+pub struct Sandbox {
+    _dir: TempDir,
+    /// The temporary directory's real path (it may sit behind a symlink).
+    base: PathBuf,
+    pub home: PathBuf,
+    pub base_path: String,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::Builder::new()
+            .prefix("pyve-it-")
+            .tempdir()
+            .unwrap();
+        let base = std::fs::canonicalize(dir.path()).unwrap();
+        let home = base.join("home");
+        for sub in ["home", "run", "data", "tmp"] {
+            std::fs::create_dir_all(base.join(sub)).unwrap();
+        }
+        std::fs::set_permissions(
+            base.join("run"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        Sandbox {
+            _dir: dir,
+            base,
+            home,
+            base_path: "/usr/local/bin:/usr/bin:/bin".to_owned(),
+        }
+    }
+
+    pub fn path(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.base.join(rel)
+    }
+
+    /// A directory with `.pyve/config` holding `config` (no environment).
+    pub fn project(&self, rel: impl AsRef<Path>, config: &str) -> PathBuf {
+        let root = self.path(rel);
+        std::fs::create_dir_all(root.join(".pyve")).unwrap();
+        std::fs::write(root.join(".pyve/config"), config).unwrap();
+        root
+    }
+
+    /// A project with a real venv at `.venv`.
+    pub fn venv_project(&self, rel: impl AsRef<Path>, config: &str) -> PathBuf {
+        let root = self.project(rel, config);
+        make_venv(&root.join(".venv"));
+        root
+    }
+
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
+            .env("HOME", &self.home)
+            .env("PATH", &self.base_path)
+            .env("XDG_RUNTIME_DIR", self.path("run"))
+            .env("XDG_DATA_HOME", self.path("data"))
+            .env("TMPDIR", self.path("tmp"))
+            .env("TERM", "dumb")
+            .env("LANG", "C.UTF-8")
+            .current_dir(&self.base);
+        cmd
+    }
+
+    /// Runs `body` in a non-interactive shell that installed the hook.
+    pub fn script(&self, sh: Sh, body: &str) -> Output {
+        let text = format!("{}\n{}\n{}\n", prelude(sh), hook_line(sh), body);
+        let mut cmd = self.command(sh.name());
+        match sh {
+            Sh::Bash => cmd.args(["--norc", "--noprofile", "-c"]),
+            Sh::Zsh => cmd.args(["-f", "-c"]),
+            Sh::Fish => cmd.args(["--no-config", "-c"]),
+        };
+        cmd.arg(text).output().unwrap()
+    }
+
+    /// Writes a script file that a shell started from a test script can run:
+    /// the dump helpers, the hook, then `body`. Returns the command line.
+    pub fn child_script(&self, sh: Sh, name: &str, body: &str) -> String {
+        let file = self.path(name);
+        std::fs::write(&file, format!("{}\n{}\n{}\n", prelude(sh), hook_line(sh), body)).unwrap();
+        let program = match sh {
+            Sh::Bash => "bash --norc --noprofile",
+            Sh::Zsh => "zsh -f",
+            Sh::Fish => "fish --no-config",
+        };
+        format!("{program} {}", sh.q(&file))
+    }
+
+    /// Like `script`, but panics with the shell's stderr unless it exited 0.
+    pub fn script_ok(&self, sh: Sh, body: &str) -> Output {
+        let output = self.script(sh, body);
+        assert!(
+            output.status.success(),
+            "{} failed: {}\nstdout: {}",
+            sh.name(),
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout)
+        );
+        output
+    }
+}
+
+pub fn hook_line(sh: Sh) -> String {
+    let bin = pyve_bin();
+    match sh {
+        Sh::Fish => format!("{} hook fish | source", sh.q(&bin)),
+        _ => format!("eval \"$({} hook {})\"", sh.q(&bin), sh.name()),
+    }
+}
+
+/// The interpreter that makes test venvs: the system one, never a shim.
+pub fn python() -> &'static str {
+    if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
+}
+
+pub fn make_venv(dir: &Path) {
+    let status = Command::new(python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "python -m venv {}", dir.display());
+}
+
+/// Variables a dump reports, besides the prompt.
+pub const DUMPED: [&str; 8] = [
+    "PATH",
+    "VIRTUAL_ENV",
+    "PYTHONHOME",
+    "PYVE_BACKEND",
+    "PYVE_ENV_NAME",
+    "PYVE_PROJECT",
+    "PYVE_PROMPT",
+    "PYVE_STATE",
+];
+
+/// Defines `__dump LABEL`: prints each watched variable (or its absence)
+/// and the prompt, separated by \x1f, records ended by \x1e.
+fn prelude(sh: Sh) -> String {
+    let names = DUMPED.join(" ");
+    match sh {
+        Sh::Bash => format!(
+            r#"__dump() {{
+  local n; printf '@%s\x1f' "$1"
+  for n in {names}; do
+    if [[ -v $n ]]; then printf '%s=%s\x1f' "$n" "${{!n}}"; else printf '%s\x1f' "$n"; fi
+  done
+  printf 'SHOWN=%s\x1f' "${{PS1@P}}"
+  printf 'PS1=%s\x1e' "${{PS1-}}"
+}}
+PS1='PROMPT$ '"#
+        ),
+        Sh::Zsh => format!(
+            r#"__dump() {{
+  local n; printf '@%s\x1f' "$1"
+  for n in {names}; do
+    if (( ${{+parameters[$n]}} )); then printf '%s=%s\x1f' "$n" "${{(P)n}}"; else printf '%s\x1f' "$n"; fi
+  done
+  printf 'SHOWN=%s\x1f' "$(print -rnP -- "$PS1")"
+  printf 'PS1=%s\x1e' "$PS1"
+}}
+PS1='PROMPT$ '"#
+        ),
+        Sh::Fish => format!(
+            r#"function fish_prompt; printf 'PROMPT$ '; end
+function __dump
+  printf '@%s\x1f' $argv[1]
+  for n in {names}
+    if set -q $n
+      if test $n = PATH
+        printf '%s=%s\x1f' $n (string join : -- $PATH)
+      else
+        printf '%s=%s\x1f' $n "$$n"
+      end
+    else
+      printf '%s\x1f' $n
+    end
+  end
+  set -l shown (fish_prompt | string collect -N)
+  printf 'SHOWN=%s\x1fPS1=%s\x1e' "$shown" "$shown"
+end"#
+        ),
+    }
+}
+
+/// One `__dump`: variable name to value (None when unset), plus `PS1` (the
+/// prompt's source) and `SHOWN` (the prompt as the shell renders it).
+/// Values are shown lossily as text; byte-exact checks live in `quoting`.
+pub type Dump = BTreeMap<String, Option<String>>;
+
+pub fn dumps(stdout: &[u8]) -> BTreeMap<String, Dump> {
+    let mut out = BTreeMap::new();
+    for record in stdout.split(|&b| b == 0x1e) {
+        let Some(start) = record.iter().position(|&b| b == b'@') else {
+            continue;
+        };
+        let mut fields = record[start + 1..].split(|&b| b == 0x1f);
+        let label = String::from_utf8_lossy(fields.next().unwrap()).into_owned();
+        let mut dump = Dump::new();
+        for field in fields {
+            match field.iter().position(|&b| b == b'=') {
+                Some(eq) => dump.insert(
+                    String::from_utf8_lossy(&field[..eq]).into_owned(),
+                    Some(String::from_utf8_lossy(&field[eq + 1..]).into_owned()),
+                ),
+                None => dump.insert(String::from_utf8_lossy(field).into_owned(), None),
+            };
+        }
+        out.insert(label, dump);
+    }
+    out
+}
+
+pub fn text(value: &Option<String>) -> String {
+    value.clone().unwrap_or_else(|| "<unset>".to_owned())
+}
+
+/// The dump without `PYVE_STATE`, whose fingerprints legitimately change
+/// when files are recreated, for comparing what the user sees.
+pub fn visible(dump: &Dump) -> Dump {
+    let mut dump = dump.clone();
+    dump.remove("PYVE_STATE");
+    dump
+}
+
+pub fn var(dump: &Dump, name: &str) -> String {
+    text(dump.get(name).unwrap_or_else(|| panic!("{name} not dumped")))
+}
+
+pub fn path_entries(dump: &Dump) -> Vec<String> {
+    var(dump, "PATH").split(':').map(str::to_owned).collect()
+}
+
+/// The shell code that dumps under `label`.
+pub fn dump(label: &str) -> String {
+    format!("__dump {label}")
+}
+
+/// Writes an executable script that logs each call, then runs pyve.
+pub fn counting_wrapper(sandbox: &Sandbox) -> (PathBuf, PathBuf) {
+    let log = sandbox.path("engine-calls.log");
+    let wrapper = sandbox.path("pyve-counting");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            pyve_bin().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    (wrapper, log)
+}
+
+pub fn count_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
+}
+
+/// Points the installed hook at another binary (a wrapper, or nothing).
+pub fn set_exe(sh: Sh, exe: &Path) -> String {
+    match sh {
+        Sh::Fish => format!("set -g __pyve_exe {}", sh.q(exe)),
+        _ => format!("__pyve_exe={}", sh.q(exe)),
+    }
+}
+
+/// Generates a test module running `$body(sh)` once per shell.
+#[macro_export]
+macro_rules! per_shell {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use $crate::support::Sh;
+            #[test]
+            fn bash() {
+                ($body)(Sh::Bash)
+            }
+            #[test]
+            fn zsh() {
+                ($body)(Sh::Zsh)
+            }
+            #[test]
+            fn fish() {
+                ($body)(Sh::Fish)
+            }
+        }
+    };
+}
