@@ -166,9 +166,11 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
 fn yaml_error(path: &Path, error: &serde_yaml_ng::Error) -> ConfigError {
     let location = error.location();
     let mut message = error.to_string();
-    // serde_yaml_ng appends " at line X column Y"; we print the position ourselves.
-    if let Some(cut) = message.find(" at line ") {
-        message.truncate(cut);
+    // The position is printed in front; later positions ("while parsing a
+    // flow sequence at line 3 column 9") are context worth keeping.
+    if let Some(location) = &location {
+        let own = format!(" at line {} column {}", location.line(), location.column());
+        message = message.replacen(&own, "", 1);
     }
     ConfigError {
         path: path.to_owned(),

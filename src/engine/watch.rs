@@ -14,11 +14,12 @@ use nix::sys::time::TimeSpec;
 use crate::backend::Backend;
 
 /// How far the stamp is set back. File times come from a coarse kernel
-/// clock (a tick is up to 10 ms), so a write right after the engine ran could
-/// carry the stamp's own time and escape `-nt`. Back-dating makes any later
-/// write strictly newer; the price is one extra engine run when a watched
-/// file changed just before the last one.
-const BACKDATE: Duration = Duration::from_millis(50);
+/// clock (a tick is at most 10 ms, at HZ=100), so a write right after the
+/// engine ran could carry a time up to a tick earlier than "now" and escape
+/// `-nt`. Back-dating by more than a tick makes any later write strictly
+/// newer; the price is one extra engine run when a watched file changed in
+/// the 20 ms before the last one.
+const BACKDATE: Duration = Duration::from_millis(20);
 
 fn touch(path: &Path) -> nix::Result<()> {
     let now = SystemTime::now()

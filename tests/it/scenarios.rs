@@ -306,3 +306,297 @@ per_shell!(child_shell_inherits_a_correct_environment, |sh: Sh| {
     assert_eq!(var(&d["child-left"], "VIRTUAL_ENV"), "<unset>");
     assert_eq!(var(&d["child-left"], "SHOWN"), "PROMPT$ ");
 });
+
+per_shell!(sourcing_the_hook_twice_registers_once, |sh: Sh| {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "");
+    let (wrapper, log) = counting_wrapper(&sandbox);
+    // Files changed within the stamp's back-dating window count as newer
+    // once (see watch.rs); let the fixture's fall outside it.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let registrations = match sh {
+        Sh::Bash => r#"printf '%s\n' "$PROMPT_COMMAND""#,
+        Sh::Zsh => r#"printf '%s\n' $precmd_functions $chpwd_functions"#,
+        Sh::Fish => r#"functions --handlers | string match -r '.*__pyve_hook.*'"#,
+    };
+    let output = sandbox.script_ok(
+        sh,
+        &[
+            hook_line(sh),
+            set_exe(sh, &wrapper),
+            format!("cd {}", sh.q(&root)),
+            sh.prompt().into(),
+            registrations.into(),
+        ]
+        .join("\n"),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("__pyve_hook")).collect();
+    let expected = match sh {
+        Sh::Bash => 1,
+        // precmd and chpwd.
+        Sh::Zsh => 2,
+        // fish_prompt event and PWD variable.
+        Sh::Fish => 2,
+    };
+    assert_eq!(lines.len(), expected, "registrations: {stdout}");
+    assert_eq!(count_lines(&log), 1, "one cd, one engine run");
+});
+
+per_shell!(exit_status_survives_the_hook, |sh: Sh| {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "");
+    // Both an engine run (new directory) and the fast path keep the status.
+    // In fish the prompt event cannot be emitted with a status (`emit`
+    // resets it), so the wrapped fish_prompt is checked for it instead; the
+    // event itself is covered by the pty tests.
+    let body = match sh {
+        Sh::Fish => format!(
+            "function fish_prompt; printf 'st=%s ps=%s' $status \"$pipestatus\"; end\n\
+             cd {}\nemit fish_prompt\n\
+             false | true | false; fish_prompt; echo",
+            sh.q(&root)
+        ),
+        _ => format!(
+            "cd {}\n(exit 7); __pyve_hook; echo \"run=$?\"\n(exit 9); __pyve_hook; echo \"fast=$?\"",
+            sh.q(&root)
+        ),
+    };
+    let output = sandbox.script_ok(sh, &body);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    match sh {
+        Sh::Fish => assert!(stdout.contains("(venv:p) st=1 ps=1 0 1"), "{stdout}"),
+        _ => assert!(stdout.contains("run=7") && stdout.contains("fast=9"), "{stdout}"),
+    }
+});
+
+per_shell!(missing_binary_warns_once_and_changes_nothing, |sh: Sh| {
+    let sandbox = Sandbox::new();
+    let a = sandbox.venv_project("a", "");
+    let b = sandbox.venv_project("b", "");
+    let (d, stderr) = run(
+        &sandbox,
+        sh,
+        &[
+            set_exe(sh, &sandbox.path("moved-away/pyve")),
+            dump("before"),
+            cd(sh, &a),
+            sh.prompt().into(),
+            sh.prompt().into(),
+            cd(sh, &b),
+            sh.prompt().into(),
+            dump("after"),
+        ],
+    );
+    assert_eq!(d["after"], d["before"], "nothing applied");
+    assert_eq!(stderr.lines().count(), 1, "one line per session: {stderr}");
+    assert!(stderr.starts_with("pyve: ") && stderr.contains("moved-away/pyve"), "{stderr}");
+});
+
+per_shell!(failing_binary_warns_once_and_applies_nothing, |sh: Sh| {
+    let sandbox = Sandbox::new();
+    let a = sandbox.venv_project("a", "");
+    let b = sandbox.venv_project("b", "");
+    // Prints half an activation, then fails: none of it may be applied.
+    let broken = sandbox.path("broken-pyve");
+    std::fs::write(
+        &broken,
+        "#!/bin/sh\necho 'export VIRTUAL_ENV=/half'\necho 'set -gx VIRTUAL_ENV /half'\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&broken, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (d, stderr) = run(
+        &sandbox,
+        sh,
+        &[
+            set_exe(sh, &broken),
+            dump("before"),
+            cd(sh, &a),
+            sh.prompt().into(),
+            cd(sh, &b),
+            sh.prompt().into(),
+            dump("after"),
+        ],
+    );
+    assert_eq!(d["after"], d["before"]);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("exit 3"), "{stderr}");
+});
+
+per_shell!(malformed_config_is_reported_once_and_fixing_it_activates, |sh: Sh| {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "env_name: ok\nprompt:\n  show: maybe\n");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    let config = root.join(".pyve/config");
+    let (d, stderr) = run(
+        &sandbox,
+        sh,
+        &[
+            dump("before"),
+            cd(sh, &root),
+            sh.prompt().into(),
+            sh.prompt().into(),
+            cd(sh, &root.join("sub")),
+            sh.prompt().into(),
+            cd(sh, &root),
+            sh.prompt().into(),
+            dump("broken"),
+            format!("printf 'env_name: fixed\\n' > {}", sh.q(&config)),
+            sh.prompt().into(),
+            dump("fixed"),
+        ],
+    );
+    assert_eq!(d["broken"], d["before"], "nothing applied");
+    assert_eq!(stderr.lines().count(), 1, "reported once: {stderr}");
+    assert!(
+        stderr.starts_with(&format!("pyve: {}:3:", config.display())),
+        "names file and line: {stderr}"
+    );
+    assert!(stderr.contains("prompt.show") || stderr.contains("show"), "names the key: {stderr}");
+    assert_eq!(var(&d["fixed"], "PYVE_ENV_NAME"), "fixed");
+});
+
+per_shell!(editing_the_config_inside_updates_name_and_prompt_in_place, |sh: Sh| {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "env_name: one\n");
+    let config = root.join(".pyve/config");
+    let (d, stderr) = run(
+        &sandbox,
+        sh,
+        &[
+            cd(sh, &root),
+            sh.prompt().into(),
+            sh.prepend_path("/user/first"),
+            format!("printf 'env_name: two\\n' > {}", sh.q(&config)),
+            sh.prompt().into(),
+            dump("edited"),
+            format!("printf 'env_name: two\\nprompt:\\n  format: \"<{{env_name}}>\"\\n' > {}", sh.q(&config)),
+            sh.prompt().into(),
+            dump("format"),
+        ],
+    );
+    assert_eq!(stderr, "");
+    let edited = &d["edited"];
+    assert_eq!(var(edited, "PYVE_ENV_NAME"), "two");
+    assert_eq!(var(edited, "SHOWN"), "(venv:two) PROMPT$ ");
+    assert_eq!(
+        path_entries(edited)[..2],
+        ["/user/first".to_owned(), root.join(".venv/bin").display().to_string()],
+        "an unchanged PATH entry is not moved"
+    );
+    assert_eq!(var(&d["format"], "SHOWN"), "<two> PROMPT$ ");
+    assert_eq!(var(&d["format"], "PYVE_PROMPT"), "<two>");
+});
+
+per_shell!(prompt_can_be_turned_off, |sh: Sh| {
+    let sandbox = Sandbox::new();
+    let quiet = sandbox.venv_project("quiet", "prompt:\n  show: false\n");
+    let loud = sandbox.venv_project("loud", "");
+    let (d, _) = run(
+        &sandbox,
+        sh,
+        &[
+            cd(sh, &quiet),
+            sh.prompt().into(),
+            dump("show-false"),
+            sh.export("VIRTUAL_ENV_DISABLE_PROMPT", "1"),
+            cd(sh, &loud),
+            sh.prompt().into(),
+            dump("disabled"),
+        ],
+    );
+    assert_eq!(var(&d["show-false"], "SHOWN"), "PROMPT$ ");
+    assert_eq!(var(&d["show-false"], "PYVE_PROMPT"), "(venv:quiet)", "themes still get it");
+    assert_eq!(var(&d["disabled"], "SHOWN"), "PROMPT$ ");
+    assert_eq!(var(&d["disabled"], "VIRTUAL_ENV"), loud.join(".venv").display().to_string());
+});
+
+per_shell!(a_prompt_changed_by_the_user_inside_is_not_touched, |sh: Sh| {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "");
+    let replace = match sh {
+        Sh::Fish => "function fish_prompt; printf 'MINE> '; end",
+        _ => "PS1='MINE> '",
+    };
+    let (d, _) = run(
+        &sandbox,
+        sh,
+        &[
+            cd(sh, &root),
+            sh.prompt().into(),
+            replace.into(),
+            cd(sh, &sandbox.path("")),
+            sh.prompt().into(),
+            dump("after"),
+        ],
+    );
+    assert_eq!(var(&d["after"], "SHOWN"), "MINE> ");
+});
+
+#[test]
+fn bash_prompt_command_as_array_and_string() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "");
+    for setup in [
+        "PROMPT_COMMAND=(first_hook)",
+        "PROMPT_COMMAND='first_hook;'",
+        "PROMPT_COMMAND=$'first_hook\\n'",
+        "unset PROMPT_COMMAND",
+    ] {
+        let body = format!(
+            r#"first_hook() {{ :; }}
+{setup}
+{hook}
+{hook}
+declare -p PROMPT_COMMAND
+cd {root}
+for pc in "${{PROMPT_COMMAND[@]}}"; do eval "$pc"; done
+echo "VE=$VIRTUAL_ENV""#,
+            hook = hook_line(Sh::Bash),
+            root = Sh::Bash.q(&root),
+        );
+        let output = sandbox.script_ok(Sh::Bash, &body);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(stdout.matches("__pyve_hook").count(), 1, "{setup}: {stdout}");
+        assert!(stdout.contains(&format!("VE={}", root.join(".venv").display())), "{setup}: {stdout}");
+    }
+}
+
+/// bash-preexec and starship cannot be installed here (no registry carries
+/// them); these stand-ins reproduce how each registers its prompt hook.
+#[test]
+fn bash_alongside_bash_preexec_and_starship_registration() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "");
+    let preexec = format!(
+        r#"bash_preexec_imported=defined
+precmd_functions=()
+__bp_precmd_invoke_cmd() {{ local s=$?; for f in "${{precmd_functions[@]}}"; do (exit $s); "$f"; done; }}
+PROMPT_COMMAND='__bp_precmd_invoke_cmd'
+{hook}
+{hook}
+echo "pc=$PROMPT_COMMAND fns=${{precmd_functions[*]}}"
+cd {root}
+(exit 4); eval "$PROMPT_COMMAND"; echo "status=$? VE=$VIRTUAL_ENV""#,
+        hook = hook_line(Sh::Bash),
+        root = Sh::Bash.q(&root)
+    );
+    let stdout = String::from_utf8(sandbox.script_ok(Sh::Bash, &preexec).stdout).unwrap();
+    assert!(stdout.contains("pc=__bp_precmd_invoke_cmd fns=__pyve_hook\n"), "{stdout}");
+    assert!(stdout.contains(&format!("VE={}", root.join(".venv").display())), "{stdout}");
+
+    // starship's bash init without bash-preexec: it captures $? first.
+    let starship = format!(
+        r#"starship_precmd() {{ STARSHIP_CMD_STATUS=$?; }}
+PROMPT_COMMAND="starship_precmd"
+{hook}
+cd {root}
+(exit 5); for pc in "${{PROMPT_COMMAND[@]}}"; do eval "$pc"; done
+echo "starship=$STARSHIP_CMD_STATUS pc=${{PROMPT_COMMAND//$'\n'/;}} VE=$VIRTUAL_ENV""#,
+        hook = hook_line(Sh::Bash),
+        root = Sh::Bash.q(&root)
+    );
+    let stdout = String::from_utf8(sandbox.script_ok(Sh::Bash, &starship).stdout).unwrap();
+    assert!(stdout.contains("starship=5 pc=starship_precmd;__pyve_hook VE="), "{stdout}");
+    assert!(stdout.contains(&format!("VE={}", root.join(".venv").display())), "{stdout}");
+}

@@ -164,7 +164,7 @@ impl Sandbox {
     /// Writes a script file that a shell started from a test script can run:
     /// the dump helpers, the hook, then `body`. Returns the command line.
     pub fn child_script(&self, sh: Sh, name: &str, body: &str) -> String {
-        let file = self.path(name);
+        let file = self.path("tmp").join(name);
         std::fs::write(&file, format!("{}\n{}\n{}\n", prelude(sh), hook_line(sh), body)).unwrap();
         let program = match sh {
             Sh::Bash => "bash --norc --noprofile",
@@ -330,8 +330,10 @@ pub fn dump(label: &str) -> String {
 
 /// Writes an executable script that logs each call, then runs pyve.
 pub fn counting_wrapper(sandbox: &Sandbox) -> (PathBuf, PathBuf) {
-    let log = sandbox.path("engine-calls.log");
-    let wrapper = sandbox.path("pyve-counting");
+    // Under tmp/, not next to projects: writing the log must not touch a
+    // directory the hook watches.
+    let log = sandbox.path("tmp/engine-calls.log");
+    let wrapper = sandbox.path("tmp/pyve-counting");
     std::fs::write(
         &wrapper,
         format!(
