@@ -92,8 +92,8 @@ pub struct Loaded {
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-    let metadata = std::fs::metadata(path)
-        .map_err(|e| ConfigError::at(path, format!("cannot read: {e}")))?;
+    let metadata =
+        std::fs::metadata(path).map_err(|e| ConfigError::at(path, format!("cannot read: {e}")))?;
     if !metadata.is_file() {
         return Err(ConfigError::at(
             path,

@@ -13,16 +13,18 @@ use crate::shell;
 pub const NAME: &str = "_engine";
 
 pub fn run(mut args: impl Iterator<Item = OsString>) -> Result<ExitCode, Error> {
-    let usage = || Error::Usage(format!("`{NAME}` is internal to the hook; use `pyve hook SHELL`"));
+    let usage = || {
+        Error::Usage(format!(
+            "`{NAME}` is internal to the hook; use `pyve hook SHELL`"
+        ))
+    };
     let shell_name = args.next().ok_or_else(usage)?;
     let shell = shell_name
         .to_str()
         .and_then(shell::by_name)
         .ok_or_else(usage)?;
     let pwd = PathBuf::from(args.next().ok_or_else(usage)?);
-    let stamp = args
-        .next()
-        .ok_or_else(usage)?;
+    let stamp = args.next().ok_or_else(usage)?;
     let diagnosed = args.next().ok_or_else(usage)?;
     let shell_pid = args
         .next()

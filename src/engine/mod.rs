@@ -229,7 +229,9 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     shell.set_global(
         &mut out,
         "__pyve_stamp",
-        stamp.as_ref().map_or(&b""[..], |p| p.as_os_str().as_bytes()),
+        stamp
+            .as_ref()
+            .map_or(&b""[..], |p| p.as_os_str().as_bytes()),
     );
     shell.set_global(&mut out, "__pyve_diagnosed", &diagnosed);
     // Last: an interrupted eval leaves the old directory, so it runs again.

@@ -109,14 +109,12 @@ fn unescape(text: &[u8]) -> Result<Vec<u8>, DecodeError> {
 fn unescape_name(text: &[u8]) -> Result<String, DecodeError> {
     let name = unescape(text)?;
     let valid = !name.is_empty()
-        && name
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+        && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
         && !name[0].is_ascii_digit();
     if !valid {
         return Err(DecodeError("invalid variable name"));
     }
-    Ok(String::from_utf8(name).map_err(|_| DecodeError("invalid variable name"))?)
+    String::from_utf8(name).map_err(|_| DecodeError("invalid variable name"))
 }
 
 impl State {

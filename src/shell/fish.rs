@@ -16,7 +16,10 @@ fn quote(out: &mut Vec<u8>, value: &[u8]) {
     while !rest.is_empty() {
         let (valid, invalid) = match std::str::from_utf8(rest) {
             Ok(text) => (text.len(), 0),
-            Err(e) => (e.valid_up_to(), e.error_len().unwrap_or(rest.len() - e.valid_up_to())),
+            Err(e) => (
+                e.valid_up_to(),
+                e.error_len().unwrap_or(rest.len() - e.valid_up_to()),
+            ),
         };
         for &b in &rest[..valid] {
             if b == b'\\' || b == b'\'' {

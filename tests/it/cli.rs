@@ -17,8 +17,14 @@ fn hook_prints_only_shell_code_that_parses() {
         let script = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(script.path(), &output.stdout).unwrap();
         let check = match sh {
-            Sh::Bash => std::process::Command::new("bash").arg("-n").arg(script.path()).output(),
-            Sh::Zsh => std::process::Command::new("zsh").arg("-n").arg(script.path()).output(),
+            Sh::Bash => std::process::Command::new("bash")
+                .arg("-n")
+                .arg(script.path())
+                .output(),
+            Sh::Zsh => std::process::Command::new("zsh")
+                .arg("-n")
+                .arg(script.path())
+                .output(),
             Sh::Fish => std::process::Command::new("fish")
                 .arg("--no-execute")
                 .arg(script.path())

@@ -5,7 +5,11 @@
 use crate::per_shell;
 use crate::support::*;
 
-fn run(sandbox: &Sandbox, sh: Sh, steps: &[String]) -> (std::collections::BTreeMap<String, Dump>, String) {
+fn run(
+    sandbox: &Sandbox,
+    sh: Sh,
+    steps: &[String],
+) -> (std::collections::BTreeMap<String, Dump>, String) {
     let output = sandbox.script_ok(sh, &steps.join("\n"));
     (
         dumps(&output.stdout),
@@ -42,7 +46,10 @@ per_shell!(enter_subdir_leave_restores_exactly, |sh: Sh| {
     let venv = root.join(".venv");
     let at_root = &d["root"];
     assert_eq!(var(at_root, "VIRTUAL_ENV"), venv.display().to_string());
-    assert_eq!(path_entries(at_root)[0], venv.join("bin").display().to_string());
+    assert_eq!(
+        path_entries(at_root)[0],
+        venv.join("bin").display().to_string()
+    );
     assert_eq!(
         path_entries(at_root)[1..].join(":"),
         var(&d["before"], "PATH"),
@@ -54,8 +61,14 @@ per_shell!(enter_subdir_leave_restores_exactly, |sh: Sh| {
     assert_eq!(var(at_root, "PYVE_PROMPT"), "(venv:demo)");
     assert!(var(at_root, "PYVE_STATE").len() < 1024);
     assert_eq!(var(at_root, "SHOWN"), "(venv:demo) PROMPT$ ");
-    assert_eq!(d["sub"], d["root"], "a subdirectory keeps the same environment");
-    assert_eq!(d["after"], d["before"], "leaving restores every variable and the prompt");
+    assert_eq!(
+        d["sub"], d["root"],
+        "a subdirectory keeps the same environment"
+    );
+    assert_eq!(
+        d["after"], d["before"],
+        "leaving restores every variable and the prompt"
+    );
 });
 
 per_shell!(user_path_edits_inside_survive_leaving, |sh: Sh| {
@@ -144,36 +157,45 @@ per_shell!(venv_activated_by_hand_inside_is_left_alone, |sh: Sh| {
     assert_eq!(entries[1..].join(":"), var(&d["before"], "PATH"));
 });
 
-per_shell!(nested_projects_innermost_wins_and_outer_returns_exactly, |sh: Sh| {
-    let sandbox = Sandbox::new();
-    let outer = sandbox.venv_project("outer", "env_name: outer-env\n");
-    let inner = sandbox.venv_project("outer/libs/inner", "");
-    let (d, _) = run(
-        &sandbox,
-        sh,
-        &[
-            dump("before"),
-            cd(sh, &outer),
-            sh.prompt().into(),
-            dump("outer"),
-            cd(sh, &inner),
-            sh.prompt().into(),
-            dump("inner"),
-            cd(sh, &outer.join("libs")),
-            sh.prompt().into(),
-            dump("back"),
-            cd(sh, &sandbox.path("")),
-            sh.prompt().into(),
-            dump("after"),
-        ],
-    );
-    assert_eq!(var(&d["inner"], "VIRTUAL_ENV"), inner.join(".venv").display().to_string());
-    assert_eq!(var(&d["inner"], "PYVE_ENV_NAME"), "inner");
-    let inner_path = path_entries(&d["inner"]);
-    assert!(!inner_path.contains(&outer.join(".venv/bin").display().to_string()));
-    assert_eq!(d["back"], d["outer"], "returning to the outer project restores it exactly");
-    assert_eq!(d["after"], d["before"]);
-});
+per_shell!(
+    nested_projects_innermost_wins_and_outer_returns_exactly,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let outer = sandbox.venv_project("outer", "env_name: outer-env\n");
+        let inner = sandbox.venv_project("outer/libs/inner", "");
+        let (d, _) = run(
+            &sandbox,
+            sh,
+            &[
+                dump("before"),
+                cd(sh, &outer),
+                sh.prompt().into(),
+                dump("outer"),
+                cd(sh, &inner),
+                sh.prompt().into(),
+                dump("inner"),
+                cd(sh, &outer.join("libs")),
+                sh.prompt().into(),
+                dump("back"),
+                cd(sh, &sandbox.path("")),
+                sh.prompt().into(),
+                dump("after"),
+            ],
+        );
+        assert_eq!(
+            var(&d["inner"], "VIRTUAL_ENV"),
+            inner.join(".venv").display().to_string()
+        );
+        assert_eq!(var(&d["inner"], "PYVE_ENV_NAME"), "inner");
+        let inner_path = path_entries(&d["inner"]);
+        assert!(!inner_path.contains(&outer.join(".venv/bin").display().to_string()));
+        assert_eq!(
+            d["back"], d["outer"],
+            "returning to the outer project restores it exactly"
+        );
+        assert_eq!(d["after"], d["before"]);
+    }
+);
 
 per_shell!(switching_projects_directly, |sh: Sh| {
     let sandbox = Sandbox::new();
@@ -199,7 +221,11 @@ per_shell!(switching_projects_directly, |sh: Sh| {
     let entries = path_entries(at_b);
     assert_eq!(entries[0], b.join(".venv/bin").display().to_string());
     assert_eq!(entries[1..].join(":"), var(&d["before"], "PATH"));
-    assert_eq!(var(at_b, "SHOWN"), "(venv:b) PROMPT$ ", "one prefix, the new one");
+    assert_eq!(
+        var(at_b, "SHOWN"),
+        "(venv:b) PROMPT$ ",
+        "one prefix, the new one"
+    );
     assert_eq!(d["after"], d["before"]);
 });
 
@@ -224,50 +250,65 @@ per_shell!(entering_through_a_symlinked_directory, |sh: Sh| {
     );
     assert_eq!(stderr, "");
     let inside = &d["inside"];
-    assert_eq!(var(inside, "PYVE_ENV_NAME"), "proj", "named after the real directory");
+    assert_eq!(
+        var(inside, "PYVE_ENV_NAME"),
+        "proj",
+        "named after the real directory"
+    );
     let real_root = std::fs::canonicalize(&root).unwrap();
     assert_eq!(var(inside, "PYVE_PROJECT"), real_root.display().to_string());
     assert!(
-        std::path::Path::new(&var(inside, "VIRTUAL_ENV")).join("bin/python").exists(),
+        std::path::Path::new(&var(inside, "VIRTUAL_ENV"))
+            .join("bin/python")
+            .exists(),
         "VIRTUAL_ENV points at a working venv: {}",
         var(inside, "VIRTUAL_ENV")
     );
     assert_eq!(d["after"], d["before"]);
 });
 
-per_shell!(deleting_and_creating_the_environment_while_inside, |sh: Sh| {
-    let sandbox = Sandbox::new();
-    let root = sandbox.venv_project("p", "");
-    std::fs::create_dir_all(root.join("sub")).unwrap();
-    let venv = root.join(".venv");
-    let (d, stderr) = run(
-        &sandbox,
-        sh,
-        &[
-            dump("before"),
-            cd(sh, &root.join("sub")),
-            sh.prompt().into(),
-            dump("active"),
-            format!("rm -rf {}", sh.q(&venv)),
-            sh.prompt().into(),
-            dump("venv-deleted"),
-            format!("{} -m venv --without-pip {}", python(), sh.q(&venv)),
-            sh.prompt().into(),
-            dump("venv-created"),
-            format!("rm -rf {}", sh.q(&root)),
-            sh.prompt().into(),
-            dump("project-deleted"),
-        ],
-    );
-    assert_eq!(stderr, "", "deactivation is silent");
-    assert_eq!(d["venv-deleted"], d["before"], "a deleted venv deactivates at the next prompt");
-    assert_eq!(
-        visible(&d["venv-created"]),
-        visible(&d["active"]),
-        "a created venv activates at the next prompt"
-    );
-    assert_eq!(d["project-deleted"], d["before"], "a deleted project deactivates");
-});
+per_shell!(
+    deleting_and_creating_the_environment_while_inside,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("p", "");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        let venv = root.join(".venv");
+        let (d, stderr) = run(
+            &sandbox,
+            sh,
+            &[
+                dump("before"),
+                cd(sh, &root.join("sub")),
+                sh.prompt().into(),
+                dump("active"),
+                format!("rm -rf {}", sh.q(&venv)),
+                sh.prompt().into(),
+                dump("venv-deleted"),
+                format!("{} -m venv --without-pip {}", python(), sh.q(&venv)),
+                sh.prompt().into(),
+                dump("venv-created"),
+                format!("rm -rf {}", sh.q(&root)),
+                sh.prompt().into(),
+                dump("project-deleted"),
+            ],
+        );
+        assert_eq!(stderr, "", "deactivation is silent");
+        assert_eq!(
+            d["venv-deleted"], d["before"],
+            "a deleted venv deactivates at the next prompt"
+        );
+        assert_eq!(
+            visible(&d["venv-created"]),
+            visible(&d["active"]),
+            "a created venv activates at the next prompt"
+        );
+        assert_eq!(
+            d["project-deleted"], d["before"],
+            "a deleted project deactivates"
+        );
+    }
+);
 
 per_shell!(child_shell_inherits_a_correct_environment, |sh: Sh| {
     let sandbox = Sandbox::new();
@@ -299,10 +340,20 @@ per_shell!(child_shell_inherits_a_correct_environment, |sh: Sh| {
     assert_eq!(stderr, "");
     let parent_path = path_entries(&d["parent"]);
     let child_path = path_entries(&d["child-inside"]);
-    assert_eq!(child_path, parent_path, "no duplicate PATH entries in the child");
-    assert_eq!(var(&d["child-inside"], "VIRTUAL_ENV"), var(&d["parent"], "VIRTUAL_ENV"));
+    assert_eq!(
+        child_path, parent_path,
+        "no duplicate PATH entries in the child"
+    );
+    assert_eq!(
+        var(&d["child-inside"], "VIRTUAL_ENV"),
+        var(&d["parent"], "VIRTUAL_ENV")
+    );
     assert_eq!(var(&d["child-inside"], "SHOWN"), "(venv:p) PROMPT$ ");
-    assert_eq!(var(&d["child-left"], "PATH"), var(&d["before"], "PATH"), "leaving works in the child");
+    assert_eq!(
+        var(&d["child-left"], "PATH"),
+        var(&d["before"], "PATH"),
+        "leaving works in the child"
+    );
     assert_eq!(var(&d["child-left"], "VIRTUAL_ENV"), "<unset>");
     assert_eq!(var(&d["child-left"], "SHOWN"), "PROMPT$ ");
 });
@@ -331,7 +382,10 @@ per_shell!(sourcing_the_hook_twice_registers_once, |sh: Sh| {
         .join("\n"),
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("__pyve_hook")).collect();
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("__pyve_hook"))
+        .collect();
     let expected = match sh {
         Sh::Bash => 1,
         // precmd and chpwd.
@@ -366,7 +420,10 @@ per_shell!(exit_status_survives_the_hook, |sh: Sh| {
     let stdout = String::from_utf8_lossy(&output.stdout);
     match sh {
         Sh::Fish => assert!(stdout.contains("(venv:p) st=1 ps=1 0 1"), "{stdout}"),
-        _ => assert!(stdout.contains("run=7") && stdout.contains("fast=9"), "{stdout}"),
+        _ => assert!(
+            stdout.contains("run=7") && stdout.contains("fast=9"),
+            "{stdout}"
+        ),
     }
 });
 
@@ -390,7 +447,10 @@ per_shell!(missing_binary_warns_once_and_changes_nothing, |sh: Sh| {
     );
     assert_eq!(d["after"], d["before"], "nothing applied");
     assert_eq!(stderr.lines().count(), 1, "one line per session: {stderr}");
-    assert!(stderr.starts_with("pyve: ") && stderr.contains("moved-away/pyve"), "{stderr}");
+    assert!(
+        stderr.starts_with("pyve: ") && stderr.contains("moved-away/pyve"),
+        "{stderr}"
+    );
 });
 
 per_shell!(failing_binary_warns_once_and_applies_nothing, |sh: Sh| {
@@ -423,70 +483,85 @@ per_shell!(failing_binary_warns_once_and_applies_nothing, |sh: Sh| {
     assert!(stderr.contains("exit 3"), "{stderr}");
 });
 
-per_shell!(malformed_config_is_reported_once_and_fixing_it_activates, |sh: Sh| {
-    let sandbox = Sandbox::new();
-    let root = sandbox.venv_project("p", "env_name: ok\nprompt:\n  show: maybe\n");
-    std::fs::create_dir_all(root.join("sub")).unwrap();
-    let config = root.join(".pyve/config");
-    let (d, stderr) = run(
-        &sandbox,
-        sh,
-        &[
-            dump("before"),
-            cd(sh, &root),
-            sh.prompt().into(),
-            sh.prompt().into(),
-            cd(sh, &root.join("sub")),
-            sh.prompt().into(),
-            cd(sh, &root),
-            sh.prompt().into(),
-            dump("broken"),
-            format!("printf 'env_name: fixed\\n' > {}", sh.q(&config)),
-            sh.prompt().into(),
-            dump("fixed"),
-        ],
-    );
-    assert_eq!(d["broken"], d["before"], "nothing applied");
-    assert_eq!(stderr.lines().count(), 1, "reported once: {stderr}");
-    assert!(
-        stderr.starts_with(&format!("pyve: {}:3:", config.display())),
-        "names file and line: {stderr}"
-    );
-    assert!(stderr.contains("prompt.show") || stderr.contains("show"), "names the key: {stderr}");
-    assert_eq!(var(&d["fixed"], "PYVE_ENV_NAME"), "fixed");
-});
+per_shell!(
+    malformed_config_is_reported_once_and_fixing_it_activates,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("p", "env_name: ok\nprompt:\n  show: maybe\n");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        let config = root.join(".pyve/config");
+        let (d, stderr) = run(
+            &sandbox,
+            sh,
+            &[
+                dump("before"),
+                cd(sh, &root),
+                sh.prompt().into(),
+                sh.prompt().into(),
+                cd(sh, &root.join("sub")),
+                sh.prompt().into(),
+                cd(sh, &root),
+                sh.prompt().into(),
+                dump("broken"),
+                format!("printf 'env_name: fixed\\n' > {}", sh.q(&config)),
+                sh.prompt().into(),
+                dump("fixed"),
+            ],
+        );
+        assert_eq!(d["broken"], d["before"], "nothing applied");
+        assert_eq!(stderr.lines().count(), 1, "reported once: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("pyve: {}:3:", config.display())),
+            "names file and line: {stderr}"
+        );
+        assert!(
+            stderr.contains("prompt.show") || stderr.contains("show"),
+            "names the key: {stderr}"
+        );
+        assert_eq!(var(&d["fixed"], "PYVE_ENV_NAME"), "fixed");
+    }
+);
 
-per_shell!(editing_the_config_inside_updates_name_and_prompt_in_place, |sh: Sh| {
-    let sandbox = Sandbox::new();
-    let root = sandbox.venv_project("p", "env_name: one\n");
-    let config = root.join(".pyve/config");
-    let (d, stderr) = run(
-        &sandbox,
-        sh,
-        &[
-            cd(sh, &root),
-            sh.prompt().into(),
-            sh.prepend_path("/user/first"),
-            format!("printf 'env_name: two\\n' > {}", sh.q(&config)),
-            sh.prompt().into(),
-            dump("edited"),
-            format!("printf 'env_name: two\\nprompt:\\n  format: \"<{{env_name}}>\"\\n' > {}", sh.q(&config)),
-            sh.prompt().into(),
-            dump("format"),
-        ],
-    );
-    assert_eq!(stderr, "");
-    let edited = &d["edited"];
-    assert_eq!(var(edited, "PYVE_ENV_NAME"), "two");
-    assert_eq!(var(edited, "SHOWN"), "(venv:two) PROMPT$ ");
-    assert_eq!(
-        path_entries(edited)[..2],
-        ["/user/first".to_owned(), root.join(".venv/bin").display().to_string()],
-        "an unchanged PATH entry is not moved"
-    );
-    assert_eq!(var(&d["format"], "SHOWN"), "<two> PROMPT$ ");
-    assert_eq!(var(&d["format"], "PYVE_PROMPT"), "<two>");
-});
+per_shell!(
+    editing_the_config_inside_updates_name_and_prompt_in_place,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("p", "env_name: one\n");
+        let config = root.join(".pyve/config");
+        let (d, stderr) = run(
+            &sandbox,
+            sh,
+            &[
+                cd(sh, &root),
+                sh.prompt().into(),
+                sh.prepend_path("/user/first"),
+                format!("printf 'env_name: two\\n' > {}", sh.q(&config)),
+                sh.prompt().into(),
+                dump("edited"),
+                format!(
+                    "printf 'env_name: two\\nprompt:\\n  format: \"<{{env_name}}>\"\\n' > {}",
+                    sh.q(&config)
+                ),
+                sh.prompt().into(),
+                dump("format"),
+            ],
+        );
+        assert_eq!(stderr, "");
+        let edited = &d["edited"];
+        assert_eq!(var(edited, "PYVE_ENV_NAME"), "two");
+        assert_eq!(var(edited, "SHOWN"), "(venv:two) PROMPT$ ");
+        assert_eq!(
+            path_entries(edited)[..2],
+            [
+                "/user/first".to_owned(),
+                root.join(".venv/bin").display().to_string()
+            ],
+            "an unchanged PATH entry is not moved"
+        );
+        assert_eq!(var(&d["format"], "SHOWN"), "<two> PROMPT$ ");
+        assert_eq!(var(&d["format"], "PYVE_PROMPT"), "<two>");
+    }
+);
 
 per_shell!(prompt_can_be_turned_off, |sh: Sh| {
     let sandbox = Sandbox::new();
@@ -506,32 +581,42 @@ per_shell!(prompt_can_be_turned_off, |sh: Sh| {
         ],
     );
     assert_eq!(var(&d["show-false"], "SHOWN"), "PROMPT$ ");
-    assert_eq!(var(&d["show-false"], "PYVE_PROMPT"), "(venv:quiet)", "themes still get it");
+    assert_eq!(
+        var(&d["show-false"], "PYVE_PROMPT"),
+        "(venv:quiet)",
+        "themes still get it"
+    );
     assert_eq!(var(&d["disabled"], "SHOWN"), "PROMPT$ ");
-    assert_eq!(var(&d["disabled"], "VIRTUAL_ENV"), loud.join(".venv").display().to_string());
+    assert_eq!(
+        var(&d["disabled"], "VIRTUAL_ENV"),
+        loud.join(".venv").display().to_string()
+    );
 });
 
-per_shell!(a_prompt_changed_by_the_user_inside_is_not_touched, |sh: Sh| {
-    let sandbox = Sandbox::new();
-    let root = sandbox.venv_project("p", "");
-    let replace = match sh {
-        Sh::Fish => "function fish_prompt; printf 'MINE> '; end",
-        _ => "PS1='MINE> '",
-    };
-    let (d, _) = run(
-        &sandbox,
-        sh,
-        &[
-            cd(sh, &root),
-            sh.prompt().into(),
-            replace.into(),
-            cd(sh, &sandbox.path("")),
-            sh.prompt().into(),
-            dump("after"),
-        ],
-    );
-    assert_eq!(var(&d["after"], "SHOWN"), "MINE> ");
-});
+per_shell!(
+    a_prompt_changed_by_the_user_inside_is_not_touched,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("p", "");
+        let replace = match sh {
+            Sh::Fish => "function fish_prompt; printf 'MINE> '; end",
+            _ => "PS1='MINE> '",
+        };
+        let (d, _) = run(
+            &sandbox,
+            sh,
+            &[
+                cd(sh, &root),
+                sh.prompt().into(),
+                replace.into(),
+                cd(sh, &sandbox.path("")),
+                sh.prompt().into(),
+                dump("after"),
+            ],
+        );
+        assert_eq!(var(&d["after"], "SHOWN"), "MINE> ");
+    }
+);
 
 #[test]
 fn bash_prompt_command_as_array_and_string() {
@@ -557,8 +642,15 @@ echo "VE=$VIRTUAL_ENV""#,
         );
         let output = sandbox.script_ok(Sh::Bash, &body);
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(stdout.matches("__pyve_hook").count(), 1, "{setup}: {stdout}");
-        assert!(stdout.contains(&format!("VE={}", root.join(".venv").display())), "{setup}: {stdout}");
+        assert_eq!(
+            stdout.matches("__pyve_hook").count(),
+            1,
+            "{setup}: {stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("VE={}", root.join(".venv").display())),
+            "{setup}: {stdout}"
+        );
     }
 }
 
@@ -582,8 +674,14 @@ cd {root}
         root = Sh::Bash.q(&root)
     );
     let stdout = String::from_utf8(sandbox.script_ok(Sh::Bash, &preexec).stdout).unwrap();
-    assert!(stdout.contains("pc=__bp_precmd_invoke_cmd fns=__pyve_hook\n"), "{stdout}");
-    assert!(stdout.contains(&format!("VE={}", root.join(".venv").display())), "{stdout}");
+    assert!(
+        stdout.contains("pc=__bp_precmd_invoke_cmd fns=__pyve_hook\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("VE={}", root.join(".venv").display())),
+        "{stdout}"
+    );
 
     // starship's bash init without bash-preexec: it captures $? first.
     let starship = format!(
@@ -597,6 +695,12 @@ echo "starship=$STARSHIP_CMD_STATUS pc=${{PROMPT_COMMAND//$'\n'/;}} VE=$VIRTUAL_
         root = Sh::Bash.q(&root)
     );
     let stdout = String::from_utf8(sandbox.script_ok(Sh::Bash, &starship).stdout).unwrap();
-    assert!(stdout.contains("starship=5 pc=starship_precmd;__pyve_hook VE="), "{stdout}");
-    assert!(stdout.contains(&format!("VE={}", root.join(".venv").display())), "{stdout}");
+    assert!(
+        stdout.contains("starship=5 pc=starship_precmd;__pyve_hook VE="),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("VE={}", root.join(".venv").display())),
+        "{stdout}"
+    );
 }

@@ -92,6 +92,12 @@ pub struct Sandbox {
     pub base_path: String,
 }
 
+impl Default for Sandbox {
+    fn default() -> Self {
+        Sandbox::new()
+    }
+}
+
 impl Sandbox {
     pub fn new() -> Sandbox {
         let dir = tempfile::Builder::new()
@@ -165,7 +171,11 @@ impl Sandbox {
     /// the dump helpers, the hook, then `body`. Returns the command line.
     pub fn child_script(&self, sh: Sh, name: &str, body: &str) -> String {
         let file = self.path("tmp").join(name);
-        std::fs::write(&file, format!("{}\n{}\n{}\n", prelude(sh), hook_line(sh), body)).unwrap();
+        std::fs::write(
+            &file,
+            format!("{}\n{}\n{}\n", prelude(sh), hook_line(sh), body),
+        )
+        .unwrap();
         let program = match sh {
             Sh::Bash => "bash --norc --noprofile",
             Sh::Zsh => "zsh -f",
@@ -316,7 +326,10 @@ pub fn visible(dump: &Dump) -> Dump {
 }
 
 pub fn var(dump: &Dump, name: &str) -> String {
-    text(dump.get(name).unwrap_or_else(|| panic!("{name} not dumped")))
+    text(
+        dump.get(name)
+            .unwrap_or_else(|| panic!("{name} not dumped")),
+    )
 }
 
 pub fn path_entries(dump: &Dump) -> Vec<String> {
@@ -343,8 +356,11 @@ pub fn counting_wrapper(sandbox: &Sandbox) -> (PathBuf, PathBuf) {
         ),
     )
     .unwrap();
-    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     (wrapper, log)
 }
 
