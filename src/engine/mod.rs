@@ -298,6 +298,23 @@ fn load_model(
             return None;
         }
     };
+    // PATH cannot hold a directory whose name contains its separator;
+    // refusing beats a PATH that silently points somewhere else.
+    let activation = resolved
+        .backend
+        .activation(&resolved.env_dir, &resolved.env_name);
+    if activation
+        .path_prepend
+        .iter()
+        .any(|entry| entry.contains(&b':'))
+    {
+        tell(&format!(
+            "{}: the environment's path contains ':', which PATH cannot hold; move the project or set venv.directory; environment not activated",
+            resolved.env_dir.display()
+        ));
+        *diagnosed = config_fp.into_bytes();
+        return None;
+    }
     let marker_fp = fingerprint_path(&resolved.backend.marker(&resolved.env_dir));
     Some(Model {
         root: root.as_os_str().as_bytes().to_vec(),

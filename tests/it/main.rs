@@ -3,5 +3,6 @@
 //! run real bash, zsh and fish.
 
 mod cli;
+mod quoting;
 mod scenarios;
 pub mod support;

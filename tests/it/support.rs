@@ -270,7 +270,7 @@ function __dump
   for n in {names}
     if set -q $n
       if test $n = PATH
-        printf '%s=%s\x1f' $n (string join : -- $PATH)
+        printf '%s=%s' $n $PATH[1]; printf ':%s' $PATH[2..-1]; printf '\x1f'
       else
         printf '%s=%s\x1f' $n "$$n"
       end

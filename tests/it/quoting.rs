@@ -1,0 +1,258 @@
+//! Exact escaping: arbitrary bytes (anything but NUL; `/` too, except in
+//! directory names) go through pyve's emitted code in real bash, zsh and
+//! fish and come back unchanged, and nothing in them executes.
+//!
+//! Project directories with arbitrary names carry the bytes into
+//! `PYVE_ENV_NAME`, `VIRTUAL_ENV`, `PATH`, `PYVE_PROMPT` and the prompt; an
+//! arbitrary `PYTHONHOME` goes into `PYVE_STATE` on entering and back into
+//! the shell on leaving. The test hands values to the shell through the
+//! process environment, never through its own quoting.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+
+use crate::support::*;
+
+/// Names that have broken real tools, always tried, plus random bytes.
+const HOSTILE: &[&[u8]] = &[
+    b"$(touch pwned)",
+    b"`touch pwned`",
+    b"a b'c\"d",
+    b"trailing\\",
+    b"100% %d %s %~",
+    b"semi;colon && ls",
+    b"new\nline\ttab",
+    b"-leading-dash",
+    b"\\[\\e[31m\\]red",
+    b"!! !$ ${HOME}",
+    b"caf\xc3\xa9 \xe2\x9c\x93",
+    b"\xff\xfe invalid utf-8 \x80",
+    b"''\\'\\''",
+    b"{backend}{env_name}",
+    b"colon:in:name",
+];
+
+fn dir_name() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        (0..HOSTILE.len()).prop_map(|i| HOSTILE[i].to_vec()),
+        proptest::collection::vec(
+            any::<u8>().prop_filter("no NUL or /", |b| *b != 0 && *b != b'/'),
+            1..20
+        )
+        .prop_filter("not . or ..", |n| n != b"." && n != b".."),
+    ]
+}
+
+fn value() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(any::<u8>().prop_filter("no NUL", |b| *b != 0), 0..40)
+}
+
+/// Per project: write these variables to files named after them.
+fn probe(sh: Sh) -> &'static str {
+    match sh {
+        Sh::Fish => {
+            r#"function __probe
+  for n in $argv[2..-1]
+    if set -q $n
+      if test $n = PATH
+        begin; printf '%s' $PATH[1]; printf ':%s' $PATH[2..-1]; end > "$OUT/$argv[1].$n"
+      else
+        printf '%s' "$$n" > "$OUT/$argv[1].$n"
+      end
+    end
+  end
+  fish_prompt > "$OUT/$argv[1].SHOWN"
+end"#
+        }
+        Sh::Bash => {
+            r#"__probe() {
+  local tag=$1 n; shift
+  for n in "$@"; do [[ -v $n ]] && printf '%s' "${!n}" > "$OUT/$tag.$n"; done
+  printf '%s' "${PS1@P}" > "$OUT/$tag.SHOWN"
+}"#
+        }
+        Sh::Zsh => {
+            r#"__probe() {
+  local tag=$1 n; shift
+  for n in "$@"; do (( ${+parameters[$n]} )) && printf '%s' "${(P)n}" > "$OUT/$tag.$n"; done
+  print -rnP -- "$PS1" > "$OUT/$tag.SHOWN"
+}"#
+        }
+    }
+}
+
+fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCaseError> {
+    let sandbox = Sandbox::new();
+    let shared = sandbox.path("shared-venv");
+    make_venv(&shared);
+    let out = sandbox.path("tmp/out");
+    std::fs::create_dir_all(&out).unwrap();
+    let parent = sandbox.path("projects");
+    let mut roots = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        // Distinct directories even when the strategy repeats a name.
+        let root = parent.join(format!("{i}")).join(OsStr::from_bytes(name));
+        std::fs::create_dir_all(root.join(".pyve")).unwrap();
+        std::fs::write(root.join(".pyve/config"), "").unwrap();
+        std::os::unix::fs::symlink(&shared, root.join(".venv")).unwrap();
+        roots.push(root);
+    }
+    let mut body = vec![probe(sh).to_owned()];
+    let vars = "PYVE_ENV_NAME VIRTUAL_ENV PYVE_PROMPT PYTHONHOME PATH";
+    for i in 0..roots.len() {
+        let dir = if sh == Sh::Fish {
+            format!("$DIR{i}")
+        } else {
+            format!("\"$DIR{i}\"")
+        };
+        body.push(format!("cd {dir}\n{}\n__probe in{i} {vars}", sh.prompt()));
+        body.push(format!(
+            "cd {}\n{}\n__probe out{i} {vars}",
+            sh.q(&parent),
+            sh.prompt()
+        ));
+    }
+    let script = format!("{}\n{}", hook_line_for_probe(sh), body.join("\n"));
+    let mut cmd = sandbox.command(sh.name());
+    match sh {
+        Sh::Bash => cmd.args(["--norc", "--noprofile", "-c"]),
+        Sh::Zsh => cmd.args(["-f", "-c"]),
+        Sh::Fish => cmd.args(["--no-config", "-c"]),
+    };
+    cmd.arg(script)
+        .env("OUT", &out)
+        .env("PYTHONHOME", OsStr::from_bytes(&home));
+    for (i, root) in roots.iter().enumerate() {
+        cmd.env(format!("DIR{i}"), root);
+    }
+    let output = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    prop_assert!(output.status.success(), "{} failed: {}", sh.name(), stderr);
+    // PATH cannot hold ':' inside an entry: such projects are refused, once.
+    let refused = names.iter().filter(|n| n.contains(&b':')).count();
+    prop_assert_eq!(
+        stderr
+            .matches("contains ':', which PATH cannot hold")
+            .count(),
+        refused,
+        "{}: {}",
+        sh.name(),
+        stderr
+    );
+    prop_assert_eq!(stderr.lines().count(), refused, "{}: {}", sh.name(), stderr);
+    let read = |tag: &str| -> Option<Vec<u8>> { std::fs::read(out.join(tag)).ok() };
+    let base_path = sandbox.base_path.as_bytes().to_vec();
+    for (i, (name, root)) in names.iter().zip(&roots).enumerate() {
+        let shown_name = String::from_utf8_lossy(name);
+        let real_root = std::fs::canonicalize(root).unwrap();
+        let venv: PathBuf = real_root.join(".venv");
+        if name.contains(&b':') {
+            prop_assert_eq!(
+                read(&format!("in{i}.VIRTUAL_ENV")),
+                None,
+                "refused {:?}",
+                shown_name
+            );
+            prop_assert_eq!(read(&format!("in{i}.PATH")), Some(base_path.clone()));
+            continue;
+        }
+        prop_assert_eq!(
+            read(&format!("in{i}.PYVE_ENV_NAME")),
+            Some(name.clone()),
+            "name {:?}",
+            shown_name
+        );
+        prop_assert_eq!(
+            read(&format!("in{i}.VIRTUAL_ENV")),
+            Some(venv.as_os_str().as_bytes().to_vec())
+        );
+        let mut path = venv.join("bin").as_os_str().as_bytes().to_vec();
+        path.push(b':');
+        path.extend_from_slice(&base_path);
+        prop_assert_eq!(read(&format!("in{i}.PATH")), Some(path));
+        prop_assert_eq!(read(&format!("in{i}.PYTHONHOME")), None, "unset inside");
+        let mut prefix = b"(venv:".to_vec();
+        prefix.extend_from_slice(name);
+        prefix.push(b')');
+        prop_assert_eq!(read(&format!("in{i}.PYVE_PROMPT")), Some(prefix.clone()));
+        let mut shown = prefix;
+        shown.extend_from_slice(b" PROMPT$ ");
+        prop_assert_eq!(
+            read(&format!("in{i}.SHOWN")),
+            Some(shown),
+            "prompt for {:?}",
+            shown_name
+        );
+
+        prop_assert_eq!(
+            read(&format!("out{i}.PYTHONHOME")),
+            Some(home.clone()),
+            "restored"
+        );
+        prop_assert_eq!(read(&format!("out{i}.PATH")), Some(base_path.clone()));
+        prop_assert_eq!(read(&format!("out{i}.SHOWN")), Some(b"PROMPT$ ".to_vec()));
+        prop_assert_eq!(read(&format!("out{i}.VIRTUAL_ENV")), None);
+    }
+    let executed = walk(sandbox.path(""))
+        .into_iter()
+        .any(|p| p.ends_with("pwned"));
+    prop_assert!(!executed, "a project name was executed");
+    Ok(())
+}
+
+fn hook_line_for_probe(sh: Sh) -> String {
+    let prompt = match sh {
+        Sh::Fish => "function fish_prompt; printf 'PROMPT$ '; end",
+        _ => "PS1='PROMPT$ '",
+    };
+    format!("{prompt}\n{}", hook_line(sh))
+}
+
+fn walk(dir: PathBuf) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                stack.push(path.clone());
+            }
+            found.push(path);
+        }
+    }
+    found
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 10, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_round_trip_in_bash(names in proptest::collection::vec(dir_name(), 1..6), home in value()) {
+        round_trip(Sh::Bash, names, home)?;
+    }
+
+    #[test]
+    fn arbitrary_bytes_round_trip_in_zsh(names in proptest::collection::vec(dir_name(), 1..6), home in value()) {
+        round_trip(Sh::Zsh, names, home)?;
+    }
+
+    #[test]
+    fn arbitrary_bytes_round_trip_in_fish(names in proptest::collection::vec(dir_name(), 1..6), home in value()) {
+        round_trip(Sh::Fish, names, home)?;
+    }
+}
+
+/// Every hostile name at once, in every shell, as a plain regression test.
+#[test]
+fn every_hostile_name_in_every_shell() {
+    for sh in SHELLS {
+        let names = HOSTILE.iter().map(|n| n.to_vec()).collect();
+        round_trip(sh, names, b"/opt/py home'$(x)\\".to_vec()).unwrap();
+    }
+}
