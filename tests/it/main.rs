@@ -3,6 +3,7 @@
 //! run real bash, zsh and fish.
 
 mod cli;
+mod pty;
 mod quoting;
 mod scenarios;
 pub mod support;

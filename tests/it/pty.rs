@@ -1,0 +1,264 @@
+//! Interactive shells under a pseudo-terminal, so the real prompt hooks
+//! fire: PROMPT_COMMAND in bash, precmd/chpwd in zsh, fish_prompt and the
+//! PWD handler in fish.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rexpect::reader::Options;
+use rexpect::session::{spawn_with_options, PtySession};
+
+use crate::per_shell;
+use crate::support::*;
+
+const TIMEOUT_MS: u64 = 20_000;
+
+struct Interactive {
+    session: PtySession,
+    sh: Sh,
+}
+
+impl Interactive {
+    /// Starts the shell, installs the hook and a prompt that shows the
+    /// last status: `[STATUS] P> ` (zsh adds `|PIPESTATUS` through
+    /// PROMPT_SUBST, which also exercises pyve's prompt reference there).
+    fn start(sandbox: &Sandbox, sh: Sh) -> Interactive {
+        let mut cmd = sandbox.command(sh.name());
+        match sh {
+            Sh::Bash => cmd.args(["--norc", "--noprofile", "-i"]),
+            Sh::Zsh => cmd.args(["-f", "-i"]),
+            Sh::Fish => cmd.args(["--no-config", "-i"]),
+        };
+        let session = spawn_with_options(
+            cmd,
+            Options::new()
+                .timeout_ms(Some(TIMEOUT_MS))
+                .strip_ansi_escape_codes(true),
+        )
+        .expect("spawn shell under a pty");
+        let mut shell = Interactive { session, sh };
+        let setup = match sh {
+            Sh::Bash => "PS1='[$?] P> '".to_owned(),
+            Sh::Zsh => "setopt promptsubst; PS1='[%?|${pipestatus[*]}] P> '".to_owned(),
+            Sh::Fish => {
+                "function fish_prompt; printf '[%s|%s] P> ' $status \"$pipestatus\"; end".to_owned()
+            }
+        };
+        shell.line(&setup);
+        shell.session.exp_string("P> ").unwrap();
+        shell.line(&hook_line(sh));
+        shell.sync();
+        shell
+    }
+
+    fn line(&mut self, text: &str) {
+        self.session.send_line(text).unwrap();
+    }
+
+    /// Waits until everything sent so far has run and its prompt is drawn.
+    /// The needle is built by printf, so the echo of the typed command
+    /// cannot match it.
+    fn sync(&mut self) {
+        self.line("printf 'SYNC-%s\\n' done");
+        self.session.exp_string("SYNC-done").unwrap();
+        self.session.exp_string("P> ").unwrap();
+    }
+
+    /// Runs `command` (nothing typed ahead) and returns the prompt drawn
+    /// after it: the last line before `P> `, plus `P> `. fish redraws the
+    /// old prompt with the command line on Enter, so there the command's
+    /// tail is awaited first (bash under TERM=dumb scrolls long input lines
+    /// horizontally, so its echo cannot be matched whole and is not needed).
+    fn prompt_after(&mut self, command: &str) -> String {
+        assert!(!command.is_empty());
+        self.sync();
+        self.line(command);
+        if self.sh == Sh::Fish {
+            let tail_start = command.char_indices().rev().nth(7).map_or(0, |(i, _)| i);
+            self.session.exp_string(&command[tail_start..]).unwrap();
+            // It may repaint several times; the command runs after the newline.
+            self.session.exp_string("\r\n").unwrap();
+        }
+        let before = self.session.exp_string("P> ").unwrap();
+        before
+            .rsplit(['\n', '\r'])
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+            + "P> "
+    }
+
+    /// The value of a variable, as the shell prints it.
+    fn value(&mut self, name: &str) -> String {
+        self.sync();
+        self.line(&format!("printf 'VALUE-%s=[%s]\\n' {name} \"${name}\""));
+        self.session.exp_string(&format!("VALUE-{name}=[")).unwrap();
+        self.session.exp_string("]\r\n").unwrap()
+    }
+
+    fn cd(&mut self, dir: &Path) -> String {
+        let command = format!("cd {}", self.sh.q(dir));
+        self.prompt_after(&command)
+    }
+}
+
+impl Drop for Interactive {
+    /// Interactive shells ignore SIGTERM, which is all rexpect sends before
+    /// waiting out its timeout: ask the shell to exit instead.
+    fn drop(&mut self) {
+        self.session.process_mut().set_kill_timeout(Some(2_000));
+        let _ = self.session.send_line("exit");
+        let _ = self.session.exp_eof();
+    }
+}
+
+per_shell!(
+    enter_subdirectory_leave_and_switch_under_a_real_prompt,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let a = sandbox.venv_project("a", "env_name: alpha\n");
+        let b = sandbox.venv_project("b", "");
+        std::fs::create_dir_all(a.join("src")).unwrap();
+        let mut shell = Interactive::start(&sandbox, sh);
+        let original_path = shell.value("PATH");
+
+        let prompt = shell.cd(&a);
+        assert!(prompt.starts_with("(venv:alpha) [0"), "{prompt:?}");
+        assert_eq!(
+            shell.value("VIRTUAL_ENV"),
+            a.join(".venv").display().to_string()
+        );
+        assert!(shell
+            .value("PATH")
+            .starts_with(&format!("{}:", a.join(".venv/bin").display())));
+
+        let prompt = shell.cd(&a.join("src"));
+        assert!(prompt.contains("(venv:alpha) ["), "{prompt:?}");
+        assert_eq!(shell.value("PYVE_ENV_NAME"), "alpha");
+
+        let prompt = shell.cd(&b);
+        assert!(
+            prompt.contains("(venv:b) [") && !prompt.contains("alpha"),
+            "{prompt:?}"
+        );
+        assert_eq!(
+            shell.value("VIRTUAL_ENV"),
+            b.join(".venv").display().to_string()
+        );
+
+        let prompt = shell.cd(&sandbox.path(""));
+        assert!(!prompt.contains("(venv:"), "{prompt:?}");
+        assert_eq!(shell.value("VIRTUAL_ENV"), "");
+        assert_eq!(shell.value("PATH"), original_path);
+    }
+);
+
+per_shell!(status_reaches_the_prompt_through_the_hook, |sh: Sh| {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "");
+    let mut shell = Interactive::start(&sandbox, sh);
+    // The directory change makes the engine run at this very prompt.
+    let failing = match sh {
+        Sh::Fish => format!("cd {}; false | true | sh -c 'exit 3'", sh.q(&root)),
+        _ => format!("cd {}; (exit 1) | true | (exit 3)", sh.q(&root)),
+    };
+    let prompt = shell.prompt_after(&failing);
+    match sh {
+        Sh::Bash => assert!(prompt.ends_with("(venv:p) [3] P> "), "{prompt:?}"),
+        _ => assert!(prompt.ends_with("(venv:p) [3|1 0 3] P> "), "{prompt:?}"),
+    }
+    // And on the fast path, with nothing to do.
+    let failing = match sh {
+        Sh::Fish => "sh -c 'exit 4' | true".to_owned(),
+        _ => "(exit 5) | (exit 4)".to_owned(),
+    };
+    let prompt = shell.prompt_after(&failing);
+    match sh {
+        Sh::Bash => assert!(prompt.ends_with("(venv:p) [4] P> "), "{prompt:?}"),
+        Sh::Zsh => assert!(prompt.ends_with("(venv:p) [4|5 4] P> "), "{prompt:?}"),
+        Sh::Fish => assert!(prompt.ends_with("(venv:p) [0|4 0] P> "), "{prompt:?}"),
+    }
+});
+
+per_shell!(bare_enter_starts_no_engine_process, |sh: Sh| {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "");
+    std::thread::sleep(Duration::from_millis(100));
+    let (wrapper, log) = counting_wrapper(&sandbox);
+    let mut shell = Interactive::start(&sandbox, sh);
+    shell.line(&set_exe(sh, &wrapper));
+    shell.cd(&root);
+    shell.sync();
+    let after_cd = count_lines(&log);
+    assert_eq!(after_cd, 1, "one engine run for the cd");
+    for _ in 0..40 {
+        shell.line("");
+        shell.sync();
+    }
+    shell.sync();
+    assert_eq!(count_lines(&log), after_cd, "80 prompts, no engine run");
+    // A watched file changing is noticed at the next prompt.
+    std::fs::write(root.join(".pyve/config"), "env_name: renamed\n").unwrap();
+    // Past the stamp's back-dating window (see watch.rs), so it runs once.
+    std::thread::sleep(Duration::from_millis(100));
+    let prompt = shell.prompt_after("true");
+    assert!(prompt.contains("(venv:renamed)"), "{prompt:?}");
+    assert_eq!(count_lines(&log), after_cd + 1);
+});
+
+per_shell!(
+    ctrl_c_during_the_engine_leaves_a_whole_environment,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("p", "");
+        // An engine that is slow the first time, so Ctrl-C lands inside it.
+        let slow = sandbox.path("tmp/slow-pyve");
+        let flag = sandbox.path("tmp/slow-once");
+        std::fs::write(&flag, "").unwrap();
+        std::fs::write(
+        &slow,
+        format!(
+            "#!/bin/sh\nif [ -e '{flag}' ]; then rm -f '{flag}'; sleep 5; fi\nexec '{bin}' \"$@\"\n",
+            flag = flag.display(),
+            bin = pyve_bin().display()
+        ),
+    )
+    .unwrap();
+        std::fs::set_permissions(&slow, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let mut shell = Interactive::start(&sandbox, sh);
+        let original_path = shell.value("PATH");
+        shell.line(&set_exe(sh, &slow));
+        shell.sync();
+        shell.line(&format!("cd {}", sh.q(&root)));
+        // Wait until the slow engine is running, then interrupt it.
+        let started = std::time::Instant::now();
+        while flag.exists() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        shell.session.send_control('c').unwrap();
+        shell.sync();
+        let venv = shell.value("VIRTUAL_ENV");
+        let path = shell.value("PATH");
+        let state = shell.value("PYVE_STATE");
+        let applied = !venv.is_empty();
+        if applied {
+            assert!(
+                path.starts_with(&root.join(".venv/bin").display().to_string()),
+                "{path}"
+            );
+            assert!(!state.is_empty());
+        } else {
+            assert_eq!(path, original_path);
+            assert!(state.is_empty());
+        }
+        // Either way the next prompt brings it to the new environment.
+        let prompt = shell.prompt_after("true");
+        assert!(prompt.contains("(venv:p)"), "{prompt:?}");
+        assert_eq!(
+            shell.value("VIRTUAL_ENV"),
+            root.join(".venv").display().to_string()
+        );
+    }
+);
