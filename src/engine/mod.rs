@@ -114,7 +114,8 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     let stamp = watch::renew_stamp(request.stamp.as_deref(), request.shell_pid);
     let mut diagnosed = request.diagnosed.clone();
 
-    let raw_state = std::env::var_os(state::VAR);
+    // Empty counts as absent: `export PYVE_STATE=` is how people clear it.
+    let raw_state = std::env::var_os(state::VAR).filter(|v| !v.is_empty());
     let state = match &raw_state {
         None => None,
         Some(raw) => match State::decode(raw.as_bytes()) {
@@ -221,7 +222,11 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         Some(_) => watch::watch_list(
             &request.pwd,
             found.as_ref().map(|(root, _)| root.as_path()),
-            model.as_ref().map(|m| (m.env_dir.as_path(), m.backend)),
+            model.as_ref().map(|m| watch::EnvWatch {
+                env_dir: &m.env_dir,
+                backend: m.backend,
+                ready: m.marker_fp != MISSING,
+            }),
         ),
         None => Vec::new(),
     };

@@ -100,6 +100,14 @@ fn prune_dead_stamps(dir: &Path, own_pid: u32) {
     }
 }
 
+/// The environment part of the watch list.
+pub struct EnvWatch<'a> {
+    pub env_dir: &'a Path,
+    pub backend: &'static dyn Backend,
+    /// Whether the marker exists (already known to the caller: no stat).
+    pub ready: bool,
+}
+
 /// The paths whose change can alter the outcome for `pwd`:
 /// - each directory from `pwd` up to the project root (or `/`) and its
 ///   `.pyve`: a project appearing or disappearing changes one of them;
@@ -108,11 +116,7 @@ fn prune_dead_stamps(dir: &Path, own_pid: u32) {
 ///   missing, its nearest existing ancestor (created later).
 ///
 /// Paths that do not exist cost the shell one failed stat and are harmless.
-pub fn watch_list(
-    pwd: &Path,
-    root: Option<&Path>,
-    env: Option<(&Path, &'static dyn Backend)>,
-) -> Vec<Vec<u8>> {
+pub fn watch_list(pwd: &Path, root: Option<&Path>, env: Option<EnvWatch>) -> Vec<Vec<u8>> {
     let mut list: Vec<Vec<u8>> = Vec::with_capacity(24);
     let mut add = |path: &Path| {
         let bytes = path.as_os_str().as_bytes();
@@ -133,14 +137,18 @@ pub fn watch_list(
         }
         add(&crate::project::config_path(root));
     }
-    if let Some((env_dir, backend)) = env {
-        let marker = backend.marker(env_dir);
-        add(&marker);
+    if let Some(EnvWatch {
+        env_dir,
+        backend,
+        ready,
+    }) = env
+    {
+        add(&backend.marker(env_dir));
         add(env_dir);
         if let Some(parent) = env_dir.parent() {
             add(parent);
         }
-        if !marker.exists() {
+        if !ready {
             for ancestor in env_dir.ancestors().skip(1) {
                 add(ancestor);
                 if ancestor.exists() {

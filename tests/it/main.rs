@@ -3,6 +3,7 @@
 //! run real bash, zsh and fish.
 
 mod cli;
+mod fastpath;
 mod pty;
 mod quoting;
 mod scenarios;

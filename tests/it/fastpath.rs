@@ -1,0 +1,133 @@
+//! The prompt path's cost, guarded by counts rather than timings: a bare
+//! Enter forks and execs nothing, and an engine call with nothing to do
+//! stays within a syscall budget. Needs strace; skipped (visibly) without.
+
+use std::process::Command;
+
+use crate::per_shell;
+use crate::support::*;
+
+fn strace() -> Option<&'static str> {
+    let found = Command::new("strace").arg("-V").output().is_ok();
+    if !found {
+        eprintln!("SKIPPED: strace not installed; the fast-path guard did not run");
+    }
+    found.then_some("strace")
+}
+
+/// Lines of an `strace -f` log between two marker stats.
+fn between<'a>(log: &'a str, begin: &str, end: &str) -> Vec<&'a str> {
+    let start = log.find(begin).expect("begin marker traced");
+    let stop = log.find(end).expect("end marker traced");
+    log[start..stop].lines().collect()
+}
+
+per_shell!(bare_enter_forks_and_execs_nothing, |sh: Sh| {
+    let Some(strace) = strace() else { return };
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "");
+    std::fs::create_dir_all(root.join("a/b/c")).unwrap();
+    let log = sandbox.path("tmp/strace.log");
+    let test = if sh == Sh::Fish { "test -e" } else { "[[ -e" };
+    let close = if sh == Sh::Fish { "" } else { " ]]" };
+    let loop_body = match sh {
+        // `math` is a builtin; `seq` would start processes of its own.
+        Sh::Fish => {
+            "set i 0; while test $i -lt 200; set i (math $i + 1); emit fish_prompt; end".to_owned()
+        }
+        _ => "for i in {1..200}; do __pyve_hook; done".to_owned(),
+    };
+    let body = format!(
+        "cd {}\n{}\n{test} /pyve-marker-begin{close}\n{loop_body}\n{test} /pyve-marker-end{close}\necho \"VE=$VIRTUAL_ENV\"",
+        sh.q(&root.join("a/b/c")),
+        sh.prompt()
+    );
+    let script = sandbox.child_script(sh, "fast.sh", &body);
+    let mut args: Vec<String> = vec!["-f".into(), "-o".into(), log.display().to_string()];
+    args.extend(script.split(' ').map(|s| s.trim_matches('\'').to_owned()));
+    let output = sandbox.command(strace).args(&args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains(&format!("VE={}", root.join(".venv").display())),
+        "the project was active during the loop"
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    let window = between(&log, "/pyve-marker-begin", "/pyve-marker-end");
+    let spawned: Vec<&&str> = window
+        .iter()
+        .filter(|l| {
+            ["clone(", "clone3(", "fork(", "vfork(", "execve("]
+                .iter()
+                .any(|s| l.contains(s))
+        })
+        .collect();
+    assert!(
+        spawned.is_empty(),
+        "200 prompts started processes: {spawned:#?}"
+    );
+    // Two stats per watched path and prompt at most (the path and the stamp).
+    let stats = window.iter().filter(|l| l.contains("stat")).count();
+    assert!(stats <= 200 * 2 * 16, "{stats} stat calls for 200 prompts");
+});
+
+#[test]
+fn engine_call_with_nothing_to_do_stays_within_a_syscall_budget() {
+    let Some(strace) = strace() else { return };
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "");
+    // A first call activates; its state and stamp make the second a no-op.
+    let first = sandbox
+        .command(pyve_bin())
+        .args(["_engine", "bash"])
+        .arg(&root)
+        .args(["", "", "4242"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&first.stdout).into_owned();
+    let field = |prefix: &str| {
+        let line = text.lines().find(|l| l.starts_with(prefix)).unwrap();
+        line[prefix.len()..].trim_matches('\'').to_owned()
+    };
+    let state = field("\\builtin export PYVE_STATE=");
+    let stamp = field("__pyve_stamp=");
+    let log = sandbox.path("tmp/engine.strace");
+    let output = sandbox
+        .command(strace)
+        .args(["-f", "-c", "-o"])
+        .arg(&log)
+        .arg(pyve_bin())
+        .args(["_engine", "bash"])
+        .arg(&root)
+        .args([stamp.as_str(), "", "4242"])
+        .env("PYVE_STATE", &state)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !stdout.contains("export"),
+        "nothing to do, nothing exported: {stdout}"
+    );
+    let summary = std::fs::read_to_string(&log).unwrap();
+    let total: usize = summary
+        .lines()
+        .find(|l| l.trim_end().ends_with("total"))
+        .and_then(|l| l.split_whitespace().nth(3).and_then(|n| n.parse().ok()))
+        .expect("strace -c total line");
+    // Measured: 68 for a dynamically linked debug or release build, 39
+    // static; nearly all of it is process start-up. The budget catches a
+    // new scan (of PATH, of a directory, of the config) on this path.
+    assert!(
+        total <= 90,
+        "{total} syscalls for a no-op engine call:\n{summary}"
+    );
+    assert!(
+        !summary.contains("getdents"),
+        "the no-op engine call listed a directory:\n{summary}"
+    );
+}
