@@ -12,7 +12,7 @@ const SCRIPT: &str = include_str!("../../shell/pyve.bash");
 /// `'…'` with each `'` written as `'\''`. Shared with zsh, whose single
 /// quotes follow the same rule (our output never holds `''` inside a quoted
 /// word, so RC_QUOTES cannot change its meaning).
-pub(super) fn quote(out: &mut Vec<u8>, value: &[u8]) {
+fn quote(out: &mut Vec<u8>, value: &[u8]) {
     out.push(b'\'');
     for &b in value {
         if b == b'\'' {

@@ -1,8 +1,10 @@
-//! zsh: the same byte-exact single quotes as bash; its own builtins.
+//! zsh: bash's byte-exact single quotes and assignment syntax (the init
+//! script declares the globals, so plain `name=…` and `name=(…)` assign
+//! them); only the builtins for unsetting and rehashing differ.
 
 use std::path::Path;
 
-use super::Shell;
+use super::{Bash, Shell};
 
 pub struct Zsh;
 
@@ -14,11 +16,7 @@ impl Shell for Zsh {
     }
 
     fn export(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
-        out.extend_from_slice(b"\\builtin export ");
-        out.extend_from_slice(name.as_bytes());
-        out.push(b'=');
-        super::bash::quote(out, value);
-        out.push(b'\n');
+        Bash.export(out, name, value);
     }
 
     fn unset(&self, out: &mut Vec<u8>, name: &str) {
@@ -27,25 +25,12 @@ impl Shell for Zsh {
         out.push(b'\n');
     }
 
-    // Plain assignments: the init script declares these globals, and
-    // `\builtin typeset` would lose zsh's parsing of `name=(…)`.
     fn set_global(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
-        out.extend_from_slice(name.as_bytes());
-        out.push(b'=');
-        super::bash::quote(out, value);
-        out.push(b'\n');
+        Bash.set_global(out, name, value);
     }
 
     fn set_list(&self, out: &mut Vec<u8>, name: &str, values: &[Vec<u8>]) {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"=(");
-        for (i, value) in values.iter().enumerate() {
-            if i > 0 {
-                out.push(b' ');
-            }
-            super::bash::quote(out, value);
-        }
-        out.extend_from_slice(b")\n");
+        Bash.set_list(out, name, values);
     }
 
     fn rehash(&self, out: &mut Vec<u8>) {
@@ -53,9 +38,6 @@ impl Shell for Zsh {
     }
 
     fn call(&self, out: &mut Vec<u8>, function: &str, argument: &[u8]) {
-        out.extend_from_slice(function.as_bytes());
-        out.push(b' ');
-        super::bash::quote(out, argument);
-        out.push(b'\n');
+        Bash.call(out, function, argument);
     }
 }

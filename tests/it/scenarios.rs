@@ -704,3 +704,22 @@ echo "starship=$STARSHIP_CMD_STATUS pc=${{PROMPT_COMMAND//$'\n'/;}} VE=$VIRTUAL_
         "{stdout}"
     );
 }
+
+#[test]
+fn ps1_is_never_exported() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "");
+    for sh in [Sh::Bash, Sh::Zsh] {
+        let body = format!(
+            "cd {}\n__pyve_hook\nprintf 'shown=%s\\n' \"$PS1\" | grep -c PROMPT\nenv | grep -c '^PS1=' || true",
+            sh.q(&root)
+        );
+        let stdout = String::from_utf8(sandbox.script_ok(sh, &body).stdout).unwrap();
+        assert_eq!(
+            stdout,
+            "1\n0\n",
+            "{}: PS1 must stay a shell variable",
+            sh.name()
+        );
+    }
+}
