@@ -13,12 +13,9 @@
 # recorded the new directory, so the precmd call takes the fast path.
 __pyve_hook() {
   # zsh saves $pipestatus around hook functions itself; $? is returned.
+  # No `emulate` here: this fast path is all quoted tests on declared
+  # globals, which no user option changes, and it runs at every prompt.
   \builtin local __pyve_status=$?
-  # The prompt options as the user set them, before emulate resets them.
-  \builtin local __pyve_subst=0 __pyve_bang=0
-  [[ -o promptsubst ]] && __pyve_subst=1
-  [[ -o promptbang ]] && __pyve_bang=1
-  \builtin emulate -L zsh
   if [[ $PWD != "$__pyve_pwd" ]]; then
     __pyve_run
   else
@@ -34,8 +31,14 @@ __pyve_hook() {
 }
 
 __pyve_run() {
+  # The prompt options as the user set them, before emulate resets them;
+  # __pyve_prompt (called from the engine's output) reads these.
+  \builtin local __pyve_subst=0 __pyve_bang=0
+  [[ -o promptsubst ]] && __pyve_subst=1
+  [[ -o promptbang ]] && __pyve_bang=1
+  \builtin emulate -L zsh
   # local_traps: the INT trap set below is undone when this function returns.
-  \builtin setopt local_options local_traps
+  \builtin setopt local_traps
   if [[ ! -x $__pyve_exe ]]; then
     __pyve_fail "pyve: hook disabled: ${__pyve_exe:-pyve} is missing or not executable; reinstall pyve or remove the hook from ~/.zshrc"
     return
