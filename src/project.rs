@@ -79,5 +79,18 @@ pub fn resolve(root: &Path, config: &Config) -> Resolved {
 /// Loads and resolves the project at `root`.
 pub fn load(root: &Path) -> Result<(Resolved, Vec<String>), ConfigError> {
     let loaded = config::load(&config_path(root))?;
-    Ok((resolve(root, &loaded.config), loaded.warnings))
+    let resolved = resolve(root, &loaded.config);
+    // PATH cannot hold a directory whose name contains its separator;
+    // refusing beats a PATH that silently points somewhere else.
+    if resolved.env_dir.as_os_str().as_bytes().contains(&b':') {
+        return Err(ConfigError {
+            path: resolved.env_dir,
+            line: None,
+            column: None,
+            message: "the environment's path contains ':', which PATH cannot hold; \
+                      move the project or set venv.directory"
+                .to_owned(),
+        });
+    }
+    Ok((resolved, loaded.warnings))
 }

@@ -286,8 +286,7 @@ fn load_model(
     // Resolved here, on the slow path only: a project reached through a
     // symlink is the same project, with the same name and environment.
     let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
-    let result = project::load(&real_root);
-    let resolved = match result {
+    let resolved = match project::load(&real_root) {
         Ok((resolved, warnings)) => {
             for warning in &warnings {
                 tell(warning);
@@ -303,23 +302,6 @@ fn load_model(
             return None;
         }
     };
-    // PATH cannot hold a directory whose name contains its separator;
-    // refusing beats a PATH that silently points somewhere else.
-    let activation = resolved
-        .backend
-        .activation(&resolved.env_dir, &resolved.env_name);
-    if activation
-        .path_prepend
-        .iter()
-        .any(|entry| entry.contains(&b':'))
-    {
-        tell(&format!(
-            "{}: the environment's path contains ':', which PATH cannot hold; move the project or set venv.directory; environment not activated",
-            resolved.env_dir.display()
-        ));
-        *diagnosed = config_fp.into_bytes();
-        return None;
-    }
     let marker_fp = fingerprint_path(&resolved.backend.marker(&resolved.env_dir));
     Some(Model {
         root: root.as_os_str().as_bytes().to_vec(),
