@@ -15,7 +15,6 @@ mod env;
 pub mod state;
 mod watch;
 
-use std::ffi::OsString;
 use std::fs::Metadata;
 use std::io::Write;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -26,7 +25,7 @@ use crate::backend::{self, Activation};
 use crate::project;
 use crate::shell::Shell;
 use env::Env;
-use state::{Op, State};
+use state::{Facts, Op, State};
 
 /// What the shell passes on every call.
 pub struct Request<'a> {
@@ -40,47 +39,35 @@ pub struct Request<'a> {
     pub shell_pid: u32,
 }
 
-/// The facts that decide an activation, from a parsed config or from state.
+/// A project's facts with its backend resolved: what activation needs.
 struct Model {
-    /// The root as found from `$PWD` (compared with the state cheaply).
-    root: Vec<u8>,
-    /// The root's real path: the project's identity, whatever path led here.
-    project: Vec<u8>,
-    config_fp: String,
+    facts: Facts,
     backend: &'static dyn backend::Backend,
-    env_dir: PathBuf,
-    env_name: Vec<u8>,
-    prompt: Vec<u8>,
-    show_prompt: bool,
-    marker_fp: String,
 }
 
 impl Model {
     fn from_state(state: &State) -> Option<Model> {
         Some(Model {
-            root: state.root.clone(),
-            project: state.project.clone(),
-            config_fp: state.config_fp.clone(),
-            backend: backend::by_name(&state.backend)?,
-            env_dir: PathBuf::from(OsString::from_vec(state.env_dir.clone())),
-            env_name: state.env_name.clone(),
-            prompt: state.prompt.clone(),
-            show_prompt: state.show_prompt,
-            marker_fp: state.marker_fp.clone(),
+            backend: backend::by_name(&state.facts.backend)?,
+            facts: state.facts.clone(),
         })
+    }
+
+    fn ready(&self) -> bool {
+        self.facts.marker_fp != MISSING
     }
 
     /// Everything activation sets, backend's part first, then pyve's own.
     fn activation(&self) -> Activation {
-        let mut activation = self.backend.activation(&self.env_dir, &self.env_name);
-        activation
-            .set
-            .push(("PYVE_BACKEND", self.backend.name().as_bytes().to_vec()));
-        activation
-            .set
-            .push(("PYVE_ENV_NAME", self.env_name.clone()));
-        activation.set.push(("PYVE_PROJECT", self.project.clone()));
-        activation.set.push(("PYVE_PROMPT", self.prompt.clone()));
+        let facts = &self.facts;
+        let mut activation = self.backend.activation(facts.env_dir(), &facts.env_name);
+        let own = [
+            ("PYVE_BACKEND", self.backend.name().as_bytes().to_vec()),
+            ("PYVE_ENV_NAME", facts.env_name.clone()),
+            ("PYVE_PROJECT", facts.project.clone()),
+            ("PYVE_PROMPT", facts.prompt.clone()),
+        ];
+        activation.set.extend(own);
         activation
     }
 }
@@ -142,19 +129,19 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         let config_fp = fingerprint(config_metadata);
         let known = state
             .as_ref()
-            .filter(|s| s.root == root_bytes && s.config_fp == config_fp)
+            .filter(|s| s.facts.root == root_bytes && s.facts.config_fp == config_fp)
             .and_then(|s| Some((s, Model::from_state(s)?)));
         model = match known {
             Some((current_state, mut current_model)) => {
-                current_model.marker_fp =
-                    fingerprint_path(&current_model.backend.marker(&current_model.env_dir));
-                unchanged = current_model.marker_fp == current_state.marker_fp;
+                let marker = current_model.backend.marker(current_model.facts.env_dir());
+                current_model.facts.marker_fp = fingerprint_path(&marker);
+                unchanged = current_model.facts.marker_fp == current_state.facts.marker_fp;
                 Some(current_model)
             }
             None => load_model(root, config_fp, &mut diagnosed, diagnostics),
         };
     }
-    let active = model.as_ref().filter(|m| m.marker_fp != MISSING);
+    let active = model.as_ref().filter(|m| m.ready());
     let mut out = Vec::with_capacity(1024);
     shell.begin(&mut out);
     if !unchanged {
@@ -184,15 +171,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         match active {
             Some(m) => {
                 let new_state = State {
-                    root: m.root.clone(),
-                    project: m.project.clone(),
-                    config_fp: m.config_fp.clone(),
-                    backend: m.backend.name().to_owned(),
-                    env_dir: m.env_dir.as_os_str().as_bytes().to_vec(),
-                    env_name: m.env_name.clone(),
-                    prompt: m.prompt.clone(),
-                    show_prompt: m.show_prompt,
-                    marker_fp: m.marker_fp.clone(),
+                    facts: m.facts.clone(),
                     ops,
                 };
                 let encoded = new_state.encode();
@@ -211,7 +190,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         }
     }
     let prompt: &[u8] = match active {
-        Some(m) if m.show_prompt => &m.prompt,
+        Some(m) if m.facts.show_prompt => &m.facts.prompt,
         _ => b"",
     };
     shell.call(&mut out, "__pyve_prompt", prompt);
@@ -223,9 +202,9 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             &request.pwd,
             found.as_ref().map(|(root, _)| root.as_path()),
             model.as_ref().map(|m| watch::EnvWatch {
-                env_dir: &m.env_dir,
+                env_dir: m.facts.env_dir(),
                 backend: m.backend,
-                ready: m.marker_fp != MISSING,
+                ready: m.ready(),
             }),
         ),
         None => Vec::new(),
@@ -304,14 +283,17 @@ fn load_model(
     };
     let marker_fp = fingerprint_path(&resolved.backend.marker(&resolved.env_dir));
     Some(Model {
-        root: root.as_os_str().as_bytes().to_vec(),
-        project: real_root.as_os_str().as_bytes().to_vec(),
-        config_fp,
+        facts: Facts {
+            root: root.as_os_str().as_bytes().to_vec(),
+            project: real_root.as_os_str().as_bytes().to_vec(),
+            config_fp,
+            backend: resolved.backend.name().to_owned(),
+            env_dir: resolved.env_dir.into_os_string().into_vec(),
+            env_name: resolved.env_name,
+            prompt: resolved.prompt,
+            show_prompt: resolved.show_prompt,
+            marker_fp,
+        },
         backend: resolved.backend,
-        env_dir: resolved.env_dir,
-        env_name: resolved.env_name,
-        prompt: resolved.prompt,
-        show_prompt: resolved.show_prompt,
-        marker_fp,
     })
 }

@@ -11,7 +11,10 @@
 //! with ops `a=ENTRY` (prepended to PATH), `s=NAME=VALUE[=PRIOR]` (set; no
 //! PRIOR means it was unset before) and `u=NAME=PRIOR` (unset, was PRIOR).
 
+use std::ffi::OsStr;
 use std::fmt;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 pub const VAR: &str = "PYVE_STATE";
 const VERSION: &str = "1";
@@ -52,8 +55,10 @@ impl Op {
     }
 }
 
+/// What was decided for the project: enough to recompute its activation
+/// without reading its config again.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct State {
+pub struct Facts {
     pub root: Vec<u8>,
     pub project: Vec<u8>,
     pub config_fp: String,
@@ -63,6 +68,18 @@ pub struct State {
     pub prompt: Vec<u8>,
     pub show_prompt: bool,
     pub marker_fp: String,
+}
+
+impl Facts {
+    pub fn env_dir(&self) -> &Path {
+        Path::new(OsStr::from_bytes(&self.env_dir))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    pub facts: Facts,
+    /// What was applied, in order, with prior values.
     pub ops: Vec<Op>,
 }
 
@@ -119,23 +136,24 @@ fn unescape_name(text: &[u8]) -> Result<String, DecodeError> {
 
 impl State {
     pub fn encode(&self) -> String {
+        let facts = &self.facts;
         let mut out = String::with_capacity(256);
         out.push_str(VERSION);
         for field in [
-            &self.root[..],
-            &self.project[..],
-            self.config_fp.as_bytes(),
-            self.backend.as_bytes(),
+            &facts.root[..],
+            &facts.project[..],
+            facts.config_fp.as_bytes(),
+            facts.backend.as_bytes(),
         ] {
             out.push(';');
             escape(&mut out, field);
         }
-        for field in [&self.env_dir[..], &self.env_name[..], &self.prompt[..]] {
+        for field in [&facts.env_dir[..], &facts.env_name[..], &facts.prompt[..]] {
             out.push(';');
             escape(&mut out, field);
         }
-        out.push_str(if self.show_prompt { ";1;" } else { ";0;" });
-        escape(&mut out, self.marker_fp.as_bytes());
+        out.push_str(if facts.show_prompt { ";1;" } else { ";0;" });
+        escape(&mut out, facts.marker_fp.as_bytes());
         for op in &self.ops {
             out.push(';');
             match op {
@@ -218,15 +236,17 @@ impl State {
             ops.push(op);
         }
         Ok(State {
-            root,
-            project,
-            config_fp,
-            backend,
-            env_dir,
-            env_name,
-            prompt,
-            show_prompt,
-            marker_fp,
+            facts: Facts {
+                root,
+                project,
+                config_fp,
+                backend,
+                env_dir,
+                env_name,
+                prompt,
+                show_prompt,
+                marker_fp,
+            },
             ops,
         })
     }
@@ -243,15 +263,17 @@ mod tests {
 
     fn sample() -> State {
         State {
-            root: b"/home/u/my proj;=%\n\xff".to_vec(),
-            project: b"/data/u/my proj;=%\n\xff".to_vec(),
-            config_fp: "1.2.3".into(),
-            backend: "venv".into(),
-            env_dir: b"/home/u/my proj/.venv".to_vec(),
-            env_name: b"my proj".to_vec(),
-            prompt: b"(venv:my proj)".to_vec(),
-            show_prompt: true,
-            marker_fp: "-".into(),
+            facts: Facts {
+                root: b"/home/u/my proj;=%\n\xff".to_vec(),
+                project: b"/data/u/my proj;=%\n\xff".to_vec(),
+                config_fp: "1.2.3".into(),
+                backend: "venv".into(),
+                env_dir: b"/home/u/my proj/.venv".to_vec(),
+                env_name: b"my proj".to_vec(),
+                prompt: b"(venv:my proj)".to_vec(),
+                show_prompt: true,
+                marker_fp: "-".into(),
+            },
             ops: vec![
                 Op::Prepend {
                     entry: b"/x/bin".to_vec(),
@@ -303,7 +325,7 @@ mod tests {
         fn arbitrary_values_round_trip(root in proptest::collection::vec(any::<u8>(), 0..64),
                                        value in proptest::collection::vec(any::<u8>(), 0..64)) {
             let mut state = sample();
-            state.root = [b"/".to_vec(), root].concat();
+            state.facts.root = [b"/".to_vec(), root].concat();
             state.ops.push(Op::Set { name: "X".into(), value: value.clone(), prior: Some(value) });
             prop_assert_eq!(State::decode(state.encode().as_bytes()).unwrap(), state);
         }
