@@ -16,7 +16,7 @@ pub const CONFIG_RELATIVE: &str = ".pyve/config";
 /// `start` is walked as the logical path the shell shows, so a project
 /// reached through a symlink is found the way the user sees it.
 pub fn find_root(start: &Path) -> Option<(PathBuf, Metadata)> {
-    let mut candidate = start.join(CONFIG_RELATIVE);
+    let mut candidate = PathBuf::new();
     for dir in start.ancestors() {
         candidate.clear();
         candidate.push(dir);

@@ -37,9 +37,9 @@ pub fn by_name(name: &str) -> Option<&'static dyn Shell> {
     }
 }
 
-/// The first line of every engine output: the bash hook splits what a
-/// command substitution printed before it (the caller's INT trap) from the
-/// code after it.
+/// The first line of bash's engine output (see `Shell::begin`): the bash
+/// hook splits what its command substitution printed before it (the
+/// caller's INT trap) from the code after it.
 pub const ENGINE_MARK: &str = "#pyve-engine\n";
 
 /// Prepends the `__pyve_exe=…` assignment to an embedded script.
