@@ -1,8 +1,9 @@
 //! Command-line definitions (clap) and dispatch to `cmd`.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cmd;
 use crate::error::Error;
@@ -20,6 +21,36 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create the project's environment and write .pyve/config, .gitignore and .envrc
+    #[command(after_help = "Examples:\n  \
+        pyve init                          # venv from the pinned or default Python\n  \
+        pyve init --python-version 3.12    # a specific interpreter\n  \
+        pyve init --install-deps           # also install requirements.txt\n  \
+        pyve init --force --yes            # rebuild, no questions (CI)")]
+    Init(InitArgs),
+    /// Run a command inside the project's environment, without any shell setup
+    #[command(after_help = "Examples:\n  \
+        pyve run python -m pytest\n  \
+        pyve run -- python -c 'import sys; print(sys.prefix)'")]
+    Run(RunArgs),
+    /// Remove the environment and everything pyve wrote to the project
+    #[command(after_help = "Examples:\n  \
+        pyve purge          # asks first\n  \
+        pyve purge --yes    # no question (scripts, CI)")]
+    Purge(PurgeArgs),
+    /// Check the project's configuration, environment and shell integration
+    #[command(after_help = "Examples:\n  \
+        pyve doctor\n  \
+        pyve doctor --json | jq '.checks[] | select(.status != \"ok\")'")]
+    Doctor(DoctorArgs),
+    /// Print the project's activation as shell code (what .envrc evaluates)
+    #[command(after_help = "Examples:\n  \
+        eval \"$(pyve export bash)\"     # activate in this shell by hand\n  \
+        eval \"$(pyve export direnv)\"   # in .envrc (pyve init writes this)")]
+    Export {
+        /// The dialect: a shell, or `direnv` (bash plus direnv's watch_file)
+        dialect: ExportDialect,
+    },
     /// Print the shell code that installs the prompt hook
     #[command(after_help = "Examples:\n  \
         eval \"$(pyve hook bash)\"      # in ~/.bashrc\n  \
@@ -29,6 +60,64 @@ enum Command {
         /// The shell to print the hook for
         shell: ShellName,
     },
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// The environment backend; `auto` decides from the project's files
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendChoice>,
+    /// The environment's name (prompt, PYVE_ENV_NAME); default: the directory's name
+    #[arg(long, value_name = "NAME")]
+    pub env_name: Option<String>,
+    /// The Python version, X.Y or X.Y.Z; default: the config, then .tool-versions or .python-version
+    #[arg(long, value_name = "X.Y[.Z]")]
+    pub python_version: Option<String>,
+    /// Do not write .envrc
+    #[arg(long)]
+    pub no_direnv: bool,
+    /// Rebuild the environment even when the existing one is healthy
+    #[arg(long)]
+    pub force: bool,
+    /// Answer yes to every question
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Install requirements.txt (or the config's `requirements`) into the environment
+    #[arg(long)]
+    pub install_deps: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendChoice {
+    Venv,
+    Micromamba,
+    Auto,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The command and its arguments
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Args)]
+pub struct PurgeArgs {
+    /// Do not ask; required when not on a terminal
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Args)]
+pub struct DoctorArgs {
+    /// Print one JSON object on stdout instead of the report
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -48,9 +137,35 @@ impl ShellName {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportDialect {
+    Bash,
+    Zsh,
+    Fish,
+    Direnv,
+}
+
+/// The original pyve's spellings, `pyve --init …` and `pyve --purge …`,
+/// become the subcommands.
+fn seed_spelling(mut args: Vec<OsString>) -> Vec<OsString> {
+    if let Some(first) = args.get_mut(1) {
+        if first == "--init" {
+            *first = "init".into();
+        } else if first == "--purge" {
+            *first = "purge".into();
+        }
+    }
+    args
+}
+
 pub fn run() -> Result<ExitCode, Error> {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(seed_spelling(std::env::args_os().collect()));
     match cli.command {
+        Command::Init(args) => cmd::init::run(args),
+        Command::Run(args) => cmd::run::run(args),
+        Command::Purge(args) => cmd::purge::run(args),
+        Command::Doctor(args) => cmd::doctor::run(args),
+        Command::Export { dialect } => cmd::export::run(dialect),
         Command::Hook { shell } => cmd::hook::run(shell),
     }
 }

@@ -16,8 +16,16 @@ pub const DEFAULT_PROMPT_FORMAT: &str = "({backend}:{env_name})";
 pub struct Config {
     pub backend: Option<String>,
     pub env_name: Option<String>,
+    pub python: PythonSection,
     pub venv: VenvSection,
     pub prompt: PromptSection,
+    /// Install the requirements into the environment on `pyve init`.
+    pub install_deps: bool,
+    /// Requirements files for `install_deps`, relative to the project root;
+    /// `requirements.txt` when absent.
+    pub requirements: Option<Vec<PathBuf>>,
+    /// Whether `pyve init` writes `.envrc` (false after `--no-direnv`).
+    pub direnv: Option<bool>,
     /// Keys this version does not know; reported as warnings, never fatal, so
     /// a config written by a newer pyve still activates.
     #[serde(flatten)]
@@ -26,8 +34,33 @@ pub struct Config {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct PythonSection {
+    /// `X.Y` or `X.Y.Z`; read as a string so `3.10` is not the number 3.1.
+    pub version: Option<VersionValue>,
+}
+
+/// A Python version as written in YAML. Unquoted, `3.10` is the number 3.1,
+/// so numbers are read only to be refused with the fix.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum VersionValue {
+    Text(String),
+    Number(serde_yaml_ng::Number),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct VenvSection {
     pub directory: Option<PathBuf>,
+    pub creator: Option<Creator>,
+}
+
+/// What builds a venv: `uv venv` or the standard library's `venv` module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Creator {
+    Uv,
+    Stdlib,
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,6 +68,16 @@ pub struct VenvSection {
 pub struct PromptSection {
     pub show: bool,
     pub format: String,
+}
+
+impl PythonSection {
+    /// The requested version, once `validate` has admitted it.
+    pub fn request(&self) -> Option<crate::python::VersionRequest> {
+        match &self.version {
+            Some(VersionValue::Text(text)) => crate::python::VersionRequest::parse(text).ok(),
+            _ => None,
+        }
+    }
 }
 
 impl Default for PromptSection {
@@ -205,6 +248,30 @@ fn validate(path: &Path, config: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
+    match &config.python.version {
+        Some(VersionValue::Number(number)) => {
+            return Err(ConfigError::at(
+                path,
+                format!(
+                    "python.version: write the version in quotes, for example `version: \"{number}\"`; \
+                     unquoted, YAML reads 3.10 as the number 3.1"
+                ),
+            ))
+        }
+        Some(VersionValue::Text(text)) => {
+            crate::python::VersionRequest::parse(text)
+                .map_err(|m| ConfigError::at(path, format!("python.version: {m}")))?;
+        }
+        None => {}
+    }
+    if let Some(files) = &config.requirements {
+        if files.iter().any(|f| f.as_os_str().is_empty()) {
+            return Err(ConfigError::at(
+                path,
+                "requirements: an entry is empty; list requirements files such as `requirements.txt`",
+            ));
+        }
+    }
     check_prompt_format(&config.prompt.format).map_err(|m| ConfigError::at(path, m))?;
     Ok(())
 }
@@ -251,6 +318,95 @@ pub fn render_prompt(format: &str, backend: &str, env_name: &[u8]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// A YAML double-quoted scalar holding `text` exactly.
+pub fn yaml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn is_key_line(line: &str, key: &str) -> bool {
+    line.strip_prefix(key).is_some_and(|rest| {
+        rest.starts_with(':') && (rest.len() == 1 || rest[1..].starts_with([' ', '\t', '\n', '\r']))
+    })
+}
+
+/// Whether a line's value continues on the lines below (`key:` alone).
+fn value_is_below(line: &str, key: &str) -> bool {
+    let rest = line.trim_start()[key.len() + 1..].trim();
+    rest.is_empty() || rest.starts_with('#')
+}
+
+/// `text` with `key` (inside `section` when given) set to `value`, a YAML
+/// scalar, changing only that line (or adding one), so comments and the
+/// user's layout survive. None when the layout is beyond this simple editor
+/// (flow mappings, multi-line values); the caller re-parses the result too.
+pub fn set_value(text: &str, section: Option<&str>, key: &str, value: &str) -> Option<String> {
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
+    if let Some(last) = lines.last_mut() {
+        if !last.ends_with('\n') {
+            last.push('\n');
+        }
+    }
+    let top = |line: &str| !line.starts_with([' ', '\t', '#', '\n', '\r']);
+    match section {
+        None => match lines.iter().position(|l| is_key_line(l, key)) {
+            Some(i) => {
+                if value_is_below(&lines[i], key) {
+                    return None;
+                }
+                lines[i] = format!("{key}: {value}\n");
+            }
+            None => lines.push(format!("{key}: {value}\n")),
+        },
+        Some(section) => match lines.iter().position(|l| is_key_line(l, section)) {
+            Some(i) => {
+                if !value_is_below(&lines[i], section) {
+                    return None;
+                }
+                let end = (i + 1..lines.len())
+                    .find(|&j| top(&lines[j]))
+                    .unwrap_or(lines.len());
+                let child = (i + 1..end).find(|&j| {
+                    let trimmed = lines[j].trim_start();
+                    is_key_line(trimmed, key)
+                });
+                match child {
+                    Some(j) => {
+                        let indent = &lines[j][..lines[j].len() - lines[j].trim_start().len()];
+                        if value_is_below(&lines[j], key) {
+                            return None;
+                        }
+                        lines[j] = format!("{indent}{key}: {value}\n");
+                    }
+                    None => {
+                        let indent = (i + 1..end)
+                            .map(|j| &lines[j])
+                            .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                            .map(|l| l[..l.len() - l.trim_start().len()].to_owned())
+                            .unwrap_or_else(|| "  ".to_owned());
+                        lines.insert(i + 1, format!("{indent}{key}: {value}\n"));
+                    }
+                }
+            }
+            None => {
+                lines.push(format!("{section}:\n"));
+                lines.push(format!("  {key}: {value}\n"));
+            }
+        },
+    }
+    Some(lines.concat())
 }
 
 #[cfg(test)]
@@ -303,6 +459,46 @@ mod tests {
         assert!(parse_str("- a\n- b\n").is_err());
         let err = parse(Path::new("c"), b"env_name: x\n\xff\n").err().unwrap();
         assert_eq!(err.line, Some(2));
+    }
+
+    #[test]
+    fn python_version_must_be_quoted_text() {
+        let err = parse_str("python:\n  version: 3.10\n").err().unwrap();
+        assert!(err.to_string().contains("quotes"), "{err}");
+        let loaded = parse_str("python:\n  version: '3.10'\n").unwrap();
+        assert_eq!(loaded.config.python.request().unwrap().to_string(), "3.10");
+        assert!(parse_str("python:\n  version: 'three'\n").is_err());
+    }
+
+    #[test]
+    fn creator_is_uv_or_stdlib() {
+        let loaded = parse_str("venv:\n  creator: stdlib\n").unwrap();
+        assert_eq!(loaded.config.venv.creator, Some(Creator::Stdlib));
+        let err = parse_str("venv:\n  creator: conda\n").err().unwrap();
+        assert!(err.to_string().contains("creator"), "{err}");
+    }
+
+    #[test]
+    fn set_value_changes_one_line_and_keeps_comments() {
+        let text = "# mine\nbackend: venv  # why\nprompt:\n    show: false\n";
+        let out = set_value(text, None, "env_name", &yaml_string("a \"b\"")).unwrap();
+        assert_eq!(out, format!("{text}env_name: \"a \\\"b\\\"\"\n"));
+        assert_eq!(
+            parse_str(&out).unwrap().config.env_name.as_deref(),
+            Some("a \"b\"")
+        );
+        let out = set_value(text, None, "backend", "venv").unwrap();
+        assert_eq!(out, "# mine\nbackend: venv\nprompt:\n    show: false\n");
+        let out = set_value(text, Some("prompt"), "format", "\"[x]\"").unwrap();
+        assert_eq!(
+            out,
+            "# mine\nbackend: venv  # why\nprompt:\n    format: \"[x]\"\n    show: false\n"
+        );
+        let out = set_value(text, Some("python"), "version", "\"3.12\"").unwrap();
+        assert!(out.ends_with("python:\n  version: \"3.12\"\n"), "{out}");
+        let out = set_value(&out, Some("python"), "version", "\"3.11\"").unwrap();
+        assert!(out.ends_with("python:\n  version: \"3.11\"\n"), "{out}");
+        assert!(set_value("python: {version: '3.1'}\n", Some("python"), "version", "x").is_none());
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! pyve: project-local Python environments, applied by a prompt hook.
 
+mod ask;
 mod backend;
 mod cli;
 mod cmd;
 mod config;
 mod engine;
 mod error;
+mod files;
+mod health;
+mod process;
 mod project;
+mod python;
 mod shell;
 
 use std::ffi::OsStr;

@@ -6,7 +6,7 @@ use std::fs::Metadata;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::backend::{self, Backend};
+use crate::backend::{self, Activation, Backend};
 use crate::config::{self, Config, ConfigError};
 
 pub const CONFIG_RELATIVE: &str = ".pyve/config";
@@ -76,15 +76,43 @@ pub fn resolve(root: &Path, config: &Config) -> Resolved {
     }
 }
 
-/// Loads and resolves the project at `root`.
-pub fn load(root: &Path) -> Result<(Resolved, Vec<String>), ConfigError> {
-    let loaded = config::load(&config_path(root))?;
-    let resolved = resolve(root, &loaded.config);
-    // PATH cannot hold a directory whose name contains its separator;
-    // refusing beats a PATH that silently points somewhere else.
-    if resolved.env_dir.as_os_str().as_bytes().contains(&b':') {
+/// Everything activation sets: the backend's part, then pyve's own
+/// variables. The hook, `pyve run` and `pyve export` all apply this.
+pub fn activation(
+    backend: &dyn Backend,
+    env_dir: &Path,
+    env_name: &[u8],
+    project: &[u8],
+    prompt: &[u8],
+) -> Activation {
+    let mut activation = backend.activation(env_dir, env_name);
+    activation.set.extend([
+        ("PYVE_BACKEND", backend.name().as_bytes().to_vec()),
+        ("PYVE_ENV_NAME", env_name.to_vec()),
+        ("PYVE_PROJECT", project.to_vec()),
+        ("PYVE_PROMPT", prompt.to_vec()),
+    ]);
+    activation
+}
+
+impl Resolved {
+    pub fn activation(&self, project: &Path) -> Activation {
+        activation(
+            self.backend,
+            &self.env_dir,
+            &self.env_name,
+            project.as_os_str().as_bytes(),
+            &self.prompt,
+        )
+    }
+}
+
+/// PATH cannot hold a directory whose name contains its separator;
+/// refusing beats a PATH that silently points somewhere else.
+pub fn check_env_dir(env_dir: &Path) -> Result<(), ConfigError> {
+    if env_dir.as_os_str().as_bytes().contains(&b':') {
         return Err(ConfigError {
-            path: resolved.env_dir,
+            path: env_dir.to_owned(),
             line: None,
             column: None,
             message: "the environment's path contains ':', which PATH cannot hold; \
@@ -92,5 +120,13 @@ pub fn load(root: &Path) -> Result<(Resolved, Vec<String>), ConfigError> {
                 .to_owned(),
         });
     }
+    Ok(())
+}
+
+/// Loads and resolves the project at `root`.
+pub fn load(root: &Path) -> Result<(Resolved, Vec<String>), ConfigError> {
+    let loaded = config::load(&config_path(root))?;
+    let resolved = resolve(root, &loaded.config);
+    check_env_dir(&resolved.env_dir)?;
     Ok((resolved, loaded.warnings))
 }

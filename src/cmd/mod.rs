@@ -1,4 +1,65 @@
 //! One module per subcommand.
 
+pub mod doctor;
 pub mod engine;
+pub mod export;
 pub mod hook;
+pub mod init;
+pub mod purge;
+pub mod run;
+
+use std::path::PathBuf;
+
+use crate::error::{user, Error};
+use crate::project::{self, Resolved};
+
+/// The current directory as the user sees it: `$PWD` when it names the
+/// same directory (it keeps symlinked paths), the real path otherwise.
+pub fn current_dir() -> Result<PathBuf, Error> {
+    let real = std::env::current_dir()
+        .map_err(|e| user(format!("cannot determine the current directory: {e}")))?;
+    if let Some(pwd) = std::env::var_os("PWD").map(PathBuf::from) {
+        if pwd.is_absolute()
+            && std::fs::canonicalize(&pwd).ok() == std::fs::canonicalize(&real).ok()
+        {
+            return Ok(pwd);
+        }
+    }
+    Ok(real)
+}
+
+/// A project found from the current directory upward, loaded.
+pub struct Project {
+    /// The project's real path.
+    pub root: PathBuf,
+    pub resolved: Resolved,
+    pub warnings: Vec<String>,
+}
+
+/// Finds and loads the project around the current directory, or explains
+/// how to make one.
+pub fn find_project() -> Result<Project, Error> {
+    let cwd = current_dir()?;
+    let Some((root, _)) = project::find_root(&cwd) else {
+        return Err(user(format!(
+            "no pyve project in {} or above (no .pyve/config); create one with `pyve init`",
+            cwd.display()
+        )));
+    };
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    let (resolved, warnings) = project::load(&root).map_err(|e| user(e.to_string()))?;
+    Ok(Project {
+        root,
+        resolved,
+        warnings,
+    })
+}
+
+/// The missing-environment error, the same from every command.
+pub fn missing_environment(project: &Project) -> Error {
+    user(format!(
+        "the environment {} does not exist yet; create it with `pyve init` in {}",
+        project.resolved.env_dir.display(),
+        project.root.display()
+    ))
+}

@@ -58,8 +58,17 @@ impl Env {
     pub fn apply(&mut self, want: &Op) -> Option<Op> {
         match want {
             Op::Prepend { entry } => {
+                let current = self.get("PATH");
+                // Already on PATH (direnv loaded the same `.envrc` values, or
+                // the user activated this very environment): nothing to do,
+                // and nothing to undo later.
+                if let Some(current) = &current {
+                    if current.split(|&b| b == b':').any(|e| e == entry.as_slice()) {
+                        return None;
+                    }
+                }
                 let mut path = entry.clone();
-                if let Some(old) = self.get("PATH").filter(|p| !p.is_empty()) {
+                if let Some(old) = current.filter(|p| !p.is_empty()) {
                     path.push(b':');
                     path.extend_from_slice(&old);
                 }

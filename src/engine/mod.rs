@@ -57,18 +57,15 @@ impl Model {
         self.facts.marker_fp != MISSING
     }
 
-    /// Everything activation sets, backend's part first, then pyve's own.
     fn activation(&self) -> Activation {
         let facts = &self.facts;
-        let mut activation = self.backend.activation(facts.env_dir(), &facts.env_name);
-        let own = [
-            ("PYVE_BACKEND", self.backend.name().as_bytes().to_vec()),
-            ("PYVE_ENV_NAME", facts.env_name.clone()),
-            ("PYVE_PROJECT", facts.project.clone()),
-            ("PYVE_PROMPT", facts.prompt.clone()),
-        ];
-        activation.set.extend(own);
-        activation
+        project::activation(
+            self.backend,
+            facts.env_dir(),
+            &facts.env_name,
+            &facts.project,
+            &facts.prompt,
+        )
     }
 }
 

@@ -24,6 +24,13 @@ fn quote(out: &mut Vec<u8>, value: &[u8]) {
     out.push(b'\'');
 }
 
+impl Bash {
+    /// Appends `value` as one single-quoted bash word.
+    pub fn quote_into(&self, out: &mut Vec<u8>, value: &[u8]) {
+        quote(out, value);
+    }
+}
+
 impl Shell for Bash {
     fn init(&self, exe: &Path) -> Vec<u8> {
         super::with_exe(self, exe, SCRIPT)

@@ -1,0 +1,85 @@
+//! `pyve export bash|zsh|fish|direnv`: the project's activation as shell
+//! code, relative to the current environment. `.envrc` evaluates the direnv
+//! dialect; a PATH entry already present is not added again, so direnv and
+//! the hook together still give one entry.
+
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::process::ExitCode;
+
+use crate::cli::ExportDialect;
+use crate::error::{user, Error};
+use crate::shell::{self, Shell};
+
+pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
+    let shell: &dyn Shell = match dialect {
+        ExportDialect::Bash | ExportDialect::Direnv => &shell::Bash,
+        ExportDialect::Zsh => &shell::Zsh,
+        ExportDialect::Fish => &shell::Fish,
+    };
+    let direnv = dialect == ExportDialect::Direnv;
+    let project = super::find_project()?;
+    for warning in &project.warnings {
+        eprintln!("pyve: {warning}");
+    }
+    let resolved = &project.resolved;
+    let marker = resolved.backend.marker(&resolved.env_dir);
+    let mut out = Vec::new();
+    if direnv {
+        // direnv reloads when the environment appears, is rebuilt or removed.
+        out.extend_from_slice(b"watch_file ");
+        shell::Bash.quote_into(&mut out, marker.as_os_str().as_bytes());
+        out.push(b'\n');
+    }
+    if !marker.exists() {
+        if !direnv {
+            return Err(super::missing_environment(&project));
+        }
+        let message = super::missing_environment(&project).to_string();
+        out.extend_from_slice(b"log_error ");
+        shell::Bash.quote_into(&mut out, format!("pyve: {message}").as_bytes());
+        out.push(b'\n');
+        return write(&out);
+    }
+    let activation = resolved.activation(&project.root);
+    let mut path = std::env::var_os("PATH")
+        .unwrap_or_default()
+        .as_bytes()
+        .to_vec();
+    let mut path_changed = false;
+    for entry in activation.path_prepend.iter().rev() {
+        if path.split(|&b| b == b':').any(|e| e == entry.as_slice()) {
+            continue;
+        }
+        let mut new = entry.clone();
+        if !path.is_empty() {
+            new.push(b':');
+            new.extend_from_slice(&path);
+        }
+        path = new;
+        path_changed = true;
+    }
+    if path_changed {
+        shell.export(&mut out, "PATH", &path);
+    }
+    for (name, value) in &activation.set {
+        shell.export(&mut out, name, value);
+    }
+    for name in &activation.unset {
+        if std::env::var_os(name).is_some() {
+            shell.unset(&mut out, name);
+        }
+    }
+    if path_changed && !direnv {
+        shell.rehash(&mut out);
+    }
+    write(&out)
+}
+
+fn write(out: &[u8]) -> Result<ExitCode, Error> {
+    std::io::stdout()
+        .lock()
+        .write_all(out)
+        .map_err(|e| user(format!("cannot write the activation: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,560 @@
+//! `pyve init`: decide the backend, name and interpreter, check everything,
+//! then build the environment next to its final place and rename it in, so
+//! an interrupted init never leaves a half environment that looks ready.
+//! Concurrent inits in one project take turns on a lock file.
+
+use std::fs::File;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use nix::fcntl::{Flock, FlockArg};
+
+use crate::backend::{self, BuildRequest};
+use crate::cli::{BackendChoice, InitArgs};
+use crate::config::{self, Config};
+use crate::error::{user, Error};
+use crate::python::{self, Source, VersionRequest};
+use crate::{ask, files, process, project};
+
+/// Conda specs, in the order the micromamba backend reads them.
+const CONDA_SPECS: [&str; 2] = ["conda-lock.yml", "environment.yml"];
+
+const NEW_CONFIG: &str =
+    "# pyve project configuration: keys are described in docs/configuration.md\n";
+
+/// Where concurrent inits of one project serialize. It lives under
+/// `.pyve/envs/`, which the managed `.gitignore` block already ignores.
+const LOCK_RELATIVE: &str = ".pyve/envs/.init.lock";
+
+pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
+    let flag_version = args
+        .python_version
+        .as_deref()
+        .map(VersionRequest::parse)
+        .transpose()
+        .map_err(|m| Error::Usage(format!("--python-version: {m}")))?;
+    if let Some(name) = &args.env_name {
+        check_env_name(name).map_err(|m| Error::Usage(format!("--env-name: {m}")))?;
+    }
+
+    let cwd = super::current_dir()?;
+    let root = project::find_root(&cwd).map_or(cwd, |(root, _)| root);
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    let config_path = project::config_path(&root);
+    let existing = files::read_optional(&config_path)?;
+    let loaded = match &existing {
+        Some(bytes) => config::parse(&config_path, bytes).map_err(|e| user(e.to_string()))?,
+        None => config::parse(&config_path, b"").map_err(|e| user(e.to_string()))?,
+    };
+    for warning in &loaded.warnings {
+        eprintln!("pyve: {warning}");
+    }
+    let config = loaded.config;
+
+    let backend_name = choose_backend(args.backend, &config, &root)?;
+    let backend = backend::by_name(backend_name).expect("choose_backend returns known names");
+
+    let env_name = match (&args.env_name, &config.env_name) {
+        (Some(name), _) | (None, Some(name)) => name.clone(),
+        (None, None) => root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "root".to_owned()),
+    };
+    check_env_name(&env_name).map_err(|m| {
+        user(format!(
+            "the environment name {env_name:?}: {m}; choose one with --env-name"
+        ))
+    })?;
+
+    let python = match (flag_version, config.python.request()) {
+        (Some(version), _) => Some((version, Source::Flag)),
+        (None, Some(version)) => Some((version, Source::Config(config_path.clone()))),
+        (None, None) => python::find_pin(&root)
+            .map_err(user)?
+            .map(|(version, file)| (version, Source::Pin(file))),
+    };
+
+    // The config as it will be written: only the lines the flags change.
+    let mut text = match &existing {
+        Some(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        None => NEW_CONFIG.to_owned(),
+    };
+    let mut edit = |section: Option<&str>, key: &str, value: String| -> Result<(), Error> {
+        text = config::set_value(&text, section, key, &value).ok_or_else(|| {
+            let name = section.map_or(key.to_owned(), |s| format!("{s}.{key}"));
+            user(format!(
+                "cannot update {} automatically (its `{name}` is not a simple `key: value` line); \
+                 set `{name}: {value}` by hand and run `pyve init` again",
+                config_path.display()
+            ))
+        })?;
+        Ok(())
+    };
+    if config.backend.as_deref() != Some(backend_name) {
+        edit(None, "backend", backend_name.to_owned())?;
+    }
+    if let Some(name) = &args.env_name {
+        if config.env_name.as_ref() != Some(name) {
+            edit(None, "env_name", config::yaml_string(name))?;
+        }
+    }
+    if let Some(version) = flag_version {
+        if config.python.request() != Some(version) {
+            edit(
+                Some("python"),
+                "version",
+                config::yaml_string(&version.to_string()),
+            )?;
+        }
+    }
+    if args.no_direnv && config.direnv != Some(false) {
+        edit(None, "direnv", "false".to_owned())?;
+    }
+    let new_config = config::parse(&config_path, text.as_bytes())
+        .map_err(|e| {
+            user(format!(
+                "pyve produced an invalid config, nothing written: {e}"
+            ))
+        })?
+        .config;
+    let resolved = project::resolve(&root, &new_config);
+    project::check_env_dir(&resolved.env_dir).map_err(|e| user(e.to_string()))?;
+    let env_dir = resolved.env_dir.clone();
+    check_env_dir_is_ours(backend, &env_dir)?;
+
+    let requirements = if args.install_deps || new_config.install_deps {
+        requirement_files(&root, &new_config)?
+    } else {
+        Vec::new()
+    };
+    let builder = backend.prepare(&BuildRequest {
+        config: &new_config,
+        env_name: &env_name,
+        python,
+        interactive: ask::interactive(),
+        yes: args.yes,
+    })?;
+
+    // Every check passed: from here on pyve writes.
+    process::catch_interrupts();
+    let pyve_dir = root.join(".pyve");
+    let mut undo = Undo {
+        pyve_dir: (!pyve_dir.exists()).then(|| pyve_dir.clone()),
+    };
+    let lock = lock(&root)?;
+    remove_leftovers(&env_dir);
+
+    let marker = backend.marker(&env_dir);
+    let inspection = marker.exists().then(|| backend.inspect(&env_dir));
+    let keep = match &inspection {
+        Some(existing) if existing.healthy() && !args.force => match builder.accepts(existing) {
+            Ok(()) => true,
+            Err(why) => {
+                eprintln!("pyve: rebuilding {}: {why}", env_dir.display());
+                false
+            }
+        },
+        Some(existing) => {
+            let why = if args.force {
+                "--force".to_owned()
+            } else {
+                existing
+                    .findings
+                    .iter()
+                    .find(|f| f.is_error())
+                    .map_or("it is not healthy".to_owned(), |f| f.message.clone())
+            };
+            eprintln!("pyve: rebuilding {}: {why}", env_dir.display());
+            false
+        }
+        None => false,
+    };
+    if keep {
+        eprintln!(
+            "pyve: keeping the healthy environment at {} (Python {}); --force rebuilds it",
+            env_dir.display(),
+            inspection
+                .as_ref()
+                .and_then(|i| i.runs)
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        );
+        if !requirements.is_empty() {
+            eprintln!("pyve: installing {}", list(&requirements));
+            builder.install(&env_dir, &root, &requirements)?;
+        }
+    } else {
+        eprintln!(
+            "pyve: creating {}: {}",
+            env_dir.display(),
+            builder.describe()
+        );
+        let started = Instant::now();
+        let build_dir = sibling(&env_dir, "tmp");
+        let mut guard = Removal(Some(build_dir.clone()));
+        if let Some(parent) = env_dir.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| user(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        builder.build(&build_dir)?;
+        if !requirements.is_empty() {
+            eprintln!("pyve: installing {}", list(&requirements));
+            builder.install(&build_dir, &root, &requirements)?;
+        }
+        builder.finish(&build_dir, &env_dir)?;
+        process::check()?;
+        swap_into_place(&build_dir, &env_dir)?;
+        guard.0 = None;
+        eprintln!(
+            "pyve: created {} in {} ms",
+            env_dir.display(),
+            started.elapsed().as_millis()
+        );
+    }
+
+    if existing.as_deref() != Some(text.as_bytes()) {
+        std::fs::create_dir_all(&pyve_dir)
+            .map_err(|e| user(format!("cannot create {}: {e}", pyve_dir.display())))?;
+        files::write_atomic(&config_path, text.as_bytes())?;
+        eprintln!("pyve: wrote {}", config_path.display());
+    }
+    undo.pyve_dir = None;
+    update_block(&root.join(".gitignore"), &gitignore_body(&root, &env_dir))?;
+    let direnv = !args.no_direnv && new_config.direnv != Some(false);
+    if direnv {
+        update_block(&root.join(".envrc"), ENVRC_BODY)?;
+    }
+    drop(lock);
+    explain(&root, &env_dir, direnv);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Backend selection, highest first: the flag, the config, the project's
+/// files, then venv. A conda spec is never ignored without saying so.
+fn choose_backend(
+    flag: Option<BackendChoice>,
+    config: &Config,
+    root: &Path,
+) -> Result<&'static str, Error> {
+    let spec = CONDA_SPECS.iter().find(|f| root.join(f).is_file());
+    let (name, reason) = match (flag, config.backend.as_deref(), spec) {
+        (Some(BackendChoice::Venv), _, _) => ("venv", "--backend venv".to_owned()),
+        (Some(BackendChoice::Micromamba), _, _) => {
+            ("micromamba", "--backend micromamba".to_owned())
+        }
+        (_, Some(name), _) => (
+            if name == "venv" { "venv" } else { "micromamba" },
+            format!("`backend: {name}` in .pyve/config"),
+        ),
+        (_, None, Some(spec)) => ("micromamba", format!("{spec} in the project")),
+        (_, None, None) => ("venv", String::new()),
+    };
+    if name == "micromamba" {
+        let alternative = match spec {
+            Some(spec) => format!(
+                "to build a virtual environment instead, ignoring {spec}, run `pyve init --backend venv`"
+            ),
+            None => "use `--backend venv`".to_owned(),
+        };
+        return Err(user(format!(
+            "{reason} selects the micromamba backend, which this version of pyve cannot build yet; {alternative}"
+        )));
+    }
+    if let Some(spec) = spec {
+        eprintln!("pyve: note: {spec} is not used: {reason} selects a virtual environment (venv)");
+    }
+    Ok(name)
+}
+
+/// A name is shown in prompts and written to YAML: any text, but one line.
+fn check_env_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("must not contain control characters or newlines".to_owned());
+    }
+    Ok(())
+}
+
+/// pyve replaces only environments: a directory at the environment's path
+/// that is something else is the user's, and stays.
+fn check_env_dir_is_ours(backend: &dyn backend::Backend, env_dir: &Path) -> Result<(), Error> {
+    let Ok(metadata) = std::fs::symlink_metadata(env_dir) else {
+        return Ok(());
+    };
+    let fix = "move it away, or point venv.directory in .pyve/config elsewhere";
+    if metadata.file_type().is_symlink() || !metadata.is_dir() {
+        return Err(user(format!(
+            "{} exists and is not a directory pyve made; {fix}",
+            env_dir.display()
+        )));
+    }
+    let empty = std::fs::read_dir(env_dir).is_ok_and(|mut d| d.next().is_none());
+    if !empty && !backend.marker(env_dir).exists() {
+        return Err(user(format!(
+            "{} exists and is not an environment (no {}); {fix}",
+            env_dir.display(),
+            backend
+                .marker(env_dir)
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+        )));
+    }
+    Ok(())
+}
+
+fn requirement_files(root: &Path, config: &Config) -> Result<Vec<PathBuf>, Error> {
+    let listed = config.requirements.is_some();
+    let names = config
+        .requirements
+        .clone()
+        .unwrap_or_else(|| vec![PathBuf::from("requirements.txt")]);
+    for name in &names {
+        if !root.join(name).is_file() {
+            return Err(user(if listed {
+                format!(
+                    "requirements in .pyve/config lists {}, which does not exist in {}",
+                    name.display(),
+                    root.display()
+                )
+            } else {
+                format!(
+                    "--install-deps: no requirements.txt in {}; create it, or list files under `requirements:` in .pyve/config",
+                    root.display()
+                )
+            }));
+        }
+    }
+    Ok(names)
+}
+
+fn list(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Removes `.pyve/` when this init created it and then failed before
+/// writing the config: a failed first init leaves nothing behind.
+struct Undo {
+    pyve_dir: Option<PathBuf>,
+}
+
+impl Drop for Undo {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.pyve_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Removes a build directory unless the build was moved into place.
+struct Removal(Option<PathBuf>);
+
+impl Drop for Removal {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.0 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn lock(root: &Path) -> Result<Flock<File>, Error> {
+    let path = root.join(LOCK_RELATIVE);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| user(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| user(format!("cannot open the lock file {}: {e}", path.display())))?;
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => Ok(lock),
+        Err((file, nix::errno::Errno::EWOULDBLOCK)) => {
+            eprintln!(
+                "pyve: waiting for another `pyve init` in {} to finish (lock: {})",
+                root.display(),
+                path.display()
+            );
+            // Blocking in flock would not notice Ctrl-C; poll instead.
+            let mut file = file;
+            loop {
+                process::check()?;
+                match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                    Ok(lock) => return Ok(lock),
+                    Err((f, nix::errno::Errno::EWOULDBLOCK)) => file = f,
+                    Err((_, e)) => {
+                        return Err(user(format!("cannot lock {}: {e}", path.display())))
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+        Err((_, e)) => Err(user(format!("cannot lock {}: {e}", path.display()))),
+    }
+}
+
+/// `.venv` → `.venv.pyve-tmp-<pid>` in the same directory, so the final
+/// rename never crosses a filesystem.
+fn sibling(env_dir: &Path, kind: &str) -> PathBuf {
+    let name = env_dir.file_name().unwrap_or_default().to_string_lossy();
+    env_dir.with_file_name(format!(".{name}.pyve-{kind}-{}", std::process::id()))
+}
+
+/// Build directories of inits that were killed outright. Only called with
+/// the lock held, so none of them belongs to a running init.
+fn remove_leftovers(env_dir: &Path) {
+    let (Some(parent), Some(name)) = (env_dir.parent(), env_dir.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.pyve-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        let Some(rest) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        if rest.starts_with("tmp-") || rest.starts_with("old-") {
+            eprintln!(
+                "pyve: removing {}, left by an interrupted init",
+                entry.path().display()
+            );
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Moves the finished build to `env_dir`, replacing what is there in one
+/// step where the system allows, then deletes the old environment.
+fn swap_into_place(build_dir: &Path, env_dir: &Path) -> Result<(), Error> {
+    let fail = |e: &dyn std::fmt::Display| {
+        user(format!(
+            "cannot move the new environment to {}: {e}",
+            env_dir.display()
+        ))
+    };
+    if std::fs::symlink_metadata(env_dir).is_err() {
+        return std::fs::rename(build_dir, env_dir).map_err(|e| fail(&e));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
+        if renameat2(
+            AT_FDCWD,
+            build_dir,
+            AT_FDCWD,
+            env_dir,
+            RenameFlags::RENAME_EXCHANGE,
+        )
+        .is_ok()
+        {
+            // The build directory now holds the old environment.
+            let _ = std::fs::remove_dir_all(build_dir);
+            return Ok(());
+        }
+    }
+    let old = sibling(env_dir, "old");
+    std::fs::rename(env_dir, &old).map_err(|e| fail(&e))?;
+    if let Err(e) = std::fs::rename(build_dir, env_dir) {
+        let _ = std::fs::rename(&old, env_dir);
+        return Err(fail(&e));
+    }
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// `.gitignore`'s special characters, escaped so a path matches only itself.
+fn gitignore_escape(relative: &[u8]) -> String {
+    let mut out = String::new();
+    for (i, c) in String::from_utf8_lossy(relative).chars().enumerate() {
+        if matches!(c, '*' | '?' | '[' | '\\') || (i == 0 && matches!(c, '#' | '!')) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    if out.ends_with(' ') {
+        out.insert(out.len() - 1, '\\');
+    }
+    out
+}
+
+fn gitignore_body(root: &Path, env_dir: &Path) -> String {
+    let mut body = String::from("# Managed by `pyve init`; `pyve purge` removes this block.\n");
+    if let Ok(relative) = env_dir.strip_prefix(root) {
+        body.push_str(&format!(
+            "/{}/\n",
+            gitignore_escape(relative.as_os_str().as_bytes())
+        ));
+    }
+    body.push_str("/.pyve/envs/\n");
+    body
+}
+
+const ENVRC_BODY: &str = "\
+# Managed by `pyve init`; `pyve purge` removes this block. Lines outside it are yours.
+watch_file .pyve/config
+if has pyve; then
+  eval \"$(pyve export direnv)\"
+else
+  log_error \"pyve is not on PATH: install it to load this project's environment\"
+fi
+";
+
+/// Sets pyve's block in a shared file, writing only when it changes.
+fn update_block(path: &Path, body: &str) -> Result<(), Error> {
+    let current = files::read_optional(path)?;
+    let text = current.clone().unwrap_or_default();
+    let updated = files::with_block(path, &text, body)?;
+    if current.as_deref() != Some(updated.as_slice()) {
+        files::write_atomic(path, &updated)?;
+        eprintln!("pyve: updated {}", path.display());
+    }
+    Ok(())
+}
+
+fn explain(root: &Path, env_dir: &Path, direnv: bool) {
+    let shell = std::env::var_os("SHELL")
+        .map(PathBuf::from)
+        .and_then(|s| s.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .filter(|s| matches!(s.as_str(), "bash" | "zsh" | "fish"))
+        .unwrap_or_else(|| "bash".to_owned());
+    let hook = if shell == "fish" {
+        "pyve hook fish | source".to_owned()
+    } else {
+        format!("eval \"$(pyve hook {shell})\"")
+    };
+    eprintln!("pyve: ready: {} in {}", env_dir.display(), root.display());
+    eprintln!(
+        "  with the shell hook: add `{hook}` to your {shell} rc file, then cd into the project"
+    );
+    if direnv {
+        eprintln!("  with direnv: run `direnv allow` in the project");
+    }
+    eprintln!("  without any shell setup: `pyve run python`");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gitignore_escape;
+
+    #[test]
+    fn gitignore_patterns_match_only_the_path() {
+        assert_eq!(gitignore_escape(b".venv"), ".venv");
+        assert_eq!(gitignore_escape(b"#env"), "\\#env");
+        assert_eq!(gitignore_escape(b"e[1]*?"), "e\\[1]\\*\\?");
+        assert_eq!(gitignore_escape(b"env "), "env\\ ");
+    }
+}

@@ -1,0 +1,196 @@
+//! `pyve purge`: removes the environment, `.pyve/`, and pyve's blocks in
+//! `.envrc` and `.gitignore`, and nothing else. A symlink is removed as a
+//! link, never followed, and nothing outside the project is deleted.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::cli::PurgeArgs;
+use crate::error::{user, Error};
+use crate::{ask, backend, config, files, project};
+
+enum Action {
+    /// An environment directory (or a link standing for one).
+    Environment(PathBuf),
+    /// A directory or link pyve owns outright.
+    Owned(PathBuf),
+    /// pyve's block in a shared file.
+    Block(PathBuf),
+}
+
+impl Action {
+    fn describe(&self) -> String {
+        match self {
+            Action::Environment(path) => format!("the environment {}", path.display()),
+            Action::Owned(path) => path.display().to_string(),
+            Action::Block(path) => format!("pyve's block in {}", path.display()),
+        }
+    }
+}
+
+pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
+    let cwd = super::current_dir()?;
+    let Some((root, _)) = project::find_root(&cwd) else {
+        return Err(user(format!(
+            "no pyve project in {} or above (no .pyve/config); nothing to purge",
+            cwd.display()
+        )));
+    };
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    let config_path = project::config_path(&root);
+    // A broken config must not make purge impossible: fall back to the
+    // default environment, which is deleted only if it is one.
+    let config = match config::load(&config_path) {
+        Ok(loaded) => loaded.config,
+        Err(error) => {
+            eprintln!("pyve: {error}; using the default environment path");
+            config::Config::default()
+        }
+    };
+    let resolved = project::resolve(&root, &config);
+    let backend = resolved.backend;
+
+    let mut actions = Vec::new();
+    let mut kept = Vec::new();
+    match environment_action(&root, backend, &resolved.env_dir) {
+        Ok(Some(action)) => actions.push(action),
+        Ok(None) => {}
+        Err(why) => kept.push(why),
+    }
+    actions.extend(leftovers(&resolved.env_dir).into_iter().map(Action::Owned));
+    actions.push(Action::Owned(root.join(".pyve")));
+    for name in [".envrc", ".gitignore"] {
+        let path = root.join(name);
+        match shared_file_has_block(&root, &path) {
+            Ok(true) => actions.push(Action::Block(path)),
+            Ok(false) => {}
+            Err(why) => kept.push(why),
+        }
+    }
+
+    eprintln!("pyve: purging {}:", root.display());
+    for action in &actions {
+        eprintln!("  remove {}", action.describe());
+    }
+    for why in &kept {
+        eprintln!("  keep {why}");
+    }
+    if !args.yes {
+        if !ask::interactive() {
+            return Err(Error::Usage(
+                "not on a terminal, so not asking: pass --yes to purge".to_owned(),
+            ));
+        }
+        if !ask::confirm("Remove these?", false) {
+            eprintln!("pyve: nothing removed");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    for action in &actions {
+        match action {
+            Action::Environment(path) | Action::Owned(path) => remove(path)?,
+            Action::Block(path) => remove_block(path)?,
+        }
+        eprintln!("pyve: removed {}", action.describe());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The environment is deleted only when it is inside the project (its real
+/// parent is) and is an environment; a link is removed as a link.
+fn environment_action(
+    root: &Path,
+    backend: &dyn backend::Backend,
+    env_dir: &Path,
+) -> Result<Option<Action>, String> {
+    let Ok(metadata) = std::fs::symlink_metadata(env_dir) else {
+        return Ok(None);
+    };
+    let real_parent = env_dir.parent().and_then(|p| std::fs::canonicalize(p).ok());
+    if !real_parent.is_some_and(|p| p.starts_with(root)) {
+        return Err(format!(
+            "{}: it is outside the project; remove it yourself if you mean to",
+            env_dir.display()
+        ));
+    }
+    if metadata.file_type().is_symlink() {
+        return Ok(Some(Action::Environment(env_dir.to_owned())));
+    }
+    if !backend.marker(env_dir).is_file() {
+        return Err(format!(
+            "{}: it is not an environment (no {})",
+            env_dir.display(),
+            backend
+                .marker(env_dir)
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+        ));
+    }
+    Ok(Some(Action::Environment(env_dir.to_owned())))
+}
+
+/// Build directories of interrupted inits.
+fn leftovers(env_dir: &Path) -> Vec<PathBuf> {
+    let (Some(parent), Some(name)) = (env_dir.parent(), env_dir.file_name()) else {
+        return Vec::new();
+    };
+    let prefix = format!(".{}.pyve-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect()
+}
+
+/// Whether `path` is a file in the project holding pyve's block. A link is
+/// not followed: pyve edits only files that are inside the project.
+fn shared_file_has_block(root: &Path, path: &Path) -> Result<bool, String> {
+    let Ok(metadata) = std::fs::symlink_metadata(path) else {
+        return Ok(false);
+    };
+    if metadata.file_type().is_symlink() {
+        let inside = std::fs::canonicalize(path).is_ok_and(|real| real.starts_with(root));
+        if !inside {
+            return Err(format!(
+                "{}: it is a symlink out of the project; remove pyve's block from its target yourself",
+                path.display()
+            ));
+        }
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    files::without_block(path, &bytes)
+        .map(|result| result.is_some())
+        .map_err(|e| e.to_string())
+}
+
+fn remove(path: &Path) -> Result<(), Error> {
+    let Ok(metadata) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let result = if metadata.is_dir() {
+        // std's remove_dir_all unlinks symlinks inside instead of following them.
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+    result.map_err(|e| user(format!("cannot remove {}: {e}", path.display())))
+}
+
+/// Removes pyve's block; the file goes too when nothing else is left in it.
+fn remove_block(path: &Path) -> Result<(), Error> {
+    let bytes =
+        std::fs::read(path).map_err(|e| user(format!("cannot read {}: {e}", path.display())))?;
+    let Some(rest) = files::without_block(path, &bytes)? else {
+        return Ok(());
+    };
+    if files::is_blank(&rest) {
+        std::fs::remove_file(path)
+            .map_err(|e| user(format!("cannot remove {}: {e}", path.display())))
+    } else {
+        files::write_atomic(path, &rest)
+    }
+}
