@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The single test command (see README.md). On a fresh Debian machine, as
 # root, it installs what the tests drive (zsh, fish, shellcheck, strace,
-# Python's venv), then checks formatting and lints and runs the whole suite.
+# direnv, Python's venv and pip, and uv from PyPI), then checks formatting
+# and lints and runs the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,10 +11,14 @@ command -v zsh >/dev/null || need+=(zsh)
 command -v fish >/dev/null || need+=(fish)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v strace >/dev/null || need+=(strace)
+command -v direnv >/dev/null || need+=(direnv)
 if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c 'import venv' 2>/dev/null; then
   need+=(python3-venv)
 fi
 [ -x /usr/bin/python3 ] || need+=(python3 python3-venv)
+if ! python3 -m pip --version >/dev/null 2>&1 && ! /usr/bin/python3 -m pip --version >/dev/null 2>&1; then
+  need+=(python3-pip)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test.sh: installing ${need[*]}"
@@ -25,6 +30,35 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+
+# uv, pinned, from PyPI: its wheel holds the binary, so download and unpack
+# it rather than install it anywhere global.
+UV_VERSION=0.13.9
+uv_dir="$PWD/target/tools/uv-$UV_VERSION"
+if [ ! -x "$uv_dir/uv" ]; then
+  echo "test.sh: fetching uv $UV_VERSION from PyPI"
+  pip_python=python3
+  python3 -m pip --version >/dev/null 2>&1 || pip_python=/usr/bin/python3
+  rm -rf "$uv_dir.download" && mkdir -p "$uv_dir.download"
+  "$pip_python" -m pip download --quiet --disable-pip-version-check --no-deps \
+    --only-binary=:all: --dest "$uv_dir.download" "uv==$UV_VERSION"
+  "$pip_python" - "$uv_dir.download" "$uv_dir" <<'PY'
+import glob, os, sys, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], "uv-*.whl"))[0]
+os.makedirs(sys.argv[2], exist_ok=True)
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.endswith(".data/scripts/uv"):
+            target = os.path.join(sys.argv[2], "uv")
+            with z.open(name) as src, open(target + ".part", "wb") as dst:
+                dst.write(src.read())
+            os.chmod(target + ".part", 0o755)
+            os.rename(target + ".part", target)
+PY
+  rm -rf "$uv_dir.download"
+fi
+export PYVE_TEST_UV="$uv_dir/uv"
+"$PYVE_TEST_UV" --version
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

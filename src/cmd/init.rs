@@ -404,20 +404,31 @@ fn lock(root: &Path) -> Result<Flock<File>, Error> {
     }
 }
 
-/// `.venv` → `.venv.pyve-tmp-<pid>` in the same directory, so the final
-/// rename never crosses a filesystem.
-fn sibling(env_dir: &Path, kind: &str) -> PathBuf {
+/// The name prefix of build directories next to `env_dir`: hidden, so
+/// `.venv` builds in `.venv.pyve-tmp-<pid>` and `env` in `.env.pyve-tmp-<pid>`.
+pub fn build_prefix(env_dir: &Path) -> String {
     let name = env_dir.file_name().unwrap_or_default().to_string_lossy();
-    env_dir.with_file_name(format!(".{name}.pyve-{kind}-{}", std::process::id()))
+    let dot = if name.starts_with('.') { "" } else { "." };
+    format!("{dot}{name}.pyve-")
+}
+
+/// A build directory next to `env_dir`, so the final rename never crosses
+/// a filesystem.
+fn sibling(env_dir: &Path, kind: &str) -> PathBuf {
+    env_dir.with_file_name(format!(
+        "{}{kind}-{}",
+        build_prefix(env_dir),
+        std::process::id()
+    ))
 }
 
 /// Build directories of inits that were killed outright. Only called with
 /// the lock held, so none of them belongs to a running init.
 fn remove_leftovers(env_dir: &Path) {
-    let (Some(parent), Some(name)) = (env_dir.parent(), env_dir.file_name()) else {
+    let Some(parent) = env_dir.parent() else {
         return;
     };
-    let prefix = format!(".{}.pyve-", name.to_string_lossy());
+    let prefix = build_prefix(env_dir);
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };

@@ -132,10 +132,10 @@ fn environment_action(
 
 /// Build directories of interrupted inits.
 fn leftovers(env_dir: &Path) -> Vec<PathBuf> {
-    let (Some(parent), Some(name)) = (env_dir.parent(), env_dir.file_name()) else {
+    let Some(parent) = env_dir.parent() else {
         return Vec::new();
     };
-    let prefix = format!(".{}.pyve-", name.to_string_lossy());
+    let prefix = super::init::build_prefix(env_dir);
     let Ok(entries) = std::fs::read_dir(parent) else {
         return Vec::new();
     };

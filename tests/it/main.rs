@@ -3,7 +3,9 @@
 //! run real bash, zsh and fish.
 
 mod cli;
+mod direnv;
 mod fastpath;
+mod lifecycle;
 mod pty;
 mod quoting;
 mod scenarios;

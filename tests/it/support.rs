@@ -106,7 +106,7 @@ impl Sandbox {
             .unwrap();
         let base = std::fs::canonicalize(dir.path()).unwrap();
         let home = base.join("home");
-        for sub in ["home", "run", "data", "tmp"] {
+        for sub in ["home", "run", "data", "tmp", "tools"] {
             std::fs::create_dir_all(base.join(sub)).unwrap();
         }
         std::fs::set_permissions(
@@ -114,11 +114,20 @@ impl Sandbox {
             std::os::unix::fs::PermissionsExt::from_mode(0o700),
         )
         .unwrap();
+        // uv is on every sandbox's PATH, as on a developer's machine;
+        // tests of the standard library's venv say `venv.creator: stdlib`.
+        std::os::unix::fs::symlink(uv(), base.join("tools/uv")).unwrap();
+        // pyve itself is on PATH too, for `.envrc` (`has pyve`) and direnv.
+        std::os::unix::fs::symlink(pyve_bin(), base.join("tools/pyve")).unwrap();
+        let base_path = format!(
+            "{}:/usr/local/bin:/usr/bin:/bin",
+            base.join("tools").display()
+        );
         Sandbox {
             _dir: dir,
             base,
             home,
-            base_path: "/usr/local/bin:/usr/bin:/bin".to_owned(),
+            base_path,
         }
     }
 
@@ -139,6 +148,37 @@ impl Sandbox {
         let root = self.project(rel, config);
         make_venv(&root.join(".venv"));
         root
+    }
+
+    /// Installs a real interpreter into the sandbox's pyenv layout
+    /// (`~/.pyenv/versions/<version>`, linked to the machine's install).
+    pub fn pyenv_version(&self, version: &str, prefix: &Path) {
+        let versions = self.home.join(".pyenv/versions");
+        std::fs::create_dir_all(&versions).unwrap();
+        std::os::unix::fs::symlink(prefix, versions.join(version)).unwrap();
+    }
+
+    /// `pyve ARGS` run in `dir`, as a shell there would run it.
+    pub fn pyve(&self, dir: &Path, args: &[&str]) -> Output {
+        self.pyve_command(dir, args).output().unwrap()
+    }
+
+    pub fn pyve_command(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = self.command(pyve_bin());
+        cmd.current_dir(dir).env("PWD", dir).args(args);
+        cmd
+    }
+
+    /// Like `pyve`, but panics with stderr unless it exited 0; returns stderr.
+    pub fn pyve_ok(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.pyve(dir, args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            out.status.success(),
+            "pyve {args:?} failed ({:?}):\n{stderr}",
+            out.status
+        );
+        stderr
     }
 
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
@@ -204,6 +244,77 @@ pub fn hook_line(sh: Sh) -> String {
         Sh::Fish => format!("{} hook fish | source", sh.q(&bin)),
         _ => format!("eval \"$({} hook {})\"", sh.q(&bin), sh.name()),
     }
+}
+
+/// The real uv that scripts/test.sh fetched from PyPI.
+pub fn uv() -> PathBuf {
+    if let Some(path) = std::env::var_os("PYVE_TEST_UV") {
+        return PathBuf::from(path);
+    }
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools");
+    std::fs::read_dir(&tools)
+        .ok()
+        .and_then(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path().join("uv"))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "uv is not in {}: run `bash scripts/test.sh`, which fetches it",
+                tools.display()
+            )
+        })
+}
+
+/// Real CPython installs of the machine's pyenv (outside the sandbox):
+/// version and prefix, newest first.
+pub fn pyenv_installs() -> Vec<(String, PathBuf)> {
+    let root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pyenv")))
+        .unwrap_or_default();
+    let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(root.join("versions"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let plain = name.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+                    (plain && name.starts_with("3.") && e.path().join("bin/python3").is_file())
+                        .then(|| (name, e.path()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort_by_key(|(v, _)| {
+        std::cmp::Reverse(
+            v.split('.')
+                .map(|n| n.parse::<u32>().unwrap_or(0))
+                .collect::<Vec<_>>(),
+        )
+    });
+    found
+}
+
+/// The version of `python3` on the sandbox PATH (the system interpreter).
+pub fn system_python_version() -> String {
+    let out = Command::new(python())
+        .args(["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A real interpreter other than the system one: the machine's pyenv has
+/// several; a test that needs two versions cannot pass without them.
+pub fn other_python() -> (String, PathBuf) {
+    let system = system_python_version();
+    pyenv_installs()
+        .into_iter()
+        .find(|(v, _)| *v != system)
+        .unwrap_or_else(|| panic!("this test needs a second CPython besides {system}: install one with pyenv (PYENV_ROOT or ~/.pyenv)"))
 }
 
 /// The interpreter that makes test venvs: the system one, never a shim.
