@@ -100,7 +100,15 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
+        // A control character in a path (a newline in a directory name)
+        // must not split one diagnostic into several lines.
+        for c in self.path.to_string_lossy().chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(column) = self.column {
@@ -499,6 +507,12 @@ mod tests {
         let out = set_value(&out, Some("python"), "version", "\"3.11\"").unwrap();
         assert!(out.ends_with("python:\n  version: \"3.11\"\n"), "{out}");
         assert!(set_value("python: {version: '3.1'}\n", Some("python"), "version", "x").is_none());
+    }
+
+    #[test]
+    fn a_newline_in_the_path_stays_on_one_line() {
+        let err = ConfigError::at(Path::new("/p/a\nb/.venv"), "bad");
+        assert_eq!(err.to_string(), "/p/a\\nb/.venv: bad");
     }
 
     #[test]
