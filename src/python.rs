@@ -396,6 +396,16 @@ pub fn find(request: Option<VersionRequest>) -> Result<Interpreter, NotFound> {
             tried.push(format!("{}: a shim, skipped", program.display()));
             continue;
         }
+        // An activated environment's `bin` (this project's own, even): an
+        // environment is built from a base interpreter, not from another
+        // environment.
+        if dir.parent().is_some_and(|p| p.join("pyvenv.cfg").is_file()) {
+            tried.push(format!(
+                "{}: inside a virtual environment, skipped",
+                program.display()
+            ));
+            continue;
+        }
         if on_path.contains(&program) {
             continue;
         }

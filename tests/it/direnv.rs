@@ -187,3 +187,29 @@ per_shell!(direnv_and_the_hook_together_apply_once, |sh: Sh| {
         );
     }
 });
+
+#[test]
+fn doctor_reports_whether_direnv_allowed_the_envrc() {
+    let sb = Sandbox::new();
+    let root = sb.path("doctored");
+    std::fs::create_dir_all(&root).unwrap();
+    sb.pyve_ok(&root, &["init"]);
+    let out = sb.pyve(&root, &["doctor"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "a warning is not an error: {err}");
+    assert!(err.contains("is not allowed"), "{err}");
+    assert!(
+        err.contains(&format!("fix: direnv allow {}", root.display())),
+        "{err}"
+    );
+    direnv(&sb, &root, &["allow", "."]);
+    let out = sb.pyve(&root, &["doctor"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "ok       direnv       {}/.envrc is allowed",
+            root.display()
+        )),
+        "{err}"
+    );
+}

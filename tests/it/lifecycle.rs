@@ -947,3 +947,50 @@ fn on_a_terminal_init_offers_to_install_a_missing_python() {
     }
     assert!(!root.join(".pyve").exists());
 }
+
+#[test]
+fn init_inside_an_active_environment_builds_from_the_base_interpreter() {
+    let sb = Sandbox::new();
+    // An activated environment whose python is a copy, not a link: its
+    // real path is inside the environment.
+    let active = sb.path("active-env");
+    let status = std::process::Command::new(python())
+        .args(["-m", "venv", "--copies", "--without-pip"])
+        .arg(&active)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let root = dir(&sb, "nested");
+    let out = sb
+        .pyve_command(&root, &["init", "--no-direnv"])
+        .env("PATH", format!("{}/bin:{}", active.display(), sb.base_path))
+        .env("VIRTUAL_ENV", &active)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        !err.contains("active-env"),
+        "built from another environment: {err}"
+    );
+    let cfg = std::fs::read_to_string(root.join(".venv/pyvenv.cfg")).unwrap();
+    assert!(!cfg.contains("active-env"), "{cfg}");
+}
+
+#[test]
+fn purge_asks_on_a_terminal() {
+    let sb = Sandbox::new();
+    let root = dir(&sb, "ask");
+    sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    for (answer, removed) in [("n", false), ("y", true)] {
+        let mut session = rexpect::session::spawn_with_options(
+            sb.pyve_command(&root, &["purge"]),
+            rexpect::reader::Options::new().timeout_ms(Some(20_000)),
+        )
+        .unwrap();
+        session.exp_string("Remove these? [y/N] ").unwrap();
+        session.send_line(answer).unwrap();
+        session.exp_eof().unwrap();
+        assert_eq!(!root.join(".venv").exists(), removed, "answer {answer}");
+    }
+}
