@@ -82,6 +82,16 @@ pub trait Backend: Sync {
     fn inspect(&self, env_dir: &Path) -> Inspection;
 }
 
+/// The marker's file name (`pyvenv.cfg`), for messages.
+pub fn marker_name(backend: &dyn Backend, env_dir: &Path) -> String {
+    backend
+        .marker(env_dir)
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
+}
+
 pub fn by_name(name: &str) -> Option<&'static dyn Backend> {
     match name {
         "venv" => Some(&venv::Venv),

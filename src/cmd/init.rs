@@ -123,7 +123,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     let resolved = project::resolve(&root, &new_config);
     project::check_env_dir(&resolved.env_dir).map_err(|e| user(e.to_string()))?;
     let env_dir = resolved.env_dir.clone();
-    check_env_dir_is_ours(backend, &env_dir)?;
+    check_env_dir_is_ours(backend, &root, &env_dir)?;
 
     let requirements = if args.install_deps || new_config.install_deps {
         requirement_files(&root, &new_config)?
@@ -282,7 +282,21 @@ fn check_env_name(name: &str) -> Result<(), String> {
 
 /// pyve replaces only environments: a directory at the environment's path
 /// that is something else is the user's, and stays.
-fn check_env_dir_is_ours(backend: &dyn backend::Backend, env_dir: &Path) -> Result<(), Error> {
+fn check_env_dir_is_ours(
+    backend: &dyn backend::Backend,
+    root: &Path,
+    env_dir: &Path,
+) -> Result<(), Error> {
+    // Replacing the project itself (`venv.directory: .` in a project that
+    // is also a venv) or a directory above it would delete the project.
+    let real_env = std::fs::canonicalize(env_dir).unwrap_or_else(|_| env_dir.to_owned());
+    if root.starts_with(env_dir) || root.starts_with(&real_env) {
+        return Err(user(format!(
+            "the environment's path {} is the project directory or above it; \
+             set venv.directory in .pyve/config to a directory inside the project, such as `.venv`",
+            env_dir.display()
+        )));
+    }
     let Ok(metadata) = std::fs::symlink_metadata(env_dir) else {
         return Ok(());
     };
@@ -298,11 +312,7 @@ fn check_env_dir_is_ours(backend: &dyn backend::Backend, env_dir: &Path) -> Resu
         return Err(user(format!(
             "{} exists and is not an environment (no {}); {fix}",
             env_dir.display(),
-            backend
-                .marker(env_dir)
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
+            backend::marker_name(backend, env_dir)
         )));
     }
     Ok(())

@@ -120,11 +120,7 @@ fn environment_action(
         return Err(format!(
             "{}: it is not an environment (no {})",
             env_dir.display(),
-            backend
-                .marker(env_dir)
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
+            backend::marker_name(backend, env_dir)
         ));
     }
     Ok(Some(Action::Environment(env_dir.to_owned())))

@@ -67,15 +67,8 @@ fn direnv_export_sets_what_the_hook_sets_and_follows_config_edits() {
     let root = allowed_project(&sb, "same");
     let hook = dump_after(&sb, &root, "__pyve_hook");
     let direnv_env = dump_after(&sb, &root, "eval \"$(direnv export bash)\"");
-    for name in [
-        "PATH",
-        "VIRTUAL_ENV",
-        "PYTHONHOME",
-        "PYVE_BACKEND",
-        "PYVE_ENV_NAME",
-        "PYVE_PROJECT",
-        "PYVE_PROMPT",
-    ] {
+    // Everything the hook sets but its own state.
+    for name in DUMPED.iter().filter(|n| **n != "PYVE_STATE") {
         assert_eq!(var(&hook, name), var(&direnv_env, name), "{name}");
     }
     assert_eq!(var(&direnv_env, "PYVE_PROMPT"), "(venv:same)");

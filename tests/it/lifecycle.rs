@@ -994,3 +994,29 @@ fn purge_asks_on_a_terminal() {
         assert_eq!(!root.join(".venv").exists(), removed, "answer {answer}");
     }
 }
+
+#[test]
+fn init_never_replaces_the_project_or_a_directory_above_it() {
+    let sb = Sandbox::new();
+    // A project that is itself a venv, with `venv.directory: .`.
+    for directory in [".", "sub/..", ".."] {
+        let root = sb.project(
+            &format!("selfish/p{}", directory.len()),
+            &format!("venv:\n  directory: {directory}\n"),
+        );
+        make_venv(&root);
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("work.py"), "precious").unwrap();
+        let out = sb.pyve(&root, &["init", "--force"]);
+        assert_eq!(out.status.code(), Some(1), "{directory}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("is the project directory or above it"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("work.py")).unwrap(),
+            "precious"
+        );
+    }
+}
