@@ -1001,7 +1001,7 @@ fn init_never_replaces_the_project_or_a_directory_above_it() {
     // A project that is itself a venv, with `venv.directory: .`.
     for directory in [".", "sub/..", ".."] {
         let root = sb.project(
-            &format!("selfish/p{}", directory.len()),
+            format!("selfish/p{}", directory.len()),
             &format!("venv:\n  directory: {directory}\n"),
         );
         make_venv(&root);
