@@ -33,7 +33,12 @@ impl fmt::Display for Error {
             Error::User(message) | Error::Usage(message) | Error::Code(_, message) => {
                 f.write_str(message)
             }
-            Error::Interrupted(_) => f.write_str("interrupted; nothing was left half-done"),
+            Error::Interrupted(signal) => {
+                let name = nix::sys::signal::Signal::try_from(*signal)
+                    .map(|s| s.as_str())
+                    .unwrap_or("a signal");
+                write!(f, "interrupted by {name}")
+            }
         }
     }
 }

@@ -36,6 +36,9 @@ fn report(result: Result<ExitCode, Error>) -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "pyve: {error}");
+            if let Error::Interrupted(signal) = error {
+                process::die_by(signal);
+            }
             ExitCode::from(error.exit_code())
         }
     }

@@ -45,6 +45,18 @@ pub fn check() -> Result<(), Error> {
     }
 }
 
+/// Ends pyve the way the signal would have, after the caller cleaned up, so
+/// a shell loop around pyve sees the interruption and stops too.
+pub fn die_by(signal_number: i32) {
+    if let Ok(sig) = Signal::try_from(signal_number) {
+        // SAFETY: restoring the default disposition.
+        unsafe {
+            let _ = signal::signal(sig, SigHandler::SigDfl);
+        }
+        let _ = signal::raise(sig);
+    }
+}
+
 /// An unlinked temporary file: the child's output, shown only on failure.
 fn capture_file() -> Result<File, Error> {
     let dir = std::env::temp_dir();
@@ -103,10 +115,16 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
         }
         if CAUGHT.load(Ordering::SeqCst) != 0 {
             // The terminal's Ctrl-C reached the child too; `kill` did not.
-            let _ = signal::kill(
-                nix::unistd::Pid::from_raw(child.id() as i32),
-                Signal::SIGTERM,
-            );
+            // A child that ignores SIGTERM gets SIGKILL after a grace period.
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = signal::kill(pid, Signal::SIGTERM);
+            for _ in 0..600 {
+                if matches!(child.try_wait(), Ok(Some(_)) | Err(_)) {
+                    return check();
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let _ = child.kill();
             let _ = child.wait();
             return check();
         }

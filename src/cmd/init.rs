@@ -24,10 +24,6 @@ const CONDA_SPECS: [&str; 2] = ["conda-lock.yml", "environment.yml"];
 const NEW_CONFIG: &str =
     "# pyve project configuration: keys are described in docs/configuration.md\n";
 
-/// Where concurrent inits of one project serialize. It lives under
-/// `.pyve/envs/`, which the managed `.gitignore` block already ignores.
-const LOCK_RELATIVE: &str = ".pyve/envs/.init.lock";
-
 pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     let flag_version = args
         .python_version
@@ -38,113 +34,43 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     if let Some(name) = &args.env_name {
         check_env_name(name).map_err(|m| Error::Usage(format!("--env-name: {m}")))?;
     }
-
     let cwd = super::current_dir()?;
     let root = project::find_root(&cwd).map_or(cwd, |(root, _)| root);
     let root = std::fs::canonicalize(&root).unwrap_or(root);
     let config_path = project::config_path(&root);
-    let existing = files::read_optional(&config_path)?;
-    let loaded = match &existing {
-        Some(bytes) => config::parse(&config_path, bytes).map_err(|e| user(e.to_string()))?,
-        None => config::parse(&config_path, b"").map_err(|e| user(e.to_string()))?,
-    };
-    for warning in &loaded.warnings {
-        eprintln!("pyve: {warning}");
-    }
-    let config = loaded.config;
-
-    let backend_name = choose_backend(args.backend, &config, &root)?;
-    let backend = backend::by_name(backend_name).expect("choose_backend returns known names");
-
-    let env_name = match (&args.env_name, &config.env_name) {
-        (Some(name), _) | (None, Some(name)) => name.clone(),
-        (None, None) => root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "root".to_owned()),
-    };
-    check_env_name(&env_name).map_err(|m| {
-        user(format!(
-            "the environment name {env_name:?}: {m}; choose one with --env-name"
-        ))
-    })?;
-
-    let python = match (flag_version, config.python.request()) {
-        (Some(version), _) => Some((version, Source::Flag)),
-        (None, Some(version)) => Some((version, Source::Config(config_path.clone()))),
-        (None, None) => python::find_pin(&root)
-            .map_err(user)?
-            .map(|(version, file)| (version, Source::Pin(file))),
-    };
-
-    // The config as it will be written: only the lines the flags change.
-    let mut text = match &existing {
-        Some(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-        None => NEW_CONFIG.to_owned(),
-    };
-    let mut edit = |section: Option<&str>, key: &str, value: String| -> Result<(), Error> {
-        text = config::set_value(&text, section, key, &value).ok_or_else(|| {
-            let name = section.map_or(key.to_owned(), |s| format!("{s}.{key}"));
-            user(format!(
-                "cannot update {} automatically (its `{name}` is not a simple `key: value` line); \
-                 set `{name}: {value}` by hand and run `pyve init` again",
-                config_path.display()
-            ))
-        })?;
-        Ok(())
-    };
-    if config.backend.as_deref() != Some(backend_name) {
-        edit(None, "backend", backend_name.to_owned())?;
-    }
-    if let Some(name) = &args.env_name {
-        if config.env_name.as_ref() != Some(name) {
-            edit(None, "env_name", config::yaml_string(name))?;
-        }
-    }
-    if let Some(version) = flag_version {
-        if config.python.request() != Some(version) {
-            edit(
-                Some("python"),
-                "version",
-                config::yaml_string(&version.to_string()),
-            )?;
-        }
-    }
-    if args.no_direnv && config.direnv != Some(false) {
-        edit(None, "direnv", "false".to_owned())?;
-    }
-    let new_config = config::parse(&config_path, text.as_bytes())
-        .map_err(|e| {
-            user(format!(
-                "pyve produced an invalid config, nothing written: {e}"
-            ))
-        })?
-        .config;
-    let resolved = project::resolve(&root, &new_config);
-    project::check_env_dir(&resolved.env_dir).map_err(|e| user(e.to_string()))?;
-    let env_dir = resolved.env_dir.clone();
-    check_env_dir_is_ours(backend, &root, &env_dir)?;
-
-    let requirements = if args.install_deps || new_config.install_deps {
-        requirement_files(&root, &new_config)?
-    } else {
-        Vec::new()
-    };
-    let builder = backend.prepare(&BuildRequest {
-        config: &new_config,
-        env_name: &env_name,
-        python,
-        interactive: ask::interactive(),
-        yes: args.yes,
-    })?;
+    let plan = plan(&args, flag_version, &root)?;
 
     // Every check passed: from here on pyve writes.
     process::catch_interrupts();
     let pyve_dir = root.join(".pyve");
+    let created = !pyve_dir.exists();
+    std::fs::create_dir_all(&pyve_dir)
+        .map_err(|e| user(format!("cannot create {}: {e}", pyve_dir.display())))?;
+    let lock = lock(&pyve_dir)?;
+    // Declared after the lock, so it runs while the lock is still held.
     let mut undo = Undo {
-        pyve_dir: (!pyve_dir.exists()).then(|| pyve_dir.clone()),
+        pyve_dir: created.then(|| pyve_dir.clone()),
+        config_path: config_path.clone(),
     };
-    let lock = lock(&root)?;
+    // Another init may have written the config while this one waited.
+    let plan = if files::read_optional(&config_path)? != plan.existing {
+        eprintln!(
+            "pyve: {} changed while waiting; deciding again",
+            config_path.display()
+        );
+        self::plan(&args, flag_version, &root)?
+    } else {
+        plan
+    };
+    let Plan {
+        existing,
+        text,
+        backend,
+        env_dir,
+        builder,
+        requirements,
+        direnv,
+    } = plan;
     remove_leftovers(&env_dir);
 
     let marker = backend.marker(&env_dir);
@@ -223,13 +149,146 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     }
     undo.pyve_dir = None;
     update_block(&root.join(".gitignore"), &gitignore_body(&root, &env_dir))?;
-    let direnv = !args.no_direnv && new_config.direnv != Some(false);
     if direnv {
         update_block(&root.join(".envrc"), ENVRC_BODY)?;
     }
+    drop(undo);
     drop(lock);
     explain(&root, &env_dir, direnv);
+    // A signal that arrived after the last step is still the user's wish
+    // to stop; everything is in place, so it only changes the exit.
+    process::check()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Everything init decided before writing anything.
+struct Plan {
+    /// The config's bytes when read, to notice a concurrent change.
+    existing: Option<Vec<u8>>,
+    /// The config as it will be written.
+    text: String,
+    backend: &'static dyn backend::Backend,
+    env_dir: PathBuf,
+    builder: Box<dyn backend::Builder>,
+    requirements: Vec<PathBuf>,
+    direnv: bool,
+}
+
+/// Reads the config and the project, decides, and checks everything the
+/// build needs. Writes nothing.
+fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> Result<Plan, Error> {
+    let config_path = project::config_path(root);
+    let existing = files::read_optional(&config_path)?;
+    let loaded = match &existing {
+        Some(bytes) => config::parse(&config_path, bytes).map_err(|e| user(e.to_string()))?,
+        None => config::parse(&config_path, b"").map_err(|e| user(e.to_string()))?,
+    };
+    for warning in &loaded.warnings {
+        eprintln!("pyve: {warning}");
+    }
+    let config = loaded.config;
+
+    let backend_name = choose_backend(args.backend, &config, root)?;
+    let backend = backend::by_name(backend_name).expect("choose_backend returns known names");
+
+    let env_name = match (&args.env_name, &config.env_name) {
+        (Some(name), _) | (None, Some(name)) => name.clone(),
+        (None, None) => root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "root".to_owned()),
+    };
+    check_env_name(&env_name).map_err(|m| {
+        user(format!(
+            "the environment name {env_name:?}: {m}; choose one with --env-name"
+        ))
+    })?;
+
+    let python = match (flag_version, config.python.request()) {
+        (Some(version), _) => Some((version, Source::Flag)),
+        (None, Some(version)) => Some((version, Source::Config(config_path.clone()))),
+        (None, None) => python::find_pin(root)
+            .map_err(user)?
+            .map(|(version, file)| (version, Source::Pin(file))),
+    };
+
+    // The config as it will be written: only the lines the flags change.
+    let mut text = match &existing {
+        Some(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        None => NEW_CONFIG.to_owned(),
+    };
+    let mut edit = |section: Option<&str>, key: &str, value: String| -> Result<(), Error> {
+        text = config::set_value(&text, section, key, &value).ok_or_else(|| {
+            let name = section.map_or(key.to_owned(), |s| format!("{s}.{key}"));
+            user(format!(
+                "cannot update {} automatically (its `{name}` is not a simple `key: value` line); \
+                 set `{name}: {value}` by hand and run `pyve init` again",
+                config_path.display()
+            ))
+        })?;
+        Ok(())
+    };
+    if config.backend.as_deref() != Some(backend_name) {
+        edit(None, "backend", backend_name.to_owned())?;
+    }
+    if let Some(name) = &args.env_name {
+        if config.env_name.as_ref() != Some(name) {
+            edit(None, "env_name", config::yaml_string(name))?;
+        }
+    }
+    if let Some(version) = flag_version {
+        if config.python.request() != Some(version) {
+            edit(
+                Some("python"),
+                "version",
+                config::yaml_string(&version.to_string()),
+            )?;
+        }
+    }
+    if args.no_direnv && config.direnv != Some(false) {
+        edit(None, "direnv", "false".to_owned())?;
+    }
+    let new_config = config::parse(&config_path, text.as_bytes())
+        .map_err(|e| {
+            user(format!(
+                "pyve produced an invalid config, nothing written: {e}"
+            ))
+        })?
+        .config;
+    let resolved = project::resolve(root, &new_config);
+    project::check_env_dir(&resolved.env_dir).map_err(|e| user(e.to_string()))?;
+    let env_dir = resolved.env_dir.clone();
+    check_env_dir_is_ours(backend, root, &env_dir)?;
+
+    let requirements = if args.install_deps || new_config.install_deps {
+        requirement_files(root, &new_config)?
+    } else {
+        Vec::new()
+    };
+    let builder = backend.prepare(&BuildRequest {
+        config: &new_config,
+        env_name: &env_name,
+        python,
+        interactive: ask::interactive(),
+        yes: args.yes,
+    })?;
+    let direnv = !args.no_direnv && new_config.direnv != Some(false);
+    // The shared files are checked now, so a broken block fails before
+    // anything is built or written.
+    let gitignore = gitignore_body(root, &env_dir);
+    check_block(&root.join(".gitignore"), &gitignore)?;
+    if direnv {
+        check_block(&root.join(".envrc"), ENVRC_BODY)?;
+    }
+    Ok(Plan {
+        existing,
+        text,
+        backend,
+        env_dir,
+        builder,
+        requirements,
+        direnv,
+    })
 }
 
 /// Backend selection, highest first: the flag, the config, the project's
@@ -351,16 +410,19 @@ fn list(files: &[PathBuf]) -> String {
         .join(", ")
 }
 
-/// Removes `.pyve/` when this init created it and then failed before
-/// writing the config: a failed first init leaves nothing behind.
+/// Removes `.pyve/` when this init created it and then failed before any
+/// config was written there: a failed first init leaves nothing behind.
 struct Undo {
     pyve_dir: Option<PathBuf>,
+    config_path: PathBuf,
 }
 
 impl Drop for Undo {
     fn drop(&mut self) {
         if let Some(dir) = &self.pyve_dir {
-            let _ = std::fs::remove_dir_all(dir);
+            if !self.config_path.exists() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
         }
     }
 }
@@ -376,41 +438,34 @@ impl Drop for Removal {
     }
 }
 
-fn lock(root: &Path) -> Result<Flock<File>, Error> {
-    let path = root.join(LOCK_RELATIVE);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| user(format!("cannot create {}: {e}", parent.display())))?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| user(format!("cannot open the lock file {}: {e}", path.display())))?;
-    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-        Ok(lock) => Ok(lock),
-        Err((file, nix::errno::Errno::EWOULDBLOCK)) => {
-            eprintln!(
-                "pyve: waiting for another `pyve init` in {} to finish (lock: {})",
-                root.display(),
-                path.display()
-            );
-            // Blocking in flock would not notice Ctrl-C; poll instead.
-            let mut file = file;
-            loop {
-                process::check()?;
-                match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-                    Ok(lock) => return Ok(lock),
-                    Err((f, nix::errno::Errno::EWOULDBLOCK)) => file = f,
-                    Err((_, e)) => {
-                        return Err(user(format!("cannot lock {}: {e}", path.display())))
-                    }
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
+/// Takes the project's lock: an exclusive `flock` on the `.pyve` directory
+/// itself, so no lock file is left in the project. Says when it waits.
+pub fn lock(pyve_dir: &Path) -> Result<Flock<File>, Error> {
+    let file = File::open(pyve_dir).map_err(|e| {
+        user(format!(
+            "cannot open {} to lock it: {e}",
+            pyve_dir.display()
+        ))
+    })?;
+    let fail = |e: nix::errno::Errno| user(format!("cannot lock {}: {e}", pyve_dir.display()));
+    let mut file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => return Ok(lock),
+        Err((file, nix::errno::Errno::EWOULDBLOCK)) => file,
+        Err((_, e)) => return Err(fail(e)),
+    };
+    eprintln!(
+        "pyve: waiting for another `pyve init` or `pyve purge` in {} to finish",
+        pyve_dir.parent().unwrap_or(pyve_dir).display()
+    );
+    // Blocking in flock would not notice Ctrl-C; poll instead.
+    loop {
+        process::check()?;
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => return Ok(lock),
+            Err((f, nix::errno::Errno::EWOULDBLOCK)) => file = f,
+            Err((_, e)) => return Err(fail(e)),
         }
-        Err((_, e)) => Err(user(format!("cannot lock {}: {e}", path.display()))),
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
 
@@ -448,7 +503,7 @@ fn remove_leftovers(env_dir: &Path) {
         let Some(rest) = file_name.strip_prefix(&prefix) else {
             continue;
         };
-        if rest.starts_with("tmp-") || rest.starts_with("old-") {
+        if is_stale(rest) {
             eprintln!(
                 "pyve: removing {}, left by an interrupted init",
                 entry.path().display()
@@ -456,6 +511,24 @@ fn remove_leftovers(env_dir: &Path) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
+}
+
+/// Whether a build directory's suffix (`tmp-<pid>`, `old-<pid>`) names a
+/// process that is gone. Another project may share the environment's
+/// parent directory; its running init's build is not a leftover.
+pub fn is_stale(suffix: &str) -> bool {
+    let Some(pid) = suffix
+        .strip_prefix("tmp-")
+        .or_else(|| suffix.strip_prefix("old-"))
+        .and_then(|p| p.parse::<i32>().ok())
+        .filter(|p| *p > 0)
+    else {
+        return false;
+    };
+    if pid as u32 == std::process::id() {
+        return true;
+    }
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) == Err(nix::errno::Errno::ESRCH)
 }
 
 /// Moves the finished build to `env_dir`, replacing what is there in one
@@ -514,14 +587,32 @@ fn gitignore_escape(relative: &[u8]) -> String {
 
 fn gitignore_body(root: &Path, env_dir: &Path) -> String {
     let mut body = String::from("# Managed by `pyve init`; `pyve purge` removes this block.\n");
-    if let Ok(relative) = env_dir.strip_prefix(root) {
-        body.push_str(&format!(
-            "/{}/\n",
-            gitignore_escape(relative.as_os_str().as_bytes())
-        ));
+    if let Ok(relative) = lexical(env_dir).strip_prefix(root) {
+        if !relative.as_os_str().is_empty() {
+            body.push_str(&format!(
+                "/{}/\n",
+                gitignore_escape(relative.as_os_str().as_bytes())
+            ));
+        }
     }
     body.push_str("/.pyve/envs/\n");
     body
+}
+
+/// `a/./b/../c` as `a/c`, without touching the filesystem (the path may
+/// not exist yet): what a `.gitignore` pattern must name.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 const ENVRC_BODY: &str = "\
@@ -533,6 +624,21 @@ else
   log_error \"pyve is not on PATH: install it to load this project's environment\"
 fi
 ";
+
+/// Fails now if pyve's block in a shared file could not be written later:
+/// an unterminated block, or a symlink that leads nowhere.
+fn check_block(path: &Path, body: &str) -> Result<(), Error> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::canonicalize(path).is_err()
+    {
+        return Err(user(format!(
+            "{} is a symlink to nothing; remove it or point it at a file",
+            path.display()
+        )));
+    }
+    let current = files::read_optional(path)?.unwrap_or_default();
+    files::with_block(path, &current, body).map(|_| ())
+}
 
 /// Sets pyve's block in a shared file, writing only when it changes.
 fn update_block(path: &Path, body: &str) -> Result<(), Error> {

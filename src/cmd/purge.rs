@@ -38,15 +38,16 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
     };
     let root = std::fs::canonicalize(&root).unwrap_or(root);
     let config_path = project::config_path(&root);
-    // A broken config must not make purge impossible: fall back to the
-    // default environment, which is deleted only if it is one.
-    let config = match config::load(&config_path) {
-        Ok(loaded) => loaded.config,
-        Err(error) => {
-            eprintln!("pyve: {error}; using the default environment path");
-            config::Config::default()
-        }
-    };
+    // The config is the only record of where the environment is: with a
+    // broken one, guessing could delete the wrong directory, and removing
+    // it would lose the record.
+    let config = config::load(&config_path)
+        .map_err(|e| {
+            user(format!(
+                "{e}; fix it first: purge reads it to know what to remove"
+            ))
+        })?
+        .config;
     let resolved = project::resolve(&root, &config);
     let backend = resolved.backend;
 
@@ -57,7 +58,11 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
         Ok(None) => {}
         Err(why) => kept.push(why),
     }
-    actions.extend(leftovers(&resolved.env_dir).into_iter().map(Action::Owned));
+    actions.extend(
+        leftovers(&root, &resolved.env_dir)
+            .into_iter()
+            .map(Action::Owned),
+    );
     actions.push(Action::Owned(root.join(".pyve")));
     for name in [".envrc", ".gitignore"] {
         let path = root.join(name);
@@ -86,6 +91,13 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
             return Ok(ExitCode::from(1));
         }
     }
+    // An init running in this project finishes first. A `.pyve` that is a
+    // link is not followed, so not locked either: it is removed as a link.
+    let pyve_dir = root.join(".pyve");
+    let lock = match std::fs::symlink_metadata(&pyve_dir) {
+        Ok(m) if m.is_dir() => Some(super::init::lock(&pyve_dir)?),
+        _ => None,
+    };
     for action in &actions {
         match action {
             Action::Environment(path) | Action::Owned(path) => remove(path)?,
@@ -93,11 +105,13 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
         }
         eprintln!("pyve: removed {}", action.describe());
     }
+    drop(lock);
     Ok(ExitCode::SUCCESS)
 }
 
-/// The environment is deleted only when it is inside the project (its real
-/// parent is) and is an environment; a link is removed as a link.
+/// The environment is deleted only when it really is inside the project
+/// (not the project itself, not above it, not reached through a link out of
+/// it) and is an environment; a link is removed as a link.
 fn environment_action(
     root: &Path,
     backend: &dyn backend::Backend,
@@ -106,14 +120,24 @@ fn environment_action(
     let Ok(metadata) = std::fs::symlink_metadata(env_dir) else {
         return Ok(None);
     };
-    let real_parent = env_dir.parent().and_then(|p| std::fs::canonicalize(p).ok());
-    if !real_parent.is_some_and(|p| p.starts_with(root)) {
+    let is_link = metadata.file_type().is_symlink();
+    // A link's own location is its real parent plus its name.
+    let location = if is_link {
+        env_dir
+            .parent()
+            .and_then(|p| std::fs::canonicalize(p).ok())
+            .zip(env_dir.file_name())
+            .map(|(parent, name)| parent.join(name))
+    } else {
+        std::fs::canonicalize(env_dir).ok()
+    };
+    if !location.is_some_and(|l| l.starts_with(root) && l != root) {
         return Err(format!(
-            "{}: it is outside the project; remove it yourself if you mean to",
+            "{}: it is not inside the project; remove it yourself if you mean to",
             env_dir.display()
         ));
     }
-    if metadata.file_type().is_symlink() {
+    if is_link {
         return Ok(Some(Action::Environment(env_dir.to_owned())));
     }
     if !backend.marker(env_dir).is_file() {
@@ -126,18 +150,26 @@ fn environment_action(
     Ok(Some(Action::Environment(env_dir.to_owned())))
 }
 
-/// Build directories of interrupted inits.
-fn leftovers(env_dir: &Path) -> Vec<PathBuf> {
+/// Build directories of interrupted inits, when they are in the project.
+fn leftovers(root: &Path, env_dir: &Path) -> Vec<PathBuf> {
     let Some(parent) = env_dir.parent() else {
         return Vec::new();
     };
+    if !std::fs::canonicalize(parent).is_ok_and(|p| p.starts_with(root)) {
+        return Vec::new();
+    }
     let prefix = super::init::build_prefix(env_dir);
     let Ok(entries) = std::fs::read_dir(parent) else {
         return Vec::new();
     };
     entries
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_prefix(&prefix)
+                .is_some_and(super::init::is_stale)
+        })
         .map(|e| e.path())
         .collect()
 }

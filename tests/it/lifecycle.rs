@@ -365,14 +365,18 @@ fn an_unterminated_block_is_reported_and_nothing_is_guessed() {
         std::fs::read_to_string(root.join(".gitignore")).unwrap(),
         "# >>> pyve >>>\n/.venv/\n"
     );
+    // Found before anything was built or written.
+    assert!(!root.join(".venv").exists() && !root.join(".pyve").exists());
 }
 
 /// Starts `pyve init` with the slow standard-library creator and waits
 /// until its build directory exists.
 #[allow(clippy::zombie_processes)] // every caller waits for the child
-fn start_slow_init(sb: &Sandbox, root: &Path) -> std::process::Child {
+fn start_slow_init(sb: &Sandbox, root: &Path, extra: &[&str]) -> std::process::Child {
+    let mut args = vec!["init", "--no-direnv"];
+    args.extend_from_slice(extra);
     let child = sb
-        .pyve_command(root, &["init", "--no-direnv"])
+        .pyve_command(root, &args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -409,12 +413,13 @@ fn an_interrupted_init_leaves_no_environment_and_no_trace() {
         std::fs::write(root.join("keep.txt"), "x").unwrap();
         std::fs::create_dir_all(root.join(".pyve")).unwrap();
         std::fs::write(root.join(".pyve/config"), "venv:\n  creator: stdlib\n").unwrap();
-        let child = start_slow_init(&sb, &root);
+        let child = start_slow_init(&sb, &root, &[]);
         kill(&child, signal);
         let out = child.wait_with_output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(128 + signal as i32),
+        // pyve dies by the signal after cleaning up, as the shell expects.
+        assert_eq!(out.status.signal(), Some(signal as i32), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("interrupted by {}", signal.as_str())),
             "{}",
             stderr(&out)
         );
@@ -440,7 +445,7 @@ fn an_interrupted_init_leaves_no_environment_and_no_trace() {
 fn a_killed_init_is_cleaned_up_by_the_next_one() {
     let sb = Sandbox::new();
     let root = sb.project("killed", "venv:\n  creator: stdlib\n");
-    let mut child = start_slow_init(&sb, &root);
+    let mut child = start_slow_init(&sb, &root, &[]);
     child.kill().unwrap();
     child.wait().unwrap();
     // SIGKILL leaves the build directory, but never a `.venv` that looks ready.
@@ -465,7 +470,7 @@ fn a_killed_init_is_cleaned_up_by_the_next_one() {
 fn concurrent_inits_take_turns() {
     let sb = Sandbox::new();
     let root = sb.project("concurrent", "venv:\n  creator: stdlib\n");
-    let first = start_slow_init(&sb, &root);
+    let first = start_slow_init(&sb, &root, &["--env-name", "first"]);
     let second = sb
         .pyve_command(&root, &["init", "--no-direnv"])
         .stderr(Stdio::piped())
@@ -480,6 +485,15 @@ fn concurrent_inits_take_turns() {
         "{}",
         stderr(&second)
     );
+    // The second read the config before the first wrote it: it decides
+    // again and keeps what the first recorded.
+    assert!(
+        stderr(&second).contains("changed while waiting; deciding again"),
+        "{}",
+        stderr(&second)
+    );
+    let config = std::fs::read_to_string(root.join(".pyve/config")).unwrap();
+    assert!(config.contains("env_name: \"first\""), "{config}");
     assert!(
         stderr(&second).contains("keeping the healthy environment"),
         "{}",
@@ -767,8 +781,19 @@ fn purge_never_follows_a_symlink_out_of_the_project() {
         &format!("venv:\n  directory: {}\n", outside.join("venv").display()),
     );
     let err = sb.pyve_ok(&far, &["purge", "--yes"]);
-    assert!(err.contains("outside the project"), "{err}");
+    assert!(err.contains("is not inside the project"), "{err}");
     assert!(outside.join("venv/precious").exists());
+
+    // `venv.directory: ..` in a project inside a venv: the venv around the
+    // project is not the project's to delete.
+    let around = dir(&sb, "around-env");
+    make_venv(&around);
+    std::fs::write(around.join("precious"), "x").unwrap();
+    let inner = sb.project("around-env/src", "venv:\n  directory: ..\n");
+    let err = sb.pyve_ok(&inner, &["purge", "--yes"]);
+    assert!(err.contains("is not inside the project"), "{err}");
+    assert!(around.join("precious").exists() && around.join("pyvenv.cfg").exists());
+    assert!(!inner.join(".pyve").exists());
 }
 
 fn doctor_json(sb: &Sandbox, root: &Path) -> (Option<i32>, String) {
@@ -975,6 +1000,21 @@ fn init_inside_an_active_environment_builds_from_the_base_interpreter() {
     );
     let cfg = std::fs::read_to_string(root.join(".venv/pyvenv.cfg")).unwrap();
     assert!(!cfg.contains("active-env"), "{cfg}");
+}
+
+#[test]
+fn purge_with_a_broken_config_removes_nothing() {
+    let sb = Sandbox::new();
+    let root = sb.project("typo", "venv:\n  directroy: env\n");
+    make_venv(&root.join(".venv"));
+    make_venv(&root.join("env"));
+    let out = sb.pyve(&root, &["purge", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("directroy"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("fix it first"), "{}", stderr(&out));
+    for kept in [".venv/pyvenv.cfg", "env/pyvenv.cfg", ".pyve/config"] {
+        assert!(root.join(kept).exists(), "{kept}");
+    }
 }
 
 #[test]
