@@ -100,15 +100,7 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A control character in a path (a newline in a directory name)
-        // must not split one diagnostic into several lines.
-        for c in self.path.to_string_lossy().chars() {
-            if c.is_control() {
-                write!(f, "{}", c.escape_default())?;
-            } else {
-                write!(f, "{c}")?;
-            }
-        }
+        write!(f, "{}", shown(&self.path))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(column) = self.column {
@@ -120,6 +112,24 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// A path for a one-line diagnostic: control characters (a newline in a
+/// directory name) escaped, so one message never becomes several lines.
+pub fn shown(path: &Path) -> String {
+    one_line(&path.to_string_lossy())
+}
+
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
 
 impl ConfigError {
     fn at(path: &Path, message: impl Into<String>) -> Self {
@@ -209,7 +219,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
     let warnings = config
         .unknown
         .keys()
-        .map(|key| format!("{}: unknown key `{key}` ignored", path.display()))
+        .map(|key| format!("{}: unknown key `{}` ignored", shown(path), one_line(key)))
         .collect();
     Ok(Loaded { config, warnings })
 }
