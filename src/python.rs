@@ -247,7 +247,7 @@ fn uv_version(name: &str) -> Option<Version> {
     Version::parse(version)
 }
 
-fn is_executable(path: &Path) -> bool {
+pub fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path)
         .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         .unwrap_or(false)

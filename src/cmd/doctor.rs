@@ -5,7 +5,7 @@
 use std::ffi::OsStr;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
 use crate::cli::DoctorArgs;
@@ -132,16 +132,8 @@ fn requested_version(
 /// The hook leaves `PYVE_STATE` in the environment of the shell it runs in;
 /// doctor, started from that shell, sees it.
 fn check_hook(root: &Path) -> Finding {
-    let shell = std::env::var_os("SHELL")
-        .map(PathBuf::from)
-        .and_then(|s| s.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .filter(|s| matches!(s.as_str(), "bash" | "zsh" | "fish"))
-        .unwrap_or_else(|| "bash".to_owned());
-    let fix = match shell.as_str() {
-        "fish" => "add `pyve hook fish | source` to ~/.config/fish/config.fish".to_owned(),
-        "zsh" => "add `eval \"$(pyve hook zsh)\"` to ~/.zshrc".to_owned(),
-        _ => "add `eval \"$(pyve hook bash)\"` to ~/.bashrc".to_owned(),
-    };
+    let (hook, rc_file) = super::hook_setup();
+    let fix = format!("add `{hook}` to {rc_file}");
     let state = std::env::var_os(state::VAR)
         .filter(|v| !v.is_empty())
         .and_then(|raw| State::decode(raw.as_bytes()).ok());

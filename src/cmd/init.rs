@@ -70,6 +70,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
         builder,
         requirements,
         direnv,
+        gitignore,
     } = plan;
     remove_leftovers(&env_dir);
 
@@ -142,13 +143,11 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     }
 
     if existing.as_deref() != Some(text.as_bytes()) {
-        std::fs::create_dir_all(&pyve_dir)
-            .map_err(|e| user(format!("cannot create {}: {e}", pyve_dir.display())))?;
         files::write_atomic(&config_path, text.as_bytes())?;
         eprintln!("pyve: wrote {}", config_path.display());
     }
     undo.pyve_dir = None;
-    update_block(&root.join(".gitignore"), &gitignore_body(&root, &env_dir))?;
+    update_block(&root.join(".gitignore"), &gitignore)?;
     if direnv {
         update_block(&root.join(".envrc"), ENVRC_BODY)?;
     }
@@ -172,6 +171,8 @@ struct Plan {
     builder: Box<dyn backend::Builder>,
     requirements: Vec<PathBuf>,
     direnv: bool,
+    /// pyve's block for `.gitignore`.
+    gitignore: String,
 }
 
 /// Reads the config and the project, decides, and checks everything the
@@ -288,6 +289,7 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
         builder,
         requirements,
         direnv,
+        gitignore,
     })
 }
 
@@ -490,33 +492,40 @@ fn sibling(env_dir: &Path, kind: &str) -> PathBuf {
 /// Build directories of inits that were killed outright. Only called with
 /// the lock held, so none of them belongs to a running init.
 fn remove_leftovers(env_dir: &Path) {
+    for leftover in leftovers(env_dir) {
+        eprintln!(
+            "pyve: removing {}, left by an interrupted init",
+            leftover.display()
+        );
+        let _ = std::fs::remove_dir_all(leftover);
+    }
+}
+
+/// Build directories next to `env_dir` whose init process is gone.
+pub fn leftovers(env_dir: &Path) -> Vec<PathBuf> {
     let Some(parent) = env_dir.parent() else {
-        return;
+        return Vec::new();
     };
     let prefix = build_prefix(env_dir);
     let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
+        return Vec::new();
     };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        let file_name = file_name.to_string_lossy();
-        let Some(rest) = file_name.strip_prefix(&prefix) else {
-            continue;
-        };
-        if is_stale(rest) {
-            eprintln!(
-                "pyve: removing {}, left by an interrupted init",
-                entry.path().display()
-            );
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_prefix(&prefix)
+                .is_some_and(is_stale)
+        })
+        .map(|e| e.path())
+        .collect()
 }
 
 /// Whether a build directory's suffix (`tmp-<pid>`, `old-<pid>`) names a
 /// process that is gone. Another project may share the environment's
 /// parent directory; its running init's build is not a leftover.
-pub fn is_stale(suffix: &str) -> bool {
+fn is_stale(suffix: &str) -> bool {
     let Some(pid) = suffix
         .strip_prefix("tmp-")
         .or_else(|| suffix.strip_prefix("old-"))
@@ -653,20 +662,9 @@ fn update_block(path: &Path, body: &str) -> Result<(), Error> {
 }
 
 fn explain(root: &Path, env_dir: &Path, direnv: bool) {
-    let shell = std::env::var_os("SHELL")
-        .map(PathBuf::from)
-        .and_then(|s| s.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .filter(|s| matches!(s.as_str(), "bash" | "zsh" | "fish"))
-        .unwrap_or_else(|| "bash".to_owned());
-    let hook = if shell == "fish" {
-        "pyve hook fish | source".to_owned()
-    } else {
-        format!("eval \"$(pyve hook {shell})\"")
-    };
+    let (hook, rc_file) = super::hook_setup();
     eprintln!("pyve: ready: {} in {}", env_dir.display(), root.display());
-    eprintln!(
-        "  with the shell hook: add `{hook}` to your {shell} rc file, then cd into the project"
-    );
+    eprintln!("  with the shell hook: add `{hook}` to {rc_file}, then cd into the project");
     if direnv {
         eprintln!("  with direnv: run `direnv allow` in the project");
     }

@@ -28,6 +28,22 @@ pub fn current_dir() -> Result<PathBuf, Error> {
     Ok(real)
 }
 
+/// The user's shell (from `$SHELL`, bash when unknown): the hook line to
+/// install and the rc file it belongs in, for the advice init and doctor give.
+pub fn hook_setup() -> (String, &'static str) {
+    let shell = std::env::var_os("SHELL")
+        .map(PathBuf::from)
+        .and_then(|s| s.file_name().map(|n| n.to_string_lossy().into_owned()));
+    match shell.as_deref() {
+        Some("fish") => (
+            "pyve hook fish | source".to_owned(),
+            "~/.config/fish/config.fish",
+        ),
+        Some("zsh") => ("eval \"$(pyve hook zsh)\"".to_owned(), "~/.zshrc"),
+        _ => ("eval \"$(pyve hook bash)\"".to_owned(), "~/.bashrc"),
+    }
+}
+
 /// A project found from the current directory upward, loaded.
 pub struct Project {
     /// The project's real path.

@@ -152,26 +152,15 @@ fn environment_action(
 
 /// Build directories of interrupted inits, when they are in the project.
 fn leftovers(root: &Path, env_dir: &Path) -> Vec<PathBuf> {
-    let Some(parent) = env_dir.parent() else {
-        return Vec::new();
-    };
-    if !std::fs::canonicalize(parent).is_ok_and(|p| p.starts_with(root)) {
-        return Vec::new();
+    let inside = env_dir
+        .parent()
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .is_some_and(|p| p.starts_with(root));
+    if inside {
+        super::init::leftovers(env_dir)
+    } else {
+        Vec::new()
     }
-    let prefix = super::init::build_prefix(env_dir);
-    let Ok(entries) = std::fs::read_dir(parent) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .strip_prefix(&prefix)
-                .is_some_and(super::init::is_stale)
-        })
-        .map(|e| e.path())
-        .collect()
 }
 
 /// Whether `path` is a file in the project holding pyve's block. A link is

@@ -4,7 +4,6 @@
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -89,8 +88,7 @@ fn resolve(program: &OsStr, path: &[u8]) -> Option<PathBuf> {
             Path::new(OsStr::from_bytes(dir))
         };
         let candidate = dir.join(program);
-        let metadata = std::fs::metadata(&candidate).ok()?;
-        (metadata.is_file() && metadata.permissions().mode() & 0o111 != 0).then_some(candidate)
+        crate::python::is_executable(&candidate).then_some(candidate)
     })
 }
 
