@@ -60,6 +60,20 @@ fi
 export PYVE_TEST_UV="$uv_dir/uv"
 "$PYVE_TEST_UV" --version
 
+# The conda stand-in's tool environment (tests/conda/README.md): py-rattler
+# and PyYAML, pinned, from PyPI, in a venv of the system Python made by the
+# uv above. Tests find target/tools/conda-standin/bin/python themselves.
+standin_dir="$PWD/target/tools/conda-standin"
+if ! "$standin_dir/bin/python" -c 'import rattler, yaml' >/dev/null 2>&1; then
+  echo "test.sh: installing the conda stand-in's tools into $standin_dir"
+  rm -rf "$standin_dir"
+  "$PYVE_TEST_UV" venv --quiet --no-project --no-config --no-python-downloads \
+    --python /usr/bin/python3 "$standin_dir"
+  "$PYVE_TEST_UV" pip install --quiet --no-config --python "$standin_dir/bin/python" \
+    "py-rattler==0.28.0" "pyyaml==6.0.3"
+  "$standin_dir/bin/python" -c 'import rattler, yaml'
+fi
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked

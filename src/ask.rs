@@ -23,3 +23,16 @@ pub fn confirm(question: &str, yes: bool) -> bool {
     }
     matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
+
+/// Asks a yes/no question on stderr whose default is yes (`[Y/n]`): only
+/// an explicit no stops.
+pub fn confirm_default_yes(question: &str) -> bool {
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "pyve: {question} [Y/n] ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    !matches!(answer.trim().to_ascii_lowercase().as_str(), "n" | "no")
+}

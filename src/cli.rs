@@ -26,7 +26,9 @@ enum Command {
         pyve init                          # venv from the pinned or default Python\n  \
         pyve init --python-version 3.12    # a specific interpreter\n  \
         pyve init --install-deps           # also install requirements.txt\n  \
-        pyve init --force --yes            # rebuild, no questions (CI)")]
+        pyve init --force --yes            # rebuild, no questions (CI)\n  \
+        pyve init --backend micromamba     # conda environment from conda-lock.yml or environment.yml\n  \
+        pyve init --auto-bootstrap --strict  # CI: fetch micromamba, require a fresh lock file")]
     Init(InitArgs),
     /// Run a command inside the project's environment, without any shell setup
     #[command(after_help = "Examples:\n  \
@@ -85,6 +87,21 @@ pub struct InitArgs {
     /// Install requirements.txt (or the config's `requirements`) into the environment
     #[arg(long)]
     pub install_deps: bool,
+    /// micromamba: a stale or missing conda-lock.yml is an error (config: lock_file_policy: strict)
+    #[arg(long)]
+    pub strict: bool,
+    /// micromamba: download micromamba without asking when it is not found
+    #[arg(long)]
+    pub auto_bootstrap: bool,
+    /// micromamba: where a downloaded micromamba goes: the project's .pyve/bin or ~/.pyve/bin
+    #[arg(long, value_enum, value_name = "WHERE", default_value = "user")]
+    pub bootstrap_to: BootstrapTo,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BootstrapTo {
+    Project,
+    User,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

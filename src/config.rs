@@ -18,6 +18,9 @@ pub struct Config {
     pub env_name: Option<String>,
     pub python: PythonSection,
     pub venv: VenvSection,
+    pub micromamba: MicromambaSection,
+    /// What `pyve init` does about a stale or missing conda lock file.
+    pub lock_file_policy: Option<LockPolicy>,
     pub prompt: PromptSection,
     /// Install the requirements into the environment on `pyve init`.
     pub install_deps: bool,
@@ -53,6 +56,24 @@ pub enum VersionValue {
 pub struct VenvSection {
     pub directory: Option<PathBuf>,
     pub creator: Option<Creator>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MicromambaSection {
+    /// The conda environment's name: `.pyve/envs/<env_name>`.
+    pub env_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LockPolicy {
+    /// Say so (and ask, on a terminal).
+    Warn,
+    /// Refuse to build.
+    Strict,
+    /// Say nothing.
+    Ignore,
 }
 
 /// What builds a venv: `uv venv` or the standard library's `venv` module.
@@ -243,12 +264,19 @@ fn yaml_error(path: &Path, error: &serde_yaml_ng::Error) -> ConfigError {
 
 fn validate(path: &Path, config: &Config) -> Result<(), ConfigError> {
     if let Some(backend) = &config.backend {
-        if backend != "venv" {
+        if backend != "venv" && backend != "micromamba" {
             return Err(ConfigError::at(
                 path,
-                format!("backend: `{backend}` is not supported; use `venv`"),
+                format!(
+                    "backend: `{}` is not supported; use `venv` or `micromamba`",
+                    one_line(backend)
+                ),
             ));
         }
+    }
+    if let Some(name) = &config.micromamba.env_name {
+        crate::backend::micromamba::check_env_name(name)
+            .map_err(|m| ConfigError::at(path, format!("micromamba.env_name: {m}")))?;
     }
     if let Some(name) = &config.env_name {
         if name.is_empty() {

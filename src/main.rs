@@ -13,6 +13,7 @@ mod process;
 mod project;
 mod python;
 mod shell;
+mod trust;
 
 use std::ffi::OsStr;
 use std::io::Write;

@@ -6,7 +6,7 @@ use std::fs::Metadata;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::backend::{self, Activation, Backend};
+use crate::backend::{self, Activation, Backend, Before};
 use crate::config::{self, Config, ConfigError};
 
 pub const CONFIG_RELATIVE: &str = ".pyve/config";
@@ -49,31 +49,46 @@ pub struct Resolved {
     pub show_prompt: bool,
 }
 
-pub fn resolve(root: &Path, config: &Config) -> Resolved {
+/// Resolves the config. For micromamba the name may come from
+/// environment.yml, whose problems are reported against that file.
+pub fn resolve(root: &Path, config: &Config) -> Result<Resolved, ConfigError> {
     // `config::parse` has already rejected unknown backends.
     let backend = backend::by_name(config.backend.as_deref().unwrap_or("venv"))
         .expect("config validation admits only known backends");
-    let env_name: Vec<u8> = match &config.env_name {
-        Some(name) => name.as_bytes().to_vec(),
-        None => root
-            .file_name()
-            .unwrap_or_else(|| OsStr::new("root"))
-            .as_bytes()
-            .to_vec(),
-    };
-    let env_dir = match &config.venv.directory {
-        Some(dir) if dir.is_absolute() => dir.clone(),
-        Some(dir) => root.join(dir),
-        None => backend.default_env_dir(root, &env_name),
+    let (env_name, env_dir) = if backend.name() == "micromamba" {
+        let (name, _) =
+            backend::micromamba::env_name(root, config).map_err(|message| ConfigError {
+                path: config_path(root),
+                line: None,
+                column: None,
+                message,
+            })?;
+        let dir = backend.default_env_dir(root, name.as_bytes());
+        (name.into_bytes(), dir)
+    } else {
+        let env_name: Vec<u8> = match &config.env_name {
+            Some(name) => name.as_bytes().to_vec(),
+            None => root
+                .file_name()
+                .unwrap_or_else(|| OsStr::new("root"))
+                .as_bytes()
+                .to_vec(),
+        };
+        let env_dir = match &config.venv.directory {
+            Some(dir) if dir.is_absolute() => dir.clone(),
+            Some(dir) => root.join(dir),
+            None => backend.default_env_dir(root, &env_name),
+        };
+        (env_name, env_dir)
     };
     let prompt = config::render_prompt(&config.prompt.format, backend.name(), &env_name);
-    Resolved {
+    Ok(Resolved {
         backend,
         env_dir,
         env_name,
         prompt,
         show_prompt: config.prompt.show,
-    }
+    })
 }
 
 /// Everything activation sets: the backend's part, then pyve's own
@@ -84,18 +99,23 @@ pub fn activation(
     env_name: &[u8],
     project: &[u8],
     prompt: &[u8],
+    before: Before,
 ) -> Activation {
-    let mut activation = backend.activation(env_dir, env_name);
+    let mut activation = backend.activation(env_dir, env_name, before);
     activation.set.extend([
-        ("PYVE_BACKEND", backend.name().as_bytes().to_vec()),
-        ("PYVE_ENV_NAME", env_name.to_vec()),
-        ("PYVE_PROJECT", project.to_vec()),
-        ("PYVE_PROMPT", prompt.to_vec()),
+        (
+            "PYVE_BACKEND".to_owned(),
+            backend.name().as_bytes().to_vec(),
+        ),
+        ("PYVE_ENV_NAME".to_owned(), env_name.to_vec()),
+        ("PYVE_PROJECT".to_owned(), project.to_vec()),
+        ("PYVE_PROMPT".to_owned(), prompt.to_vec()),
     ]);
     activation
 }
 
 impl Resolved {
+    /// The activation on top of this process's environment.
     pub fn activation(&self, project: &Path) -> Activation {
         activation(
             self.backend,
@@ -103,6 +123,7 @@ impl Resolved {
             &self.env_name,
             project.as_os_str().as_bytes(),
             &self.prompt,
+            &backend::from_process_env,
         )
     }
 }
@@ -126,7 +147,7 @@ pub fn check_env_dir(env_dir: &Path) -> Result<(), ConfigError> {
 /// Loads and resolves the project at `root`.
 pub fn load(root: &Path) -> Result<(Resolved, Vec<String>), ConfigError> {
     let loaded = config::load(&config_path(root))?;
-    let resolved = resolve(root, &loaded.config);
+    let resolved = resolve(root, &loaded.config)?;
     check_env_dir(&resolved.env_dir)?;
     Ok((resolved, loaded.warnings))
 }

@@ -188,7 +188,7 @@ struct Store {
     version_of: fn(&str) -> Option<Version>,
 }
 
-fn home() -> Option<PathBuf> {
+pub fn home() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)

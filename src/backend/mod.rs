@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::health::Finding;
 use crate::python::{Source, Version, VersionRequest};
 
+pub mod micromamba;
 pub mod venv;
 
 /// What activating an environment changes, before pyve's own variables.
@@ -18,13 +19,65 @@ pub mod venv;
 pub struct Activation {
     /// Directories put in front of PATH, first listed ends up first.
     pub path_prepend: Vec<Vec<u8>>,
-    pub set: Vec<(&'static str, Vec<u8>)>,
+    pub set: Vec<(String, Vec<u8>)>,
     /// Variables that must not be set while active (restored on leaving).
     pub unset: Vec<&'static str>,
+    /// The environment ships activation scripts (conda's
+    /// `etc/conda/activate.d` and `deactivate.d`): code that runs only in
+    /// trusted projects.
+    pub scripts: Option<Scripts>,
+    /// Problems in the environment's own variable files, for diagnostics.
+    pub warnings: Vec<String>,
+}
+
+/// An environment's activation scripts, found by listing its directories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scripts {
+    /// `<prefix>/etc/conda`.
+    pub dir: PathBuf,
+}
+
+impl Scripts {
+    /// The scripts to source on entering (`activate.d`, ascending) or on
+    /// leaving (`deactivate.d`, descending), for a shell whose scripts end
+    /// in `extension` (`sh` or `fish`), as conda does.
+    pub fn list(&self, activate: bool, extension: &str) -> Vec<PathBuf> {
+        let dir = self.dir.join(if activate {
+            "activate.d"
+        } else {
+            "deactivate.d"
+        });
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == extension) && p.is_file())
+            .collect();
+        found.sort();
+        if !activate {
+            found.reverse();
+        }
+        found
+    }
+}
+
+/// The value a variable had before pyve activated anything: activation
+/// that stacks on the shell's own state (conda's `CONDA_SHLVL`) reads it,
+/// so a second engine run computes the same values as the first.
+pub type Before<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
+
+/// The real environment, for commands that start from it.
+pub fn from_process_env(name: &str) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStringExt;
+    std::env::var_os(name).map(OsStringExt::into_vec)
 }
 
 /// What `init` asks a backend to build.
 pub struct BuildRequest<'a> {
+    pub root: &'a Path,
+    pub env_dir: &'a Path,
     pub config: &'a Config,
     pub env_name: &'a str,
     pub python: Option<(VersionRequest, Source)>,
@@ -32,6 +85,10 @@ pub struct BuildRequest<'a> {
     pub interactive: bool,
     /// `--yes`: questions are answered yes.
     pub yes: bool,
+    /// `--strict`: a stale or missing lock file is an error.
+    pub strict: bool,
+    /// `--auto-bootstrap`: download a missing tool without asking, there.
+    pub bootstrap: Option<crate::cli::BootstrapTo>,
 }
 
 /// A checked plan: everything a build needs was found. Building writes only
@@ -49,6 +106,12 @@ pub trait Builder {
     /// Makes the environment built in `dir` correct at `final_dir`, where
     /// it is about to be renamed (files that name their own path).
     fn finish(&self, dir: &Path, final_dir: &Path) -> Result<(), Error>;
+    /// Whether the environment must be built at its final path (its files
+    /// name their prefix and cannot be moved). It is then marked ready only
+    /// when complete, and `finish` is called with `dir == final_dir`.
+    fn in_place(&self) -> bool {
+        false
+    }
 }
 
 /// What inspecting an environment found.
@@ -74,12 +137,31 @@ pub trait Backend: Sync {
     fn default_env_dir(&self, root: &Path, env_name: &[u8]) -> PathBuf;
     /// The file whose presence means the environment is ready to activate.
     fn marker(&self, env_dir: &Path) -> PathBuf;
-    fn activation(&self, env_dir: &Path, env_name: &[u8]) -> Activation;
+    fn activation(&self, env_dir: &Path, env_name: &[u8], before: Before) -> Activation;
     /// Checks everything a build needs and decides how to build; writes
     /// nothing.
     fn prepare(&self, request: &BuildRequest) -> Result<Box<dyn Builder>, Error>;
     /// Health of the environment at `env_dir`, by running it.
     fn inspect(&self, env_dir: &Path) -> Inspection;
+    /// What `doctor` checks besides the environment itself: the tools and
+    /// spec files a build needs.
+    fn diagnose(&self, _root: &Path, _env_dir: &Path) -> Vec<Finding> {
+        Vec::new()
+    }
+    /// Whether activation reads files inside the environment (variables,
+    /// scripts), so the engine recomputes it whenever it runs.
+    fn reads_environment(&self) -> bool {
+        false
+    }
+    /// More paths whose change means activation must be recomputed.
+    fn watched(&self, _env_dir: &Path) -> Vec<PathBuf> {
+        Vec::new()
+    }
+    /// Whether a directory at `env_dir` without the marker is an unfinished
+    /// build of this backend (replaceable), not something of the user's.
+    fn unfinished(&self, _env_dir: &Path) -> bool {
+        false
+    }
 }
 
 /// The marker's file name (`pyvenv.cfg`), for messages.
@@ -95,6 +177,7 @@ pub fn marker_name(backend: &dyn Backend, env_dir: &Path) -> String {
 pub fn by_name(name: &str) -> Option<&'static dyn Backend> {
     match name {
         "venv" => Some(&venv::Venv),
+        "micromamba" => Some(&micromamba::Micromamba),
         _ => None,
     }
 }

@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Activation, Backend, BuildRequest, Builder, Inspection};
+use super::{Activation, Backend, Before, BuildRequest, Builder, Inspection};
 use crate::config::Creator;
 use crate::error::{user, Error};
 use crate::health::Finding;
@@ -28,13 +28,17 @@ impl Backend for Venv {
         env_dir.join("pyvenv.cfg")
     }
 
-    fn activation(&self, env_dir: &Path, _env_name: &[u8]) -> Activation {
+    fn activation(&self, env_dir: &Path, _env_name: &[u8], _before: Before) -> Activation {
         Activation {
             path_prepend: vec![env_dir.join("bin").as_os_str().as_bytes().to_vec()],
-            set: vec![("VIRTUAL_ENV", env_dir.as_os_str().as_bytes().to_vec())],
+            set: vec![(
+                "VIRTUAL_ENV".to_owned(),
+                env_dir.as_os_str().as_bytes().to_vec(),
+            )],
             // `activate` unsets PYTHONHOME: a leftover one points the venv's
             // interpreter at another installation's standard library.
             unset: vec!["PYTHONHOME"],
+            ..Activation::default()
         }
     }
 

@@ -62,7 +62,17 @@ fn check_project(root: &Path, findings: &mut Vec<Finding>) {
             return;
         }
     };
-    let resolved = project::resolve(root, &loaded.config);
+    let resolved = match project::resolve(root, &loaded.config) {
+        Ok(resolved) => resolved,
+        Err(error) => {
+            findings.push(Finding::error(
+                "config",
+                error.to_string(),
+                "set micromamba.env_name in .pyve/config, or run `pyve init --env-name NAME`",
+            ));
+            return;
+        }
+    };
     findings.push(Finding::ok(
         "config",
         format!(
@@ -88,8 +98,11 @@ fn check_project(root: &Path, findings: &mut Vec<Finding>) {
         return;
     }
 
+    findings.extend(resolved.backend.diagnose(root, &resolved.env_dir));
     let inspection = resolved.backend.inspect(&resolved.env_dir);
-    let runs = inspection.runs;
+    let runs = inspection
+        .runs
+        .filter(|_| resolved.backend.name() == "venv");
     findings.extend(inspection.findings);
     if let Some(version) = runs {
         match requested_version(root, &loaded.config) {

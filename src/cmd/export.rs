@@ -73,6 +73,23 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
     if path_changed && !direnv {
         shell.rehash(&mut out);
     }
+    for warning in &activation.warnings {
+        eprintln!("pyve: {warning}");
+    }
+    // direnv's own `direnv allow` is the approval there; direnv cannot run
+    // deactivation scripts, it restores its snapshot instead.
+    if let Some(scripts) = &activation.scripts {
+        if direnv || project.trusted() {
+            for script in scripts.list(true, shell.script_extension()) {
+                shell.source(&mut out, script.as_os_str().as_bytes());
+            }
+        } else {
+            eprintln!(
+                "pyve: the environment's activation scripts are left out: this project's config is not approved by you; run `pyve init` in {} to approve it",
+                project.root.display()
+            );
+        }
+    }
     write(&out)
 }
 

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use nix::fcntl::{Flock, FlockArg};
 
-use crate::backend::{self, BuildRequest};
+use crate::backend::{self, micromamba, BuildRequest};
 use crate::cli::{BackendChoice, InitArgs};
 use crate::config::{self, Config};
 use crate::error::{user, Error};
@@ -120,21 +120,25 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
             builder.describe()
         );
         let started = Instant::now();
-        let build_dir = sibling(&env_dir, "tmp");
-        let mut guard = Removal(Some(build_dir.clone()));
         if let Some(parent) = env_dir.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| user(format!("cannot create {}: {e}", parent.display())))?;
         }
-        builder.build(&build_dir)?;
-        if !requirements.is_empty() {
-            eprintln!("pyve: installing {}", list(&requirements));
-            builder.install(&build_dir, &root, &requirements)?;
+        if builder.in_place() {
+            build_in_place(builder.as_ref(), &env_dir)?;
+        } else {
+            let build_dir = sibling(&env_dir, "tmp");
+            let mut guard = Removal(Some(build_dir.clone()));
+            builder.build(&build_dir)?;
+            if !requirements.is_empty() {
+                eprintln!("pyve: installing {}", list(&requirements));
+                builder.install(&build_dir, &root, &requirements)?;
+            }
+            builder.finish(&build_dir, &env_dir)?;
+            process::check()?;
+            swap_into_place(&build_dir, &env_dir)?;
+            guard.0 = None;
         }
-        builder.finish(&build_dir, &env_dir)?;
-        process::check()?;
-        swap_into_place(&build_dir, &env_dir)?;
-        guard.0 = None;
         eprintln!(
             "pyve: created {} in {} ms",
             env_dir.display(),
@@ -145,6 +149,11 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     if existing.as_deref() != Some(text.as_bytes()) {
         files::write_atomic(&config_path, text.as_bytes())?;
         eprintln!("pyve: wrote {}", config_path.display());
+    }
+    // The user built this environment from this config: its activation
+    // scripts may run. A later edit of the config needs a new approval.
+    if let Err(e) = crate::trust::grant(&root, text.as_bytes()) {
+        eprintln!("pyve: warning: cannot record the approval of this project: {e}");
     }
     undo.pyve_dir = None;
     update_block(&root.join(".gitignore"), &gitignore)?;
@@ -192,18 +201,42 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
     let backend_name = choose_backend(args.backend, &config, root)?;
     let backend = backend::by_name(backend_name).expect("choose_backend returns known names");
 
-    let env_name = match (&args.env_name, &config.env_name) {
-        (Some(name), _) | (None, Some(name)) => name.clone(),
-        (None, None) => root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "root".to_owned()),
+    let conda = backend_name == "micromamba";
+    let env_name = if conda {
+        match &args.env_name {
+            Some(name) => {
+                micromamba::check_env_name(name)
+                    .map_err(|m| Error::Usage(format!("--env-name: {m}")))?;
+                name.clone()
+            }
+            None => {
+                let (name, source) = micromamba::env_name(root, &config).map_err(user)?;
+                if config.micromamba.env_name.is_none() {
+                    eprintln!("pyve: environment name `{name}`, from {source}");
+                }
+                name
+            }
+        }
+    } else {
+        match (&args.env_name, &config.env_name) {
+            (Some(name), _) | (None, Some(name)) => name.clone(),
+            (None, None) => root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "root".to_owned()),
+        }
     };
     check_env_name(&env_name).map_err(|m| {
         user(format!(
             "the environment name {env_name:?}: {m}; choose one with --env-name"
         ))
     })?;
+    if conda && (args.install_deps || config.install_deps) {
+        return Err(user(
+            "the micromamba backend installs only what the conda spec lists; \
+             put pip packages under `- pip:` in environment.yml's dependencies instead of --install-deps",
+        ));
+    }
 
     let python = match (flag_version, config.python.request()) {
         (Some(version), _) => Some((version, Source::Flag)),
@@ -232,7 +265,16 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
     if config.backend.as_deref() != Some(backend_name) {
         edit(None, "backend", backend_name.to_owned())?;
     }
-    if let Some(name) = &args.env_name {
+    if conda {
+        // The resolved name is recorded, so the hook never has to derive it.
+        if config.micromamba.env_name.as_ref() != Some(&env_name) {
+            edit(
+                Some("micromamba"),
+                "env_name",
+                config::yaml_string(&env_name),
+            )?;
+        }
+    } else if let Some(name) = &args.env_name {
         if config.env_name.as_ref() != Some(name) {
             edit(None, "env_name", config::yaml_string(name))?;
         }
@@ -256,7 +298,7 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
             ))
         })?
         .config;
-    let resolved = project::resolve(root, &new_config);
+    let resolved = project::resolve(root, &new_config).map_err(|e| user(e.to_string()))?;
     project::check_env_dir(&resolved.env_dir).map_err(|e| user(e.to_string()))?;
     let env_dir = resolved.env_dir.clone();
     check_env_dir_is_ours(backend, root, &env_dir)?;
@@ -267,11 +309,15 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
         Vec::new()
     };
     let builder = backend.prepare(&BuildRequest {
+        root,
+        env_dir: &env_dir,
         config: &new_config,
         env_name: &env_name,
         python,
         interactive: ask::interactive(),
         yes: args.yes,
+        strict: args.strict,
+        bootstrap: args.auto_bootstrap.then_some(args.bootstrap_to),
     })?;
     let direnv = !args.no_direnv && new_config.direnv != Some(false);
     // The shared files are checked now, so a broken block fails before
@@ -313,18 +359,7 @@ fn choose_backend(
         (_, None, Some(spec)) => ("micromamba", format!("{spec} in the project")),
         (_, None, None) => ("venv", String::new()),
     };
-    if name == "micromamba" {
-        let alternative = match spec {
-            Some(spec) => format!(
-                "to build a virtual environment instead, ignoring {spec}, run `pyve init --backend venv`"
-            ),
-            None => "use `--backend venv`".to_owned(),
-        };
-        return Err(user(format!(
-            "{reason} selects the micromamba backend, which this version of pyve cannot build yet; {alternative}"
-        )));
-    }
-    if let Some(spec) = spec {
+    if let (Some(spec), "venv") = (spec, name) {
         eprintln!("pyve: note: {spec} is not used: {reason} selects a virtual environment (venv)");
     }
     Ok(name)
@@ -369,7 +404,7 @@ fn check_env_dir_is_ours(
         )));
     }
     let empty = std::fs::read_dir(env_dir).is_ok_and(|mut d| d.next().is_none());
-    if !empty && !backend.marker(env_dir).exists() {
+    if !empty && !backend.marker(env_dir).exists() && !backend.unfinished(env_dir) {
         return Err(user(format!(
             "{} exists and is not an environment (no {}); {fix}",
             env_dir.display(),
@@ -538,6 +573,54 @@ fn is_stale(suffix: &str) -> bool {
         return true;
     }
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) == Err(nix::errno::Errno::ESRCH)
+}
+
+/// Builds where the environment will live (its files name their prefix).
+/// An existing environment is moved aside first and put back if the build
+/// fails; the marker is written only by `finish`, after a complete build,
+/// so an interrupted build is never taken for a ready environment.
+fn build_in_place(builder: &dyn backend::Builder, env_dir: &Path) -> Result<(), Error> {
+    struct Restore {
+        env_dir: PathBuf,
+        old: Option<PathBuf>,
+        armed: bool,
+    }
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if !self.armed {
+                return;
+            }
+            let _ = std::fs::remove_dir_all(&self.env_dir);
+            if let Some(old) = &self.old {
+                let _ = std::fs::rename(old, &self.env_dir);
+            }
+        }
+    }
+    let old = if std::fs::symlink_metadata(env_dir).is_ok() {
+        let old = sibling(env_dir, "old");
+        std::fs::rename(env_dir, &old).map_err(|e| {
+            user(format!(
+                "cannot move {} aside to rebuild it: {e}",
+                env_dir.display()
+            ))
+        })?;
+        Some(old)
+    } else {
+        None
+    };
+    let mut restore = Restore {
+        env_dir: env_dir.to_owned(),
+        old,
+        armed: true,
+    };
+    builder.build(env_dir)?;
+    process::check()?;
+    builder.finish(env_dir, env_dir)?;
+    restore.armed = false;
+    if let Some(old) = &restore.old {
+        let _ = std::fs::remove_dir_all(old);
+    }
+    Ok(())
 }
 
 /// Moves the finished build to `env_dir`, replacing what is there in one

@@ -52,6 +52,15 @@ pub struct Project {
     pub warnings: Vec<String>,
 }
 
+impl Project {
+    /// Whether the user approved this project's config (its environment's
+    /// activation scripts may run).
+    pub fn trusted(&self) -> bool {
+        std::fs::read(project::config_path(&self.root))
+            .is_ok_and(|config| crate::trust::is_trusted(&self.root, &config))
+    }
+}
+
 /// Finds and loads the project around the current directory, or explains
 /// how to make one.
 pub fn find_project() -> Result<Project, Error> {

@@ -48,7 +48,11 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
             ))
         })?
         .config;
-    let resolved = project::resolve(&root, &config);
+    let resolved = project::resolve(&root, &config).map_err(|e| {
+        user(format!(
+            "{e}; fix it first: purge reads it to know what to remove"
+        ))
+    })?;
     let backend = resolved.backend;
 
     let mut actions = Vec::new();

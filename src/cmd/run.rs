@@ -36,10 +36,33 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
         )
     })?;
 
-    let mut command = Command::new(&resolved_program);
-    command.args(rest).env("PATH", OsString::from_vec(path));
-    // argv[0] stays what the user typed, as a shell would pass it.
-    command.arg0(program);
+    for warning in &activation.warnings {
+        eprintln!("pyve: {warning}");
+    }
+    let scripts = match &activation.scripts {
+        Some(scripts) if project.trusted() => scripts.list(true, "sh"),
+        Some(scripts) => {
+            if !scripts.list(true, "sh").is_empty() {
+                eprintln!(
+                    "pyve: the environment's activation scripts were not run: this project's config \
+                     is not approved by you; run `pyve init` in {} to approve it",
+                    project.root.display()
+                );
+            }
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    let mut command = if scripts.is_empty() {
+        let mut command = Command::new(&resolved_program);
+        command.args(rest);
+        // argv[0] stays what the user typed, as a shell would pass it.
+        command.arg0(program);
+        command
+    } else {
+        through_scripts(&scripts, program, &resolved_program, rest)
+    };
+    command.env("PATH", OsString::from_vec(path));
     for (name, value) in &activation.set {
         command.env(name, OsStr::from_bytes(value));
     }
@@ -56,6 +79,34 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
         code,
         format!("cannot run {}: {error}", resolved_program.display()),
     ))
+}
+
+/// A shell that sources the activation scripts, as conda does in the
+/// activating shell, then replaces itself with the command (argv[0] kept).
+fn through_scripts(
+    scripts: &[PathBuf],
+    program: &OsStr,
+    resolved_program: &Path,
+    rest: &[OsString],
+) -> Command {
+    let mut code = Vec::new();
+    for script in scripts {
+        crate::shell::Shell::source(
+            &crate::shell::Bash,
+            &mut code,
+            script.as_os_str().as_bytes(),
+        );
+    }
+    code.extend_from_slice(b"exec -a \"$0\" \"$@\"\n");
+    let mut command =
+        Command::new(crate::python::which("bash").unwrap_or_else(|| "/bin/bash".into()));
+    command
+        .arg("-c")
+        .arg(OsStr::from_bytes(&code))
+        .arg(program)
+        .arg(resolved_program)
+        .args(rest);
+    command
 }
 
 /// PATH with `entries` in front and nowhere else: `pyve run` inside an

@@ -50,6 +50,9 @@ impl Env {
                     self.put(name, Some(prior.clone()));
                 }
             }
+            // Deactivation scripts are sourced by the shell before this
+            // diff is computed (see the engine); nothing to undo here.
+            Op::Scripts { .. } => {}
         }
     }
 
@@ -92,6 +95,7 @@ impl Env {
                     prior,
                 })
             }
+            Op::Scripts { .. } => Some(want.clone()),
         }
     }
 

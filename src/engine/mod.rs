@@ -15,6 +15,7 @@ mod env;
 pub mod state;
 mod watch;
 
+use std::ffi::OsStr;
 use std::fs::Metadata;
 use std::io::Write;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -22,8 +23,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::backend::{self, Activation};
-use crate::project;
 use crate::shell::Shell;
+use crate::{config, project};
 use env::Env;
 use state::{Facts, Op, State};
 
@@ -57,7 +58,7 @@ impl Model {
         self.facts.marker_fp != MISSING
     }
 
-    fn activation(&self) -> Activation {
+    fn activation(&self, before: backend::Before) -> Activation {
         let facts = &self.facts;
         project::activation(
             self.backend,
@@ -65,8 +66,45 @@ impl Model {
             &facts.env_name,
             &facts.project,
             &facts.prompt,
+            before,
         )
     }
+
+    /// Whether the user approved this project as its config is now. Read
+    /// only when the environment has scripts to run.
+    fn trusted(&self) -> bool {
+        let config = Path::new(OsStr::from_bytes(&self.facts.root)).join(project::CONFIG_RELATIVE);
+        let Ok(bytes) = std::fs::read(config) else {
+            return false;
+        };
+        crate::trust::is_trusted(Path::new(OsStr::from_bytes(&self.facts.project)), &bytes)
+    }
+}
+
+/// What `name` held before pyve's applied ops: the prior of pyve's own
+/// value while that value is still in place, else the current value.
+fn before_pyve(old_ops: &[Op], name: &str) -> Option<Vec<u8>> {
+    let current = std::env::var_os(name).map(OsStringExt::into_vec);
+    for op in old_ops.iter().rev() {
+        match op {
+            Op::Set {
+                name: n,
+                value,
+                prior,
+            } if n == name => {
+                return if current.as_ref() == Some(value) {
+                    prior.clone()
+                } else {
+                    current
+                };
+            }
+            Op::Unset { name: n, prior } if n == name && current.is_none() => {
+                return Some(prior.clone());
+            }
+            _ => {}
+        }
+    }
+    current
 }
 
 /// A file's identity and content version, without reading it.
@@ -132,7 +170,10 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             Some((current_state, mut current_model)) => {
                 let marker = current_model.backend.marker(current_model.facts.env_dir());
                 current_model.facts.marker_fp = fingerprint_path(&marker);
-                unchanged = current_model.facts.marker_fp == current_state.facts.marker_fp;
+                // An activation that reads the environment's own files is
+                // recomputed; the diff then changes only what changed.
+                unchanged = current_model.facts.marker_fp == current_state.facts.marker_fp
+                    && !current_model.backend.reads_environment();
                 Some(current_model)
             }
             None => load_model(root, config_fp, &mut diagnosed, diagnostics),
@@ -145,8 +186,64 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         let mut env = Env::default();
         let mut ops = Vec::new();
         let old_ops: &[Op] = state.as_ref().map_or(&[], |s| &s.ops);
-        let new_activation = active.map(Model::activation);
-        let wanted = new_activation.as_ref().map(wanted_ops).unwrap_or_default();
+        let before = |name: &str| before_pyve(old_ops, name);
+        let new_activation = active.map(|m| m.activation(&before));
+        let mut wanted = new_activation.as_ref().map(wanted_ops).unwrap_or_default();
+        let mut notes: Vec<String> = Vec::new();
+        if let (Some(m), Some(activation)) = (active, &new_activation) {
+            notes.extend(activation.warnings.iter().cloned());
+            if activation.scripts.is_some() {
+                if m.trusted() {
+                    wanted.push(Op::Scripts {
+                        env_dir: m.facts.env_dir.clone(),
+                        version: m.facts.marker_fp.clone(),
+                    });
+                } else {
+                    notes.push(format!(
+                        "{}: the environment's activation scripts were not run: this project's config \
+                         is not approved by you; run `pyve init` in it to approve it",
+                        config::shown(m.facts.env_dir())
+                    ));
+                }
+            }
+        }
+        if let Some(m) = active.filter(|_| !notes.is_empty()) {
+            let token = format!("{}/{}", m.facts.config_fp, m.facts.marker_fp).into_bytes();
+            if diagnosed != token {
+                for note in &notes {
+                    let _ = writeln!(diagnostics, "pyve: {note}");
+                }
+                diagnosed = token;
+            }
+        }
+        // Leaving an environment whose activation scripts ran: its
+        // deactivation scripts run first, while it is still active, and
+        // the engine runs again on what they left, so PATH edits they
+        // make are not overwritten by a value computed before them.
+        if let Some(state) = &state {
+            let leaving = old_ops.iter().position(|op| {
+                matches!(op, Op::Scripts { .. }) && !wanted.iter().any(|w| op.same_effect(w))
+            });
+            if let Some(index) = leaving {
+                if let Op::Scripts { env_dir, .. } = &old_ops[index] {
+                    let scripts = backend::Scripts {
+                        dir: Path::new(OsStr::from_bytes(env_dir)).join("etc/conda"),
+                    };
+                    for script in scripts.list(false, shell.script_extension()) {
+                        shell.source(&mut out, script.as_os_str().as_bytes());
+                    }
+                }
+                let mut remaining = State {
+                    facts: state.facts.clone(),
+                    ops: old_ops.to_vec(),
+                };
+                remaining.ops.remove(index);
+                shell.export(&mut out, state::VAR, remaining.encode().as_bytes());
+                shell.set_global(&mut out, "__pyve_diagnosed", &diagnosed);
+                shell.rerun(&mut out);
+                return out;
+            }
+        }
         // Revert, newest first, what the new activation does not keep.
         for op in old_ops.iter().rev() {
             if !wanted.iter().any(|w| op.same_effect(w)) {
@@ -165,6 +262,9 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             }
         }
         let path_changed = env.emit(shell, &mut out);
+        let entered = wanted
+            .iter()
+            .any(|w| matches!(w, Op::Scripts { .. }) && !old_ops.contains(w));
         match active {
             Some(m) => {
                 let new_state = State {
@@ -184,6 +284,15 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         }
         if path_changed {
             shell.rehash(&mut out);
+        }
+        // Entering: the environment's activation scripts run last, on the
+        // environment already in place, as conda runs them.
+        if entered {
+            if let Some(scripts) = new_activation.as_ref().and_then(|a| a.scripts.as_ref()) {
+                for script in scripts.list(true, shell.script_extension()) {
+                    shell.source(&mut out, script.as_os_str().as_bytes());
+                }
+            }
         }
     }
     let prompt: &[u8] = match active {
@@ -231,7 +340,7 @@ fn wanted_ops(activation: &Activation) -> Vec<Op> {
     }
     for (name, value) in &activation.set {
         ops.push(Op::Set {
-            name: (*name).to_owned(),
+            name: name.clone(),
             value: value.clone(),
             prior: None,
         });
@@ -253,7 +362,10 @@ fn load_model(
     diagnosed: &mut Vec<u8>,
     diagnostics: &mut dyn Write,
 ) -> Option<Model> {
-    let already_told = diagnosed.as_slice() == config_fp.as_bytes();
+    // A later token `<config_fp>/<marker_fp>` means activation notes were
+    // told too, which implies the config's own were.
+    let already_told = diagnosed.as_slice() == config_fp.as_bytes()
+        || diagnosed.starts_with(format!("{config_fp}/").as_bytes());
     let mut tell = |message: &str| {
         if !already_told {
             let _ = writeln!(diagnostics, "pyve: {message}");
@@ -267,7 +379,7 @@ fn load_model(
             for warning in &warnings {
                 tell(warning);
             }
-            if !warnings.is_empty() {
+            if !warnings.is_empty() && !already_told {
                 *diagnosed = config_fp.clone().into_bytes();
             }
             resolved

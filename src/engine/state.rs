@@ -9,7 +9,8 @@
 //! where `root` is the project as reached from `$PWD` (what the engine
 //! compares cheaply) and `project` its real path (what activation exports).
 //! with ops `a=ENTRY` (prepended to PATH), `s=NAME=VALUE[=PRIOR]` (set; no
-//! PRIOR means it was unset before) and `u=NAME=PRIOR` (unset, was PRIOR).
+//! PRIOR means it was unset before), `u=NAME=PRIOR` (unset, was PRIOR) and
+//! `x=ENV_DIR=VERSION` (the environment's activation scripts ran).
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -33,6 +34,13 @@ pub enum Op {
         name: String,
         prior: Vec<u8>,
     },
+    /// The environment's activation scripts were sourced; its deactivation
+    /// scripts are due on leaving. `version` is the marker's fingerprint, so
+    /// a rebuilt environment is deactivated and activated again.
+    Scripts {
+        env_dir: Vec<u8>,
+        version: String,
+    },
 }
 
 impl Op {
@@ -50,6 +58,7 @@ impl Op {
                 },
             ) => a == b && x == y,
             (Op::Unset { name: a, .. }, Op::Unset { name: b, .. }) => a == b,
+            (a @ Op::Scripts { .. }, b @ Op::Scripts { .. }) => a == b,
             _ => false,
         }
     }
@@ -177,6 +186,12 @@ impl State {
                     out.push('=');
                     escape(&mut out, prior);
                 }
+                Op::Scripts { env_dir, version } => {
+                    out.push_str("x=");
+                    escape(&mut out, env_dir);
+                    out.push('=');
+                    escape(&mut out, version.as_bytes());
+                }
             }
         }
         out
@@ -231,6 +246,16 @@ impl State {
                     name: unescape_name(name)?,
                     prior: unescape(prior)?,
                 },
+                (b"x", [env_dir, version]) => {
+                    let env_dir = unescape(env_dir)?;
+                    if env_dir.first() != Some(&b'/') {
+                        return Err(DecodeError("paths must be absolute"));
+                    }
+                    Op::Scripts {
+                        env_dir,
+                        version: utf8(unescape(version)?)?,
+                    }
+                }
                 _ => return Err(DecodeError("unknown operation")),
             };
             ops.push(op);
@@ -291,6 +316,10 @@ mod tests {
                 Op::Unset {
                     name: "PYTHONHOME".into(),
                     prior: b"/usr".to_vec(),
+                },
+                Op::Scripts {
+                    env_dir: b"/p/.pyve/envs/my=env;".to_vec(),
+                    version: "1.2.3".into(),
                 },
             ],
         }

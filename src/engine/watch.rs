@@ -145,6 +145,9 @@ pub fn watch_list(pwd: &Path, root: Option<&Path>, env: Option<EnvWatch>) -> Vec
     {
         add(&backend.marker(env_dir));
         add(env_dir);
+        for extra in backend.watched(env_dir) {
+            add(&extra);
+        }
         if let Some(parent) = env_dir.parent() {
             add(parent);
         }

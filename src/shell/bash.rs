@@ -83,4 +83,10 @@ impl Shell for Bash {
         quote(out, argument);
         out.push(b'\n');
     }
+
+    fn source(&self, out: &mut Vec<u8>, script: &[u8]) {
+        out.extend_from_slice(b"\\builtin . ");
+        quote(out, script);
+        out.push(b'\n');
+    }
 }

@@ -96,4 +96,14 @@ impl Shell for Fish {
         quote(out, argument);
         out.push(b'\n');
     }
+
+    fn source(&self, out: &mut Vec<u8>, script: &[u8]) {
+        out.extend_from_slice(b"builtin source ");
+        quote(out, script);
+        out.push(b'\n');
+    }
+
+    fn script_extension(&self) -> &'static str {
+        "fish"
+    }
 }

@@ -26,6 +26,16 @@ pub trait Shell {
     fn rehash(&self, out: &mut Vec<u8>);
     /// Calls one of the init script's functions with a single argument.
     fn call(&self, out: &mut Vec<u8>, function: &str, argument: &[u8]);
+    /// Sources a script file in the current shell.
+    fn source(&self, out: &mut Vec<u8>, script: &[u8]);
+    /// The extension of the activation scripts this shell sources.
+    fn script_extension(&self) -> &'static str {
+        "sh"
+    }
+    /// Runs the engine again right away, once this output is applied.
+    fn rerun(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"__pyve_run\n");
+    }
 }
 
 pub fn by_name(name: &str) -> Option<&'static dyn Shell> {

@@ -40,4 +40,8 @@ impl Shell for Zsh {
     fn call(&self, out: &mut Vec<u8>, function: &str, argument: &[u8]) {
         Bash.call(out, function, argument);
     }
+
+    fn source(&self, out: &mut Vec<u8>, script: &[u8]) {
+        Bash.source(out, script);
+    }
 }

@@ -507,17 +507,16 @@ fn backend_selection_never_ignores_a_conda_spec_silently() {
     let root = dir(&sb, "conda");
     std::fs::write(
         root.join("environment.yml"),
-        "name: x\ndependencies: [python=3.11]\n",
+        "name: x\nchannels: [conda-forge]\ndependencies: [python=3.11]\n",
     )
     .unwrap();
+    // The spec selects micromamba, which is not installed: an error, never
+    // a venv instead.
     let out = sb.pyve(&root, &["init"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(
-        err.contains("environment.yml in the project selects the micromamba backend"),
-        "{err}"
-    );
-    assert!(err.contains("pyve init --backend venv"), "{err}");
+    assert!(err.contains("micromamba was not found"), "{err}");
+    assert!(err.contains("never falls back to venv"), "{err}");
     assert!(!root.join(".pyve").exists());
 
     let err = sb.pyve_ok(&root, &["init", "--backend", "venv", "--no-direnv"]);
@@ -528,7 +527,11 @@ fn backend_selection_never_ignores_a_conda_spec_silently() {
 
     let out = sb.pyve(&dir(&sb, "mm"), &["init", "--backend", "micromamba"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("micromamba"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("needs conda-lock.yml or environment.yml"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

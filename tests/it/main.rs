@@ -3,6 +3,7 @@
 //! run real bash, zsh and fish.
 
 mod cli;
+mod conda;
 mod direnv;
 mod fastpath;
 mod lifecycle;

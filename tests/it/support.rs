@@ -191,8 +191,34 @@ impl Sandbox {
             .env("TMPDIR", self.path("tmp"))
             .env("TERM", "dumb")
             .env("LANG", "C.UTF-8")
+            // For the micromamba stand-in (tests/conda), wherever a test
+            // puts it: channel names resolve to the suite's test channel.
+            .env("PYVE_STANDIN_CHANNELS", conda_channels())
+            .env("PYVE_STANDIN_LOG", self.path("tmp/micromamba.log"))
+            .env("PYVE_STANDIN_CACHE", standin_cache())
             .current_dir(&self.base);
         cmd
+    }
+
+    /// Writes the micromamba stand-in as `<dir>/micromamba`.
+    pub fn install_micromamba(&self, dir: &Path) -> PathBuf {
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join("micromamba");
+        std::fs::write(&path, micromamba_wrapper()).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        path
+    }
+
+    /// The stand-in on this sandbox's PATH (in its tools directory).
+    pub fn micromamba_on_path(&self) -> PathBuf {
+        self.install_micromamba(&self.path("tools"))
+    }
+
+    /// Each micromamba command line pyve ran, as argument vectors.
+    pub fn micromamba_calls(&self) -> Vec<Vec<String>> {
+        let text = std::fs::read_to_string(self.path("tmp/micromamba.log")).unwrap_or_default();
+        text.lines().map(json_strings).collect()
     }
 
     /// Runs `body` in a non-interactive shell that installed the hook.
@@ -336,7 +362,7 @@ pub fn make_venv(dir: &Path) {
 }
 
 /// Variables a dump reports, besides the prompt.
-pub const DUMPED: [&str; 8] = [
+pub const DUMPED: &[&str] = &[
     "PATH",
     "VIRTUAL_ENV",
     "PYTHONHOME",
@@ -345,6 +371,20 @@ pub const DUMPED: [&str; 8] = [
     "PYVE_PROJECT",
     "PYVE_PROMPT",
     "PYVE_STATE",
+    "CONDA_PREFIX",
+    "CONDA_SHLVL",
+    "CONDA_DEFAULT_ENV",
+    "CONDA_PROMPT_MODIFIER",
+    "CONDA_PREFIX_1",
+    "HELLO_HOME",
+    "SHARED",
+    "MY_VAR",
+    "DROPPED",
+    "HELLO_ACTIVATED",
+    "HELLO_DEACTIVATED",
+    "HELLO_SHLVL_SEEN",
+    "ACTIVATE_ORDER",
+    "DEACTIVATE_ORDER",
 ];
 
 /// Defines `__dump LABEL`: prints each watched variable (or its absence)
@@ -511,4 +551,114 @@ macro_rules! per_shell {
             }
         }
     };
+}
+
+/// The Python of the stand-in's tool environment (py-rattler, PyYAML),
+/// made by scripts/test.sh.
+pub fn standin_python() -> PathBuf {
+    if let Some(path) = std::env::var_os("PYVE_TEST_STANDIN_PYTHON") {
+        return PathBuf::from(path);
+    }
+    let python =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/conda-standin/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `bash scripts/test.sh`, which makes it",
+        python.display()
+    );
+    python
+}
+
+fn conda_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conda")
+}
+
+/// `#!/bin/sh` that runs the stand-in: what tests install as `micromamba`.
+pub fn micromamba_wrapper() -> String {
+    format!(
+        "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
+        standin_python().display(),
+        conda_dir().join("micromamba.py").display()
+    )
+}
+
+/// The suite's test channels (`<dir>/conda-forge`), built once per run.
+pub fn conda_channels() -> &'static Path {
+    static CHANNELS: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CHANNELS.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("conda-channels-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let out = std::process::Command::new(standin_python())
+            .arg(conda_dir().join("channel.py"))
+            .arg("build")
+            .arg(dir.join("conda-forge"))
+            .args(["--python", "/usr/bin/python3"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    })
+}
+
+fn standin_cache() -> &'static Path {
+    static CACHE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("conda-cache-{}", std::process::id()))
+    })
+}
+
+/// Writes a conda-lock file for `environment` (solved against the test
+/// channel) to `out`.
+pub fn conda_lock(environment: &Path, out: &Path) {
+    let result = std::process::Command::new(standin_python())
+        .arg(conda_dir().join("channel.py"))
+        .arg("lock")
+        .arg(environment)
+        .arg(out)
+        .arg("--channels-root")
+        .arg(conda_channels())
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+/// The strings of one JSON array of strings (the stand-in's log lines).
+fn json_strings(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            continue;
+        }
+        let mut s = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next() {
+                    Some('n') => s.push('\n'),
+                    Some('t') => s.push('\t'),
+                    Some('u') => {
+                        let hex: String = chars.by_ref().take(4).collect();
+                        s.push(
+                            char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap_or('?'),
+                        );
+                    }
+                    Some(other) => s.push(other),
+                    None => break,
+                },
+                c => s.push(c),
+            }
+        }
+        out.push(s);
+    }
+    out
 }

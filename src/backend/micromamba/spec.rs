@@ -1,0 +1,284 @@
+//! The project's conda spec: `conda-lock.yml` (exact) or `environment.yml`
+//! (loose), what they name, and whether the lock still matches.
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_yaml_ng::Value;
+use sha2::{Digest, Sha256};
+
+use crate::config::shown;
+
+pub const LOCK_FILE: &str = "conda-lock.yml";
+pub const ENVIRONMENT_FILE: &str = "environment.yml";
+
+/// What `micromamba create -f` will read.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub path: PathBuf,
+    pub is_lock: bool,
+}
+
+impl Spec {
+    pub fn file_name(&self) -> &'static str {
+        if self.is_lock {
+            LOCK_FILE
+        } else {
+            ENVIRONMENT_FILE
+        }
+    }
+}
+
+/// The lock file first (exact reproducibility), else the environment file.
+pub fn detect(root: &Path) -> Option<Spec> {
+    [(LOCK_FILE, true), (ENVIRONMENT_FILE, false)]
+        .into_iter()
+        .map(|(name, is_lock)| Spec {
+            path: root.join(name),
+            is_lock,
+        })
+        .find(|spec| spec.path.is_file())
+}
+
+/// What to write when there is no spec at all.
+pub fn minimal_environment_yml(name: &str) -> String {
+    format!("  name: {name}\n  channels:\n    - conda-forge\n  dependencies:\n    - python=3.12\n")
+}
+
+/// Specs are small; a larger file is not one, and is refused before YAML
+/// parsing is asked to chew on it.
+const MAX_SPEC_BYTES: u64 = 16 << 20;
+
+fn read_yaml(path: &Path) -> Result<Value, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("{}: cannot read: {e}", shown(path)))?
+        .len();
+    if size > MAX_SPEC_BYTES {
+        return Err(format!(
+            "{}: is {size} bytes, too large for a conda spec",
+            shown(path)
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", shown(path)))?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| format!("{}: is not UTF-8 text", shown(path)))?;
+    let value: Value = serde_yaml_ng::from_str(text).map_err(|e| {
+        let at = e
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
+        format!("{}{at}: invalid YAML: {e}", shown(path))
+    })?;
+    if !value.is_mapping() {
+        return Err(format!(
+            "{}: must be a YAML mapping (keys such as `name:`, `channels:`, `dependencies:`)",
+            shown(path)
+        ));
+    }
+    Ok(value)
+}
+
+/// What pyve reads from `environment.yml`.
+#[derive(Debug, Default)]
+pub struct EnvironmentFile {
+    pub name: Option<String>,
+    pub has_channels: bool,
+    /// Conda package names of `dependencies` (pip entries left out).
+    pub packages: Vec<String>,
+    pub has_pip_section: bool,
+}
+
+pub fn read_environment(path: &Path) -> Result<EnvironmentFile, String> {
+    let value = read_yaml(path)?;
+    let mut file = EnvironmentFile::default();
+    match value.get("name") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(name)) => file.name = Some(name.clone()),
+        Some(_) => return Err(format!("{}: `name` must be text", shown(path))),
+    }
+    file.has_channels = value
+        .get("channels")
+        .and_then(Value::as_sequence)
+        .is_some_and(|c| !c.is_empty());
+    match value.get("dependencies") {
+        None | Some(Value::Null) => {}
+        Some(Value::Sequence(items)) => {
+            for item in items {
+                match item {
+                    Value::String(spec) => file.packages.push(package_name(spec)),
+                    Value::Mapping(m) if m.contains_key("pip") => file.has_pip_section = true,
+                    _ => {
+                        return Err(format!(
+                            "{}: `dependencies` entries must be package specs such as `numpy>=1.26` or a `pip:` list",
+                            shown(path)
+                        ))
+                    }
+                }
+            }
+        }
+        Some(_) => return Err(format!("{}: `dependencies` must be a list", shown(path))),
+    }
+    Ok(file)
+}
+
+/// `conda-forge::numpy >=1.26` → `numpy`.
+fn package_name(spec: &str) -> String {
+    let spec = spec.trim();
+    let spec = spec.rsplit_once("::").map_or(spec, |(_, s)| s);
+    spec.split(|c: char| c.is_whitespace() || "=<>!~[".contains(c))
+        .next()
+        .unwrap_or_default()
+        .to_lowercase()
+}
+
+/// Package names in a conda-lock file.
+pub fn lock_packages(path: &Path) -> Result<Vec<String>, String> {
+    let value = read_yaml(path)?;
+    let packages = value
+        .get("package")
+        .and_then(Value::as_sequence)
+        .ok_or_else(|| {
+            format!(
+                "{}: has no `package:` list; is it a conda-lock file? Regenerate it with conda-lock",
+                shown(path)
+            )
+        })?;
+    Ok(packages
+        .iter()
+        .filter_map(|p| p.get("name")?.as_str())
+        .map(str::to_lowercase)
+        .collect())
+}
+
+/// How the lock file relates to `environment.yml`.
+#[derive(Debug)]
+pub enum LockStatus {
+    /// Only a lock file: nothing to compare.
+    LockOnly,
+    Fresh,
+    /// Only `environment.yml`.
+    Missing,
+    Stale {
+        environment_modified: SystemTime,
+        lock_modified: SystemTime,
+        /// The lock is older than `environment.yml`.
+        older: bool,
+        /// Dependencies of `environment.yml` the lock does not contain.
+        not_locked: Vec<String>,
+    },
+}
+
+pub fn lock_status(root: &Path) -> Result<LockStatus, String> {
+    let lock = root.join(LOCK_FILE);
+    let environment = root.join(ENVIRONMENT_FILE);
+    match (lock.is_file(), environment.is_file()) {
+        (true, false) => return Ok(LockStatus::LockOnly),
+        (false, _) => return Ok(LockStatus::Missing),
+        (true, true) => {}
+    }
+    let modified = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .map_err(|e| format!("{}: {e}", shown(p)))
+    };
+    let environment_modified = modified(&environment)?;
+    let lock_modified = modified(&lock)?;
+    let locked = lock_packages(&lock)?;
+    let not_locked: Vec<String> = read_environment(&environment)?
+        .packages
+        .into_iter()
+        .filter(|p| !p.is_empty() && !locked.contains(p))
+        .collect();
+    let older = environment_modified > lock_modified;
+    if !older && not_locked.is_empty() {
+        return Ok(LockStatus::Fresh);
+    }
+    Ok(LockStatus::Stale {
+        environment_modified,
+        lock_modified,
+        older,
+        not_locked,
+    })
+}
+
+/// The conda platform of this machine, as micromamba and conda-lock name it.
+pub fn platform() -> Option<&'static str> {
+    match (std::env::consts::OS, std::env::consts::ARCH) {
+        ("linux", "x86_64") => Some("linux-64"),
+        ("linux", "aarch64") => Some("linux-aarch64"),
+        ("macos", "x86_64") => Some("osx-64"),
+        ("macos", "aarch64") => Some("osx-arm64"),
+        _ => None,
+    }
+}
+
+/// The command that refreshes the lock file.
+pub fn lock_command() -> String {
+    format!(
+        "conda-lock -f {ENVIRONMENT_FILE} -p {}",
+        platform().unwrap_or("<platform>")
+    )
+}
+
+/// The spec's content digest: what the environment was built from.
+pub fn digest(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", shown(path)))?;
+    Ok(hex(&Sha256::digest(&bytes)))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `2026-01-05 10:30:00 UTC`, without a date library.
+pub fn timestamp(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn package_names_drop_versions_and_channels() {
+        for (spec, name) in [
+            ("python=3.11", "python"),
+            ("numpy >=1.26", "numpy"),
+            ("conda-forge::NumPy", "numpy"),
+            ("scipy[build=py311*]", "scipy"),
+            ("pip", "pip"),
+        ] {
+            assert_eq!(package_name(spec), name, "{spec}");
+        }
+    }
+
+    #[test]
+    fn timestamps_are_civil_utc() {
+        assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01 00:00:00 UTC");
+        let t = UNIX_EPOCH + Duration::from_secs(1_767_609_000);
+        assert_eq!(timestamp(t), "2026-01-05 10:30:00 UTC");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(timestamp(leap), "2000-02-29 00:00:00 UTC");
+    }
+}

@@ -1,0 +1,243 @@
+//! Finding the micromamba binary, and downloading it when asked to.
+
+use std::fmt;
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+use super::spec;
+use crate::cli::BootstrapTo;
+use crate::error::{user, Error};
+use crate::{process, python};
+
+/// Where a micromamba was found, in the order they are tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// `<root>/.pyve/bin/micromamba`: this project's own copy.
+    Project,
+    /// `~/.pyve/bin/micromamba`: the user's copy, shared by projects.
+    User,
+    Path,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Origin::Project => "the project's .pyve/bin",
+            Origin::User => "~/.pyve/bin",
+            Origin::Path => "PATH",
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Tool {
+    pub path: PathBuf,
+    pub origin: Origin,
+}
+
+fn project_copy(root: &Path) -> PathBuf {
+    root.join(".pyve/bin/micromamba")
+}
+
+fn user_dir() -> Option<PathBuf> {
+    python::home().map(|h| h.join(".pyve/bin"))
+}
+
+/// The first micromamba of: the project's, the user's, PATH's.
+pub fn find(root: &Path) -> Option<Tool> {
+    let project = project_copy(root);
+    if python::is_executable(&project) {
+        return Some(Tool {
+            path: project,
+            origin: Origin::Project,
+        });
+    }
+    if let Some(user) = user_dir().map(|d| d.join("micromamba")) {
+        if python::is_executable(&user) {
+            return Some(Tool {
+                path: user,
+                origin: Origin::User,
+            });
+        }
+    }
+    python::which("micromamba").map(|path| Tool {
+        path,
+        origin: Origin::Path,
+    })
+}
+
+/// The places `find` looked, for the error that says it found nothing.
+pub fn places(root: &Path) -> Vec<String> {
+    vec![
+        project_copy(root).display().to_string(),
+        user_dir().map_or("~/.pyve/bin/micromamba".to_owned(), |d| {
+            d.join("micromamba").display().to_string()
+        }),
+        "`micromamba` on PATH".to_owned(),
+    ]
+}
+
+/// What `micromamba --version` says, or why it said nothing.
+pub fn version(path: &Path) -> Result<String, String> {
+    let output = Command::new(path)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if !output.status.success() || text.is_empty() {
+        return Err(format!(
+            "{} --version failed ({})",
+            path.display(),
+            output.status
+        ));
+    }
+    Ok(text.lines().last().unwrap_or_default().to_owned())
+}
+
+/// Where a bootstrap puts the binary.
+pub fn bootstrap_dir(root: &Path, to: BootstrapTo) -> Result<PathBuf, Error> {
+    match to {
+        BootstrapTo::Project => Ok(root.join(".pyve/bin")),
+        BootstrapTo::User => {
+            user_dir().ok_or_else(|| user("HOME is not set; use --bootstrap-to project"))
+        }
+    }
+}
+
+pub fn download_url() -> Result<String, Error> {
+    if let Some(url) = std::env::var_os("PYVE_MICROMAMBA_URL").filter(|u| !u.is_empty()) {
+        return Ok(url.to_string_lossy().into_owned());
+    }
+    let platform = spec::platform().ok_or_else(|| {
+        user(format!(
+            "micromamba has no download for {} {}; install it yourself and put it on PATH",
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        ))
+    })?;
+    Ok(format!(
+        "https://micro.mamba.pm/api/micromamba/{platform}/latest"
+    ))
+}
+
+/// Removes a path when dropped, unless disarmed.
+struct Cleanup(Option<PathBuf>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(path) = &self.0 {
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
+}
+
+/// Downloads micromamba into `dir` (`<dir>/micromamba`). Everything happens
+/// in a private directory beside it, renamed into place only once the
+/// digest matched (when one is expected) and the binary ran: a failed or
+/// partial download leaves nothing behind.
+pub fn bootstrap(dir: &Path) -> Result<Tool, Error> {
+    let url = download_url()?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| user(format!("cannot create {}: {e}", dir.display())))?;
+    let work = dir.join(format!(".micromamba.pyve-download-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir(&work)
+        .map_err(|e| user(format!("cannot create {}: {e}", work.display())))?;
+    let _cleanup = Cleanup(Some(work.clone()));
+    let archive = work.join("micromamba.tar.bz2");
+    eprintln!("pyve: downloading micromamba from {url}");
+    process::run(
+        &mut fetch_command(&url, &archive)?,
+        "downloading micromamba",
+    )?;
+
+    let actual = sha256_file(&archive)?;
+    if let Some(expected) = std::env::var_os("PYVE_MICROMAMBA_SHA256").filter(|v| !v.is_empty()) {
+        let expected = expected.to_string_lossy().trim().to_lowercase();
+        if expected != actual {
+            return Err(user(format!(
+                "the download from {url} has sha256 {actual}, but PYVE_MICROMAMBA_SHA256 expects {expected}; \
+                 nothing was installed"
+            )));
+        }
+    }
+    // As micromamba's own installer does: tar with bzip2, `bin/micromamba`.
+    process::run(
+        Command::new("tar")
+            .arg("-xjf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(&work)
+            .arg("bin/micromamba"),
+        "unpacking micromamba (tar with bzip2)",
+    )
+    .map_err(|e| {
+        user(format!(
+            "{e}\nthe download from {url} is not a micromamba tarball holding bin/micromamba"
+        ))
+    })?;
+    let unpacked = work.join("bin/micromamba");
+    let _ = std::fs::set_permissions(&unpacked, std::fs::Permissions::from_mode(0o755));
+    let said = version(&unpacked).map_err(|e| {
+        user(format!(
+            "the downloaded micromamba does not run: {e}; nothing was installed"
+        ))
+    })?;
+    let target = dir.join("micromamba");
+    std::fs::rename(&unpacked, &target)
+        .map_err(|e| user(format!("cannot install {}: {e}", target.display())))?;
+    eprintln!(
+        "pyve: installed micromamba {said} at {} (sha256 {actual})",
+        target.display()
+    );
+    Ok(Tool {
+        path: target,
+        origin: Origin::User,
+    })
+}
+
+/// curl, else wget: whichever the machine has, as micromamba's installer.
+fn fetch_command(url: &str, to: &Path) -> Result<Command, Error> {
+    if let Some(curl) = python::which("curl") {
+        let mut command = Command::new(curl);
+        command
+            .args(["--fail", "--silent", "--show-error", "--location"])
+            .args(["--retry", "2", "--output"])
+            .arg(to)
+            .arg(url);
+        return Ok(command);
+    }
+    if let Some(wget) = python::which("wget") {
+        let mut command = Command::new(wget);
+        command
+            .args(["--quiet", "--output-document"])
+            .arg(to)
+            .arg(url);
+        return Ok(command);
+    }
+    Err(user(format!(
+        "downloading micromamba needs curl or wget; install one, or download {url} yourself"
+    )))
+}
+
+fn sha256_file(path: &Path) -> Result<String, Error> {
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| user(format!("cannot read {}: {e}", path.display())))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file
+            .read(&mut buffer)
+            .map_err(|e| user(format!("cannot read {}: {e}", path.display())))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(spec::hex(&hasher.finalize()))
+}

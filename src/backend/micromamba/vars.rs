@@ -1,0 +1,168 @@
+//! An environment's own variables, by conda's rules: the JSON objects in
+//! `etc/conda/env_vars.d/*` in sorted order, then `env_vars` of
+//! `conda-meta/state`, which wins. Names are uppercased, `***unset***`
+//! values are skipped and PATH is never taken from them.
+
+use std::path::Path;
+
+use serde_yaml_ng::Value;
+
+use crate::config::shown;
+
+const UNSET: &str = "***unset***";
+/// These files are a few lines; a larger one is not read at prompt time.
+const MAX_BYTES: u64 = 1 << 20;
+
+/// Names activation itself sets, which an environment cannot override.
+fn owned_by_activation(name: &str) -> bool {
+    matches!(
+        name,
+        "PATH" | "CONDA_PREFIX" | "CONDA_SHLVL" | "CONDA_DEFAULT_ENV" | "CONDA_PROMPT_MODIFIER"
+    ) || name.starts_with("PYVE_")
+        || name.starts_with("CONDA_PREFIX_")
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !name.as_bytes()[0].is_ascii_digit()
+}
+
+/// The variables in order of first appearance, later files winning, and
+/// what was skipped and why.
+pub fn read(prefix: &Path) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
+    let mut vars: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut sources: Vec<(std::path::PathBuf, bool)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(prefix.join("etc/conda/env_vars.d")) {
+        let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        files.sort();
+        sources.extend(files.into_iter().map(|f| (f, false)));
+    }
+    let state = prefix.join("conda-meta/state");
+    if state.is_file() {
+        sources.push((state, true));
+    }
+    for (file, is_state) in sources {
+        let object = match read_object(&file, is_state) {
+            Ok(Some(object)) => object,
+            Ok(None) => continue,
+            Err(message) => {
+                warnings.push(message);
+                continue;
+            }
+        };
+        for (key, value) in object {
+            let Some(key) = key.as_str() else { continue };
+            let name = key.to_uppercase();
+            let value = match value {
+                Value::String(s) => s,
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => {
+                    warnings.push(format!("{}: `{key}` is not text; skipped", shown(&file)));
+                    continue;
+                }
+            };
+            if !valid_name(&name) {
+                warnings.push(format!(
+                    "{}: `{}` is not a valid variable name; skipped",
+                    shown(&file),
+                    key.escape_default()
+                ));
+                continue;
+            }
+            if owned_by_activation(&name) {
+                if name != "PATH" {
+                    warnings.push(format!(
+                        "{}: `{name}` is set by activation itself; skipped",
+                        shown(&file)
+                    ));
+                }
+                continue;
+            }
+            let slot = vars.iter().position(|(n, _)| *n == name);
+            if value == UNSET {
+                // A later `***unset***` withdraws an earlier file's value.
+                if let Some(i) = slot {
+                    vars.remove(i);
+                }
+                continue;
+            }
+            match slot {
+                Some(i) => vars[i].1 = value.into_bytes(),
+                None => vars.push((name, value.into_bytes())),
+            }
+        }
+    }
+    (vars, warnings)
+}
+
+/// The mapping in an env_vars.d file, or the `env_vars` of the state file.
+fn read_object(file: &Path, is_state: bool) -> Result<Option<serde_yaml_ng::Mapping>, String> {
+    let metadata = std::fs::metadata(file).map_err(|e| format!("{}: {e}", shown(file)))?;
+    if !metadata.is_file() {
+        return Ok(None);
+    }
+    if metadata.len() > MAX_BYTES {
+        return Err(format!("{}: larger than 1 MiB; skipped", shown(file)));
+    }
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", shown(file)))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8; skipped", shown(file)))?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    // JSON is YAML: the one parser pyve already has reads both.
+    let value: Value = serde_yaml_ng::from_str(&text)
+        .map_err(|e| format!("{}: not a JSON object ({e}); skipped", shown(file)))?;
+    let value = if is_state {
+        match value.get("env_vars") {
+            Some(v) => v.clone(),
+            None => return Ok(None),
+        }
+    } else {
+        value
+    };
+    match value {
+        Value::Mapping(m) => Ok(Some(m)),
+        Value::Null => Ok(None),
+        _ => Err(format!("{}: not a JSON object; skipped", shown(file))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conda_rules() {
+        let prefix = tempfile::tempdir().unwrap();
+        let d = prefix.path().join("etc/conda/env_vars.d");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::create_dir_all(prefix.path().join("conda-meta")).unwrap();
+        std::fs::write(
+            d.join("b.json"),
+            r#"{"shared": "b", "gone": "x", "PATH": "/evil"}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("a.json"),
+            r#"{"shared": "a", "only_a": "1", "bad-name": "x"}"#,
+        )
+        .unwrap();
+        std::fs::write(d.join("c.json"), r#"{"GONE": "***unset***", "n": 5}"#).unwrap();
+        std::fs::write(
+            prefix.path().join("conda-meta/state"),
+            r#"{"env_vars": {"shared": "state", "CONDA_PREFIX": "/x"}}"#,
+        )
+        .unwrap();
+        let (vars, warnings) = read(prefix.path());
+        let got: Vec<(&str, &str)> = vars
+            .iter()
+            .map(|(n, v)| (n.as_str(), std::str::from_utf8(v).unwrap()))
+            .collect();
+        assert_eq!(got, [("SHARED", "state"), ("ONLY_A", "1"), ("N", "5")]);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+    }
+}

@@ -1,0 +1,728 @@
+//! The micromamba backend end to end: the real pyve binary against the
+//! micromamba stand-in of tests/conda, which builds real conda prefixes with
+//! py-rattler from the suite's own channel (packages `python`, `hello`,
+//! `tool`, with activation scripts and env_vars.d files).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::per_shell;
+use crate::support::*;
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const ENVIRONMENT_YML: &str = "\
+name: ML Dev
+channels:
+  - conda-forge
+dependencies:
+  - python=3.11
+  - tool
+variables:
+  MY_VAR: from-variables
+  shared: from-state
+";
+
+/// A directory holding `environment.yml`, not yet a project.
+fn conda_dir(sb: &Sandbox, rel: &str, environment: &str) -> PathBuf {
+    let root = sb.path(rel);
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("environment.yml"), environment).unwrap();
+    root
+}
+
+/// A project initialised from ENVIRONMENT_YML, with the stand-in on PATH.
+fn conda_project(sb: &Sandbox, rel: &str) -> PathBuf {
+    sb.micromamba_on_path();
+    let root = conda_dir(sb, rel, ENVIRONMENT_YML);
+    sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    root
+}
+
+fn creates(sb: &Sandbox) -> Vec<Vec<String>> {
+    sb.micromamba_calls()
+        .into_iter()
+        .filter(|c| c.first().map(String::as_str) == Some("create"))
+        .collect()
+}
+
+#[test]
+fn init_from_environment_yml_builds_records_and_runs() {
+    let sb = Sandbox::new();
+    let root = conda_project(&sb, "ML Pipeline");
+    let prefix = root.join(".pyve/envs/ml-dev");
+    let config = std::fs::read_to_string(root.join(".pyve/config")).unwrap();
+    assert!(config.contains("backend: micromamba\n"), "{config}");
+    assert!(
+        config.contains("micromamba:\n  env_name: \"ml-dev\"\n"),
+        "{config}"
+    );
+    // Exactly one command line, by prefix, with the file untouched.
+    assert_eq!(
+        creates(&sb),
+        [vec![
+            "create".to_owned(),
+            "-y".into(),
+            "-p".into(),
+            prefix.display().to_string(),
+            "-f".into(),
+            root.join("environment.yml").display().to_string(),
+        ]]
+    );
+    assert!(prefix.join("conda-meta/pyve-built").is_file());
+    let gitignore = std::fs::read_to_string(root.join(".gitignore")).unwrap();
+    assert!(gitignore.contains("/.pyve/envs/\n"), "{gitignore}");
+
+    // `run`: the prefix's programs first, conda's variables, the
+    // environment's own variables (state wins over env_vars.d), and the
+    // activation scripts (the project was approved by init).
+    let out = sb.pyve(
+        &root,
+        &[
+            "run",
+            "sh",
+            "-c",
+            "hello; printf '%s|' \"$CONDA_PREFIX\" \"$CONDA_DEFAULT_ENV\" \"$CONDA_SHLVL\" \"$MY_VAR\" \"$SHARED\" \"$HELLO_HOME\" \"${DROPPED-unset}\" \"$ACTIVATE_ORDER\" \"$PYVE_BACKEND\"",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let p = prefix.display().to_string();
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "hello 2.0 from {p}\n{p}|ml-dev|1|from-variables|from-state|{p}/share/hello|unset|hello;tool;|micromamba|"
+        )
+    );
+    let out = sb.pyve(&root, &["run", "python", "-c", "print(6 * 7)"]);
+    assert_eq!(stdout(&out), "42\n", "{}", stderr(&out));
+    let out = sb.pyve(&root, &["run", "sh", "-c", "exit 7"]);
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "run passes the child's code through"
+    );
+
+    // A healthy environment built from this very spec is kept.
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(err.contains("keeping the healthy environment"), "{err}");
+    assert_eq!(creates(&sb).len(), 1);
+    // --force rebuilds; so does a changed spec, saying why.
+    sb.pyve_ok(&root, &["init", "--no-direnv", "--force"]);
+    assert_eq!(creates(&sb).len(), 2);
+    std::fs::write(
+        root.join("environment.yml"),
+        ENVIRONMENT_YML.replace("  - tool\n", "  - tool\n  - hello=1.0\n"),
+    )
+    .unwrap();
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(
+        err.contains("environment.yml changed since it was built"),
+        "{err}"
+    );
+    let out = sb.pyve(&root, &["run", "hello"]);
+    assert_eq!(stdout(&out), format!("hello from {p}\n"));
+}
+
+#[test]
+fn init_from_a_lock_file_installs_exactly_the_lock() {
+    let sb = Sandbox::new();
+    sb.micromamba_on_path();
+    let root = conda_dir(
+        &sb,
+        "locked",
+        "name: locked\nchannels: [conda-forge]\ndependencies: [python=3.12, hello=1.0]\n",
+    );
+    conda_lock(&root.join("environment.yml"), &root.join("conda-lock.yml"));
+    // The environment file moves on; the lock (older, but listing every
+    // dependency by name) is what gets installed.
+    std::fs::write(
+        root.join("environment.yml"),
+        "name: locked\nchannels: [conda-forge]\ndependencies: [python, hello]\n",
+    )
+    .unwrap();
+    set_mtime(&root.join("conda-lock.yml"), 1_000_000);
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(
+        !err.contains("stale"),
+        "no terminal: no warning, no question\n{err}"
+    );
+    let prefix = root.join(".pyve/envs/locked");
+    let call = &creates(&sb)[0];
+    assert_eq!(call[5], root.join("conda-lock.yml").display().to_string());
+    let out = sb.pyve(&root, &["run", "hello"]);
+    assert_eq!(stdout(&out), format!("hello from {}\n", prefix.display()));
+    let out = sb.pyve(&root, &["run", "python", "-c", "import sys"]);
+    assert!(out.status.success());
+    let err = stderr(&sb.pyve(&root, &["doctor"]));
+    assert!(err.contains("conda-lock.yml may be stale"), "{err}");
+
+    // --strict turns the stale lock into an error naming both times and
+    // the command; the config's policy does the same; `ignore` is silent.
+    let out = sb.pyve(&root, &["init", "--no-direnv", "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("environment.yml:  modified 20"), "{err}");
+    assert!(
+        err.contains("conda-lock.yml:   modified 1970-01-12"),
+        "{err}"
+    );
+    assert!(
+        err.contains("conda-lock -f environment.yml -p linux-64"),
+        "{err}"
+    );
+    let config = root.join(".pyve/config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}lock_file_policy: strict\n")).unwrap();
+    assert_eq!(
+        sb.pyve(&root, &["init", "--no-direnv"]).status.code(),
+        Some(1)
+    );
+    std::fs::write(&config, format!("{text}lock_file_policy: ignore\n")).unwrap();
+    sb.pyve_ok(&root, &["init", "--no-direnv"]);
+}
+
+#[test]
+fn a_dependency_missing_from_the_lock_makes_it_stale() {
+    let sb = Sandbox::new();
+    sb.micromamba_on_path();
+    let root = conda_dir(
+        &sb,
+        "drift",
+        "channels: [conda-forge]\ndependencies: [python=3.11]\n",
+    );
+    conda_lock(&root.join("environment.yml"), &root.join("conda-lock.yml"));
+    std::fs::write(
+        root.join("environment.yml"),
+        "channels: [conda-forge]\ndependencies: [python=3.11, tool]\n",
+    )
+    .unwrap();
+    // Newer lock, but it lacks `tool`.
+    set_mtime(&root.join("environment.yml"), 1_000_000);
+    let out = sb.pyve(&root, &["init", "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not in the lock: tool"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !root.join(".pyve").exists(),
+        "a refused init writes nothing"
+    );
+    // Only environment.yml and --strict: the missing lock is the error.
+    std::fs::remove_file(root.join("conda-lock.yml")).unwrap();
+    let out = sb.pyve(&root, &["init", "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no conda-lock.yml"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+fn set_mtime(path: &Path, secs: i64) {
+    let status = std::process::Command::new("touch")
+        .arg("-d")
+        .arg(format!("@{secs}"))
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn naming_precedence_and_sanitization() {
+    let sb = Sandbox::new();
+    sb.micromamba_on_path();
+    let env = "channels: [conda-forge]\ndependencies: [python]\n";
+    // The directory's name, sanitized.
+    let root = conda_dir(&sb, "My Project", env);
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(
+        err.contains("environment name `my-project`, from the project directory's name"),
+        "{err}"
+    );
+    assert!(root
+        .join(".pyve/envs/my-project/conda-meta/pyve-built")
+        .is_file());
+    // environment.yml's name beats the directory's.
+    let root = conda_dir(&sb, "second", &format!("name: Team Env\n{env}"));
+    sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(root.join(".pyve/envs/team-env").is_dir());
+    // The config's beats environment.yml's; the flag beats the config's.
+    let config = root.join(".pyve/config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("\"team-env\"", "from-config")).unwrap();
+    sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(root
+        .join(".pyve/envs/from-config/conda-meta/pyve-built")
+        .is_file());
+    sb.pyve_ok(&root, &["init", "--no-direnv", "--env-name", "from-flag"]);
+    assert!(root
+        .join(".pyve/envs/from-flag/conda-meta/pyve-built")
+        .is_file());
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("env_name: \"from-flag\""), "{text}");
+
+    // Reserved and invalid names: which rule, and what to use instead.
+    let root = conda_dir(&sb, "reserved", &format!("name: base\n{env}"));
+    let out = sb.pyve(&root, &["init"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("environment.yml") && err.contains("reserved") && err.contains("`base-env`"),
+        "{err}"
+    );
+    assert!(!root.join(".pyve").exists());
+    let root = conda_dir(&sb, "2024 study", env);
+    let err = stderr(&sb.pyve(&root, &["init"]));
+    assert!(
+        err.contains("must start with a letter") && err.contains("env-2024-study"),
+        "{err}"
+    );
+    let out = sb.pyve(&root, &["init", "--env-name", "My Env"]);
+    assert_eq!(out.status.code(), Some(2), "a bad flag is a usage error");
+    assert!(stderr(&out).contains("use `my-env`"), "{}", stderr(&out));
+    let out = sb.pyve(&root, &["init", "--env-name", "micromamba"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!root.join(".pyve").exists());
+}
+
+#[test]
+fn missing_spec_missing_micromamba_and_guardrails() {
+    let sb = Sandbox::new();
+    // No spec: the error shows the minimal environment.yml.
+    let root = sb.path("nospec");
+    std::fs::create_dir_all(&root).unwrap();
+    let out = sb.pyve(&root, &["init", "--backend", "micromamba"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("needs conda-lock.yml or environment.yml"),
+        "{err}"
+    );
+    assert!(
+        err.contains("channels:\n    - conda-forge\n  dependencies:\n    - python="),
+        "{err}"
+    );
+    assert!(!root.join(".pyve").exists());
+
+    // No micromamba anywhere: all three places and the bootstrap flags,
+    // and never a venv instead.
+    let root = conda_dir(&sb, "nomamba", ENVIRONMENT_YML);
+    let out = sb.pyve(&root, &["init"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&root.join(".pyve/bin/micromamba").display().to_string()),
+        "{err}"
+    );
+    assert!(
+        err.contains(&sb.home.join(".pyve/bin/micromamba").display().to_string()),
+        "{err}"
+    );
+    assert!(err.contains("`micromamba` on PATH"), "{err}");
+    assert!(
+        err.contains("--auto-bootstrap") && err.contains("--bootstrap-to project"),
+        "{err}"
+    );
+    assert!(!root.join(".pyve").exists() && !root.join(".venv").exists());
+
+    // The project's own copy is preferred over PATH's, and doctor says so.
+    sb.micromamba_on_path();
+    let own = sb.install_micromamba(&root.join(".pyve/bin"));
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(err.contains("from the project's .pyve/bin"), "{err}");
+    let err = stderr(&sb.pyve(&root, &["doctor"]));
+    assert!(
+        err.contains(&format!("micromamba 2.3.0 at {}", own.display())),
+        "{err}"
+    );
+
+    // pip packages never go into a conda environment by pyve.
+    let out = sb.pyve(&root, &["init", "--install-deps"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("- pip:"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_failed_create_is_never_a_ready_environment() {
+    let sb = Sandbox::new();
+    let root = conda_project(&sb, "failing");
+    let prefix = root.join(".pyve/envs/ml-dev");
+    let built = std::fs::metadata(prefix.join("conda-meta/pyve-built")).unwrap();
+    // A rebuild that fails half-way puts the old environment back.
+    let out = sb
+        .pyve_command(&root, &["init", "--no-direnv", "--force"])
+        .env("PYVE_STANDIN_FAIL", "after-install")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("creating the conda environment"),
+        "{}",
+        stderr(&out)
+    );
+    let again = std::fs::metadata(prefix.join("conda-meta/pyve-built")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::ino(&built),
+        std::os::unix::fs::MetadataExt::ino(&again),
+        "the old environment is back"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(root.join(".pyve/envs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers, ["ml-dev"]);
+
+    // A first create that fails leaves no prefix that looks ready...
+    let root = conda_dir(&sb, "first", ENVIRONMENT_YML);
+    let out = sb
+        .pyve_command(&root, &["init", "--no-direnv"])
+        .env("PYVE_STANDIN_FAIL", "after-install")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!root
+        .join(".pyve/envs/ml-dev/conda-meta/pyve-built")
+        .exists());
+    // ...and a prefix left by a killed create (no marker) is replaced.
+    let half = root.join(".pyve/envs/ml-dev/conda-meta");
+    std::fs::create_dir_all(&half).unwrap();
+    std::fs::write(half.join("history"), "").unwrap();
+    std::fs::write(root.join(".pyve/config"), "backend: micromamba\n").unwrap();
+    assert!(stderr(&sb.pyve(&root, &["doctor"])).contains("unfinished"));
+    sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(root
+        .join(".pyve/envs/ml-dev/conda-meta/pyve-built")
+        .is_file());
+}
+
+#[test]
+fn doctor_reports_tool_spec_lock_python_and_pip() {
+    let sb = Sandbox::new();
+    let root = conda_project(&sb, "doc");
+    let out = sb.pyve(&root, &["doctor"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    for wanted in [
+        "micromamba 2.3.0 at",
+        "(from PATH)",
+        "environment.yml is used",
+        "no conda-lock.yml",
+        "Python 3.",
+        "built from the current environment.yml",
+    ] {
+        assert!(err.contains(wanted), "{wanted}: {err}");
+    }
+    // A package pip put there behind conda's back is a warning.
+    let site =
+        root.join(".pyve/envs/ml-dev/lib/python3.11/site-packages/requests-2.32.3.dist-info");
+    std::fs::create_dir_all(&site).unwrap();
+    let out = sb.pyve(&root, &["doctor", "--json"]);
+    let json = stdout(&out);
+    assert!(
+        json.contains(r#""check":"pip","status":"warning""#),
+        "{json}"
+    );
+    assert!(json.contains("requests-2.32.3"), "{json}");
+}
+
+#[test]
+fn purge_removes_the_prefix_directly_and_keeps_the_specs() {
+    let sb = Sandbox::new();
+    let root = conda_project(&sb, "purged");
+    let calls = sb.micromamba_calls().len();
+    sb.pyve_ok(&root, &["purge", "--yes"]);
+    assert!(!root.join(".pyve").exists());
+    assert!(root.join("environment.yml").is_file());
+    assert_eq!(
+        sb.micromamba_calls().len(),
+        calls,
+        "purge never asks micromamba"
+    );
+}
+
+/// A tarball holding `bin/micromamba`, served once per connection on
+/// 127.0.0.1. `cut` closes the connection after that many bytes of the
+/// body (a broken download).
+fn serve(body: Vec<u8>, cut: Option<usize>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body[..cut.unwrap_or(body.len())]);
+        }
+    });
+    format!("http://127.0.0.1:{port}/api/micromamba/linux-64/latest")
+}
+
+fn tarball(sb: &Sandbox) -> Vec<u8> {
+    let stage = sb.path("stage");
+    sb.install_micromamba(&stage.join("bin"));
+    let out = sb.path("micromamba.tar.bz2");
+    let status = std::process::Command::new("tar")
+        .arg("-cjf")
+        .arg(&out)
+        .arg("-C")
+        .arg(&stage)
+        .arg("bin/micromamba")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read(out).unwrap()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    let mut child = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_owned()
+}
+
+#[test]
+fn bootstrap_downloads_checks_and_installs_or_leaves_nothing() {
+    let sb = Sandbox::new();
+    let body = tarball(&sb);
+    let digest = sha256(&body);
+    let user_bin = sb.home.join(".pyve/bin");
+    let root = conda_dir(&sb, "boot", ENVIRONMENT_YML);
+    let init = |url: &str, sha: &str, extra: &[&str]| {
+        let mut args = vec!["init", "--no-direnv", "--auto-bootstrap"];
+        args.extend_from_slice(extra);
+        sb.pyve_command(&root, &args)
+            .env("PYVE_MICROMAMBA_URL", url)
+            .env("PYVE_MICROMAMBA_SHA256", sha)
+            .output()
+            .unwrap()
+    };
+    let empty = |dir: &Path| std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_none());
+
+    // A wrong digest: refused, nothing installed, nothing built.
+    let out = init(&serve(body.clone(), None), &"0".repeat(64), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("has sha256 {digest}")) && err.contains("nothing was installed"),
+        "{err}"
+    );
+    assert!(
+        empty(&user_bin),
+        "{:?}",
+        std::fs::read_dir(&user_bin).map(|d| d.count())
+    );
+    assert!(!root.join(".pyve").exists());
+
+    // A download cut short: the same.
+    let out = init(&serve(body.clone(), Some(body.len() / 2)), "", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(empty(&user_bin));
+    // Not a tarball at all.
+    let out = init(&serve(b"<html>not found</html>".to_vec(), None), "", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("bin/micromamba"), "{}", stderr(&out));
+    assert!(empty(&user_bin));
+
+    // The good tarball with its digest: installed in ~/.pyve/bin, used.
+    let out = init(&serve(body.clone(), None), &digest, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("installed micromamba 2.3.0"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(user_bin.join("micromamba").is_file());
+    assert!(root
+        .join(".pyve/envs/ml-dev/conda-meta/pyve-built")
+        .is_file());
+    // Found there next time, without downloading.
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv", "--force"]);
+    assert!(err.contains("from ~/.pyve/bin"), "{err}");
+
+    // --bootstrap-to project: the project's own copy.
+    let other = conda_dir(&sb, "boot2", ENVIRONMENT_YML);
+    let out = sb
+        .pyve_command(
+            &other,
+            &[
+                "init",
+                "--no-direnv",
+                "--auto-bootstrap",
+                "--bootstrap-to",
+                "project",
+            ],
+        )
+        .env("PYVE_MICROMAMBA_URL", serve(body, None))
+        .env("HOME", sb.path("otherhome"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(other.join(".pyve/bin/micromamba").is_file());
+}
+
+/// Entering, a subdirectory and leaving, in a shell with the hook.
+fn hook_steps(sh: Sh, root: &Path, outside: &Path) -> Vec<String> {
+    vec![
+        sh.prompt().into(),
+        dump("before"),
+        format!("cd {}", sh.q(root)),
+        sh.prompt().into(),
+        dump("inside"),
+        format!("cd {}", sh.q(&root.join("sub"))),
+        sh.prompt().into(),
+        dump("sub"),
+        format!("cd {}", sh.q(outside)),
+        sh.prompt().into(),
+        dump("after"),
+    ]
+}
+
+per_shell!(hook_activates_conda_natively_with_scripts, |sh: Sh| {
+    let sb = Sandbox::new();
+    let root = conda_project(&sb, "proj");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    let calls = sb.micromamba_calls().len();
+    let output = sb.script_ok(sh, &hook_steps(sh, &root, &sb.path("tmp")).join("\n"));
+    let d = dumps(&output.stdout);
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    let prefix = root.join(".pyve/envs/ml-dev");
+    let p = prefix.display().to_string();
+    let inside = &d["inside"];
+    assert_eq!(path_entries(inside)[0], format!("{p}/bin"));
+    assert_eq!(
+        path_entries(inside)[1..].join(":"),
+        var(&d["before"], "PATH")
+    );
+    assert_eq!(var(inside, "CONDA_PREFIX"), p);
+    assert_eq!(var(inside, "CONDA_SHLVL"), "1");
+    assert_eq!(var(inside, "CONDA_DEFAULT_ENV"), "ml-dev");
+    assert_eq!(var(inside, "CONDA_PROMPT_MODIFIER"), "(ml-dev) ");
+    assert_eq!(var(inside, "MY_VAR"), "from-variables");
+    assert_eq!(var(inside, "SHARED"), "from-state", "the state file wins");
+    assert_eq!(var(inside, "HELLO_HOME"), format!("{p}/share/hello"));
+    assert_eq!(inside["DROPPED"], None, "***unset*** is skipped");
+    assert_eq!(var(inside, "HELLO_ACTIVATED"), "1");
+    assert_eq!(
+        var(inside, "HELLO_SHLVL_SEEN"),
+        "1",
+        "scripts run on the active environment"
+    );
+    assert_eq!(var(inside, "ACTIVATE_ORDER"), "hello;tool;");
+    assert_eq!(inside["DEACTIVATE_ORDER"], None);
+    assert_eq!(var(inside, "SHOWN"), "(micromamba:ml-dev) PROMPT$ ");
+    assert_eq!(d["sub"], d["inside"], "a subdirectory re-runs nothing");
+    let after = &d["after"];
+    assert_eq!(
+        var(after, "DEACTIVATE_ORDER"),
+        "tool;hello;",
+        "reverse order"
+    );
+    assert_eq!(var(after, "HELLO_DEACTIVATED"), "1");
+    assert_eq!(after["HELLO_ACTIVATED"], None);
+    for name in [
+        "PATH",
+        "CONDA_PREFIX",
+        "CONDA_SHLVL",
+        "CONDA_DEFAULT_ENV",
+        "MY_VAR",
+        "SHARED",
+        "HELLO_HOME",
+        "PYVE_STATE",
+        "SHOWN",
+        "PS1",
+    ] {
+        assert_eq!(after[name], d["before"][name], "{name} restored");
+    }
+    assert_eq!(
+        sb.micromamba_calls().len(),
+        calls,
+        "no micromamba process at prompt time"
+    );
+});
+
+per_shell!(hook_stacks_on_a_conda_env_activated_by_hand, |sh: Sh| {
+    let sb = Sandbox::new();
+    let root = conda_project(&sb, "stacked");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    let outer = sb.path("opt/outer");
+    std::fs::create_dir_all(outer.join("bin")).unwrap();
+    let mut steps = vec![
+        sh.export("CONDA_PREFIX", &sh.q(&outer)),
+        sh.export("CONDA_SHLVL", "1"),
+        sh.export("CONDA_DEFAULT_ENV", "outer"),
+        sh.export("SHARED", "mine"),
+        sh.prepend_path(&outer.join("bin").display().to_string()),
+    ];
+    steps.extend(hook_steps(sh, &root, &sb.path("tmp")));
+    let output = sb.script_ok(sh, &steps.join("\n"));
+    let d = dumps(&output.stdout);
+    let inside = &d["inside"];
+    assert_eq!(var(inside, "CONDA_SHLVL"), "2");
+    assert_eq!(var(inside, "CONDA_PREFIX_1"), outer.display().to_string());
+    assert_eq!(var(inside, "SHARED"), "from-state");
+    assert_eq!(
+        path_entries(inside)[1],
+        outer.join("bin").display().to_string()
+    );
+    for name in [
+        "PATH",
+        "CONDA_PREFIX",
+        "CONDA_SHLVL",
+        "CONDA_DEFAULT_ENV",
+        "CONDA_PREFIX_1",
+        "SHARED",
+    ] {
+        assert_eq!(d["after"][name], d["before"][name], "{name} restored");
+    }
+});
+
+per_shell!(scripts_of_an_unapproved_config_do_not_run, |sh: Sh| {
+    let sb = Sandbox::new();
+    let root = conda_project(&sb, "edited");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    // An edit the user did not approve (as a `git pull` would bring).
+    let config = root.join(".pyve/config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}# changed upstream\n")).unwrap();
+    let output = sb.script_ok(sh, &hook_steps(sh, &root, &sb.path("tmp")).join("\n"));
+    let d = dumps(&output.stdout);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        err.matches("activation scripts were not run").count(),
+        1,
+        "once: {err}"
+    );
+    assert_eq!(d["inside"]["HELLO_ACTIVATED"], None);
+    assert_eq!(var(&d["inside"], "CONDA_DEFAULT_ENV"), "ml-dev");
+    assert_eq!(
+        d["after"]["DEACTIVATE_ORDER"], None,
+        "no deactivation without activation"
+    );
+    // `pyve init` approves the project again; the hook notices.
+    sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    let output = sb.script_ok(
+        sh,
+        &[format!("cd {}", sh.q(&root)), sh.prompt().into(), dump("x")].join("\n"),
+    );
+    assert_eq!(var(&dumps(&output.stdout)["x"], "HELLO_ACTIVATED"), "1");
+});
