@@ -726,3 +726,174 @@ per_shell!(scripts_of_an_unapproved_config_do_not_run, |sh: Sh| {
     );
     assert_eq!(var(&dumps(&output.stdout)["x"], "HELLO_ACTIVATED"), "1");
 });
+
+fn exit_code(session: &mut rexpect::session::PtySession) -> i32 {
+    match session.process().wait().unwrap() {
+        nix::sys::wait::WaitStatus::Exited(_, code) => code,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn pty(sb: &Sandbox, root: &Path, args: &[&str]) -> rexpect::session::PtySession {
+    rexpect::session::spawn_with_options(
+        sb.pyve_command(root, args),
+        rexpect::reader::Options::new().timeout_ms(Some(20_000)),
+    )
+    .unwrap()
+}
+
+#[test]
+fn on_a_terminal_a_stale_lock_asks_and_a_missing_one_is_noted() {
+    let sb = Sandbox::new();
+    sb.micromamba_on_path();
+    let root = conda_dir(
+        &sb,
+        "asked",
+        "channels: [conda-forge]\ndependencies: [python=3.11]\n",
+    );
+    conda_lock(&root.join("environment.yml"), &root.join("conda-lock.yml"));
+    set_mtime(&root.join("conda-lock.yml"), 1_000_000);
+    // No: nothing is built or written.
+    let mut session = pty(&sb, &root, &["init", "--no-direnv"]);
+    session.exp_string("conda-lock.yml may be stale").unwrap();
+    session
+        .exp_string("conda-lock.yml:   modified 1970-01-12 13:46:40 UTC")
+        .unwrap();
+    session
+        .exp_string("conda-lock -f environment.yml -p linux-64")
+        .unwrap();
+    session.exp_string("Continue anyway? [Y/n] ").unwrap();
+    session.send_line("n").unwrap();
+    session.exp_string("nothing was changed").unwrap();
+    session.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut session), 1);
+    assert!(!root.join(".pyve").exists());
+    assert!(creates(&sb).is_empty());
+    // Enter takes the default, yes.
+    let mut session = pty(&sb, &root, &["init", "--no-direnv"]);
+    session.exp_string("Continue anyway? [Y/n] ").unwrap();
+    session.send_line("").unwrap();
+    session.exp_string("ready").unwrap();
+    session.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut session), 0);
+    assert!(root
+        .join(".pyve/envs/asked/conda-meta/pyve-built")
+        .is_file());
+    // --yes never asks.
+    let mut session = pty(&sb, &root, &["init", "--no-direnv", "--yes", "--force"]);
+    session.exp_string("ready").unwrap();
+    session.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut session), 0);
+
+    // Only environment.yml: a note on a terminal, no question.
+    std::fs::remove_file(root.join("conda-lock.yml")).unwrap();
+    let mut session = pty(&sb, &root, &["init", "--no-direnv"]);
+    session
+        .exp_string("info: using environment.yml without a lock file")
+        .unwrap();
+    session.exp_string("ready").unwrap();
+    session.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut session), 0);
+}
+
+#[test]
+fn on_a_terminal_a_missing_micromamba_is_offered() {
+    let sb = Sandbox::new();
+    let body = tarball(&sb);
+    let root = conda_dir(&sb, "offered", ENVIRONMENT_YML);
+    let url = serve(body, None);
+    for (answer, installed) in [("n", false), ("y", true)] {
+        let mut command = sb.pyve_command(&root, &["init", "--no-direnv"]);
+        command.env("PYVE_MICROMAMBA_URL", &url);
+        let mut session = rexpect::session::spawn_with_options(
+            command,
+            rexpect::reader::Options::new().timeout_ms(Some(20_000)),
+        )
+        .unwrap();
+        session.exp_string("micromamba was not found").unwrap();
+        session
+            .exp_string(&format!(
+                "Download micromamba from {url} to ~/.pyve/bin now? [y/N] "
+            ))
+            .unwrap();
+        session.send_line(answer).unwrap();
+        session.exp_eof().unwrap();
+        assert_eq!(exit_code(&mut session), if installed { 0 } else { 1 });
+        assert_eq!(sb.home.join(".pyve/bin/micromamba").is_file(), installed);
+        assert_eq!(
+            root.join(".pyve/envs/ml-dev/conda-meta/pyve-built")
+                .is_file(),
+            installed
+        );
+    }
+}
+
+#[test]
+fn an_interrupted_create_leaves_no_environment() {
+    let sb = Sandbox::new();
+    sb.micromamba_on_path();
+    let root = conda_dir(&sb, "stopped", ENVIRONMENT_YML);
+    let child = sb
+        .pyve_command(&root, &["init", "--no-direnv"])
+        .env("PYVE_STANDIN_SLEEP", "30")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the stand-in has started writing the prefix.
+    let history = root.join(".pyve/envs/ml-dev/conda-meta/history");
+    let started = std::time::Instant::now();
+    while !history.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "create never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(15), "{}", stderr(&out));
+    assert!(
+        !root.join(".pyve").exists(),
+        "a first init that was stopped leaves nothing"
+    );
+}
+
+#[test]
+fn direnv_loads_the_conda_environment_with_its_scripts() {
+    let sb = Sandbox::new();
+    sb.micromamba_on_path();
+    let root = conda_dir(&sb, "viadirenv", ENVIRONMENT_YML);
+    sb.pyve_ok(&root, &["init"]);
+    let allow = sb
+        .command("direnv")
+        .current_dir(&root)
+        .env("PWD", &root)
+        .args(["allow", "."])
+        .output()
+        .unwrap();
+    assert!(allow.status.success());
+    let out = sb
+        .command("direnv")
+        .env("PWD", sb.path("."))
+        .arg("exec")
+        .arg(&root)
+        .args([
+            "sh",
+            "-c",
+            "printf '%s|' \"$CONDA_PREFIX\" \"$MY_VAR\" \"$ACTIVATE_ORDER\"; hello",
+        ])
+        .output()
+        .unwrap();
+    let prefix = root.join(".pyve/envs/ml-dev").display().to_string();
+    assert_eq!(
+        stdout(&out),
+        format!("{prefix}|from-variables|hello;tool;|hello 2.0 from {prefix}\n"),
+        "{}",
+        stderr(&out)
+    );
+}
