@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The single test command (see README.md). On a fresh Debian machine, as
 # root, it installs what the tests drive (zsh, fish, shellcheck, strace,
-# direnv, Python's venv and pip, and uv from PyPI), then checks formatting
-# and lints and runs the whole suite.
+# direnv, curl, bzip2, Python's venv and pip, uv, py-rattler and PyYAML
+# from PyPI), then checks formatting and lints and runs the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,9 @@ command -v fish >/dev/null || need+=(fish)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v strace >/dev/null || need+=(strace)
 command -v direnv >/dev/null || need+=(direnv)
+# The micromamba bootstrap downloads with curl and unpacks with tar -j.
+command -v curl >/dev/null || need+=(curl)
+command -v bzip2 >/dev/null || need+=(bzip2)
 if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c 'import venv' 2>/dev/null; then
   need+=(python3-venv)
 fi
