@@ -20,6 +20,10 @@ pub struct Activation {
     /// Directories put in front of PATH, first listed ends up first.
     pub path_prepend: Vec<Vec<u8>>,
     pub set: Vec<(String, Vec<u8>)>,
+    /// The environment's own variables (conda's `env_vars.d` and state):
+    /// data a repository could ship that shells act on (`PROMPT_COMMAND`,
+    /// `BASH_ENV`), so applied only in approved projects.
+    pub own: Vec<(String, Vec<u8>)>,
     /// Variables that must not be set while active (restored on leaving).
     pub unset: Vec<&'static str>,
     /// The environment ships activation scripts (conda's
@@ -28,6 +32,16 @@ pub struct Activation {
     pub scripts: Option<Scripts>,
     /// Problems in the environment's own variable files, for diagnostics.
     pub warnings: Vec<String>,
+}
+
+impl Activation {
+    /// Whether anything here needs the user's approval of the project.
+    pub fn needs_approval(&self, extension: &str) -> bool {
+        !self.own.is_empty()
+            || self.scripts.as_ref().is_some_and(|s| {
+                !s.list(true, extension).is_empty() || !s.list(false, extension).is_empty()
+            })
+    }
 }
 
 /// An environment's activation scripts, found by listing its directories.
@@ -87,8 +101,10 @@ pub struct BuildRequest<'a> {
     pub yes: bool,
     /// `--strict`: a stale or missing lock file is an error.
     pub strict: bool,
-    /// `--auto-bootstrap`: download a missing tool without asking, there.
-    pub bootstrap: Option<crate::cli::BootstrapTo>,
+    /// `--auto-bootstrap`: download a missing tool without asking.
+    pub auto_bootstrap: bool,
+    /// `--bootstrap-to`: where a downloaded tool goes.
+    pub bootstrap_to: crate::cli::BootstrapTo,
 }
 
 /// A checked plan: everything a build needs was found. Building writes only

@@ -62,7 +62,11 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
     if path_changed {
         shell.export(&mut out, "PATH", &path);
     }
-    for (name, value) in &activation.set {
+    // direnv's own `direnv allow` is the approval there.
+    let approved =
+        direnv || !activation.needs_approval(shell.script_extension()) || project.trusted();
+    let own: &[(String, Vec<u8>)] = if approved { &activation.own } else { &[] };
+    for (name, value) in activation.set.iter().chain(own) {
         shell.export(&mut out, name, value);
     }
     for name in &activation.unset {
@@ -76,19 +80,18 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
     for warning in &activation.warnings {
         eprintln!("pyve: {warning}");
     }
-    // direnv's own `direnv allow` is the approval there; direnv cannot run
-    // deactivation scripts, it restores its snapshot instead.
-    if let Some(scripts) = &activation.scripts {
-        if direnv || project.trusted() {
-            for script in scripts.list(true, shell.script_extension()) {
-                shell.source(&mut out, script.as_os_str().as_bytes());
-            }
-        } else {
-            eprintln!(
-                "pyve: the environment's activation scripts are left out: this project's config is not approved by you; run `pyve init` in {} to approve it",
-                project.root.display()
-            );
+    // direnv cannot run deactivation scripts; it restores its snapshot.
+    if let Some(scripts) = activation.scripts.as_ref().filter(|_| approved) {
+        for script in scripts.list(true, shell.script_extension()) {
+            shell.source(&mut out, script.as_os_str().as_bytes());
         }
+    }
+    if !approved {
+        eprintln!(
+            "pyve: the environment's own variables and activation scripts are left out: \
+             this project's config is not approved by you; run `pyve init` in {} to approve it",
+            project.root.display()
+        );
     }
     write(&out)
 }

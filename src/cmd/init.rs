@@ -72,6 +72,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
         direnv,
         gitignore,
     } = plan;
+    restore_interrupted_rebuild(backend, &env_dir);
     remove_leftovers(&env_dir);
 
     let marker = backend.marker(&env_dir);
@@ -317,7 +318,8 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
         interactive: ask::interactive(),
         yes: args.yes,
         strict: args.strict,
-        bootstrap: args.auto_bootstrap.then_some(args.bootstrap_to),
+        auto_bootstrap: args.auto_bootstrap,
+        bootstrap_to: args.bootstrap_to,
     })?;
     let direnv = !args.no_direnv && new_config.direnv != Some(false);
     // The shared files are checked now, so a broken block fails before
@@ -533,6 +535,29 @@ fn remove_leftovers(env_dir: &Path) {
             leftover.display()
         );
         let _ = std::fs::remove_dir_all(leftover);
+    }
+}
+
+/// A rebuild in place that was killed outright left the old environment
+/// aside (`…pyve-old-<pid>`) and an unfinished one (no marker) in its
+/// place: put the old one back rather than lose it with the leftovers.
+fn restore_interrupted_rebuild(backend: &dyn backend::Backend, env_dir: &Path) {
+    if backend.marker(env_dir).exists() {
+        return;
+    }
+    let old = leftovers(env_dir).into_iter().find(|l| {
+        l.file_name()
+            .is_some_and(|n| n.to_string_lossy().contains(".pyve-old-"))
+            && backend.marker(l).exists()
+    });
+    if let Some(old) = old {
+        let _ = std::fs::remove_dir_all(env_dir);
+        if std::fs::rename(&old, env_dir).is_ok() {
+            eprintln!(
+                "pyve: restored {} from a rebuild that was interrupted",
+                env_dir.display()
+            );
+        }
     }
 }
 

@@ -39,19 +39,17 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
     for warning in &activation.warnings {
         eprintln!("pyve: {warning}");
     }
+    let approved = activation.needs_approval("sh") && project.trusted();
+    if activation.needs_approval("sh") && !approved {
+        eprintln!(
+            "pyve: the environment's own variables and activation scripts were not applied: \
+             this project's config is not approved by you; run `pyve init` in {} to approve it",
+            project.root.display()
+        );
+    }
     let scripts = match &activation.scripts {
-        Some(scripts) if project.trusted() => scripts.list(true, "sh"),
-        Some(scripts) => {
-            if !scripts.list(true, "sh").is_empty() {
-                eprintln!(
-                    "pyve: the environment's activation scripts were not run: this project's config \
-                     is not approved by you; run `pyve init` in {} to approve it",
-                    project.root.display()
-                );
-            }
-            Vec::new()
-        }
-        None => Vec::new(),
+        Some(scripts) if approved => scripts.list(true, "sh"),
+        _ => Vec::new(),
     };
     let mut command = if scripts.is_empty() {
         let mut command = Command::new(&resolved_program);
@@ -63,7 +61,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
         through_scripts(&scripts, program, &resolved_program, rest)
     };
     command.env("PATH", OsString::from_vec(path));
-    for (name, value) in &activation.set {
+    let own: &[(String, Vec<u8>)] = if approved { &activation.own } else { &[] };
+    for (name, value) in activation.set.iter().chain(own) {
         command.env(name, OsStr::from_bytes(value));
     }
     for name in &activation.unset {
@@ -89,15 +88,19 @@ fn through_scripts(
     resolved_program: &Path,
     rest: &[OsString],
 ) -> Command {
-    let mut code = Vec::new();
+    // The command is saved first: a script may `shift` or `set --`. Script
+    // output goes to stderr, so the command's stdout stays its own.
+    let mut code = b"__pyve_command=(\"$@\")\n".to_vec();
     for script in scripts {
         crate::shell::Shell::source(
             &crate::shell::Bash,
             &mut code,
             script.as_os_str().as_bytes(),
         );
+        code.pop();
+        code.extend_from_slice(b" >&2\n");
     }
-    code.extend_from_slice(b"exec -a \"$0\" \"$@\"\n");
+    code.extend_from_slice(b"\\builtin exec -a \"$0\" \"${__pyve_command[@]}\"\n");
     let mut command =
         Command::new(crate::python::which("bash").unwrap_or_else(|| "/bin/bash".into()));
     command

@@ -81,30 +81,19 @@ impl Model {
     }
 }
 
-/// What `name` held before pyve's applied ops: the prior of pyve's own
-/// value while that value is still in place, else the current value.
+/// What `name` held before pyve's applied ops: the prior recorded by
+/// pyve's own op, even when something changed the variable since (a conda
+/// environment activated by hand inside the project must not make pyve
+/// count its level again); the current value when pyve never touched it.
 fn before_pyve(old_ops: &[Op], name: &str) -> Option<Vec<u8>> {
-    let current = std::env::var_os(name).map(OsStringExt::into_vec);
     for op in old_ops.iter().rev() {
         match op {
-            Op::Set {
-                name: n,
-                value,
-                prior,
-            } if n == name => {
-                return if current.as_ref() == Some(value) {
-                    prior.clone()
-                } else {
-                    current
-                };
-            }
-            Op::Unset { name: n, prior } if n == name && current.is_none() => {
-                return Some(prior.clone());
-            }
+            Op::Set { name: n, prior, .. } if n == name => return prior.clone(),
+            Op::Unset { name: n, prior } if n == name => return Some(prior.clone()),
             _ => {}
         }
     }
-    current
+    std::env::var_os(name).map(OsStringExt::into_vec)
 }
 
 /// A file's identity and content version, without reading it.
@@ -192,16 +181,27 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         let mut notes: Vec<String> = Vec::new();
         if let (Some(m), Some(activation)) = (active, &new_activation) {
             notes.extend(activation.warnings.iter().cloned());
-            if activation.scripts.is_some() {
+            let extension = shell.script_extension();
+            if activation.needs_approval(extension) {
                 if m.trusted() {
-                    wanted.push(Op::Scripts {
-                        env_dir: m.facts.env_dir.clone(),
-                        version: m.facts.marker_fp.clone(),
+                    wanted.extend(activation.own.iter().map(|(name, value)| Op::Set {
+                        name: name.clone(),
+                        value: value.clone(),
+                        prior: None,
+                    }));
+                    let has_scripts = activation.scripts.as_ref().is_some_and(|s| {
+                        !s.list(true, extension).is_empty() || !s.list(false, extension).is_empty()
                     });
+                    if has_scripts {
+                        wanted.push(Op::Scripts {
+                            env_dir: m.facts.env_dir.clone(),
+                            version: m.facts.marker_fp.clone(),
+                        });
+                    }
                 } else {
                     notes.push(format!(
-                        "{}: the environment's activation scripts were not run: this project's config \
-                         is not approved by you; run `pyve init` in it to approve it",
+                        "{}: the environment's own variables and activation scripts were not applied: \
+                         this project's config is not approved by you; run `pyve init` in it to approve it",
                         config::shown(m.facts.env_dir())
                     ));
                 }

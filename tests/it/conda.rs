@@ -108,6 +108,23 @@ fn init_from_environment_yml_builds_records_and_runs() {
         Some(7),
         "run passes the child's code through"
     );
+    // Inside a shell where this environment is already active (the hook,
+    // direnv), `run` does not stack it on itself.
+    let out = sb
+        .pyve_command(
+            &root,
+            &[
+                "run",
+                "sh",
+                "-c",
+                "echo \"$CONDA_SHLVL ${CONDA_PREFIX_1-none}\"",
+            ],
+        )
+        .env("CONDA_PREFIX", &prefix)
+        .env("CONDA_SHLVL", "1")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "1 none\n");
 
     // A healthy environment built from this very spec is kept.
     let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
@@ -382,6 +399,18 @@ fn a_failed_create_is_never_a_ready_environment() {
         .map(|e| e.file_name())
         .collect();
     assert_eq!(leftovers, ["ml-dev"]);
+    // A rebuild killed outright (SIGKILL) left the old environment aside
+    // and an unfinished one in place: the next init puts the old one back.
+    let envs = root.join(".pyve/envs");
+    std::fs::rename(envs.join("ml-dev"), envs.join(".ml-dev.pyve-old-999999")).unwrap();
+    std::fs::create_dir_all(envs.join("ml-dev/conda-meta")).unwrap();
+    let calls = creates(&sb).len();
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(
+        err.contains("restored") && err.contains("keeping the healthy environment"),
+        "{err}"
+    );
+    assert_eq!(creates(&sb).len(), calls);
 
     // A first create that fails leaves no prefix that looks ready...
     let root = conda_dir(&sb, "first", ENVIRONMENT_YML);
@@ -517,6 +546,15 @@ fn bootstrap_downloads_checks_and_installs_or_leaves_nothing() {
             .unwrap()
     };
     let empty = |dir: &Path| std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_none());
+
+    // `--yes` without a terminal never downloads: only --auto-bootstrap does.
+    let out = sb
+        .pyve_command(&root, &["init", "--no-direnv", "--yes"])
+        .env("PYVE_MICROMAMBA_URL", serve(body.clone(), None))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(empty(&user_bin));
 
     // A wrong digest: refused, nothing installed, nothing built.
     let out = init(&serve(body.clone(), None), &"0".repeat(64), &[]);
@@ -708,7 +746,8 @@ per_shell!(scripts_of_an_unapproved_config_do_not_run, |sh: Sh| {
     let d = dumps(&output.stdout);
     let err = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
-        err.matches("activation scripts were not run").count(),
+        err.matches("own variables and activation scripts were not applied")
+            .count(),
         1,
         "once: {err}"
     );
@@ -897,3 +936,28 @@ fn direnv_loads_the_conda_environment_with_its_scripts() {
         stderr(&out)
     );
 }
+
+per_shell!(
+    a_conda_env_activated_inside_is_not_counted_again,
+    |sh: Sh| {
+        let sb = Sandbox::new();
+        let root = conda_project(&sb, "inner");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        let other = sb.path("opt/other");
+        let steps = [
+            format!("cd {}", sh.q(&root)),
+            sh.prompt().into(),
+            // What `conda activate other` does on top of pyve's environment.
+            sh.export("CONDA_PREFIX_1", "\"$CONDA_PREFIX\""),
+            sh.export("CONDA_PREFIX", &sh.q(&other)),
+            sh.export("CONDA_SHLVL", "2"),
+            format!("cd {}", sh.q(&root.join("sub"))),
+            sh.prompt().into(),
+            dump("sub"),
+        ];
+        let output = sb.script_ok(sh, &steps.join("\n"));
+        let d = dumps(&output.stdout);
+        assert_eq!(var(&d["sub"], "CONDA_SHLVL"), "2");
+        assert_eq!(var(&d["sub"], "CONDA_PREFIX"), other.display().to_string());
+    }
+);

@@ -81,10 +81,17 @@ impl Backend for Micromamba {
     /// environment the shell already had: that one's prefix is saved as
     /// `CONDA_PREFIX_<n>` and its PATH entries stay behind this one's.
     fn activation(&self, prefix: &Path, env_name: &[u8], before: Before) -> Activation {
-        let level = before("CONDA_SHLVL")
+        let prefix_bytes = prefix.as_os_str().as_bytes().to_vec();
+        let mut level = before("CONDA_SHLVL")
             .and_then(|v| std::str::from_utf8(&v).ok()?.trim().parse::<u32>().ok())
             .unwrap_or(0);
-        let prefix_bytes = prefix.as_os_str().as_bytes().to_vec();
+        let outer = before("CONDA_PREFIX");
+        // This very environment already active (`pyve run` in a shell the
+        // hook or direnv activated): the same level again, not one more.
+        let again = outer.as_deref() == Some(prefix_bytes.as_slice());
+        if again {
+            level = level.saturating_sub(1);
+        }
         let mut modifier = b"(".to_vec();
         modifier.extend_from_slice(env_name);
         modifier.extend_from_slice(b") ");
@@ -97,13 +104,12 @@ impl Backend for Micromamba {
             ("CONDA_DEFAULT_ENV".to_owned(), env_name.to_vec()),
             ("CONDA_PROMPT_MODIFIER".to_owned(), modifier),
         ];
-        if level > 0 {
-            if let Some(outer) = before("CONDA_PREFIX") {
+        if level > 0 && !again {
+            if let Some(outer) = outer {
                 set.push((format!("CONDA_PREFIX_{level}"), outer));
             }
         }
         let (own, warnings) = vars::read(prefix);
-        set.extend(own);
         let etc = prefix.join("etc/conda");
         let has_scripts = ["activate.d", "deactivate.d"]
             .iter()
@@ -111,6 +117,7 @@ impl Backend for Micromamba {
         Activation {
             path_prepend: vec![prefix.join("bin").as_os_str().as_bytes().to_vec()],
             set,
+            own,
             unset: Vec::new(),
             scripts: has_scripts.then_some(Scripts { dir: etc }),
             warnings,
@@ -144,7 +151,7 @@ impl Backend for Micromamba {
         } else {
             request.config.lock_file_policy.unwrap_or(LockPolicy::Warn)
         };
-        check_lock(root, policy, request.interactive && !request.yes)?;
+        check_lock(root, policy, request.interactive, request.yes)?;
         let tool = find_or_bootstrap(request)?;
         let digest = spec::digest(&spec.path).map_err(user)?;
         Ok(Box::new(CondaBuilder {
@@ -189,7 +196,7 @@ impl Backend for Micromamba {
 
 /// Applies the lock file policy: warns (and asks, on a terminal), refuses
 /// under `strict`, or says nothing under `ignore`.
-fn check_lock(root: &Path, policy: LockPolicy, ask_user: bool) -> Result<(), Error> {
+fn check_lock(root: &Path, policy: LockPolicy, interactive: bool, yes: bool) -> Result<(), Error> {
     if policy == LockPolicy::Ignore {
         return Ok(());
     }
@@ -209,7 +216,7 @@ fn check_lock(root: &Path, policy: LockPolicy, ask_user: bool) -> Result<(), Err
                 )));
             }
             // A note for people; CI logs stay quiet.
-            if ask::interactive() {
+            if interactive {
                 eprintln!(
                     "pyve: info: using {} without a lock file; {advice}",
                     spec::ENVIRONMENT_FILE
@@ -248,11 +255,15 @@ fn check_lock(root: &Path, policy: LockPolicy, ask_user: bool) -> Result<(), Err
             if strict {
                 return Err(user(format!("{message}\n(lock_file_policy is strict)")));
             }
-            if !ask_user {
+            if !interactive {
                 // No terminal: never a question, and CI logs stay quiet.
                 return Ok(());
             }
             eprintln!("pyve: warning: {message}");
+            if yes {
+                eprintln!("pyve: continuing (--yes)");
+                return Ok(());
+            }
             if ask::confirm_default_yes("Continue anyway?") {
                 Ok(())
             } else {
@@ -276,9 +287,9 @@ fn find_or_bootstrap(request: &BuildRequest) -> Result<Tool, Error> {
         })?;
         return Ok(found);
     }
-    let to = match request.bootstrap {
-        Some(to) => to,
-        None => {
+    let to = request.bootstrap_to;
+    if !request.auto_bootstrap {
+        {
             let mut message = String::from("micromamba was not found. pyve looked at:\n");
             for place in tool::places(request.root) {
                 message.push_str(&format!("  {place}\n"));
@@ -288,20 +299,25 @@ fn find_or_bootstrap(request: &BuildRequest) -> Result<Tool, Error> {
                  (or add `--bootstrap-to project` for this project's .pyve/bin), \
                  or install micromamba yourself. pyve never falls back to venv for a conda project",
             );
-            if !(request.interactive || request.yes) {
+            // Only a person at a terminal is offered a download; `--yes`
+            // alone (CI) never fetches and runs a binary.
+            if !request.interactive {
                 return Err(user(message));
             }
             eprintln!("pyve: {message}");
             let url = tool::download_url()?;
+            let place = match to {
+                BootstrapTo::User => "~/.pyve/bin",
+                BootstrapTo::Project => "this project's .pyve/bin",
+            };
             if !ask::confirm(
-                &format!("Download micromamba from {url} to ~/.pyve/bin now?"),
+                &format!("Download micromamba from {url} to {place} now?"),
                 request.yes,
             ) {
                 return Err(user("micromamba is needed; nothing was changed"));
             }
-            BootstrapTo::User
         }
-    };
+    }
     let dir = tool::bootstrap_dir(request.root, to)?;
     let mut found = tool::bootstrap(&dir)?;
     found.origin = match to {

@@ -149,6 +149,8 @@ pub fn bootstrap(dir: &Path) -> Result<Tool, Error> {
     std::fs::create_dir(&work)
         .map_err(|e| user(format!("cannot create {}: {e}", work.display())))?;
     let _cleanup = Cleanup(Some(work.clone()));
+    // From here on Ctrl-C stops the download and the work directory goes.
+    process::catch_interrupts();
     let archive = work.join("micromamba.tar.bz2");
     eprintln!("pyve: downloading micromamba from {url}");
     process::run(
@@ -182,6 +184,13 @@ pub fn bootstrap(dir: &Path) -> Result<Tool, Error> {
         ))
     })?;
     let unpacked = work.join("bin/micromamba");
+    // A link in the tarball could point anywhere; only a plain file is
+    // made executable and installed.
+    if !std::fs::symlink_metadata(&unpacked).is_ok_and(|m| m.is_file()) {
+        return Err(user(format!(
+            "bin/micromamba in the download from {url} is not a regular file; nothing was installed"
+        )));
+    }
     let _ = std::fs::set_permissions(&unpacked, std::fs::Permissions::from_mode(0o755));
     let said = version(&unpacked).map_err(|e| {
         user(format!(
@@ -207,6 +216,8 @@ fn fetch_command(url: &str, to: &Path) -> Result<Command, Error> {
         let mut command = Command::new(curl);
         command
             .args(["--fail", "--silent", "--show-error", "--location"])
+            // A redirect may not downgrade to plain http.
+            .args(["--proto-redir", "=https"])
             .args(["--retry", "2", "--output"])
             .arg(to)
             .arg(url);

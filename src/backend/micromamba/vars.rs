@@ -11,7 +11,10 @@ use crate::config::shown;
 
 const UNSET: &str = "***unset***";
 /// These files are a few lines; a larger one is not read at prompt time.
-const MAX_BYTES: u64 = 1 << 20;
+const MAX_BYTES: u64 = 64 << 10;
+/// PYVE_STATE holds each value twice (value and prior), escaped, and Linux
+/// refuses a single variable over 128 KiB: a longer value is skipped.
+const MAX_VALUE: usize = 8 << 10;
 
 /// Names activation itself sets, which an environment cannot override.
 fn owned_by_activation(name: &str) -> bool {
@@ -81,6 +84,13 @@ pub fn read(prefix: &Path) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
                 }
                 continue;
             }
+            if value.len() > MAX_VALUE {
+                warnings.push(format!(
+                    "{}: `{name}` is longer than {MAX_VALUE} bytes; skipped",
+                    shown(&file)
+                ));
+                continue;
+            }
             let slot = vars.iter().position(|(n, _)| *n == name);
             if value == UNSET {
                 // A later `***unset***` withdraws an earlier file's value.
@@ -105,7 +115,7 @@ fn read_object(file: &Path, is_state: bool) -> Result<Option<serde_yaml_ng::Mapp
         return Ok(None);
     }
     if metadata.len() > MAX_BYTES {
-        return Err(format!("{}: larger than 1 MiB; skipped", shown(file)));
+        return Err(format!("{}: larger than 64 KiB; skipped", shown(file)));
     }
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", shown(file)))?;
     let text =
