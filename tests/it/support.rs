@@ -598,7 +598,8 @@ pub fn conda_channels() -> &'static Path {
             .unwrap();
         assert!(
             out.status.success(),
-            "{}",
+            "building the test channel failed ({}): {}",
+            out.status,
             String::from_utf8_lossy(&out.stderr)
         );
         dir
