@@ -35,6 +35,16 @@ pub fn is_trusted(project: &Path, config: &[u8]) -> bool {
     store_dir().is_some_and(|dir| dir.join(key(project, config)).is_file())
 }
 
+/// What the hook, `run` and `export` say when an environment's own
+/// variables and scripts are held back.
+pub fn not_approved(project: &Path) -> String {
+    format!(
+        "{}: the environment's own variables and activation scripts were not applied: \
+         this project's config is not approved by you; run `pyve init` there to approve it",
+        crate::config::shown(project)
+    )
+}
+
 /// Records the approval; the file holds the path, for people reading it.
 pub fn grant(project: &Path, config: &[u8]) -> Result<(), String> {
     let dir = store_dir().ok_or("neither XDG_DATA_HOME nor HOME is set")?;

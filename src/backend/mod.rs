@@ -37,10 +37,7 @@ pub struct Activation {
 impl Activation {
     /// Whether anything here needs the user's approval of the project.
     pub fn needs_approval(&self, extension: &str) -> bool {
-        !self.own.is_empty()
-            || self.scripts.as_ref().is_some_and(|s| {
-                !s.list(true, extension).is_empty() || !s.list(false, extension).is_empty()
-            })
+        !self.own.is_empty() || self.scripts.as_ref().is_some_and(|s| s.any(extension))
     }
 }
 
@@ -52,6 +49,11 @@ pub struct Scripts {
 }
 
 impl Scripts {
+    /// Whether this shell has scripts to source, entering or leaving.
+    pub fn any(&self, extension: &str) -> bool {
+        !self.list(true, extension).is_empty() || !self.list(false, extension).is_empty()
+    }
+
     /// The scripts to source on entering (`activate.d`, ascending) or on
     /// leaving (`deactivate.d`, descending), for a shell whose scripts end
     /// in `extension` (`sh` or `fish`), as conda does.

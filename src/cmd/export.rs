@@ -87,11 +87,7 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
         }
     }
     if !approved {
-        eprintln!(
-            "pyve: the environment's own variables and activation scripts are left out: \
-             this project's config is not approved by you; run `pyve init` in {} to approve it",
-            project.root.display()
-        );
+        eprintln!("pyve: {}", crate::trust::not_approved(&project.root));
     }
     write(&out)
 }

@@ -129,7 +129,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
             build_in_place(builder.as_ref(), &env_dir)?;
         } else {
             let build_dir = sibling(&env_dir, "tmp");
-            let mut guard = Removal(Some(build_dir.clone()));
+            let mut guard = files::RemoveOnDrop(Some(build_dir.clone()));
             builder.build(&build_dir)?;
             if !requirements.is_empty() {
                 eprintln!("pyve: installing {}", list(&requirements));
@@ -462,17 +462,6 @@ impl Drop for Undo {
             if !self.config_path.exists() {
                 let _ = std::fs::remove_dir_all(dir);
             }
-        }
-    }
-}
-
-/// Removes a build directory unless the build was moved into place.
-struct Removal(Option<PathBuf>);
-
-impl Drop for Removal {
-    fn drop(&mut self) {
-        if let Some(dir) = &self.0 {
-            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }

@@ -41,11 +41,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
     }
     let approved = activation.needs_approval("sh") && project.trusted();
     if activation.needs_approval("sh") && !approved {
-        eprintln!(
-            "pyve: the environment's own variables and activation scripts were not applied: \
-             this project's config is not approved by you; run `pyve init` in {} to approve it",
-            project.root.display()
-        );
+        eprintln!("pyve: {}", crate::trust::not_approved(&project.root));
     }
     let scripts = match &activation.scripts {
         Some(scripts) if approved => scripts.list(true, "sh"),

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use crate::backend::{self, Activation};
 use crate::shell::Shell;
-use crate::{config, project};
+use crate::project;
 use env::Env;
 use state::{Facts, Op, State};
 
@@ -189,9 +189,10 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
                         value: value.clone(),
                         prior: None,
                     }));
-                    let has_scripts = activation.scripts.as_ref().is_some_and(|s| {
-                        !s.list(true, extension).is_empty() || !s.list(false, extension).is_empty()
-                    });
+                    let has_scripts = activation
+                        .scripts
+                        .as_ref()
+                        .is_some_and(|s| s.any(extension));
                     if has_scripts {
                         wanted.push(Op::Scripts {
                             env_dir: m.facts.env_dir.clone(),
@@ -199,11 +200,9 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
                         });
                     }
                 } else {
-                    notes.push(format!(
-                        "{}: the environment's own variables and activation scripts were not applied: \
-                         this project's config is not approved by you; run `pyve init` in it to approve it",
-                        config::shown(m.facts.env_dir())
-                    ));
+                    notes.push(crate::trust::not_approved(Path::new(OsStr::from_bytes(
+                        &m.facts.project,
+                    ))));
                 }
             }
         }

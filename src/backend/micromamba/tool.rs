@@ -1,12 +1,9 @@
 //! Finding the micromamba binary, and downloading it when asked to.
 
 use std::fmt;
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-use sha2::{Digest, Sha256};
 
 use super::spec;
 use crate::cli::BootstrapTo;
@@ -125,17 +122,6 @@ pub fn download_url() -> Result<String, Error> {
     ))
 }
 
-/// Removes a path when dropped, unless disarmed.
-struct Cleanup(Option<PathBuf>);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if let Some(path) = &self.0 {
-            let _ = std::fs::remove_dir_all(path);
-        }
-    }
-}
-
 /// Downloads micromamba into `dir` (`<dir>/micromamba`). Everything happens
 /// in a private directory beside it, renamed into place only once the
 /// digest matched (when one is expected) and the binary ran: a failed or
@@ -148,7 +134,7 @@ pub fn bootstrap(dir: &Path) -> Result<Tool, Error> {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir(&work)
         .map_err(|e| user(format!("cannot create {}: {e}", work.display())))?;
-    let _cleanup = Cleanup(Some(work.clone()));
+    let _cleanup = crate::files::RemoveOnDrop(Some(work.clone()));
     // From here on Ctrl-C stops the download and the work directory goes.
     process::catch_interrupts();
     let archive = work.join("micromamba.tar.bz2");
@@ -158,7 +144,7 @@ pub fn bootstrap(dir: &Path) -> Result<Tool, Error> {
         "downloading micromamba",
     )?;
 
-    let actual = sha256_file(&archive)?;
+    let actual = spec::digest(&archive).map_err(user)?;
     if let Some(expected) = std::env::var_os("PYVE_MICROMAMBA_SHA256").filter(|v| !v.is_empty()) {
         let expected = expected.to_string_lossy().trim().to_lowercase();
         if expected != actual {
@@ -234,21 +220,4 @@ fn fetch_command(url: &str, to: &Path) -> Result<Command, Error> {
     Err(user(format!(
         "downloading micromamba needs curl or wget; install one, or download {url} yourself"
     )))
-}
-
-fn sha256_file(path: &Path) -> Result<String, Error> {
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| user(format!("cannot read {}: {e}", path.display())))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = file
-            .read(&mut buffer)
-            .map_err(|e| user(format!("cannot read {}: {e}", path.display())))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(spec::hex(&hasher.finalize()))
 }
