@@ -23,8 +23,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::backend::{self, Activation};
-use crate::shell::Shell;
 use crate::project;
+use crate::shell::Shell;
 use env::Env;
 use state::{Facts, Op, State};
 
