@@ -33,8 +33,21 @@ enum Command {
     /// Run a command inside the project's environment, without any shell setup
     #[command(after_help = "Examples:\n  \
         pyve run python -m pytest\n  \
+        pyve run --trust make test        # CI, in a fresh checkout (or PYVE_TRUST_ALL=1)\n  \
         pyve run -- python -c 'import sys; print(sys.prefix)'")]
     Run(RunArgs),
+    /// Approve a project, so the hook activates it (after you reviewed its .pyve/config)
+    #[command(after_help = "Examples:\n  \
+        pyve allow              # the project around the current directory\n  \
+        pyve allow ~/src/app    # another one\n\n\
+        `pyve init` approves the project it builds. Editing .pyve/config, or an\n\
+        environment made or replaced by other means, needs a new approval.")]
+    Allow(TrustArgs),
+    /// Revoke a project's approval: the hook leaves it alone from the next prompt
+    #[command(after_help = "Examples:\n  \
+        pyve deny               # the project around the current directory\n  \
+        pyve deny ~/src/app")]
+    Deny(TrustArgs),
     /// Remove the environment and everything pyve wrote to the project
     #[command(after_help = "Examples:\n  \
         pyve purge          # asks first\n  \
@@ -113,6 +126,10 @@ pub enum BackendChoice {
 
 #[derive(Args)]
 pub struct RunArgs {
+    /// Run even if you have not approved the project (`pyve allow`) or
+    /// another user owns its files; PYVE_TRUST_ALL=1 does the same (for CI)
+    #[arg(long)]
+    pub trust: bool,
     /// The command and its arguments
     #[arg(
         required = true,
@@ -121,6 +138,13 @@ pub struct RunArgs {
         value_name = "CMD"
     )]
     pub command: Vec<OsString>,
+}
+
+#[derive(Args)]
+pub struct TrustArgs {
+    /// The project, or a directory inside it; default: the current directory
+    #[arg(value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -180,6 +204,8 @@ pub fn run() -> Result<ExitCode, Error> {
     match cli.command {
         Command::Init(args) => cmd::init::run(args),
         Command::Run(args) => cmd::run::run(args),
+        Command::Allow(args) => cmd::allow::run(args),
+        Command::Deny(args) => cmd::deny::run(args),
         Command::Purge(args) => cmd::purge::run(args),
         Command::Doctor(args) => cmd::doctor::run(args),
         Command::Export { dialect } => cmd::export::run(dialect),

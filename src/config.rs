@@ -140,7 +140,7 @@ pub fn shown(path: &Path) -> String {
     one_line(&path.to_string_lossy())
 }
 
-fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| {
             if c.is_control() {
@@ -174,6 +174,12 @@ pub struct Loaded {
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    parse(path, &read(path)?)
+}
+
+/// The config's bytes, refusing what cannot be a config (a directory, a
+/// device, something huge) before reading it.
+pub fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
     let metadata =
         std::fs::metadata(path).map_err(|e| ConfigError::at(path, format!("cannot read: {e}")))?;
     if !metadata.is_file() {
@@ -191,9 +197,7 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
             ),
         ));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| ConfigError::at(path, format!("cannot read: {e}")))?;
-    parse(path, &bytes)
+    std::fs::read(path).map_err(|e| ConfigError::at(path, format!("cannot read: {e}")))
 }
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {

@@ -1,15 +1,42 @@
-//! The projects whose code this user approved. An approval is a file named
-//! by sha256(real path, newline, config content) under
-//! `$XDG_DATA_HOME/pyve/trust/` (default `~/.local/share/pyve/trust/`):
-//! editing the config, or moving or copying the project, needs a new one.
-//! `pyve init` approves the project it builds; the hook runs an
-//! environment's activation scripts only with an approval.
+//! Which projects this user approved, and which files pyve may rely on.
+//!
+//! Putting a project's `bin` first on PATH is running its code, so the hook
+//! activates a project only with an approval: a record under
+//! `$XDG_DATA_HOME/pyve/trust/` (default `~/.local/share/pyve/trust/`),
+//! one file per project named by sha256 of the project's real path. It holds
+//! the sha256 of the config approved (and the config itself, to say what
+//! changed) and the identity of the environment at that time, so a new
+//! config, or an environment replaced by other means than `pyve init`,
+//! needs a new approval; a project moved or copied is another path, and
+//! unapproved. `pyve init` and `pyve allow` approve; `pyve deny` revokes.
+//!
+//! Apart from approvals, files another user owns, or others may write, are
+//! never used (as ssh treats its own files): the config, the project and
+//! `.pyve` directories, the environment and what it puts on PATH.
 
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::fmt;
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+use crate::backend::micromamba::spec::hex;
+use crate::config::shown;
+
+/// Set to `1` (CI), it makes `pyve run` and `pyve export` treat every
+/// project as approved. The hook ignores it.
+pub const TRUST_ALL_VAR: &str = "PYVE_TRUST_ALL";
+
+pub fn trust_all() -> bool {
+    std::env::var_os(TRUST_ALL_VAR).is_some_and(|v| {
+        let v = v.to_string_lossy().to_ascii_lowercase();
+        matches!(v.as_str(), "1" | "true" | "yes")
+    })
+}
 
 /// Where approvals live; None when neither XDG_DATA_HOME nor HOME is set.
 pub fn store_dir() -> Option<PathBuf> {
@@ -21,40 +48,569 @@ pub fn store_dir() -> Option<PathBuf> {
     Some(data.join("pyve/trust"))
 }
 
-fn key(project: &Path, config: &[u8]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(project.as_os_str().as_bytes());
-    hasher.update(b"\n");
-    hasher.update(config);
-    crate::backend::micromamba::spec::hex(&hasher.finalize())
+fn sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
-/// Whether the project at its real path `project`, with this config
-/// content, was approved.
-pub fn is_trusted(project: &Path, config: &[u8]) -> bool {
-    store_dir().is_some_and(|dir| dir.join(key(project, config)).is_file())
+/// A short digest, for tokens that only need to tell values apart.
+pub fn short_digest(bytes: &[u8]) -> String {
+    sha256(bytes)[..16].to_owned()
 }
 
-/// What the hook, `run` and `export` say when an environment's own
-/// variables and scripts are held back.
-pub fn not_approved(project: &Path) -> String {
-    format!(
-        "{}: the environment's own variables and activation scripts were not applied: \
-         this project's config is not approved by you; run `pyve init` there to approve it",
-        crate::config::shown(project)
+/// The record of the project at real path `project`.
+pub fn record_path(project: &Path) -> Option<PathBuf> {
+    Some(store_dir()?.join(sha256(project.as_os_str().as_bytes())))
+}
+
+/// What an approval covers, as the project is now.
+pub struct Subject<'a> {
+    /// The project's real path.
+    pub project: &'a Path,
+    pub config: &'a [u8],
+    pub env_dir: &'a Path,
+    /// The backend's marker inside `env_dir` (`pyvenv.cfg`, conda's record).
+    pub marker: &'a Path,
+}
+
+impl Subject<'_> {
+    /// Which environment this is: the directory's device and inode (a
+    /// rebuilt or replaced one is another) and the marker's content; `-`
+    /// when there is none yet.
+    fn env_identity(&self) -> String {
+        match (std::fs::metadata(self.env_dir), std::fs::read(self.marker)) {
+            (Ok(dir), Ok(marker)) => format!("{:x}.{:x}.{}", dir.dev(), dir.ino(), sha256(&marker)),
+            _ => "-".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Allow,
+    Deny,
+}
+
+/// One project's record. Text: a header of `key value` lines, a `---` line,
+/// then the approved config's bytes.
+#[derive(Debug)]
+struct Record {
+    status: Status,
+    config_sha256: String,
+    env: String,
+    /// The identity of the environment `pyve init` built, if it did.
+    built: String,
+    config: Vec<u8>,
+}
+
+const HEADER: &str = "pyve-approval 1";
+
+/// Records are a header and a config, itself at most 1 MiB.
+const MAX_RECORD_BYTES: u64 = 2 << 20;
+
+impl Record {
+    fn encode(&self, project: &Path) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.config.len() + 512);
+        out.extend_from_slice(HEADER.as_bytes());
+        out.extend_from_slice(b"\nstatus ");
+        out.extend_from_slice(match self.status {
+            Status::Allow => b"allow",
+            Status::Deny => b"deny",
+        });
+        // For people reading the store; never read back.
+        out.extend_from_slice(b"\npath ");
+        out.extend_from_slice(shown(project).as_bytes());
+        for (key, value) in [
+            ("config-sha256", &self.config_sha256),
+            ("env", &self.env),
+            ("built", &self.built),
+        ] {
+            out.extend_from_slice(format!("\n{key} {value}").as_bytes());
+        }
+        out.extend_from_slice(b"\n---\n");
+        out.extend_from_slice(&self.config);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Record> {
+        let split = bytes.windows(5).position(|w| w == b"\n---\n")?;
+        let header = std::str::from_utf8(&bytes[..split]).ok()?;
+        let mut lines = header.lines();
+        if lines.next()? != HEADER {
+            return None;
+        }
+        let fields: BTreeMap<&str, &str> = lines.filter_map(|l| l.split_once(' ')).collect();
+        let status = match *fields.get("status")? {
+            "allow" => Status::Allow,
+            "deny" => Status::Deny,
+            _ => return None,
+        };
+        let field = |key: &str| fields.get(key).map_or(String::new(), |v| (*v).to_owned());
+        Some(Record {
+            status,
+            config_sha256: field("config-sha256"),
+            env: field("env"),
+            built: field("built"),
+            config: bytes[split + 5..].to_vec(),
+        })
+    }
+}
+
+fn read_record(project: &Path) -> Option<Record> {
+    let path = record_path(project)?;
+    let file = std::fs::File::open(path).ok()?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_RECORD_BYTES), &mut bytes)
+        .ok()?;
+    Record::decode(&bytes)
+}
+
+/// What the store says about a project as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Trusted,
+    /// Never approved at this path.
+    Unknown,
+    Denied,
+    /// Approved with another config; says which keys differ.
+    ConfigChanged(String),
+    /// Approved, but the environment appeared or was replaced since, and
+    /// not by `pyve init`.
+    EnvChanged,
+    /// The store itself cannot be relied on; says why.
+    StoreUnsafe(String),
+}
+
+impl Verdict {
+    pub fn is_trusted(&self) -> bool {
+        *self == Verdict::Trusted
+    }
+
+    /// Why the project is held back, and what approves it.
+    fn reason(&self, env_dir: &Path) -> (String, &'static str) {
+        match self {
+            Verdict::Trusted => (String::new(), ""),
+            Verdict::Unknown => (
+                "you have not approved this project (its environment would go first on PATH)"
+                    .into(),
+                "review .pyve/config and run `pyve allow`",
+            ),
+            Verdict::Denied => (
+                "you denied it with `pyve deny`".into(),
+                "`pyve allow` approves it again",
+            ),
+            Verdict::ConfigChanged(what) => (
+                format!(".pyve/config changed since you approved it ({what})"),
+                "review the change and run `pyve allow`",
+            ),
+            Verdict::EnvChanged => (
+                format!(
+                    "the environment {} was created or replaced since you approved the project, \
+                     and not by `pyve init`",
+                    shown(env_dir)
+                ),
+                "review it and run `pyve allow`, or rebuild it with `pyve init --force`",
+            ),
+            Verdict::StoreUnsafe(why) => (why.clone(), "fix that, then run `pyve allow`"),
+        }
+    }
+
+    /// The hook's one line about a project it does not activate.
+    pub fn blocked(&self, project: &Path, env_dir: &Path) -> String {
+        let (reason, fix) = self.reason(env_dir);
+        format!("{}: not activated: {reason}; {fix}", shown(project))
+    }
+
+    /// What `pyve run` and `pyve export` say when refusing.
+    pub fn refused(&self, project: &Path, env_dir: &Path) -> String {
+        let (reason, fix) = self.reason(env_dir);
+        format!(
+            "{}: {reason}; {fix}, or pass --trust (or set {TRUST_ALL_VAR}=1, meant for CI)",
+            shown(project)
+        )
+    }
+
+    /// A short phrase for doctor and `allow`.
+    pub fn summary(&self, env_dir: &Path) -> String {
+        match self {
+            Verdict::Trusted => "approved by you".to_owned(),
+            other => other.reason(env_dir).0,
+        }
+    }
+}
+
+/// Whether the store's directory is this user's alone: an approval anyone
+/// else could write is no approval.
+fn check_store(dir: &Path) -> Result<(), String> {
+    check_owner(dir).map_err(|u| format!("the trust store {u}"))
+}
+
+pub fn verdict(subject: &Subject) -> Verdict {
+    let Some(dir) = store_dir() else {
+        return Verdict::Unknown;
+    };
+    if let Err(why) = check_store(&dir) {
+        return Verdict::StoreUnsafe(why);
+    }
+    let Some(record) = read_record(subject.project) else {
+        return Verdict::Unknown;
+    };
+    if record.status == Status::Deny {
+        return Verdict::Denied;
+    }
+    if record.config_sha256 != sha256(subject.config) {
+        return Verdict::ConfigChanged(changed_keys(&record.config, subject.config));
+    }
+    if record.env != subject.env_identity() {
+        return Verdict::EnvChanged;
+    }
+    Verdict::Trusted
+}
+
+/// Whether the user approved the project at this path at some point (and
+/// did not deny it since), whatever its config is now.
+pub fn approved_once(project: &Path) -> bool {
+    store_dir().is_some_and(|dir| check_store(&dir).is_ok())
+        && read_record(project).is_some_and(|r| r.status == Status::Allow)
+}
+
+/// The record file's fingerprint: the engine compares it with the one it
+/// recorded to learn, with one stat, that an approval may have changed.
+pub fn record_fingerprint(project: &Path) -> String {
+    record_path(project)
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map_or_else(
+            || "-".to_owned(),
+            |m| {
+                format!(
+                    "{:x}.{:x}.{:x}.{:x}",
+                    m.ino(),
+                    m.len(),
+                    m.mtime(),
+                    m.mtime_nsec()
+                )
+            },
+        )
+}
+
+/// What an approval says happened to the environment, for `pyve allow`.
+pub enum Approved {
+    /// Built by `pyve init` (or there is none yet).
+    Known,
+    /// It exists, and pyve did not build it: what goes on PATH is whatever
+    /// the repository or someone else put there.
+    Foreign,
+}
+
+/// Approves the project as it is now. `built` says pyve has just built its
+/// environment (init), so later approvals can tell it from a foreign one.
+pub fn grant(subject: &Subject, built: bool) -> Result<Approved, String> {
+    let env = subject.env_identity();
+    let previous = read_record(subject.project);
+    let built = if built {
+        env.clone()
+    } else {
+        previous.map(|r| r.built).unwrap_or_default()
+    };
+    let approved = if env == "-" || built == env {
+        Approved::Known
+    } else {
+        Approved::Foreign
+    };
+    write_record(
+        subject.project,
+        &Record {
+            status: Status::Allow,
+            config_sha256: sha256(subject.config),
+            env,
+            built,
+            config: subject.config.to_vec(),
+        },
+    )?;
+    Ok(approved)
+}
+
+/// Revokes the approval of the project at real path `project`, keeping a
+/// record that the user said no.
+pub fn deny(project: &Path) -> Result<(), String> {
+    write_record(
+        project,
+        &Record {
+            status: Status::Deny,
+            config_sha256: String::new(),
+            env: String::new(),
+            built: read_record(project).map(|r| r.built).unwrap_or_default(),
+            config: Vec::new(),
+        },
     )
 }
 
-/// Records the approval; the file holds the path, for people reading it.
-pub fn grant(project: &Path, config: &[u8]) -> Result<(), String> {
+/// Drops the project's record (after `pyve purge`).
+pub fn forget(project: &Path) {
+    if let Some(path) = record_path(project) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+fn write_record(project: &Path, record: &Record) -> Result<(), String> {
     let dir = store_dir().ok_or("neither XDG_DATA_HOME nor HOME is set")?;
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(&dir)
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut text = project.as_os_str().as_bytes().to_vec();
-    text.push(b'\n');
-    let file = dir.join(key(project, config));
-    std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))
+        .map_err(|e| format!("cannot create {}: {e}", shown(&dir)))?;
+    check_store(&dir)?;
+    let file = dir.join(sha256(project.as_os_str().as_bytes()));
+    let temporary = dir.join(format!(".tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+            .open(&temporary)?;
+        out.write_all(&record.encode(project))?;
+        out.sync_all()?;
+        std::fs::rename(&temporary, &file)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result.map_err(|e| format!("cannot write {}: {e}", shown(&file)))
+}
+
+/// Which keys differ between two configs, as `a, b.c`; falls back to a
+/// plain description when either does not parse.
+fn changed_keys(approved: &[u8], now: &[u8]) -> String {
+    fn flatten(prefix: &str, value: &serde_yaml_ng::Value, out: &mut BTreeMap<String, String>) {
+        match value {
+            serde_yaml_ng::Value::Mapping(map) => {
+                for (key, value) in map {
+                    let key = match key {
+                        serde_yaml_ng::Value::String(s) => s.clone(),
+                        other => serde_yaml_ng::to_string(other).unwrap_or_default(),
+                    };
+                    let key = crate::config::one_line(key.trim());
+                    let path = if prefix.is_empty() {
+                        key
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    flatten(&path, value, out);
+                }
+            }
+            other => {
+                out.insert(
+                    prefix.to_owned(),
+                    serde_yaml_ng::to_string(other).unwrap_or_default(),
+                );
+            }
+        }
+    }
+    let parse = |bytes: &[u8]| {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let value: serde_yaml_ng::Value = if text.trim().is_empty() {
+            serde_yaml_ng::Value::Null
+        } else {
+            serde_yaml_ng::from_str(text).ok()?
+        };
+        let mut flat = BTreeMap::new();
+        if !value.is_null() {
+            flatten("", &value, &mut flat);
+        }
+        Some(flat)
+    };
+    let (Some(old), Some(new)) = (parse(approved), parse(now)) else {
+        return "its content differs".to_owned();
+    };
+    let keys: Vec<&String> = old
+        .keys()
+        .chain(new.keys().filter(|k| !old.contains_key(*k)))
+        .filter(|k| old.get(*k) != new.get(*k))
+        .collect();
+    match keys.len() {
+        0 => "comments or layout only".to_owned(),
+        1 => format!("key {}", keys[0]),
+        n if n <= 6 => format!(
+            "keys {}",
+            keys.iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        n => format!(
+            "keys {} and {} more",
+            keys[..5]
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            n - 5
+        ),
+    }
+}
+
+/// Why `path` (with this metadata) must not be used: owned by someone
+/// other than this user or root, or writable by others. Group write is
+/// accepted for a user-private group (the group named after the user, as
+/// with a `umask 002` setup).
+pub fn unsafe_owner(path: &Path, metadata: &std::fs::Metadata) -> Option<String> {
+    let me = nix::unistd::geteuid().as_raw();
+    let owner = metadata.uid();
+    if owner != me && owner != 0 {
+        let name = nix::unistd::User::from_uid(owner.into())
+            .ok()
+            .flatten()
+            .map_or_else(
+                || format!("uid {owner}"),
+                |u| format!("{} (uid {owner})", u.name),
+            );
+        return Some(format!(
+            "belongs to {name}, not to you; pyve uses only files you or root own \
+             (take it over with `chown`, or work in your own copy)"
+        ));
+    }
+    let mode = metadata.mode() & 0o7777;
+    let sticky_dir = metadata.is_dir() && mode & 0o1000 != 0;
+    if mode & 0o002 != 0 && !sticky_dir {
+        return Some(format!(
+            "writable by every user (mode {mode:04o}); pyve does not use what others can change \
+             (fix: `chmod o-w {}`)",
+            crate::shell::posix_word(path.as_os_str().as_bytes())
+        ));
+    }
+    if mode & 0o020 != 0 && !private_group(owner, metadata.gid()) {
+        let group = nix::unistd::Group::from_gid(metadata.gid().into())
+            .ok()
+            .flatten()
+            .map_or_else(|| format!("gid {}", metadata.gid()), |g| g.name);
+        return Some(format!(
+            "writable by group {group} (mode {mode:04o}); pyve does not use what others can change \
+             (fix: `chmod g-w {}`)",
+            crate::shell::posix_word(path.as_os_str().as_bytes())
+        ));
+    }
+    None
+}
+
+fn private_group(uid: u32, gid: u32) -> bool {
+    let user = nix::unistd::User::from_uid(uid.into()).ok().flatten();
+    let group = nix::unistd::Group::from_gid(gid.into()).ok().flatten();
+    match (user, group) {
+        (Some(user), Some(group)) => {
+            user.gid.as_raw() == gid
+                && group.name == user.name
+                && group.mem.iter().all(|m| *m == user.name)
+        }
+        _ => false,
+    }
+}
+
+/// A file or directory pyve refuses to use, and why.
+#[derive(Debug)]
+pub struct Unsafe {
+    pub path: PathBuf,
+    pub why: String,
+}
+
+impl fmt::Display for Unsafe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", shown(&self.path), self.why)
+    }
+}
+
+/// Checks `path` (following symlinks) if it exists.
+pub fn check_owner(path: &Path) -> Result<(), Unsafe> {
+    match std::fs::metadata(path) {
+        Ok(metadata) => unsafe_owner(path, &metadata).map_or(Ok(()), |why| {
+            Err(Unsafe {
+                path: path.to_owned(),
+                why,
+            })
+        }),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The project's directory, its `.pyve` and its config: checked before the
+/// config is read.
+pub fn check_project_files(root: &Path) -> Result<(), Unsafe> {
+    check_owner(root)?;
+    check_owner(&root.join(".pyve"))?;
+    check_owner(&crate::project::config_path(root))
+}
+
+/// The environment and every directory activation puts on PATH or runs
+/// scripts from: checked before it is activated.
+pub fn check_environment(
+    env_dir: &Path,
+    activation: &crate::backend::Activation,
+) -> Result<(), Unsafe> {
+    check_owner(env_dir)?;
+    for entry in &activation.path_prepend {
+        check_owner(Path::new(OsStr::from_bytes(entry)))?;
+    }
+    if let Some(scripts) = &activation.scripts {
+        for sub in ["activate.d", "deactivate.d", "env_vars.d"] {
+            check_owner(&scripts.dir.join(sub))?;
+        }
+    }
+    Ok(())
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Trusted => "trusted",
+            Verdict::Unknown => "not approved",
+            Verdict::Denied => "denied",
+            Verdict::ConfigChanged(_) => "config changed",
+            Verdict::EnvChanged => "environment changed",
+            Verdict::StoreUnsafe(_) => "trust store unsafe",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_and_garbage_is_no_record() {
+        let record = Record {
+            status: Status::Allow,
+            config_sha256: "ab".into(),
+            env: "1.2.cd".into(),
+            built: "1.2.cd".into(),
+            config: b"env_name: x\n---\nmore\n".to_vec(),
+        };
+        let bytes = record.encode(Path::new("/p\nq"));
+        let back = Record::decode(&bytes).unwrap();
+        assert_eq!(back.status, Status::Allow);
+        assert_eq!(back.config, record.config);
+        assert_eq!(back.env, "1.2.cd");
+        for garbage in [
+            &b""[..],
+            b"/p\n",
+            b"pyve-approval 2\nstatus allow\n---\n",
+            b"\xff\n---\n",
+        ] {
+            assert!(Record::decode(garbage).is_none());
+        }
+    }
+
+    #[test]
+    fn changed_keys_names_what_differs() {
+        assert_eq!(changed_keys(b"a: 1\n", b"a: 2\n"), "key a");
+        assert_eq!(
+            changed_keys(b"a: 1\n", b"a: 1 # c\n"),
+            "comments or layout only"
+        );
+        assert_eq!(
+            changed_keys(b"venv:\n  directory: x\n", b"venv:\n  directory: y\nb: 1\n"),
+            "keys venv.directory, b"
+        );
+        assert_eq!(changed_keys(b"", b"env_name: x\n"), "key env_name");
+        assert_eq!(changed_keys(b"a: [", b"a: 1"), "its content differs");
+    }
 }

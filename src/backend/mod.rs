@@ -19,26 +19,16 @@ pub mod venv;
 pub struct Activation {
     /// Directories put in front of PATH, first listed ends up first.
     pub path_prepend: Vec<Vec<u8>>,
+    /// Variables to set, the environment's own (conda's `env_vars.d` and
+    /// state) after the backend's.
     pub set: Vec<(String, Vec<u8>)>,
-    /// The environment's own variables (conda's `env_vars.d` and state):
-    /// data a repository could ship that shells act on (`PROMPT_COMMAND`,
-    /// `BASH_ENV`), so applied only in approved projects.
-    pub own: Vec<(String, Vec<u8>)>,
     /// Variables that must not be set while active (restored on leaving).
     pub unset: Vec<&'static str>,
     /// The environment ships activation scripts (conda's
-    /// `etc/conda/activate.d` and `deactivate.d`): code that runs only in
-    /// trusted projects.
+    /// `etc/conda/activate.d` and `deactivate.d`).
     pub scripts: Option<Scripts>,
     /// Problems in the environment's own variable files, for diagnostics.
     pub warnings: Vec<String>,
-}
-
-impl Activation {
-    /// Whether anything here needs the user's approval of the project.
-    pub fn needs_approval(&self, extension: &str) -> bool {
-        !self.own.is_empty() || self.scripts.as_ref().is_some_and(|s| s.any(extension))
-    }
 }
 
 /// An environment's activation scripts, found by listing its directories.

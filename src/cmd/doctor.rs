@@ -13,7 +13,7 @@ use crate::engine::state::{self, State};
 use crate::error::{user, Error};
 use crate::health::{Finding, Status};
 use crate::python::{self, VersionRequest};
-use crate::{config, files, project};
+use crate::{config, files, project, trust};
 
 pub fn run(args: DoctorArgs) -> Result<ExitCode, Error> {
     let cwd = super::current_dir()?;
@@ -51,6 +51,14 @@ pub fn run(args: DoctorArgs) -> Result<ExitCode, Error> {
 
 fn check_project(root: &Path, findings: &mut Vec<Finding>) {
     let config_path = project::config_path(root);
+    if let Err(why) = trust::check_project_files(root) {
+        findings.push(Finding::error(
+            "trust",
+            format!("{why}; pyve does not read this project's config"),
+            "make the files yours and not writable by others (`chown`, `chmod go-w`)",
+        ));
+        return;
+    }
     let loaded = match config::load(&config_path) {
         Ok(loaded) => loaded,
         Err(error) => {
@@ -98,6 +106,7 @@ fn check_project(root: &Path, findings: &mut Vec<Finding>) {
         return;
     }
 
+    findings.push(check_trust(root, &resolved));
     findings.extend(resolved.backend.diagnose(root, &resolved.env_dir));
     let inspection = resolved.backend.inspect(&resolved.env_dir);
     let runs = inspection
@@ -129,6 +138,53 @@ fn check_project(root: &Path, findings: &mut Vec<Finding>) {
 
     findings.push(check_hook(root));
     findings.push(check_direnv(root, loaded.config.direnv));
+}
+
+/// Whether the hook may activate the project: the environment is the
+/// user's own and the user approved the project as it is now.
+fn check_trust(root: &Path, resolved: &project::Resolved) -> Finding {
+    let env_dir = &resolved.env_dir;
+    let marker = resolved.backend.marker(env_dir);
+    if marker.exists() {
+        if let Err(why) = trust::check_environment(env_dir, &resolved.activation(root)) {
+            return Finding::error(
+                "trust",
+                format!("{why}; the hook does not activate it"),
+                "make the environment yours and not writable by others, or `pyve init --force`",
+            );
+        }
+    }
+    let verdict = match std::fs::read(project::config_path(root)) {
+        Ok(config) => trust::verdict(&trust::Subject {
+            project: root,
+            config: &config,
+            env_dir,
+            marker: &marker,
+        }),
+        Err(_) => trust::Verdict::Unknown,
+    };
+    let summary = verdict.summary(env_dir);
+    if verdict.is_trusted() {
+        Finding::ok(
+            "trust",
+            format!("{summary}: this config and this environment"),
+        )
+    } else if trust::trust_all() {
+        Finding::warning(
+            "trust",
+            format!(
+                "{summary}; the hook does not activate it, and {}=1 lets `pyve run` and `pyve export` through",
+                trust::TRUST_ALL_VAR
+            ),
+            "pyve allow",
+        )
+    } else {
+        Finding::error(
+            "trust",
+            format!("{summary}; the hook does not activate it and `pyve run` refuses it"),
+            "pyve allow",
+        )
+    }
 }
 
 fn requested_version(

@@ -18,7 +18,8 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
         ExportDialect::Fish => &shell::Fish,
     };
     let direnv = dialect == ExportDialect::Direnv;
-    let project = super::find_project()?;
+    let trusted = crate::trust::trust_all();
+    let project = super::find_project(trusted)?;
     for warning in &project.warnings {
         eprintln!("pyve: {warning}");
     }
@@ -26,10 +27,14 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
     let marker = resolved.backend.marker(&resolved.env_dir);
     let mut out = Vec::new();
     if direnv {
-        // direnv reloads when the environment appears, is rebuilt or removed.
-        out.extend_from_slice(b"watch_file ");
-        shell::Bash.quote_into(&mut out, marker.as_os_str().as_bytes());
-        out.push(b'\n');
+        // direnv reloads when the environment appears, is rebuilt or
+        // removed, and when the project is approved or denied.
+        let record = crate::trust::record_path(&project.root);
+        for watched in std::iter::once(marker.as_path()).chain(record.as_deref()) {
+            out.extend_from_slice(b"watch_file ");
+            shell::Bash.quote_into(&mut out, watched.as_os_str().as_bytes());
+            out.push(b'\n');
+        }
     }
     if !marker.exists() {
         if !direnv {
@@ -42,6 +47,16 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
         return write(&out);
     }
     let activation = resolved.activation(&project.root);
+    if let Err(refused) = project.require_approval(&activation, trusted) {
+        if !direnv {
+            return Err(refused);
+        }
+        // In .envrc: direnv shows the message and loads nothing of pyve's.
+        out.extend_from_slice(b"log_error ");
+        shell::Bash.quote_into(&mut out, format!("pyve: {refused}").as_bytes());
+        out.push(b'\n');
+        return write(&out);
+    }
     let mut path = std::env::var_os("PATH")
         .unwrap_or_default()
         .as_bytes()
@@ -62,11 +77,7 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
     if path_changed {
         shell.export(&mut out, "PATH", &path);
     }
-    // direnv's own `direnv allow` is the approval there.
-    let approved =
-        direnv || !activation.needs_approval(shell.script_extension()) || project.trusted();
-    let own: &[(String, Vec<u8>)] = if approved { &activation.own } else { &[] };
-    for (name, value) in activation.set.iter().chain(own) {
+    for (name, value) in &activation.set {
         shell.export(&mut out, name, value);
     }
     for name in &activation.unset {
@@ -81,13 +92,10 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
         eprintln!("pyve: {warning}");
     }
     // direnv cannot run deactivation scripts; it restores its snapshot.
-    if let Some(scripts) = activation.scripts.as_ref().filter(|_| approved) {
+    if let Some(scripts) = &activation.scripts {
         for script in scripts.list(true, shell.script_extension()) {
             shell.source(&mut out, script.as_os_str().as_bytes());
         }
-    }
-    if !approved {
-        eprintln!("pyve: {}", crate::trust::not_approved(&project.root));
     }
     write(&out)
 }

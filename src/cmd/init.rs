@@ -37,6 +37,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     let cwd = super::current_dir()?;
     let root = project::find_root(&cwd).map_or(cwd, |(root, _)| root);
     let root = std::fs::canonicalize(&root).unwrap_or(root);
+    crate::trust::check_project_files(&root).map_err(|why| user(why.to_string()))?;
     let config_path = project::config_path(&root);
     let plan = plan(&args, flag_version, &root)?;
 
@@ -151,10 +152,25 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
         files::write_atomic(&config_path, text.as_bytes())?;
         eprintln!("pyve: wrote {}", config_path.display());
     }
-    // The user built this environment from this config: its activation
-    // scripts may run. A later edit of the config needs a new approval.
-    if let Err(e) = crate::trust::grant(&root, text.as_bytes()) {
-        eprintln!("pyve: warning: cannot record the approval of this project: {e}");
+    // The user made this project with this config: the hook may activate
+    // it. A later edit of the config needs a new approval.
+    let approval = crate::trust::grant(
+        &crate::trust::Subject {
+            project: &root,
+            config: text.as_bytes(),
+            env_dir: &env_dir,
+            marker: &marker,
+        },
+        !keep,
+    );
+    match approval {
+        Ok(crate::trust::Approved::Known) => {}
+        Ok(crate::trust::Approved::Foreign) => eprintln!(
+            "pyve: note: the environment kept at {} was not built by pyve on this machine \
+             (it came with the project, or was made by hand); `pyve init --force` rebuilds it",
+            env_dir.display()
+        ),
+        Err(e) => eprintln!("pyve: warning: cannot record the approval of this project: {e}"),
     }
     undo.pyve_dir = None;
     update_block(&root.join(".gitignore"), &gitignore)?;

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod allow;
+pub mod deny;
 pub mod doctor;
 pub mod engine;
 pub mod export;
@@ -10,8 +12,10 @@ pub mod run;
 
 use std::path::PathBuf;
 
+use crate::backend::Activation;
 use crate::error::{user, Error};
 use crate::project::{self, Resolved};
+use crate::trust::{self, Verdict};
 
 /// The current directory as the user sees it: `$PWD` when it names the
 /// same directory (it keeps symlinked paths), the real path otherwise.
@@ -53,17 +57,45 @@ pub struct Project {
 }
 
 impl Project {
-    /// Whether the user approved this project's config (its environment's
-    /// activation scripts may run).
-    pub fn trusted(&self) -> bool {
-        std::fs::read(project::config_path(&self.root))
-            .is_ok_and(|config| crate::trust::is_trusted(&self.root, &config))
+    /// What the user's approvals say about this project as it is now.
+    pub fn verdict(&self) -> Verdict {
+        let env_dir = &self.resolved.env_dir;
+        match std::fs::read(project::config_path(&self.root)) {
+            Ok(config) => trust::verdict(&trust::Subject {
+                project: &self.root,
+                config: &config,
+                env_dir,
+                marker: &self.resolved.backend.marker(env_dir),
+            }),
+            Err(_) => Verdict::Unknown,
+        }
+    }
+
+    /// For `run` and `export`: the activation may be applied only when the
+    /// environment is the user's own and the project approved, unless the
+    /// user said to trust it (`--trust`, `PYVE_TRUST_ALL=1`).
+    pub fn require_approval(&self, activation: &Activation, trusted: bool) -> Result<(), Error> {
+        if trusted {
+            return Ok(());
+        }
+        let env_dir = &self.resolved.env_dir;
+        trust::check_environment(env_dir, activation).map_err(|why| {
+            user(format!(
+                "{why}; or pass --trust (or set {}=1) if you trust it anyway",
+                trust::TRUST_ALL_VAR
+            ))
+        })?;
+        match self.verdict() {
+            Verdict::Trusted => Ok(()),
+            verdict => Err(user(verdict.refused(&self.root, env_dir))),
+        }
     }
 }
 
 /// Finds and loads the project around the current directory, or explains
-/// how to make one.
-pub fn find_project() -> Result<Project, Error> {
+/// how to make one. The project's files must be the user's own, unless
+/// `trusted` (the user vouched for it).
+pub fn find_project(trusted: bool) -> Result<Project, Error> {
     let cwd = current_dir()?;
     let Some((root, _)) = project::find_root(&cwd) else {
         return Err(user(format!(
@@ -72,12 +104,41 @@ pub fn find_project() -> Result<Project, Error> {
         )));
     };
     let root = std::fs::canonicalize(&root).unwrap_or(root);
+    if !trusted {
+        trust::check_project_files(&root).map_err(|why| user(why.to_string()))?;
+    }
     let (resolved, warnings) = project::load(&root).map_err(|e| user(e.to_string()))?;
     Ok(Project {
         root,
         resolved,
         warnings,
     })
+}
+
+/// The real path of the project at or above `dir` (default: the current
+/// directory), for commands that name a project.
+pub fn project_root(dir: Option<&std::path::Path>) -> Result<PathBuf, Error> {
+    let cwd = current_dir()?;
+    let start = match dir {
+        Some(dir) => {
+            let dir = cwd.join(dir);
+            if !dir.is_dir() {
+                return Err(user(format!(
+                    "{} is not a directory",
+                    crate::config::shown(&dir)
+                )));
+            }
+            dir
+        }
+        None => cwd,
+    };
+    let Some((root, _)) = project::find_root(&start) else {
+        return Err(user(format!(
+            "no pyve project in {} or above (no .pyve/config); create one with `pyve init`",
+            crate::config::shown(&start)
+        )));
+    };
+    Ok(std::fs::canonicalize(&root).unwrap_or(root))
 }
 
 /// The missing-environment error, the same from every command.

@@ -37,6 +37,8 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
         )));
     };
     let root = std::fs::canonicalize(&root).unwrap_or(root);
+    crate::trust::check_project_files(&root)
+        .map_err(|why| user(format!("{why}; not purging a project that is not yours")))?;
     let config_path = project::config_path(&root);
     // The config is the only record of where the environment is: with a
     // broken one, guessing could delete the wrong directory, and removing
@@ -109,6 +111,8 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
         }
         eprintln!("pyve: removed {}", action.describe());
     }
+    // The project is gone; so is the approval of its config.
+    crate::trust::forget(&root);
     drop(lock);
     Ok(ExitCode::SUCCESS)
 }

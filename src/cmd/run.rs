@@ -12,7 +12,8 @@ use crate::cli::RunArgs;
 use crate::error::Error;
 
 pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
-    let project = super::find_project()?;
+    let trusted = args.trust || crate::trust::trust_all();
+    let project = super::find_project(trusted)?;
     for warning in &project.warnings {
         eprintln!("pyve: {warning}");
     }
@@ -21,6 +22,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
         return Err(super::missing_environment(&project));
     }
     let activation = resolved.activation(&project.root);
+    project.require_approval(&activation, trusted)?;
     let path = std::env::var_os("PATH").unwrap_or_default();
     let path = prepend_moving(&activation.path_prepend, path.as_bytes());
 
@@ -39,13 +41,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
     for warning in &activation.warnings {
         eprintln!("pyve: {warning}");
     }
-    let approved = activation.needs_approval("sh") && project.trusted();
-    if activation.needs_approval("sh") && !approved {
-        eprintln!("pyve: {}", crate::trust::not_approved(&project.root));
-    }
     let scripts = match &activation.scripts {
-        Some(scripts) if approved => scripts.list(true, "sh"),
-        _ => Vec::new(),
+        Some(scripts) => scripts.list(true, "sh"),
+        None => Vec::new(),
     };
     let mut command = if scripts.is_empty() {
         let mut command = Command::new(&resolved_program);
@@ -57,8 +55,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
         through_scripts(&scripts, program, &resolved_program, rest)
     };
     command.env("PATH", OsString::from_vec(path));
-    let own: &[(String, Vec<u8>)] = if approved { &activation.own } else { &[] };
-    for (name, value) in activation.set.iter().chain(own) {
+    for (name, value) in &activation.set {
         command.env(name, OsStr::from_bytes(value));
     }
     for name in &activation.unset {

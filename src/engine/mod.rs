@@ -23,8 +23,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::backend::{self, Activation};
-use crate::project;
 use crate::shell::Shell;
+use crate::{project, trust};
 use env::Env;
 use state::{Facts, Op, State};
 
@@ -70,14 +70,28 @@ impl Model {
         )
     }
 
-    /// Whether the user approved this project as its config is now. Read
-    /// only when the environment has scripts to run.
-    fn trusted(&self) -> bool {
-        let config = Path::new(OsStr::from_bytes(&self.facts.root)).join(project::CONFIG_RELATIVE);
-        let Ok(bytes) = std::fs::read(config) else {
-            return false;
-        };
-        crate::trust::is_trusted(Path::new(OsStr::from_bytes(&self.facts.project)), &bytes)
+    /// Whether `activation` may be applied: the environment and what it
+    /// puts on PATH are this user's, and the user approved the project as
+    /// it is now. Otherwise the one line that says why not.
+    fn approval(&self, activation: &Activation) -> Result<(), String> {
+        let project = Path::new(OsStr::from_bytes(&self.facts.project));
+        let env_dir = self.facts.env_dir();
+        let shown = crate::config::shown(project);
+        trust::check_environment(env_dir, activation)
+            .map_err(|why| format!("{shown}: not activated: {why}"))?;
+        let config = std::fs::read(project::config_path(project))
+            .map_err(|e| format!("{shown}: not activated: cannot read .pyve/config: {e}"))?;
+        let verdict = trust::verdict(&trust::Subject {
+            project,
+            config: &config,
+            env_dir,
+            marker: &self.backend.marker(env_dir),
+        });
+        if verdict.is_trusted() {
+            Ok(())
+        } else {
+            Err(verdict.blocked(project, env_dir))
+        }
     }
 }
 
@@ -116,38 +130,95 @@ fn fingerprint_path(path: &Path) -> String {
         .unwrap_or_else(|_| MISSING.to_owned())
 }
 
+/// What this shell was already told, so each problem is told once per
+/// shell session: tokens, one per line, oldest first, a bounded number.
+struct Told(Vec<Vec<u8>>);
+
+impl Told {
+    const MAX: usize = 32;
+
+    fn parse(bytes: &[u8]) -> Told {
+        Told(
+            bytes
+                .split(|&b| b == b'\n')
+                .filter(|t| !t.is_empty())
+                .map(<[u8]>::to_vec)
+                .collect(),
+        )
+    }
+
+    fn contains(&self, token: &[u8]) -> bool {
+        self.0.iter().any(|t| t == token)
+    }
+
+    /// Tells `lines` unless `token` was told; records it.
+    fn tell(&mut self, token: Vec<u8>, lines: &[String], diagnostics: &mut dyn Write) {
+        if self.contains(&token) {
+            return;
+        }
+        for line in lines {
+            let _ = writeln!(diagnostics, "pyve: {line}");
+        }
+        if self.0.len() >= Self::MAX {
+            self.0.remove(0);
+        }
+        self.0.push(token);
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        self.0.join(&b'\n')
+    }
+}
+
 /// Runs the engine; returns the shell code for stdout. Diagnostics go to
-/// `diagnostics` (stderr), each at most once per config version per shell.
+/// `diagnostics` (stderr), each at most once per shell session.
 pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     let shell = request.shell;
     // The stamp is renewed before anything is read, so a change made while
     // this runs is newer than the stamp and caught at the next prompt.
     let stamp = watch::renew_stamp(request.stamp.as_deref(), request.shell_pid);
-    let mut diagnosed = request.diagnosed.clone();
+    let mut told = Told::parse(&request.diagnosed);
+    let found = project::find_root(&request.pwd);
+    let mut out = Vec::with_capacity(1024);
+    shell.begin(&mut out);
 
     // Empty counts as absent: `export PYVE_STATE=` is how people clear it.
     let raw_state = std::env::var_os(state::VAR).filter(|v| !v.is_empty());
-    let state = match &raw_state {
+    let state = match raw_state.as_ref().map(|raw| State::decode(raw.as_bytes())) {
         None => None,
-        Some(raw) => match State::decode(raw.as_bytes()) {
-            Ok(state) => Some(state),
-            Err(e) => {
-                let _ = writeln!(
-                    diagnostics,
-                    "pyve: ignoring a corrupt {} ({e}); it was edited by hand or written by another pyve version",
+        Some(Ok(state)) => Some(state),
+        Some(Err(e)) => {
+            // Without the record of what was applied, neither reverting nor
+            // applying on top can be right: change nothing, say how to fix.
+            let raw = raw_state.as_ref().map_or(&b""[..], |r| r.as_bytes());
+            let token = format!("state:{}", trust::short_digest(raw)).into_bytes();
+            let clear = if shell.script_extension() == "fish" {
+                "set -e PYVE_STATE"
+            } else {
+                "unset PYVE_STATE"
+            };
+            told.tell(
+                token,
+                &[format!(
+                    "{} is corrupt ({e}): it was edited by hand or written by an incompatible pyve, \
+                     so pyve cannot tell what it changed in this shell and changes nothing; \
+                     open a new shell, or run `{clear}` and leave and re-enter the project",
                     state::VAR
-                );
-                None
-            }
-        },
+                )],
+                diagnostics,
+            );
+            finish(&mut out, request, &stamp, &found, None, &told);
+            return out;
+        }
     };
 
-    let found = project::find_root(&request.pwd);
     // The project's resolved config, active or not (its environment may be
     // missing, and is then watched for).
     let mut model: Option<Model> = None;
     // Set when the state already describes exactly what should be active.
     let mut unchanged = false;
+    // Set when the state was applied under an approval of these very files.
+    let mut approved_before = false;
     if let Some((root, config_metadata)) = &found {
         let root_bytes = root.as_os_str().as_bytes();
         let config_fp = fingerprint(config_metadata);
@@ -157,156 +228,204 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             .and_then(|s| Some((s, Model::from_state(s)?)));
         model = match known {
             Some((current_state, mut current_model)) => {
-                let marker = current_model.backend.marker(current_model.facts.env_dir());
-                current_model.facts.marker_fp = fingerprint_path(&marker);
+                let facts = &mut current_model.facts;
+                facts.marker_fp = fingerprint_path(&current_model.backend.marker(facts.env_dir()));
+                facts.trust_fp =
+                    trust::record_fingerprint(Path::new(OsStr::from_bytes(&facts.project)));
+                approved_before = facts.marker_fp == current_state.facts.marker_fp
+                    && facts.trust_fp == current_state.facts.trust_fp;
                 // An activation that reads the environment's own files is
                 // recomputed; the diff then changes only what changed.
-                unchanged = current_model.facts.marker_fp == current_state.facts.marker_fp
-                    && !current_model.backend.reads_environment();
+                unchanged = approved_before && !current_model.backend.reads_environment();
                 Some(current_model)
             }
-            None => load_model(root, config_fp, &mut diagnosed, diagnostics),
+            None => load_model(root, config_fp, &mut told, diagnostics),
         };
     }
-    let active = model.as_ref().filter(|m| m.ready());
-    let mut out = Vec::with_capacity(1024);
-    shell.begin(&mut out);
     if !unchanged {
-        let mut env = Env::default();
-        let mut ops = Vec::new();
+        let ready = model.as_ref().filter(|m| m.ready());
         let old_ops: &[Op] = state.as_ref().map_or(&[], |s| &s.ops);
         let before = |name: &str| before_pyve(old_ops, name);
-        let new_activation = active.map(|m| m.activation(&before));
-        let mut wanted = new_activation.as_ref().map(wanted_ops).unwrap_or_default();
-        let mut notes: Vec<String> = Vec::new();
-        if let (Some(m), Some(activation)) = (active, &new_activation) {
-            notes.extend(activation.warnings.iter().cloned());
-            let extension = shell.script_extension();
-            if activation.needs_approval(extension) {
-                if m.trusted() {
-                    wanted.extend(activation.own.iter().map(|(name, value)| Op::Set {
-                        name: name.clone(),
-                        value: value.clone(),
-                        prior: None,
-                    }));
-                    let has_scripts = activation
-                        .scripts
-                        .as_ref()
-                        .is_some_and(|s| s.any(extension));
-                    if has_scripts {
-                        wanted.push(Op::Scripts {
-                            env_dir: m.facts.env_dir.clone(),
-                            version: m.facts.marker_fp.clone(),
-                        });
+        let mut new_activation = ready.map(|m| m.activation(&before));
+        if let (Some(m), Some(activation)) = (ready, &new_activation) {
+            let notes = if approved_before {
+                Ok(())
+            } else {
+                m.approval(activation)
+            };
+            match notes {
+                Ok(()) => {
+                    let token = format!("{}/{}", m.facts.config_fp, m.facts.marker_fp).into_bytes();
+                    if !activation.warnings.is_empty() {
+                        told.tell(token, &activation.warnings, diagnostics);
                     }
-                } else {
-                    notes.push(crate::trust::not_approved(Path::new(OsStr::from_bytes(
-                        &m.facts.project,
-                    ))));
+                }
+                Err(blocked) => {
+                    let token = format!(
+                        "t:{}/{}/{}",
+                        m.facts.config_fp, m.facts.marker_fp, m.facts.trust_fp
+                    )
+                    .into_bytes();
+                    told.tell(token, &[blocked], diagnostics);
+                    new_activation = None;
                 }
             }
         }
-        if let Some(m) = active.filter(|_| !notes.is_empty()) {
-            let token = format!("{}/{}", m.facts.config_fp, m.facts.marker_fp).into_bytes();
-            if diagnosed != token {
-                for note in &notes {
-                    let _ = writeln!(diagnostics, "pyve: {note}");
-                }
-                diagnosed = token;
-            }
+        let active = ready.filter(|_| new_activation.is_some());
+        if apply(
+            &mut out,
+            shell,
+            state.as_ref(),
+            raw_state.as_deref(),
+            active,
+            new_activation.as_ref(),
+            &told,
+        ) {
+            // Leaving ran deactivation scripts; the engine runs again on
+            // what they left.
+            return out;
         }
-        // Leaving an environment whose activation scripts ran: its
-        // deactivation scripts run first, while it is still active, and
-        // the engine runs again on what they left, so PATH edits they
-        // make are not overwritten by a value computed before them.
-        if let Some(state) = &state {
-            let leaving = old_ops.iter().position(|op| {
-                matches!(op, Op::Scripts { .. }) && !wanted.iter().any(|w| op.same_effect(w))
+        let prompt: &[u8] = match active {
+            Some(m) if m.facts.show_prompt => &m.facts.prompt,
+            _ => b"",
+        };
+        shell.call(&mut out, "__pyve_prompt", prompt);
+    } else if let Some(m) = model.as_ref().filter(|m| m.ready()) {
+        let prompt: &[u8] = if m.facts.show_prompt {
+            &m.facts.prompt
+        } else {
+            b""
+        };
+        shell.call(&mut out, "__pyve_prompt", prompt);
+    }
+    finish(&mut out, request, &stamp, &found, model.as_ref(), &told);
+    out
+}
+
+/// Writes the diff from what `state` applied to `activation` (None: nothing
+/// active) and the new state. Returns true when it wrote a first phase of
+/// leaving instead (deactivation scripts, then the engine again).
+fn apply(
+    out: &mut Vec<u8>,
+    shell: &dyn Shell,
+    state: Option<&State>,
+    raw_state: Option<&OsStr>,
+    active: Option<&Model>,
+    activation: Option<&Activation>,
+    told: &Told,
+) -> bool {
+    let old_ops: &[Op] = state.map_or(&[], |s| &s.ops);
+    let mut wanted = activation.map(wanted_ops).unwrap_or_default();
+    if let (Some(m), Some(activation)) = (active, activation) {
+        let has_scripts = activation
+            .scripts
+            .as_ref()
+            .is_some_and(|s| s.any(shell.script_extension()));
+        if has_scripts {
+            wanted.push(Op::Scripts {
+                env_dir: m.facts.env_dir.clone(),
+                version: m.facts.marker_fp.clone(),
             });
-            if let Some(index) = leaving {
-                if let Op::Scripts { env_dir, .. } = &old_ops[index] {
-                    let scripts = backend::Scripts {
-                        dir: Path::new(OsStr::from_bytes(env_dir)).join("etc/conda"),
-                    };
-                    for script in scripts.list(false, shell.script_extension()) {
-                        shell.source(&mut out, script.as_os_str().as_bytes());
-                    }
-                }
-                let mut remaining = State {
-                    facts: state.facts.clone(),
-                    ops: old_ops.to_vec(),
+        }
+    }
+    // Leaving an environment whose activation scripts ran: its
+    // deactivation scripts run first, while it is still active, and
+    // the engine runs again on what they left, so PATH edits they
+    // make are not overwritten by a value computed before them.
+    if let Some(state) = state {
+        let leaving = old_ops.iter().position(|op| {
+            matches!(op, Op::Scripts { .. }) && !wanted.iter().any(|w| op.same_effect(w))
+        });
+        if let Some(index) = leaving {
+            if let Op::Scripts { env_dir, .. } = &old_ops[index] {
+                let scripts = backend::Scripts {
+                    dir: Path::new(OsStr::from_bytes(env_dir)).join("etc/conda"),
                 };
-                remaining.ops.remove(index);
-                shell.export(&mut out, state::VAR, remaining.encode().as_bytes());
-                shell.set_global(&mut out, "__pyve_diagnosed", &diagnosed);
-                shell.rerun(&mut out);
-                return out;
-            }
-        }
-        // Revert, newest first, what the new activation does not keep.
-        for op in old_ops.iter().rev() {
-            if !wanted.iter().any(|w| op.same_effect(w)) {
-                env.revert(op);
-            }
-        }
-        for want in &wanted {
-            match old_ops.iter().find(|op| op.same_effect(want)) {
-                // Still in effect from before: keep it and its prior value.
-                Some(kept) => ops.push(kept.clone()),
-                None => {
-                    if let Some(op) = env.apply(want) {
-                        ops.push(op);
-                    }
+                for script in scripts.list(false, shell.script_extension()) {
+                    shell.source(out, script.as_os_str().as_bytes());
                 }
             }
+            let mut remaining = state.clone();
+            remaining.ops.remove(index);
+            shell.export(out, state::VAR, remaining.encode().as_bytes());
+            shell.set_global(out, "__pyve_diagnosed", &told.encode());
+            shell.rerun(out);
+            return true;
         }
-        let path_changed = env.emit(shell, &mut out);
-        let entered = wanted
-            .iter()
-            .any(|w| matches!(w, Op::Scripts { .. }) && !old_ops.contains(w));
-        match active {
-            Some(m) => {
-                let new_state = State {
-                    facts: m.facts.clone(),
-                    ops,
-                };
-                let encoded = new_state.encode();
-                if raw_state.as_ref().map(|r| r.as_bytes()) != Some(encoded.as_bytes()) {
-                    shell.export(&mut out, state::VAR, encoded.as_bytes());
-                }
-            }
+    }
+    let mut env = Env::default();
+    let mut ops = Vec::new();
+    // Revert, newest first, what the new activation does not keep.
+    for op in old_ops.iter().rev() {
+        if !wanted.iter().any(|w| op.same_effect(w)) {
+            env.revert(op);
+        }
+    }
+    for want in &wanted {
+        match old_ops.iter().find(|op| op.same_effect(want)) {
+            // Still in effect from before: keep it and its prior value.
+            Some(kept) => ops.push(kept.clone()),
             None => {
-                if raw_state.is_some() {
-                    shell.unset(&mut out, state::VAR);
-                }
-            }
-        }
-        if path_changed {
-            shell.rehash(&mut out);
-        }
-        // Entering: the environment's activation scripts run last, on the
-        // environment already in place, as conda runs them.
-        if entered {
-            if let Some(scripts) = new_activation.as_ref().and_then(|a| a.scripts.as_ref()) {
-                for script in scripts.list(true, shell.script_extension()) {
-                    shell.source(&mut out, script.as_os_str().as_bytes());
+                if let Some(op) = env.apply(want) {
+                    ops.push(op);
                 }
             }
         }
     }
-    let prompt: &[u8] = match active {
-        Some(m) if m.facts.show_prompt => &m.facts.prompt,
-        _ => b"",
-    };
-    shell.call(&mut out, "__pyve_prompt", prompt);
+    let path_changed = env.emit(shell, out);
+    let entered = wanted
+        .iter()
+        .any(|w| matches!(w, Op::Scripts { .. }) && !old_ops.contains(w));
+    match active {
+        Some(m) => {
+            let new_state = State {
+                facts: m.facts.clone(),
+                ops,
+            };
+            let encoded = new_state.encode();
+            if raw_state.map(OsStr::as_bytes) != Some(encoded.as_bytes()) {
+                shell.export(out, state::VAR, encoded.as_bytes());
+            }
+        }
+        None => {
+            if raw_state.is_some() {
+                shell.unset(out, state::VAR);
+            }
+        }
+    }
+    if path_changed {
+        shell.rehash(out);
+    }
+    // Entering: the environment's activation scripts run last, on the
+    // environment already in place, as conda runs them.
+    if entered {
+        if let Some(scripts) = activation.and_then(|a| a.scripts.as_ref()) {
+            for script in scripts.list(true, shell.script_extension()) {
+                shell.source(out, script.as_os_str().as_bytes());
+            }
+        }
+    }
+    false
+}
 
+/// The shell variables every run ends with: what to watch for the fast
+/// path, the stamp, what was told, and last the directory handled.
+fn finish(
+    out: &mut Vec<u8>,
+    request: &Request,
+    stamp: &Option<PathBuf>,
+    found: &Option<(PathBuf, Metadata)>,
+    model: Option<&Model>,
+    told: &Told,
+) {
+    let shell = request.shell;
     // Without a stamp every watched path would look newer: watch nothing
     // and run on directory changes only.
-    let watched = match &stamp {
+    let watched = match stamp {
         Some(_) => watch::watch_list(
             &request.pwd,
             found.as_ref().map(|(root, _)| root.as_path()),
-            model.as_ref().map(|m| watch::EnvWatch {
+            model.map(|m| watch::EnvWatch {
                 env_dir: m.facts.env_dir(),
                 backend: m.backend,
                 ready: m.ready(),
@@ -314,18 +433,17 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         ),
         None => Vec::new(),
     };
-    shell.set_list(&mut out, "__pyve_watch", &watched);
+    shell.set_list(out, "__pyve_watch", &watched);
     shell.set_global(
-        &mut out,
+        out,
         "__pyve_stamp",
         stamp
             .as_ref()
             .map_or(&b""[..], |p| p.as_os_str().as_bytes()),
     );
-    shell.set_global(&mut out, "__pyve_diagnosed", &diagnosed);
+    shell.set_global(out, "__pyve_diagnosed", &told.encode());
     // Last: an interrupted eval leaves the old directory, so it runs again.
-    shell.set_global(&mut out, "__pyve_pwd", request.pwd.as_os_str().as_bytes());
-    out
+    shell.set_global(out, "__pyve_pwd", request.pwd.as_os_str().as_bytes());
 }
 
 /// The ops an activation wants, with placeholder priors (filled in on apply).
@@ -358,34 +476,35 @@ fn wanted_ops(activation: &Activation) -> Vec<Op> {
 fn load_model(
     root: &Path,
     config_fp: String,
-    diagnosed: &mut Vec<u8>,
+    told: &mut Told,
     diagnostics: &mut dyn Write,
 ) -> Option<Model> {
-    // A later token `<config_fp>/<marker_fp>` means activation notes were
-    // told too, which implies the config's own were.
-    let already_told = diagnosed.as_slice() == config_fp.as_bytes()
-        || diagnosed.starts_with(format!("{config_fp}/").as_bytes());
-    let mut tell = |message: &str| {
-        if !already_told {
-            let _ = writeln!(diagnostics, "pyve: {message}");
-        }
-    };
     // Resolved here, on the slow path only: a project reached through a
     // symlink is the same project, with the same name and environment.
     let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
+    // The config's own problems are told once per version of the file.
+    let token = config_fp.clone().into_bytes();
+    if let Err(why) = trust::check_project_files(&real_root) {
+        told.tell(
+            token,
+            &[format!("{why}; environment not activated")],
+            diagnostics,
+        );
+        return None;
+    }
     let resolved = match project::load(&real_root) {
         Ok((resolved, warnings)) => {
-            for warning in &warnings {
-                tell(warning);
-            }
-            if !warnings.is_empty() && !already_told {
-                *diagnosed = config_fp.clone().into_bytes();
+            if !warnings.is_empty() {
+                told.tell(token, &warnings, diagnostics);
             }
             resolved
         }
         Err(error) => {
-            tell(&format!("{error}; environment not activated"));
-            *diagnosed = config_fp.into_bytes();
+            told.tell(
+                token,
+                &[format!("{error}; environment not activated")],
+                diagnostics,
+            );
             return None;
         }
     };
@@ -401,6 +520,7 @@ fn load_model(
             prompt: resolved.prompt,
             show_prompt: resolved.show_prompt,
             marker_fp,
+            trust_fp: trust::record_fingerprint(&real_root),
         },
         backend: resolved.backend,
     })

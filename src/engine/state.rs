@@ -1,11 +1,11 @@
 //! `PYVE_STATE`: the one exported variable that says what pyve applied, so a
 //! later run (in this shell or a child) can revert exactly that.
 //!
-//! Format (version 1): fields separated by `;`, sub-fields of an operation by
+//! Format (version 2; version 1, without `trust-fp`, is still read): fields separated by `;`, sub-fields of an operation by
 //! `=`, every byte outside printable ASCII and the three separators written as
 //! `%XX`. The whole value is therefore printable ASCII, whatever the paths.
 //!
-//! `1;root;project;config-fp;backend;env-dir;env-name;prompt;show;marker-fp;op;op…`
+//! `2;root;project;config-fp;backend;env-dir;env-name;prompt;show;marker-fp;trust-fp;op;op…`
 //! where `root` is the project as reached from `$PWD` (what the engine
 //! compares cheaply) and `project` its real path (what activation exports).
 //! with ops `a=ENTRY` (prepended to PATH), `s=NAME=VALUE[=PRIOR]` (set; no
@@ -18,7 +18,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 pub const VAR: &str = "PYVE_STATE";
-const VERSION: &str = "1";
+const VERSION: &str = "2";
+/// Version 1 had no trust fingerprint; it is still read, so a shell that
+/// outlives an upgrade reverts what the older pyve applied.
+const VERSION_1: &str = "1";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
@@ -77,6 +80,9 @@ pub struct Facts {
     pub prompt: Vec<u8>,
     pub show_prompt: bool,
     pub marker_fp: String,
+    /// The fingerprint of the project's approval record when this was
+    /// decided: another one means the approval must be checked again.
+    pub trust_fp: String,
 }
 
 impl Facts {
@@ -163,6 +169,8 @@ impl State {
         }
         out.push_str(if facts.show_prompt { ";1;" } else { ";0;" });
         escape(&mut out, facts.marker_fp.as_bytes());
+        out.push(';');
+        escape(&mut out, facts.trust_fp.as_bytes());
         for op in &self.ops {
             out.push(';');
             match op {
@@ -201,10 +209,11 @@ impl State {
     /// edited by hand is an error the caller reports.
     pub fn decode(text: &[u8]) -> Result<State, DecodeError> {
         let mut fields = text.split(|&b| b == b';');
-        match fields.next() {
-            Some(v) if v == VERSION.as_bytes() => {}
+        let version_1 = match fields.next() {
+            Some(v) if v == VERSION.as_bytes() => false,
+            Some(v) if v == VERSION_1.as_bytes() => true,
             _ => return Err(DecodeError("unknown version")),
-        }
+        };
         let mut next = || fields.next().ok_or(DecodeError("missing field"));
         let root = unescape(next()?)?;
         let project = unescape(next()?)?;
@@ -219,6 +228,12 @@ impl State {
             _ => return Err(DecodeError("bad prompt flag")),
         };
         let marker_fp = utf8(unescape(next()?)?)?;
+        // Never equal to a real fingerprint: the approval is checked again.
+        let trust_fp = if version_1 {
+            String::new()
+        } else {
+            utf8(unescape(next()?)?)?
+        };
         let absolute = |p: &[u8]| p.first() == Some(&b'/');
         if !absolute(&root) || !absolute(&project) || !absolute(&env_dir) {
             return Err(DecodeError("paths must be absolute"));
@@ -271,6 +286,7 @@ impl State {
                 prompt,
                 show_prompt,
                 marker_fp,
+                trust_fp,
             },
             ops,
         })
@@ -298,6 +314,7 @@ mod tests {
                 prompt: b"(venv:my proj)".to_vec(),
                 show_prompt: true,
                 marker_fp: "-".into(),
+                trust_fp: "1.2.3.4".into(),
             },
             ops: vec![
                 Op::Prepend {
@@ -333,8 +350,20 @@ mod tests {
     }
 
     #[test]
+    fn reads_version_1_without_the_trust_fingerprint() {
+        let encoded = sample().encode();
+        let old = encoded
+            .replacen("2;", "1;", 1)
+            .replacen(";-;1.2.3.4;", ";-;", 1);
+        let state = State::decode(old.as_bytes()).unwrap();
+        assert_eq!(state.facts.trust_fp, "");
+        assert_eq!(state.ops, sample().ops);
+    }
+
+    #[test]
     fn rejects_other_versions_and_garbage() {
         assert!(State::decode(b"").is_err());
+        assert!(State::decode(b"3;/a").is_err());
         assert!(State::decode(b"2;/a").is_err());
         let mut bad = sample().encode();
         bad.push_str(";s=1BAD=x");

@@ -112,6 +112,7 @@ pub struct EnvWatch<'a> {
 /// - each directory from `pwd` up to the project root (or `/`) and its
 ///   `.pyve`: a project appearing or disappearing changes one of them;
 /// - the root's parent (the project deleted) and its config (edited in place);
+/// - the trust store, where `pyve allow` and `pyve deny` write;
 /// - the environment directory and its marker, or, while the environment is
 ///   missing, its nearest existing ancestor (created later).
 ///
@@ -136,6 +137,9 @@ pub fn watch_list(pwd: &Path, root: Option<&Path>, env: Option<EnvWatch>) -> Vec
             add(parent);
         }
         add(&crate::project::config_path(root));
+        if let Some(store) = crate::trust::store_dir() {
+            add(&store);
+        }
     }
     if let Some(EnvWatch {
         env_dir,

@@ -52,6 +52,22 @@ pub fn by_name(name: &str) -> Option<&'static dyn Shell> {
 /// caller's INT trap) from the code after it.
 pub const ENGINE_MARK: &str = "#pyve-engine\n";
 
+/// A path or argument as a POSIX shell word for a message the user may
+/// paste: as is when nothing in it is special, single-quoted otherwise,
+/// and lossy (a message is text).
+pub fn posix_word(value: &[u8]) -> String {
+    let plain = !value.is_empty()
+        && value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:@%".contains(b));
+    if plain {
+        return String::from_utf8_lossy(value).into_owned();
+    }
+    let mut out = Vec::with_capacity(value.len() + 2);
+    Bash.quote_into(&mut out, value);
+    crate::config::one_line(&String::from_utf8_lossy(&out))
+}
+
 /// Prepends the `__pyve_exe=…` assignment to an embedded script.
 fn with_exe(shell: &dyn Shell, exe: &Path, script: &str) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;

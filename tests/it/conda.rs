@@ -352,10 +352,18 @@ fn missing_spec_missing_micromamba_and_guardrails() {
     );
     assert!(!root.join(".pyve").exists() && !root.join(".venv").exists());
 
-    // The project's own copy is preferred over PATH's, and doctor says so.
+    // A copy the project brought along is not run before the user
+    // approved the project; then it is preferred over PATH's, and doctor
+    // says so.
     sb.micromamba_on_path();
     let own = sb.install_micromamba(&root.join(".pyve/bin"));
     let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(
+        err.contains("micromamba is not used: you have not approved this project"),
+        "{err}"
+    );
+    assert!(err.contains("from PATH"), "{err}");
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv", "--force"]);
     assert!(err.contains("from the project's .pyve/bin"), "{err}");
     let err = stderr(&sb.pyve(&root, &["doctor"]));
     assert!(
@@ -734,37 +742,44 @@ per_shell!(hook_stacks_on_a_conda_env_activated_by_hand, |sh: Sh| {
     }
 });
 
-per_shell!(scripts_of_an_unapproved_config_do_not_run, |sh: Sh| {
-    let sb = Sandbox::new();
-    let root = conda_project(&sb, "edited");
-    std::fs::create_dir_all(root.join("sub")).unwrap();
-    // An edit the user did not approve (as a `git pull` would bring).
-    let config = root.join(".pyve/config");
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(&config, format!("{text}# changed upstream\n")).unwrap();
-    let output = sb.script_ok(sh, &hook_steps(sh, &root, &sb.path("tmp")).join("\n"));
-    let d = dumps(&output.stdout);
-    let err = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(
-        err.matches("own variables and activation scripts were not applied")
-            .count(),
-        1,
-        "once: {err}"
-    );
-    assert_eq!(d["inside"]["HELLO_ACTIVATED"], None);
-    assert_eq!(var(&d["inside"], "CONDA_DEFAULT_ENV"), "ml-dev");
-    assert_eq!(
-        d["after"]["DEACTIVATE_ORDER"], None,
-        "no deactivation without activation"
-    );
-    // `pyve init` approves the project again; the hook notices.
-    sb.pyve_ok(&root, &["init", "--no-direnv"]);
-    let output = sb.script_ok(
-        sh,
-        &[format!("cd {}", sh.q(&root)), sh.prompt().into(), dump("x")].join("\n"),
-    );
-    assert_eq!(var(&dumps(&output.stdout)["x"], "HELLO_ACTIVATED"), "1");
-});
+per_shell!(
+    an_unapproved_config_runs_no_scripts_and_sets_nothing,
+    |sh: Sh| {
+        let sb = Sandbox::new();
+        let root = conda_project(&sb, "edited");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        // An edit the user did not approve (as a `git pull` would bring).
+        let config = root.join(".pyve/config");
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, format!("{text}# changed upstream\n")).unwrap();
+        let output = sb.script_ok(sh, &hook_steps(sh, &root, &sb.path("tmp")).join("\n"));
+        let d = dumps(&output.stdout);
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            err.matches(".pyve/config changed since you approved it (comments or layout only)")
+                .count(),
+            1,
+            "once: {err}"
+        );
+        assert_eq!(
+            visible(&d["inside"]),
+            visible(&d["before"]),
+            "nothing applied"
+        );
+        assert_eq!(visible(&d["sub"]), visible(&d["before"]));
+        assert_eq!(
+            d["after"]["DEACTIVATE_ORDER"], None,
+            "no deactivation without activation"
+        );
+        // `pyve init` approves the project again; the hook notices.
+        sb.pyve_ok(&root, &["init", "--no-direnv"]);
+        let output = sb.script_ok(
+            sh,
+            &[format!("cd {}", sh.q(&root)), sh.prompt().into(), dump("x")].join("\n"),
+        );
+        assert_eq!(var(&dumps(&output.stdout)["x"], "HELLO_ACTIVATED"), "1");
+    }
+);
 
 fn exit_code(session: &mut rexpect::session::PtySession) -> i32 {
     match session.process().wait().unwrap() {

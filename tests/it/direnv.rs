@@ -73,12 +73,18 @@ fn direnv_export_sets_what_the_hook_sets_and_follows_config_edits() {
     }
     assert_eq!(var(&direnv_env, "PYVE_PROMPT"), "(venv:same)");
 
-    // .envrc watches .pyve/config: an edit reloads without a new `allow`.
+    // .envrc watches .pyve/config: an edit reloads, and without pyve's
+    // approval of the new config direnv loads nothing of it; the approval
+    // (a watched file too) loads it, with no new `direnv allow`.
     std::fs::write(
         root.join(".pyve/config"),
         "backend: venv\nenv_name: renamed\n",
     )
     .unwrap();
+    let direnv_env = dump_after(&sb, &root, "eval \"$(direnv export bash)\"");
+    assert_eq!(var(&direnv_env, "PYVE_PROMPT"), "<unset>");
+    assert_eq!(var(&direnv_env, "VIRTUAL_ENV"), "<unset>");
+    sb.allow(&root);
     let direnv_env = dump_after(&sb, &root, "eval \"$(direnv export bash)\"");
     assert_eq!(var(&direnv_env, "PYVE_PROMPT"), "(venv:renamed)");
 }

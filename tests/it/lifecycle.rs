@@ -584,7 +584,7 @@ fn bad_input_is_refused_with_the_fix() {
     assert!(!root.join(".pyve").exists());
 
     // A broken config names file, line and key; nothing is touched.
-    let broken = sb.project("broken", "prompt:\n  show: maybe\n");
+    let broken = sb.unapproved_project("broken", "prompt:\n  show: maybe\n");
     let out = sb.pyve(&broken, &["init"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains(".pyve/config:2:"), "{}", stderr(&out));
@@ -839,7 +839,7 @@ fn doctor_reports_healthy_broken_and_relocated_environments() {
     let (code, checks) = doctor_json(&sb, &root);
     assert_eq!(code, Some(0), "{checks}");
     assert!(
-        checks.starts_with("config=ok environment=ok interpreter=ok python=ok location=ok version=ok hook=warning direnv="),
+        checks.starts_with("config=ok trust=ok environment=ok interpreter=ok python=ok location=ok version=ok hook=warning direnv="),
         "{checks}"
     );
 
@@ -858,7 +858,14 @@ fn doctor_reports_healthy_broken_and_relocated_environments() {
         checks.contains("python=ok") && checks.contains("location=error"),
         "{checks}"
     );
+    // A copy is another project, which the user has not approved.
+    assert!(checks.contains("trust=error"), "{checks}");
     let out = sb.pyve(&copy, &["doctor"]);
+    assert!(
+        stderr(&out).contains("you have not approved this project"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("moved or copied"), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("fix: pyve init --force"),
@@ -1008,7 +1015,7 @@ fn init_inside_an_active_environment_builds_from_the_base_interpreter() {
 #[test]
 fn purge_with_a_broken_config_removes_nothing() {
     let sb = Sandbox::new();
-    let root = sb.project("typo", "venv:\n  directroy: env\n");
+    let root = sb.unapproved_project("typo", "venv:\n  directroy: env\n");
     make_venv(&root.join(".venv"));
     make_venv(&root.join("env"));
     let out = sb.pyve(&root, &["purge", "--yes"]);

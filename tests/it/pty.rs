@@ -197,8 +197,9 @@ per_shell!(bare_enter_starts_no_engine_process, |sh: Sh| {
     }
     shell.sync();
     assert_eq!(count_lines(&log), after_cd, "80 prompts, no engine run");
-    // A watched file changing is noticed at the next prompt.
-    std::fs::write(root.join(".pyve/config"), "env_name: renamed\n").unwrap();
+    // A watched file changing is noticed at the next prompt (the config,
+    // then the approval of the new one).
+    sandbox.write_config(&root, "env_name: renamed\n");
     // Past the stamp's back-dating window (see watch.rs), so it runs once.
     std::thread::sleep(Duration::from_millis(100));
     let prompt = shell.prompt_after("true");

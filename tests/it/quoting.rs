@@ -98,6 +98,7 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
         std::fs::create_dir_all(root.join(".pyve")).unwrap();
         std::fs::write(root.join(".pyve/config"), "").unwrap();
         std::os::unix::fs::symlink(&shared, root.join(".venv")).unwrap();
+        sandbox.allow(&root);
         roots.push(root);
     }
     let mut body = vec![probe(sh).to_owned()];

@@ -286,6 +286,8 @@ per_shell!(
                 sh.prompt().into(),
                 dump("venv-deleted"),
                 format!("{} -m venv --without-pip {}", python(), sh.q(&venv)),
+                // Made by hand, not by `pyve init`: the user approves it.
+                "pyve allow 2>/dev/null".into(),
                 sh.prompt().into(),
                 dump("venv-created"),
                 format!("rm -rf {}", sh.q(&root)),
@@ -487,7 +489,8 @@ per_shell!(
     malformed_config_is_reported_once_and_fixing_it_activates,
     |sh: Sh| {
         let sandbox = Sandbox::new();
-        let root = sandbox.venv_project("p", "env_name: ok\nprompt:\n  show: maybe\n");
+        let root = sandbox.unapproved_project("p", "env_name: ok\nprompt:\n  show: maybe\n");
+        make_venv(&root.join(".venv"));
         std::fs::create_dir_all(root.join("sub")).unwrap();
         let config = root.join(".pyve/config");
         let (d, stderr) = run(
@@ -504,6 +507,7 @@ per_shell!(
                 sh.prompt().into(),
                 dump("broken"),
                 format!("printf 'env_name: fixed\\n' > {}", sh.q(&config)),
+                "pyve allow 2>/dev/null".into(),
                 sh.prompt().into(),
                 dump("fixed"),
             ],
@@ -536,12 +540,14 @@ per_shell!(
                 sh.prompt().into(),
                 sh.prepend_path("/user/first"),
                 format!("printf 'env_name: two\\n' > {}", sh.q(&config)),
+                "pyve allow 2>/dev/null".into(),
                 sh.prompt().into(),
                 dump("edited"),
                 format!(
                     "printf 'env_name: two\\nprompt:\\n  format: \"<{{env_name}}>\"\\n' > {}",
                     sh.q(&config)
                 ),
+                "pyve allow 2>/dev/null".into(),
                 sh.prompt().into(),
                 dump("format"),
             ],

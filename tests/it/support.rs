@@ -135,19 +135,40 @@ impl Sandbox {
         self.base.join(rel)
     }
 
-    /// A directory with `.pyve/config` holding `config` (no environment).
+    /// A directory with `.pyve/config` holding `config` (no environment),
+    /// approved as the user would with `pyve allow`.
     pub fn project(&self, rel: impl AsRef<Path>, config: &str) -> PathBuf {
+        let root = self.unapproved_project(rel, config);
+        self.allow(&root);
+        root
+    }
+
+    /// Like `project`, as a repository someone else made: not approved.
+    pub fn unapproved_project(&self, rel: impl AsRef<Path>, config: &str) -> PathBuf {
         let root = self.path(rel);
         std::fs::create_dir_all(root.join(".pyve")).unwrap();
         std::fs::write(root.join(".pyve/config"), config).unwrap();
         root
     }
 
-    /// A project with a real venv at `.venv`.
+    /// A project with a real venv at `.venv`, approved.
     pub fn venv_project(&self, rel: impl AsRef<Path>, config: &str) -> PathBuf {
-        let root = self.project(rel, config);
+        let root = self.unapproved_project(rel, config);
         make_venv(&root.join(".venv"));
+        self.allow(&root);
         root
+    }
+
+    /// `pyve allow` in `root`.
+    pub fn allow(&self, root: &Path) {
+        self.pyve_ok(root, &["allow"]);
+    }
+
+    /// Rewrites the project's config and approves it again, as its owner
+    /// would after reviewing an edit.
+    pub fn write_config(&self, root: &Path, config: &str) {
+        std::fs::write(root.join(".pyve/config"), config).unwrap();
+        self.allow(root);
     }
 
     /// Installs a real interpreter into the sandbox's pyenv layout

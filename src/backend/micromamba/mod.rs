@@ -109,7 +109,10 @@ impl Backend for Micromamba {
                 set.push((format!("CONDA_PREFIX_{level}"), outer));
             }
         }
+        // The environment's own variables come after conda's, as conda
+        // applies them; pyve's own variables come after both.
         let (own, warnings) = vars::read(prefix);
+        set.extend(own);
         let etc = prefix.join("etc/conda");
         let has_scripts = ["activate.d", "deactivate.d"]
             .iter()
@@ -117,7 +120,6 @@ impl Backend for Micromamba {
         Activation {
             path_prepend: vec![prefix.join("bin").as_os_str().as_bytes().to_vec()],
             set,
-            own,
             unset: Vec::new(),
             scripts: has_scripts.then_some(Scripts { dir: etc }),
             warnings,
@@ -175,16 +177,13 @@ impl Backend for Micromamba {
     }
 
     /// A transaction (`micromamba install -p`) appends to the history and
-    /// may add scripts or variables; `env config vars` edits the state; an
-    /// approval appears in the trust store.
+    /// may add scripts or variables; `env config vars` edits the state.
     fn watched(&self, prefix: &Path) -> Vec<PathBuf> {
-        let mut paths = vec![
+        vec![
             prefix.join("conda-meta/history"),
             prefix.join("conda-meta/state"),
             prefix.join("etc/conda/env_vars.d"),
-        ];
-        paths.extend(crate::trust::store_dir());
-        paths
+        ]
     }
 
     fn unfinished(&self, prefix: &Path) -> bool {
@@ -278,6 +277,11 @@ fn check_lock(root: &Path, policy: LockPolicy, interactive: bool, yes: bool) -> 
 /// The micromamba to build with; downloads one when asked to, or when the
 /// person at the terminal agrees.
 fn find_or_bootstrap(request: &BuildRequest) -> Result<Tool, Error> {
+    if request.root.join(".pyve/bin/micromamba").exists() {
+        if let Err(why) = tool::project_copy_usable(request.root) {
+            eprintln!("pyve: {why}");
+        }
+    }
     if let Some(found) = tool::find(request.root) {
         tool::version(&found.path).map_err(|e| {
             user(format!(
@@ -416,6 +420,15 @@ pub fn built_from(prefix: &Path) -> Option<(String, String)> {
 
 fn diagnose(root: &Path, prefix: &Path) -> Vec<Finding> {
     let mut findings = Vec::new();
+    if root.join(".pyve/bin/micromamba").exists() {
+        if let Err(why) = tool::project_copy_usable(root) {
+            findings.push(Finding::warning(
+                "micromamba",
+                why,
+                "pyve allow, if you trust the project's own micromamba",
+            ));
+        }
+    }
     findings.push(match tool::find(root) {
         Some(found) => match tool::version(&found.path) {
             Ok(version) => Finding::ok(

@@ -44,10 +44,23 @@ fn user_dir() -> Option<PathBuf> {
     python::home().map(|h| h.join(".pyve/bin"))
 }
 
+/// Whether the project's own copy may run: a cloned repository could ship
+/// any program there, so only in a project the user approved (at any
+/// time), and only a file of the user's.
+pub fn project_copy_usable(root: &Path) -> Result<(), String> {
+    if !crate::trust::approved_once(root) {
+        return Err(format!(
+            "{} is not used: you have not approved this project (`pyve allow`)",
+            project_copy(root).display()
+        ));
+    }
+    crate::trust::check_owner(&project_copy(root)).map_err(|why| format!("{why}; not used"))
+}
+
 /// The first micromamba of: the project's, the user's, PATH's.
 pub fn find(root: &Path) -> Option<Tool> {
     let project = project_copy(root);
-    if python::is_executable(&project) {
+    if python::is_executable(&project) && project_copy_usable(root).is_ok() {
         return Some(Tool {
             path: project,
             origin: Origin::Project,
@@ -70,7 +83,10 @@ pub fn find(root: &Path) -> Option<Tool> {
 /// The places `find` looked, for the error that says it found nothing.
 pub fn places(root: &Path) -> Vec<String> {
     vec![
-        project_copy(root).display().to_string(),
+        format!(
+            "{} (in a project you approved)",
+            project_copy(root).display()
+        ),
         user_dir().map_or("~/.pyve/bin/micromamba".to_owned(), |d| {
             d.join("micromamba").display().to_string()
         }),
