@@ -176,14 +176,15 @@ impl Builder for VenvBuilder {
     }
 
     fn build(&self, dir: &Path) -> Result<(), Error> {
+        // Joined to its option, so a name starting with `-` stays a value.
+        let prompt = format!("--prompt={}", self.prompt);
         let mut command = match &self.uv {
             Some(uv) => {
                 let mut command = Command::new(uv);
                 command
                     .args(["venv", "--no-config", "--quiet", "--python"])
                     .arg(&self.interpreter.executable)
-                    .arg("--prompt")
-                    .arg(&self.prompt)
+                    .arg(&prompt)
                     .arg(dir)
                     // The interpreter was chosen; uv must not fetch another.
                     .env("UV_PYTHON_DOWNLOADS", "never");
@@ -192,8 +193,8 @@ impl Builder for VenvBuilder {
             None => {
                 let mut command = Command::new(&self.interpreter.executable);
                 command
-                    .args(["-m", "venv", "--prompt"])
-                    .arg(&self.prompt)
+                    .args(["-m", "venv"])
+                    .arg(&prompt)
                     .arg(dir)
                     // Bytecode compiled here would name the temporary path in
                     // tracebacks; Python compiles it at first import instead.

@@ -319,6 +319,16 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
     project::check_env_dir(&resolved.env_dir).map_err(|e| user(e.to_string()))?;
     let env_dir = resolved.env_dir.clone();
     check_env_dir_is_ours(backend, root, &env_dir)?;
+    let must_build = args.force || !backend.marker(&env_dir).exists();
+    if must_build && env_dir.to_str().is_none() {
+        // Measured: uv refuses such a path, and `python -m venv` fails
+        // writing its activation scripts, half-way.
+        return Err(user(format!(
+            "{}: the environment's path is not valid UTF-8, and neither uv, venv nor conda can \
+             build an environment there; rename the directory, or set venv.directory to a UTF-8 path",
+            crate::config::shown(&env_dir)
+        )));
+    }
 
     let requirements = if args.install_deps || new_config.install_deps {
         requirement_files(root, &new_config)?

@@ -10,4 +10,5 @@ mod lifecycle;
 mod pty;
 mod quoting;
 mod scenarios;
+mod security;
 pub mod support;

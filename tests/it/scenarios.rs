@@ -5,22 +5,6 @@
 use crate::per_shell;
 use crate::support::*;
 
-fn run(
-    sandbox: &Sandbox,
-    sh: Sh,
-    steps: &[String],
-) -> (std::collections::BTreeMap<String, Dump>, String) {
-    let output = sandbox.script_ok(sh, &steps.join("\n"));
-    (
-        dumps(&output.stdout),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-fn cd(sh: Sh, path: &std::path::Path) -> String {
-    format!("cd {}", sh.q(path))
-}
-
 per_shell!(enter_subdir_leave_restores_exactly, |sh: Sh| {
     let sandbox = Sandbox::new();
     let root = sandbox.venv_project("work/demo", "");

@@ -508,6 +508,20 @@ pub fn path_entries(dump: &Dump) -> Vec<String> {
     var(dump, "PATH").split(':').map(str::to_owned).collect()
 }
 
+/// Runs `steps` in a shell with the hook (it must exit 0): the dumps by
+/// label, and stderr.
+pub fn run(sandbox: &Sandbox, sh: Sh, steps: &[String]) -> (BTreeMap<String, Dump>, String) {
+    let output = sandbox.script_ok(sh, &steps.join("\n"));
+    (
+        dumps(&output.stdout),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+pub fn cd(sh: Sh, path: &Path) -> String {
+    format!("cd {}", sh.q(path))
+}
+
 /// The shell code that dumps under `label`.
 pub fn dump(label: &str) -> String {
     format!("__dump {label}")
