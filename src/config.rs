@@ -49,6 +49,8 @@ pub struct PythonSection {
 pub enum VersionValue {
     Text(String),
     Number(serde_yaml_ng::Number),
+    /// Anything else (a list, a mapping), refused by `validate`.
+    Other(#[allow(dead_code)] serde::de::IgnoredAny),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,7 +154,44 @@ pub fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// The line (1-based) where `key` is written, at the top level or inside
+/// `section`: for values YAML accepted and pyve does not. None for layouts
+/// this simple scan does not follow (flow mappings).
+fn key_line(text: &str, section: Option<&str>, key: &str) -> Option<usize> {
+    let mut in_section = false;
+    for (index, line) in text.lines().enumerate() {
+        let blank = line.trim().is_empty() || line.trim_start().starts_with('#');
+        let top = !blank && !line.starts_with([' ', '\t']);
+        match section {
+            None if top && is_key_line(line, key) => return Some(index + 1),
+            None => {}
+            Some(section) => {
+                if top {
+                    in_section = is_key_line(line, section);
+                } else if in_section && !blank && is_key_line(line.trim_start(), key) {
+                    return Some(index + 1);
+                }
+            }
+        }
+    }
+    None
+}
+
 impl ConfigError {
+    /// A problem with the value of `key` (in `section`), at its line.
+    fn at_key(
+        path: &Path,
+        text: &str,
+        section: Option<&str>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        ConfigError {
+            line: key_line(text, section, key),
+            ..ConfigError::at(path, message)
+        }
+    }
+
     fn at(path: &Path, message: impl Into<String>) -> Self {
         ConfigError {
             path: path.to_owned(),
@@ -180,8 +219,16 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
 /// The config's bytes, refusing what cannot be a config (a directory, a
 /// device, something huge) before reading it.
 pub fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
-    let metadata =
-        std::fs::metadata(path).map_err(|e| ConfigError::at(path, format!("cannot read: {e}")))?;
+    let metadata = std::fs::metadata(path).map_err(|e| match std::fs::read_link(path) {
+        Ok(target) if e.kind() == std::io::ErrorKind::NotFound => ConfigError::at(
+            path,
+            format!(
+                "is a symbolic link to {}, which does not exist; fix or remove the link",
+                shown(&target)
+            ),
+        ),
+        _ => ConfigError::at(path, format!("cannot read: {e}")),
+    })?;
     if !metadata.is_file() {
         return Err(ConfigError::at(
             path,
@@ -240,7 +287,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
             }
         }
     };
-    validate(path, &config)?;
+    validate(path, text, &config)?;
     let warnings = config
         .unknown
         .keys()
@@ -251,7 +298,19 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
 
 fn yaml_error(path: &Path, error: &serde_yaml_ng::Error) -> ConfigError {
     let location = error.location();
+    // serde names the Rust type it wanted; the user wrote YAML.
     let mut message = error.to_string();
+    for section in [
+        "PythonSection",
+        "VenvSection",
+        "MicromambaSection",
+        "PromptSection",
+    ] {
+        message = message.replace(
+            &format!("expected struct {section}"),
+            "expected a mapping of keys indented below it",
+        );
+    }
     // The position is printed in front; later positions ("while parsing a
     // flow sequence at line 3 column 9") are context worth keeping.
     if let Some(location) = &location {
@@ -266,11 +325,14 @@ fn yaml_error(path: &Path, error: &serde_yaml_ng::Error) -> ConfigError {
     }
 }
 
-fn validate(path: &Path, config: &Config) -> Result<(), ConfigError> {
+fn validate(path: &Path, text: &str, config: &Config) -> Result<(), ConfigError> {
     if let Some(backend) = &config.backend {
         if backend != "venv" && backend != "micromamba" {
-            return Err(ConfigError::at(
+            return Err(ConfigError::at_key(
                 path,
+                text,
+                None,
+                "backend",
                 format!(
                     "backend: `{}` is not supported; use `venv` or `micromamba`",
                     one_line(backend)
@@ -279,50 +341,101 @@ fn validate(path: &Path, config: &Config) -> Result<(), ConfigError> {
         }
     }
     if let Some(name) = &config.micromamba.env_name {
-        crate::backend::micromamba::check_env_name(name)
-            .map_err(|m| ConfigError::at(path, format!("micromamba.env_name: {m}")))?;
+        crate::backend::micromamba::check_env_name(name).map_err(|m| {
+            ConfigError::at_key(
+                path,
+                text,
+                Some("micromamba"),
+                "env_name",
+                format!("micromamba.env_name: {m}"),
+            )
+        })?;
     }
     if let Some(name) = &config.env_name {
         if name.is_empty() {
-            return Err(ConfigError::at(
+            return Err(ConfigError::at_key(
                 path,
+                text,
+                None,
+                "env_name",
                 "env_name: must not be empty; remove the key to use the project directory's name",
             ));
         }
     }
     if let Some(dir) = &config.venv.directory {
         if dir.as_os_str().is_empty() {
-            return Err(ConfigError::at(
+            return Err(ConfigError::at_key(
                 path,
+                text,
+                Some("venv"),
+                "directory",
                 "venv.directory: must not be empty; remove the key to use `.venv`",
             ));
         }
     }
     match &config.python.version {
         Some(VersionValue::Number(number)) => {
-            return Err(ConfigError::at(
+            // As written, when the line can be found: the number has lost
+            // `3.10`'s trailing zero.
+            let written = key_line(text, Some("python"), "version")
+                .and_then(|n| text.lines().nth(n - 1))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, value)| {
+                    value
+                        .split('#')
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned()
+                })
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| number.to_string());
+            return Err(ConfigError::at_key(
                 path,
+                text,
+                Some("python"),
+                "version",
                 format!(
-                    "python.version: write the version in quotes, for example `version: \"{number}\"`; \
-                     unquoted, YAML reads 3.10 as the number 3.1"
+                    "python.version: write the version in quotes, `version: \"{written}\"`; \
+                     unquoted, YAML reads a number (3.10 would be 3.1)"
                 ),
-            ))
+            ));
         }
-        Some(VersionValue::Text(text)) => {
-            crate::python::VersionRequest::parse(text)
-                .map_err(|m| ConfigError::at(path, format!("python.version: {m}")))?;
+        Some(VersionValue::Text(version)) => {
+            crate::python::VersionRequest::parse(version).map_err(|m| {
+                ConfigError::at_key(
+                    path,
+                    text,
+                    Some("python"),
+                    "version",
+                    format!("python.version: {m}"),
+                )
+            })?;
+        }
+        Some(VersionValue::Other(_)) => {
+            return Err(ConfigError::at_key(
+                path,
+                text,
+                Some("python"),
+                "version",
+                "python.version: must be a version in quotes, for example `version: \"3.12\"`",
+            ))
         }
         None => {}
     }
     if let Some(files) = &config.requirements {
         if files.iter().any(|f| f.as_os_str().is_empty()) {
-            return Err(ConfigError::at(
+            return Err(ConfigError::at_key(
                 path,
+                text,
+                None,
+                "requirements",
                 "requirements: an entry is empty; list requirements files such as `requirements.txt`",
             ));
         }
     }
-    check_prompt_format(&config.prompt.format).map_err(|m| ConfigError::at(path, m))?;
+    check_prompt_format(&config.prompt.format)
+        .map_err(|m| ConfigError::at_key(path, text, Some("prompt"), "format", m))?;
     Ok(())
 }
 
@@ -514,7 +627,8 @@ mod tests {
     #[test]
     fn python_version_must_be_quoted_text() {
         let err = parse_str("python:\n  version: 3.10\n").err().unwrap();
-        assert!(err.to_string().contains("quotes"), "{err}");
+        assert!(err.to_string().contains("`version: \"3.10\"`"), "{err}");
+        assert_eq!(err.line, Some(2));
         let loaded = parse_str("python:\n  version: '3.10'\n").unwrap();
         assert_eq!(loaded.config.python.request().unwrap().to_string(), "3.10");
         assert!(parse_str("python:\n  version: 'three'\n").is_err());
@@ -563,5 +677,44 @@ mod tests {
             render_prompt("({backend}:{env_name})", "venv", b"a\xffb"),
             b"(venv:a\xffb)".to_vec()
         );
+    }
+
+    /// YAML-shaped text from the pieces configs are made of, plus noise.
+    fn yamlish() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just("backend: ".to_owned()),
+            Just("python:\n  version: ".to_owned()),
+            Just("venv:\n  directory: ".to_owned()),
+            Just("prompt:\n  format: ".to_owned()),
+            Just("micromamba:\n  env_name: ".to_owned()),
+            Just("requirements: [".to_owned()),
+            Just("\n".to_owned()),
+            Just("  ".to_owned()),
+            Just("- ".to_owned()),
+            Just("{".to_owned()),
+            Just("\"".to_owned()),
+            Just("&a *a !!binary ".to_owned()),
+            Just("3.10".to_owned()),
+            Just("{env_name}".to_owned()),
+            "[ -~]{0,8}",
+            any::<char>().prop_map(String::from),
+        ];
+        proptest::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = parse(Path::new("/p/.pyve/config"), &bytes);
+        }
+
+        #[test]
+        fn parsing_yaml_shaped_text_never_panics(text in yamlish()) {
+            if let Err(error) = parse_str(&text) {
+                // Every error is one line, however odd the input.
+                proptest::prop_assert!(!error.to_string().contains('\n'), "{}", error);
+            }
+        }
     }
 }

@@ -205,7 +205,12 @@ struct Plan {
 /// build needs. Writes nothing.
 fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> Result<Plan, Error> {
     let config_path = project::config_path(root);
-    let existing = files::read_optional(&config_path)?;
+    // Through the config's own checks (a directory, a dangling link,
+    // something huge): init never rewrites what it could not read as one.
+    let existing = match std::fs::symlink_metadata(&config_path) {
+        Ok(_) => Some(config::read(&config_path).map_err(|e| user(e.to_string()))?),
+        Err(_) => None,
+    };
     let loaded = match &existing {
         Some(bytes) => config::parse(&config_path, bytes).map_err(|e| user(e.to_string()))?,
         None => config::parse(&config_path, b"").map_err(|e| user(e.to_string()))?,

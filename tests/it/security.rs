@@ -553,3 +553,227 @@ fn hostile_directory_names_work_or_are_refused_and_never_run_anything() {
         .unwrap();
     assert_eq!(stdout(&found), "", "a name was executed");
 }
+
+/// Broken configs: what each says. Every one names the file (and the line
+/// where there is one), exits 1 in every command, and nothing is applied,
+/// rebuilt or deleted.
+const MALFORMED: &[(&[u8], &str)] = &[
+    (b"backend: 3\n", "config:1: backend: `3` is not supported"),
+    (
+        b"env_name: [a, b]\n",
+        "config:1:11: env_name: invalid type: sequence",
+    ),
+    (b"env_name: \"\"\n", "config:1: env_name: must not be empty"),
+    (
+        b"python: 3\n",
+        "config:1:9: python: invalid type: integer `3`, expected a mapping",
+    ),
+    (
+        b"python:\n  version: 3.10\n",
+        "config:2: python.version: write the version in quotes, `version: \"3.10\"`",
+    ),
+    (
+        b"python:\n  version: [3]\n",
+        "config:2: python.version: must be a version in quotes",
+    ),
+    (
+        b"python:\n  vers: '3.12'\n",
+        "config:2:3: python: unknown field `vers`, expected `version`",
+    ),
+    (
+        b"venv:\n  directory: [a]\n",
+        "config:2:14: venv.directory: invalid type: sequence",
+    ),
+    (
+        b"venv:\n  creator: conda\n",
+        "config:2:12: venv.creator: unknown variant `conda`",
+    ),
+    (
+        b"micromamba:\n  env_name: base\n",
+        "config:2: micromamba.env_name: `base` is reserved",
+    ),
+    (
+        b"lock_file_policy: maybe\n",
+        "config:1:19: lock_file_policy: unknown variant `maybe`",
+    ),
+    (
+        b"prompt:\n  show: maybe\n",
+        "config:2:9: prompt.show: invalid type: string \"maybe\", expected a boolean",
+    ),
+    (
+        b"prompt:\n  format: '{bogus}'\n",
+        "config:2: prompt.format: unknown placeholder `{bogus}`",
+    ),
+    (
+        b"install_deps: maybe\n",
+        "config:1:15: install_deps: invalid type",
+    ),
+    (
+        b"requirements: 5\n",
+        "config:1:15: requirements: invalid type: integer `5`, expected a sequence",
+    ),
+    (b"direnv: maybe\n", "config:1:9: direnv: invalid type"),
+    (b"a: [\n", "config:2:1: did not find expected node content"),
+    (b"key: \"unterminated\n", "found unexpected end of stream"),
+    (
+        b"- just\n- a list\n",
+        "config:1: must be a YAML mapping of keys",
+    ),
+    (b"\x00\x01\x7fELF\xff\xfe", "config:1: is not UTF-8 text"),
+];
+
+#[test]
+fn malformed_configs_are_one_clear_message_and_change_nothing() {
+    let sb = Sandbox::new();
+    let shared = sb.path("shared-venv");
+    make_venv(&shared);
+    let mut roots = Vec::new();
+    for (i, (bytes, _)) in MALFORMED.iter().enumerate() {
+        let root = sb.unapproved_project(format!("bad/{i}"), "");
+        std::os::unix::fs::symlink(&shared, root.join(".venv")).unwrap();
+        std::fs::write(root.join(".pyve/config"), bytes).unwrap();
+        roots.push(root);
+    }
+    // The odd files: huge, a directory, a dangling link.
+    let huge = sb.unapproved_project("bad/huge", "");
+    std::fs::write(huge.join(".pyve/config"), vec![b'#'; 2 << 20]).unwrap();
+    let directory = sb.unapproved_project("bad/directory", "");
+    std::fs::remove_file(directory.join(".pyve/config")).unwrap();
+    std::fs::create_dir(directory.join(".pyve/config")).unwrap();
+    let dangling = sb.unapproved_project("bad/dangling", "");
+    std::fs::remove_file(dangling.join(".pyve/config")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/config", dangling.join(".pyve/config")).unwrap();
+    let odd: [(&Path, &str); 3] = [
+        (
+            &huge,
+            "config: is 2097152 bytes; a pyve config is at most 1048576 bytes",
+        ),
+        (
+            &directory,
+            "config: is not a regular file; remove it or replace it with a YAML file",
+        ),
+        (
+            &dangling,
+            "config: is a symbolic link to /nonexistent/config, which does not exist",
+        ),
+    ];
+    let cases: Vec<(&Path, &str)> = roots
+        .iter()
+        .zip(MALFORMED)
+        .map(|(root, (_, expected))| (root.as_path(), *expected))
+        .chain(odd)
+        .collect();
+
+    for (root, expected) in &cases {
+        let config = root.join(".pyve/config");
+        let before = std::fs::symlink_metadata(&config).unwrap();
+        let had_venv = root.join(".venv/bin/python").exists();
+        for args in [
+            &["run", "true"][..],
+            &["init"],
+            &["purge", "--yes"],
+            &["allow"],
+            &["export", "bash"],
+        ] {
+            let out = sb.pyve(root, args);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?} {expected}: {err}");
+            assert_eq!(err.lines().count(), 1, "{args:?}: one message: {err}");
+            assert!(
+                err.starts_with(&format!("pyve: {}", config.display())),
+                "{args:?}: names the file: {err}"
+            );
+            assert!(err.contains(expected), "{args:?}: {expected}: {err}");
+            assert!(stdout(&out).is_empty(), "{args:?}");
+        }
+        let out = sb.pyve(root, &["doctor"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains(expected), "doctor: {}", stderr(&out));
+        // Nothing deleted, nothing rewritten.
+        assert_eq!(
+            root.join(".venv/bin/python").exists(),
+            had_venv,
+            "{expected}"
+        );
+        assert!(
+            !root.join(".gitignore").exists(),
+            "{expected}: nothing written"
+        );
+        let after = std::fs::symlink_metadata(&config).unwrap();
+        assert_eq!(
+            (before.len(), before.modified().unwrap()),
+            (after.len(), after.modified().unwrap()),
+            "{expected}"
+        );
+    }
+
+    // The hook: told once per config, nothing applied.
+    let mut steps = vec![dump("before")];
+    for (root, _) in &cases {
+        steps.extend([
+            cd(Sh::Bash, root),
+            "__pyve_hook".into(),
+            "__pyve_hook".into(),
+        ]);
+    }
+    steps.push(dump("after"));
+    let (d, err) = run(&sb, Sh::Bash, &steps);
+    assert_eq!(d["after"], d["before"]);
+    assert_eq!(err.lines().count(), cases.len(), "{err}");
+    for (root, expected) in &cases {
+        assert!(
+            err.lines().any(|l| l
+                .starts_with(&format!("pyve: {}", root.join(".pyve/config").display()))
+                && l.contains(expected)
+                && l.ends_with("; environment not activated")),
+            "{expected}: {err}"
+        );
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn unknown_keys_warn_by_name_and_still_work() {
+    let sb = Sandbox::new();
+    let root = sb.venv_project("p", "colour: red\nvenv:\n  creator: uv\n");
+    let out = sb.pyve(&root, &["run", "true"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "pyve: {}: unknown key `colour` ignored\n",
+            root.join(".pyve/config").display()
+        )
+    );
+}
+
+#[test]
+fn broken_conda_specs_are_named_and_nothing_is_built() {
+    let sb = Sandbox::new();
+    sb.micromamba_on_path();
+    let cases: [(&str, &[u8], &str); 4] = [
+        (
+            "environment.yml",
+            b"name: x\ndependencies: [python\n",
+            "environment.yml:3:1",
+        ),
+        ("environment.yml", b"- a\n- list\n", "environment.yml"),
+        (
+            "conda-lock.yml",
+            b"version: 1\npackage: {\n",
+            "conda-lock.yml:3:1",
+        ),
+        ("conda-lock.yml", b"\xff\xfe binary", "conda-lock.yml"),
+    ];
+    for (i, (file, bytes, expected)) in cases.iter().enumerate() {
+        let root = sb.path(format!("conda/c{i}"));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join(file), bytes).unwrap();
+        let out = sb.pyve(&root, &["init", "--backend", "micromamba", "--no-direnv"]);
+        assert_eq!(out.status.code(), Some(1), "{file}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{file}: {}", stderr(&out));
+        assert!(!root.join(".pyve").exists(), "{file}: nothing written");
+        assert_eq!(std::fs::read(root.join(file)).unwrap(), *bytes);
+    }
+    assert!(sb.micromamba_calls().is_empty(), "micromamba never ran");
+}
