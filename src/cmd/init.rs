@@ -429,6 +429,9 @@ fn check_env_dir_is_ours(
     let Ok(metadata) = std::fs::symlink_metadata(env_dir) else {
         return Ok(());
     };
+    if let Some(error) = super::unreadable_environment(env_dir, &backend.marker(env_dir)) {
+        return Err(error);
+    }
     let fix = "move it away, or point venv.directory in .pyve/config elsewhere";
     if metadata.file_type().is_symlink() || !metadata.is_dir() {
         return Err(user(format!(

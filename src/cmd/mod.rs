@@ -141,8 +141,29 @@ pub fn project_root(dir: Option<&std::path::Path>) -> Result<PathBuf, Error> {
     Ok(std::fs::canonicalize(&root).unwrap_or(root))
 }
 
+/// Why the environment cannot even be looked at (permission denied on it
+/// or its marker), as opposed to being absent.
+pub fn unreadable_environment(
+    env_dir: &std::path::Path,
+    marker: &std::path::Path,
+) -> Option<Error> {
+    match std::fs::metadata(marker) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Some(user(format!(
+            "{}: {e}; pyve can neither use nor replace it: fix its permissions \
+             (or remove it as its owner), then run `pyve init`",
+            env_dir.display()
+        ))),
+        _ => None,
+    }
+}
+
 /// The missing-environment error, the same from every command.
 pub fn missing_environment(project: &Project) -> Error {
+    let env_dir = &project.resolved.env_dir;
+    if let Some(error) = unreadable_environment(env_dir, &project.resolved.backend.marker(env_dir))
+    {
+        return error;
+    }
     user(format!(
         "the environment {} does not exist yet; create it with `pyve init` in {}",
         project.resolved.env_dir.display(),

@@ -5,6 +5,7 @@
 mod cli;
 mod conda;
 mod direnv;
+mod edges;
 mod fastpath;
 mod lifecycle;
 mod pty;

@@ -244,6 +244,11 @@ impl Sandbox {
 
     /// Runs `body` in a non-interactive shell that installed the hook.
     pub fn script(&self, sh: Sh, body: &str) -> Output {
+        self.script_command(sh, body).output().unwrap()
+    }
+
+    /// The command `script` runs, for tests that start several at once.
+    pub fn script_command(&self, sh: Sh, body: &str) -> Command {
         let text = format!("{}\n{}\n{}\n", prelude(sh), hook_line(sh), body);
         let mut cmd = self.command(sh.name());
         match sh {
@@ -251,7 +256,8 @@ impl Sandbox {
             Sh::Zsh => cmd.args(["-f", "-c"]),
             Sh::Fish => cmd.args(["--no-config", "-c"]),
         };
-        cmd.arg(text).output().unwrap()
+        cmd.arg(text);
+        cmd
     }
 
     /// Writes a script file that a shell started from a test script can run:
