@@ -50,12 +50,20 @@ __pyve_run() {
   # Ctrl-C while applying must leave the old or the new environment, not a
   # mix: ignore INT for the eval, then restore the user's own INT trap.
   \builtin trap -- '' INT
+  __pyve_scripts=()
   \builtin eval "${__pyve_out#*"#pyve-engine"$'\n'}"
   if [[ -n $__pyve_traps ]]; then
     \builtin eval "$__pyve_traps"
   else
     \builtin trap - INT
   fi
+  # The environment's activation scripts, after: the user's code, which
+  # Ctrl-C must be able to stop.
+  local __pyve_script
+  for __pyve_script in ${__pyve_scripts[@]+"${__pyve_scripts[@]}"}; do
+    \builtin . "$__pyve_script"
+  done
+  __pyve_scripts=()
 }
 
 # One line per session; the directory is marked done so a broken binary is

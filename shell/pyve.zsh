@@ -7,7 +7,7 @@
 
 \builtin typeset -g __pyve_pwd __pyve_stamp __pyve_diagnosed __pyve_failed
 \builtin typeset -g __pyve_ps1_text __pyve_ps1_ins __pyve_ps1_val
-\builtin typeset -ga __pyve_watch
+\builtin typeset -ga __pyve_watch __pyve_scripts
 
 # precmd and chpwd both call this; after a `cd` the chpwd call has already
 # recorded the new directory, so the precmd call takes the fast path.
@@ -54,7 +54,16 @@ __pyve_run() {
   fi
   # Ctrl-C while applying must leave the old or the new environment.
   \builtin trap '' INT
+  __pyve_scripts=()
   \builtin eval "$__pyve_out"
+  \builtin trap - INT
+  # The environment's activation scripts, after: the user's code, which
+  # Ctrl-C must be able to stop.
+  \builtin local __pyve_script
+  for __pyve_script in "${__pyve_scripts[@]}"; do
+    \builtin . "$__pyve_script"
+  done
+  __pyve_scripts=()
 }
 
 __pyve_fail() {

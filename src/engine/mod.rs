@@ -242,6 +242,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             None => load_model(root, config_fp, &mut told, diagnostics),
         };
     }
+    let mut entering_scripts = Vec::new();
     if !unchanged {
         let ready = model.as_ref().filter(|m| m.ready());
         let old_ops: &[Op] = state.as_ref().map_or(&[], |s| &s.ops);
@@ -272,7 +273,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             }
         }
         let active = ready.filter(|_| new_activation.is_some());
-        if apply(
+        let Some(scripts) = apply(
             &mut out,
             shell,
             state.as_ref(),
@@ -280,11 +281,12 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             active,
             new_activation.as_ref(),
             &told,
-        ) {
+        ) else {
             // Leaving ran deactivation scripts; the engine runs again on
             // what they left.
             return out;
-        }
+        };
+        entering_scripts = scripts;
         let prompt: &[u8] = match active {
             Some(m) if m.facts.show_prompt => &m.facts.prompt,
             _ => b"",
@@ -299,12 +301,22 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         shell.call(&mut out, "__pyve_prompt", prompt);
     }
     finish(&mut out, request, &stamp, &found, model.as_ref(), &told);
+    // Entering: the environment's activation scripts run last, on the
+    // environment already in place, as conda runs them, and interruptibly.
+    if !entering_scripts.is_empty() {
+        let scripts: Vec<Vec<u8>> = entering_scripts
+            .iter()
+            .map(|s| s.as_os_str().as_bytes().to_vec())
+            .collect();
+        shell.activation_scripts(&mut out, &scripts);
+    }
     out
 }
 
 /// Writes the diff from what `state` applied to `activation` (None: nothing
-/// active) and the new state. Returns true when it wrote a first phase of
-/// leaving instead (deactivation scripts, then the engine again).
+/// active) and the new state, and returns the activation scripts that are
+/// due. Returns None when it wrote a first phase of leaving instead
+/// (deactivation scripts, then the engine again).
 fn apply(
     out: &mut Vec<u8>,
     shell: &dyn Shell,
@@ -313,7 +325,7 @@ fn apply(
     active: Option<&Model>,
     activation: Option<&Activation>,
     told: &Told,
-) -> bool {
+) -> Option<Vec<PathBuf>> {
     let old_ops: &[Op] = state.map_or(&[], |s| &s.ops);
     let mut wanted = activation.map(wanted_ops).unwrap_or_default();
     if let (Some(m), Some(activation)) = (active, activation) {
@@ -350,7 +362,7 @@ fn apply(
             shell.export(out, state::VAR, remaining.encode().as_bytes());
             shell.set_global(out, "__pyve_diagnosed", &told.encode());
             shell.rerun(out);
-            return true;
+            return None;
         }
     }
     let mut env = Env::default();
@@ -396,16 +408,12 @@ fn apply(
     if path_changed {
         shell.rehash(out);
     }
-    // Entering: the environment's activation scripts run last, on the
-    // environment already in place, as conda runs them.
-    if entered {
-        if let Some(scripts) = activation.and_then(|a| a.scripts.as_ref()) {
-            for script in scripts.list(true, shell.script_extension()) {
-                shell.source(out, script.as_os_str().as_bytes());
-            }
-        }
-    }
-    false
+    let scripts = activation
+        .and_then(|a| a.scripts.as_ref())
+        .filter(|_| entered)
+        .map(|s| s.list(true, shell.script_extension()))
+        .unwrap_or_default();
+    Some(scripts)
 }
 
 /// The shell variables every run ends with: what to watch for the fast

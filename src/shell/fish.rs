@@ -106,4 +106,12 @@ impl Shell for Fish {
     fn script_extension(&self) -> &'static str {
         "fish"
     }
+
+    /// fish cannot hold SIGINT off while applying, so there is no reason
+    /// to defer them.
+    fn activation_scripts(&self, out: &mut Vec<u8>, scripts: &[Vec<u8>]) {
+        for script in scripts {
+            self.source(out, script);
+        }
+    }
 }

@@ -32,6 +32,14 @@ pub trait Shell {
     fn script_extension(&self) -> &'static str {
         "sh"
     }
+    /// Has the hook source these activation scripts once the output is
+    /// applied. bash and zsh apply it with SIGINT ignored, so the scripts
+    /// (the user's code, which may hang) are handed over as a list and
+    /// sourced after, where Ctrl-C stops them; no text marker, which a
+    /// quoted path could contain.
+    fn activation_scripts(&self, out: &mut Vec<u8>, scripts: &[Vec<u8>]) {
+        self.set_list(out, "__pyve_scripts", scripts);
+    }
     /// Runs the engine again right away, once this output is applied.
     fn rerun(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"__pyve_run\n");

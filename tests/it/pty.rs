@@ -263,3 +263,38 @@ per_shell!(
         );
     }
 );
+
+per_shell!(ctrl_c_stops_a_hanging_activation_script, |sh: Sh| {
+    let sandbox = Sandbox::new();
+    let root = sandbox.unapproved_project(
+        "hang",
+        "backend: micromamba\nmicromamba:\n  env_name: hang\n",
+    );
+    // A conda environment whose activation script hangs (a network mount
+    // that does not answer, a script waiting for input).
+    let prefix = root.join(".pyve/envs/hang");
+    for dir in ["conda-meta", "bin", "etc/conda/activate.d"] {
+        std::fs::create_dir_all(prefix.join(dir)).unwrap();
+    }
+    std::fs::write(
+        prefix.join("conda-meta/pyve-built"),
+        "spec: environment.yml\n",
+    )
+    .unwrap();
+    for ext in ["sh", "fish"] {
+        std::fs::write(
+            prefix.join(format!("etc/conda/activate.d/hang.{ext}")),
+            "sleep 60\n",
+        )
+        .unwrap();
+    }
+    sandbox.allow(&root);
+    let mut shell = Interactive::start(&sandbox, sh);
+    shell.line(&format!("cd {}", sh.q(&root)));
+    std::thread::sleep(Duration::from_millis(1500));
+    shell.session.send_control('c').unwrap();
+    // The prompt comes back long before the script's minute is up, with
+    // the environment applied.
+    shell.sync();
+    assert_eq!(shell.value("CONDA_PREFIX"), prefix.display().to_string());
+});
