@@ -50,9 +50,24 @@ enum Command {
     Deny(TrustArgs),
     /// Remove the environment and everything pyve wrote to the project
     #[command(after_help = "Examples:\n  \
-        pyve purge          # asks first\n  \
-        pyve purge --yes    # no question (scripts, CI)")]
+        pyve purge                 # asks first\n  \
+        pyve purge --yes           # no question (scripts, CI)\n  \
+        pyve purge --env gpu --yes # one named environment; the others stay")]
     Purge(PurgeArgs),
+    /// List the project's environments (the same as `pyve env list`)
+    #[command(after_help = "Examples:\n  \
+        pyve envs\n  \
+        pyve envs --verbose     # path, size, spec files and whether they changed\n  \
+        pyve envs --json | jq -r '.environments[].name'")]
+    Envs(EnvListArgs),
+    /// The project's named environments: list them, or show one
+    #[command(subcommand)]
+    Env(EnvCommand),
+    /// Switch the project's active environment; shells inside follow at their next prompt
+    #[command(after_help = "Examples:\n  \
+        pyve activate prod      # .pyve/current now points at prod\n  \
+        pyve run --env gpu python train.py   # once, without switching")]
+    Activate(ActivateArgs),
     /// Check the project's configuration, environment and shell integration
     #[command(after_help = "Examples:\n  \
         pyve doctor\n  \
@@ -85,6 +100,10 @@ pub struct InitArgs {
     /// The environment's name (prompt, PYVE_ENV_NAME); default: the directory's name
     #[arg(long, value_name = "NAME")]
     pub env_name: Option<String>,
+    /// Create (or rebuild) the named environment NAME, adding it to .pyve/config
+    /// (default: the active one, in a project that names its environments)
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
     /// The Python version, X.Y or X.Y.Z; default: the config, then .tool-versions or .python-version
     #[arg(long, value_name = "X.Y[.Z]")]
     pub python_version: Option<String>,
@@ -130,6 +149,10 @@ pub struct RunArgs {
     /// another user owns its files; PYVE_TRUST_ALL=1 does the same (for CI)
     #[arg(long)]
     pub trust: bool,
+    /// Run in this named environment, without changing the active one
+    /// (default: the active one; in CI, where CI is set, `default_env`)
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
     /// The command and its arguments
     #[arg(
         required = true,
@@ -152,6 +175,48 @@ pub struct PurgeArgs {
     /// Do not ask; required when not on a terminal
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Remove only this named environment (its entry in .pyve/config stays)
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum EnvCommand {
+    /// List the project's environments, the active one marked with `*`
+    #[command(after_help = "Examples:\n  \
+        pyve env list\n  \
+        pyve env list --verbose --json")]
+    List(EnvListArgs),
+    /// Show one environment in full
+    #[command(after_help = "Examples:\n  \
+        pyve env info dev\n  \
+        pyve env info gpu --json")]
+    Info(EnvInfoArgs),
+}
+
+#[derive(Args)]
+pub struct EnvListArgs {
+    /// Also show each environment's path, size, spec files and whether they changed
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Print one JSON object on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct EnvInfoArgs {
+    /// The environment's name
+    pub name: String,
+    /// Print one JSON object on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ActivateArgs {
+    /// The named environment to make active
+    pub name: String,
 }
 
 #[derive(Args)]
@@ -207,6 +272,10 @@ pub fn run() -> Result<ExitCode, Error> {
         Command::Allow(args) => cmd::allow::run(args),
         Command::Deny(args) => cmd::deny::run(args),
         Command::Purge(args) => cmd::purge::run(args),
+        Command::Envs(args) => cmd::envs::list(args),
+        Command::Env(EnvCommand::List(args)) => cmd::envs::list(args),
+        Command::Env(EnvCommand::Info(args)) => cmd::envs::info(args),
+        Command::Activate(args) => cmd::activate::run(args),
         Command::Doctor(args) => cmd::doctor::run(args),
         Command::Export { dialect } => cmd::export::run(dialect),
         Command::Hook { shell } => cmd::hook::run(shell),

@@ -29,10 +29,117 @@ pub struct Config {
     pub requirements: Option<Vec<PathBuf>>,
     /// Whether `pyve init` writes `.envrc` (false after `--no-direnv`).
     pub direnv: Option<bool>,
+    /// The named environment active when `.pyve/current` does not say.
+    pub default_env: Option<String>,
+    /// Named environments, in the order written. Empty: the project has
+    /// one environment, described by the keys above.
+    pub environments: Environments,
     /// Keys this version does not know; reported as warnings, never fatal, so
     /// a config written by a newer pyve still activates.
     #[serde(flatten)]
     pub unknown: BTreeMap<String, serde_yaml_ng::Value>,
+}
+
+/// `environments:`, a mapping kept in the order it is written (listings
+/// follow it).
+#[derive(Debug, Default)]
+pub struct Environments(pub Vec<(String, EnvEntry)>);
+
+impl Environments {
+    pub fn get(&self, name: &str) -> Option<&EnvEntry> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, e)| e)
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.0.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de> Deserialize<'de> for Environments {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Environments;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of environment names to their settings")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Environments, E> {
+                Ok(Environments::default())
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Environments, A::Error> {
+                let mut entries: Vec<(String, EnvEntry)> = Vec::new();
+                while let Some((name, entry)) = map.next_entry::<String, Option<EnvEntry>>()? {
+                    if entries.iter().any(|(n, _)| *n == name) {
+                        return Err(serde::de::Error::custom(format!(
+                            "environment `{}` is defined twice",
+                            one_line(&name)
+                        )));
+                    }
+                    entries.push((name, entry.unwrap_or_default()));
+                }
+                Ok(Environments(entries))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+/// One named environment's settings; what it leaves out comes from the
+/// project-wide keys (`backend`, `python.version`, `requirements`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnvEntry {
+    pub backend: Option<String>,
+    pub python_version: Option<VersionValue>,
+    pub requirements: Option<Requirements>,
+    /// micromamba: the environment file (default `environment.yml`).
+    pub env_file: Option<PathBuf>,
+    /// micromamba: the conda-lock file used instead of `env_file` when it
+    /// exists (default `conda-lock.yml`, only with the default env_file).
+    pub lock_file: Option<PathBuf>,
+    /// venv: where it lives (default `.pyve/envs/<name>`); set for the
+    /// environment a project had before it named any.
+    pub directory: Option<PathBuf>,
+}
+
+/// One requirements file or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Requirements {
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+impl Requirements {
+    pub fn files(&self) -> Vec<PathBuf> {
+        match self {
+            Requirements::One(file) => vec![file.clone()],
+            Requirements::Many(files) => files.clone(),
+        }
+    }
+}
+
+impl EnvEntry {
+    pub fn python_request(&self) -> Option<crate::python::VersionRequest> {
+        match &self.python_version {
+            Some(VersionValue::Text(text)) => crate::python::VersionRequest::parse(text).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl Config {
+    /// Whether the project names its environments (`environments:`).
+    pub fn is_named(&self) -> bool {
+        !self.environments.is_empty()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -288,11 +395,29 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
         }
     };
     validate(path, text, &config)?;
-    let warnings = config
+    let mut warnings: Vec<String> = config
         .unknown
         .keys()
         .map(|key| format!("{}: unknown key `{}` ignored", shown(path), one_line(key)))
         .collect();
+    if config.is_named() {
+        // These describe the single environment of a project without
+        // `environments:`; each named one has its own entry.
+        let unused = [
+            ("env_name", config.env_name.is_some()),
+            ("venv.directory", config.venv.directory.is_some()),
+            ("micromamba.env_name", config.micromamba.env_name.is_some()),
+        ];
+        for (key, set) in unused {
+            if set {
+                warnings.push(format!(
+                    "{}: `{key}` is not used once `environments` is set; remove it \
+                     (each environment is named by its key under `environments`)",
+                    shown(path)
+                ));
+            }
+        }
+    }
     Ok(Loaded { config, warnings })
 }
 
@@ -305,6 +430,7 @@ fn yaml_error(path: &Path, error: &serde_yaml_ng::Error) -> ConfigError {
         "VenvSection",
         "MicromambaSection",
         "PromptSection",
+        "EnvEntry",
     ] {
         message = message.replace(
             &format!("expected struct {section}"),
@@ -436,6 +562,164 @@ fn validate(path: &Path, text: &str, config: &Config) -> Result<(), ConfigError>
     }
     check_prompt_format(&config.prompt.format)
         .map_err(|m| ConfigError::at_key(path, text, Some("prompt"), "format", m))?;
+    validate_environments(path, text, config)
+}
+
+/// The line of `key` inside environment `name`'s entry, else the entry's.
+fn entry_line(text: &str, name: &str, key: Option<&str>) -> Option<usize> {
+    let start = key_line(text, Some("environments"), name)?;
+    let Some(key) = key else {
+        return Some(start);
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let own = indent(lines[start - 1]);
+    for (index, line) in lines.iter().enumerate().skip(start) {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        if indent(line) <= own {
+            break;
+        }
+        if is_key_line(line.trim_start(), key) {
+            return Some(index + 1);
+        }
+    }
+    Some(start)
+}
+
+fn validate_environments(path: &Path, text: &str, config: &Config) -> Result<(), ConfigError> {
+    let at = |name: &str, key: Option<&str>, message: String| ConfigError {
+        line: entry_line(text, name, key),
+        ..ConfigError::at(path, message)
+    };
+    let mut directories: Vec<(&str, PathBuf)> = Vec::new();
+    for (name, entry) in &config.environments.0 {
+        let shown_name = one_line(name);
+        crate::backend::micromamba::check_env_name(name)
+            .map_err(|m| at(name, None, format!("environments: the name {m}")))?;
+        let backend = entry
+            .backend
+            .as_deref()
+            .or(config.backend.as_deref())
+            .unwrap_or("venv");
+        if backend != "venv" && backend != "micromamba" {
+            return Err(at(
+                name,
+                Some("backend"),
+                format!(
+                    "environments.{shown_name}.backend: `{}` is not supported; use `venv` or `micromamba`",
+                    one_line(backend)
+                ),
+            ));
+        }
+        match &entry.python_version {
+            Some(VersionValue::Text(version)) => {
+                crate::python::VersionRequest::parse(version).map_err(|m| {
+                    at(
+                        name,
+                        Some("python_version"),
+                        format!("environments.{shown_name}.python_version: {m}"),
+                    )
+                })?;
+            }
+            Some(_) => {
+                return Err(at(
+                    name,
+                    Some("python_version"),
+                    format!(
+                        "environments.{shown_name}.python_version: write the version in quotes, \
+                         for example `python_version: \"3.12\"`"
+                    ),
+                ))
+            }
+            None => {}
+        }
+        let empty = |p: &Option<PathBuf>| p.as_ref().is_some_and(|p| p.as_os_str().is_empty());
+        for (key, value) in [
+            ("env_file", &entry.env_file),
+            ("lock_file", &entry.lock_file),
+            ("directory", &entry.directory),
+        ] {
+            if empty(value) {
+                return Err(at(
+                    name,
+                    Some(key),
+                    format!("environments.{shown_name}.{key}: must not be empty; remove the key for the default"),
+                ));
+            }
+        }
+        if let Some(files) = &entry.requirements {
+            if files.files().iter().any(|f| f.as_os_str().is_empty()) {
+                return Err(at(
+                    name,
+                    Some("requirements"),
+                    format!("environments.{shown_name}.requirements: an entry is empty"),
+                ));
+            }
+        }
+        let wrong = match backend {
+            "venv" => [
+                ("env_file", entry.env_file.is_some()),
+                ("lock_file", entry.lock_file.is_some()),
+            ]
+            .into_iter()
+            .find(|(_, set)| *set)
+            .map(|(key, _)| (key, "a micromamba environment's conda spec")),
+            _ => entry.directory.is_some().then_some((
+                "directory",
+                "a venv's place; a conda environment lives in .pyve/envs/<name>",
+            )),
+        };
+        if let Some((key, meaning)) = wrong {
+            return Err(at(
+                name,
+                Some(key),
+                format!(
+                    "environments.{shown_name}.{key}: is {meaning}, and this is a {backend} environment; remove it or change the backend"
+                ),
+            ));
+        }
+        let directory = entry
+            .directory
+            .clone()
+            .unwrap_or_else(|| Path::new(".pyve/envs").join(name));
+        if let Some((other, _)) = directories.iter().find(|(_, d)| *d == directory) {
+            return Err(at(
+                name,
+                Some("directory"),
+                format!(
+                    "environments.{shown_name}: uses the same directory as `{other}` ({}); give it its own `directory`",
+                    shown(&directory)
+                ),
+            ));
+        }
+        directories.push((name, directory));
+    }
+    if let Some(default) = &config.default_env {
+        if config.environments.get(default).is_none() {
+            let known = config.environments.names();
+            return Err(ConfigError::at_key(
+                path,
+                text,
+                None,
+                "default_env",
+                if known.is_empty() {
+                    format!(
+                        "default_env: `{}` names an environment, and `environments` defines none; \
+                         remove the key, or add environments with `pyve init --env NAME`",
+                        one_line(default)
+                    )
+                } else {
+                    format!(
+                        "default_env: `{}` is not one of the environments ({}); use one of them",
+                        one_line(default),
+                        known.join(", ")
+                    )
+                },
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -572,9 +856,180 @@ pub fn set_value(text: &str, section: Option<&str>, key: &str, value: &str) -> O
     Some(lines.concat())
 }
 
+/// `text` with an entry for environment `name` added under `environments:`
+/// (created at the end when missing), holding `fields` as `key: value`
+/// lines. None when the layout is beyond this simple editor.
+pub fn add_environment(text: &str, name: &str, fields: &[(&str, String)]) -> Option<String> {
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
+    if let Some(last) = lines.last_mut() {
+        if !last.ends_with('\n') {
+            last.push('\n');
+        }
+    }
+    let entry = |indent: &str| {
+        let mut block = if fields.is_empty() {
+            format!("{indent}{name}: {{}}\n")
+        } else {
+            format!("{indent}{name}:\n")
+        };
+        for (key, value) in fields {
+            block.push_str(&format!("{indent}{indent}{key}: {value}\n"));
+        }
+        block
+    };
+    let top = |line: &str| !line.starts_with([' ', '\t', '#', '\n', '\r']);
+    match lines.iter().position(|l| is_key_line(l, "environments")) {
+        None => {
+            lines.push("environments:\n".to_owned());
+            lines.push(entry("  "));
+        }
+        Some(i) => {
+            if !value_is_below(&lines[i], "environments") {
+                let value = lines[i]["environments:".len()..].trim();
+                if value.split('#').next().unwrap_or_default().trim() != "{}" {
+                    return None;
+                }
+                lines[i] = "environments:\n".to_owned();
+            }
+            let end = (i + 1..lines.len())
+                .find(|&j| top(&lines[j]))
+                .unwrap_or(lines.len());
+            let children: Vec<usize> = (i + 1..end)
+                .filter(|&j| !lines[j].trim().is_empty() && !lines[j].trim_start().starts_with('#'))
+                .collect();
+            let indent = children
+                .first()
+                .map(|&j| lines[j][..lines[j].len() - lines[j].trim_start().len()].to_owned())
+                .unwrap_or_else(|| "  ".to_owned());
+            let after = children.last().map_or(i + 1, |&j| j + 1);
+            lines.insert(after, entry(&indent));
+        }
+    }
+    Some(lines.concat())
+}
+
+/// `text` without the scalar `key` (inside `section` when given); a section
+/// left empty goes too. Unchanged when the key is absent; None when its
+/// value spans lines.
+pub fn remove_value(text: &str, section: Option<&str>, key: &str) -> Option<String> {
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
+    let top = |line: &str| !line.starts_with([' ', '\t', '#', '\n', '\r']);
+    match section {
+        None => {
+            if let Some(i) = lines.iter().position(|l| is_key_line(l, key)) {
+                if value_is_below(&lines[i], key) {
+                    return None;
+                }
+                lines.remove(i);
+            }
+        }
+        Some(section) => {
+            let Some(i) = lines.iter().position(|l| is_key_line(l, section)) else {
+                return Some(text.to_owned());
+            };
+            if !value_is_below(&lines[i], section) {
+                return None;
+            }
+            let end = (i + 1..lines.len())
+                .find(|&j| top(&lines[j]))
+                .unwrap_or(lines.len());
+            let Some(j) = (i + 1..end).find(|&j| is_key_line(lines[j].trim_start(), key)) else {
+                return Some(text.to_owned());
+            };
+            if value_is_below(&lines[j], key) {
+                return None;
+            }
+            lines.remove(j);
+            let left = (i + 1..end - 1)
+                .any(|j| !lines[j].trim().is_empty() && !lines[j].trim_start().starts_with('#'));
+            if !left {
+                lines.remove(i);
+            }
+        }
+    }
+    Some(lines.concat())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environments_keep_their_order_and_are_checked() {
+        let text = "default_env: prod\nenvironments:\n  prod:\n    requirements: r.txt\n  dev: {}\n  gpu:\n    backend: micromamba\n    env_file: gpu.yml\n";
+        let loaded = parse_str(text).unwrap();
+        assert_eq!(loaded.config.environments.names(), ["prod", "dev", "gpu"]);
+        let prod = loaded.config.environments.get("prod").unwrap();
+        assert_eq!(
+            prod.requirements.as_ref().unwrap().files(),
+            [PathBuf::from("r.txt")]
+        );
+        let err = parse_str("default_env: x\nenvironments:\n  dev: {}\n")
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string()
+                .contains("not one of the environments (dev)"),
+            "{err}"
+        );
+        assert_eq!(err.line, Some(1));
+        let err = parse_str("environments:\n  dev:\n    env_file: e.yml\n")
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("environments.dev.env_file"),
+            "{err}"
+        );
+        assert_eq!(err.line, Some(3), "{err}");
+        let err = parse_str("environments:\n  Dev: {}\n").err().unwrap();
+        assert!(err.to_string().contains("use `dev`"), "{err}");
+        assert_eq!(err.line, Some(2), "{err}");
+        let err = parse_str("environments:\n  a: {}\n  a: {}\n")
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("duplicate entry"), "{err}");
+        let err = parse_str("environments:\n  a:\n    pyhton_version: '3.1'\n")
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("pyhton_version"), "{err}");
+        let loaded = parse_str("env_name: old\nenvironments:\n  a: {}\n").unwrap();
+        assert!(
+            loaded.warnings[0].contains("`env_name` is not used"),
+            "{:?}",
+            loaded.warnings
+        );
+    }
+
+    #[test]
+    fn environments_are_added_and_keys_removed_in_place() {
+        let out = add_environment("backend: venv\n", "dev", &[]).unwrap();
+        assert_eq!(out, "backend: venv\nenvironments:\n  dev: {}\n");
+        let out = add_environment(&out, "gpu", &[("backend", "micromamba".into())]).unwrap();
+        assert_eq!(
+            out,
+            "backend: venv\nenvironments:\n  dev: {}\n  gpu:\n    backend: micromamba\n"
+        );
+        let nested = "environments:\n    a:\n        backend: venv\n# end\nprompt:\n  show: true\n";
+        let out = add_environment(nested, "b", &[]).unwrap();
+        assert_eq!(
+            out,
+            "environments:\n    a:\n        backend: venv\n    b: {}\n# end\nprompt:\n  show: true\n"
+        );
+        assert!(parse_str(&out)
+            .unwrap()
+            .config
+            .environments
+            .get("b")
+            .is_some());
+        assert!(add_environment("environments: {a: {}}\n", "b", &[]).is_none());
+        let text =
+            "env_name: x\nvenv:\n  directory: .v\n  creator: uv\nmicromamba:\n  env_name: y\n";
+        let out = remove_value(text, None, "env_name").unwrap();
+        let out = remove_value(&out, Some("venv"), "directory").unwrap();
+        let out = remove_value(&out, Some("micromamba"), "env_name").unwrap();
+        assert_eq!(out, "venv:\n  creator: uv\n");
+        assert_eq!(remove_value(&out, None, "absent").unwrap(), out);
+    }
 
     fn parse_str(s: &str) -> Result<Loaded, ConfigError> {
         parse(Path::new("/p/.pyve/config"), s.as_bytes())

@@ -9,9 +9,11 @@ mod engine;
 mod error;
 mod files;
 mod health;
+mod json;
 mod process;
 mod project;
 mod python;
+mod registry;
 mod shell;
 mod trust;
 

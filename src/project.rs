@@ -10,6 +10,30 @@ use crate::backend::{self, Activation, Backend, Before};
 use crate::config::{self, Config, ConfigError};
 
 pub const CONFIG_RELATIVE: &str = ".pyve/config";
+/// The persistent choice among named environments: a relative symlink to
+/// the active one's directory, so the project can be moved.
+pub const POINTER_RELATIVE: &str = ".pyve/current";
+
+/// Which of a project's environments a command means.
+#[derive(Debug, Clone, Copy)]
+pub enum Selector<'a> {
+    /// The active one: `.pyve/current`, else `default_env`; the only one
+    /// of a project without named environments.
+    Active,
+    /// `default_env`, whatever `.pyve/current` says (CI never guesses).
+    Default,
+    Named(&'a str),
+}
+
+/// How the environment was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The project has one environment, unnamed.
+    Single,
+    Pointer,
+    Default,
+    Explicit,
+}
 
 /// The nearest ancestor of `start` (itself included) holding `.pyve/config`,
 /// with the config's metadata (one stat per level walked, nothing else).
@@ -47,11 +71,217 @@ pub struct Resolved {
     /// The rendered prompt prefix, exported as `PYVE_PROMPT` either way.
     pub prompt: Vec<u8>,
     pub show_prompt: bool,
+    /// The environment's name under `environments:`; None for a project
+    /// with one unnamed environment.
+    pub named: Option<String>,
+    pub via: Via,
+    /// The Python version the config asks for (the entry's, else the
+    /// project's).
+    pub python: Option<crate::python::VersionRequest>,
+    /// Requirements files the config lists (the entry's, else the
+    /// project's); None: `requirements.txt`.
+    pub requirements: Option<Vec<PathBuf>>,
+    /// micromamba: the conda spec files.
+    pub conda_spec: backend::micromamba::spec::SpecFiles,
 }
 
-/// Resolves the config. For micromamba the name may come from
-/// environment.yml, whose problems are reported against that file.
+fn config_error(path: PathBuf, message: String) -> ConfigError {
+    ConfigError {
+        path,
+        line: None,
+        column: None,
+        message,
+    }
+}
+
+/// `a/./b/../c` as `a/c`, without touching the filesystem (the path may
+/// not exist yet).
+pub fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Where named environment `name` lives.
+pub fn named_env_dir(root: &Path, name: &str, entry: &config::EnvEntry) -> PathBuf {
+    match &entry.directory {
+        Some(dir) if dir.is_absolute() => dir.clone(),
+        Some(dir) => root.join(dir),
+        None => backend::micromamba::envs_dir(root).join(name),
+    }
+}
+
+/// The environment `.pyve/current` points at: None when there is no
+/// pointer, an error when it points at something that is not one of the
+/// config's environments.
+pub fn read_pointer(root: &Path, config: &Config) -> Result<Option<String>, ConfigError> {
+    let pointer = root.join(POINTER_RELATIVE);
+    let target = match std::fs::read_link(&pointer) {
+        Ok(target) => target,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(_) if std::fs::symlink_metadata(&pointer).is_ok() => {
+            return Err(config_error(
+                pointer,
+                "is not a symbolic link; remove it, then choose an environment with `pyve activate NAME`"
+                    .to_owned(),
+            ))
+        }
+        Err(e) => return Err(config_error(pointer, format!("cannot read: {e}"))),
+    };
+    let aimed = lexical(&root.join(".pyve").join(&target));
+    let found = config
+        .environments
+        .0
+        .iter()
+        .find(|(name, entry)| lexical(&named_env_dir(root, name, entry)) == aimed);
+    match found {
+        Some((name, _)) => Ok(Some(name.clone())),
+        None => Err(config_error(
+            pointer,
+            format!(
+                "points at {}, which is none of the environments in .pyve/config ({}); \
+                 choose one with `pyve activate NAME`",
+                config::shown(&target),
+                config.environments.names().join(", ")
+            ),
+        )),
+    }
+}
+
+/// The link text `.pyve/current` holds for the environment at `env_dir`:
+/// relative to `.pyve`, so it survives moving the project.
+pub fn pointer_target(root: &Path, env_dir: &Path) -> PathBuf {
+    let pyve = root.join(".pyve");
+    let env_dir = lexical(env_dir);
+    match env_dir.strip_prefix(&pyve) {
+        Ok(inside) => inside.to_owned(),
+        Err(_) => match env_dir.strip_prefix(root) {
+            Ok(relative) => Path::new("..").join(relative),
+            Err(_) => env_dir,
+        },
+    }
+}
+
+/// Resolves the active environment of the config.
 pub fn resolve(root: &Path, config: &Config) -> Result<Resolved, ConfigError> {
+    resolve_env(root, config, Selector::Active)
+}
+
+/// Every environment of the project: the named ones in config order, or
+/// the single one.
+pub fn all_envs(root: &Path, config: &Config) -> Result<Vec<Resolved>, ConfigError> {
+    if !config.is_named() {
+        return Ok(vec![resolve(root, config)?]);
+    }
+    config
+        .environments
+        .names()
+        .into_iter()
+        .map(|name| resolve_env(root, config, Selector::Named(name)))
+        .collect()
+}
+
+/// Resolves the environment `selector` means.
+pub fn resolve_env(
+    root: &Path,
+    config: &Config,
+    selector: Selector,
+) -> Result<Resolved, ConfigError> {
+    if !config.is_named() {
+        if let Selector::Named(name) = selector {
+            return Err(config_error(
+                config_path(root),
+                format!(
+                    "defines no named environments, so there is no `{}`; \
+                     add one with `pyve init --env {}`",
+                    config::one_line(name),
+                    config::one_line(name)
+                ),
+            ));
+        }
+        return resolve_single(root, config);
+    }
+    let known = || config.environments.names().join(", ");
+    let (name, via) = match selector {
+        Selector::Named(name) => (name.to_owned(), Via::Explicit),
+        Selector::Active => match read_pointer(root, config)? {
+            Some(name) => (name, Via::Pointer),
+            None => (default_name(root, config)?, Via::Default),
+        },
+        Selector::Default => (default_name(root, config)?, Via::Default),
+    };
+    let Some(entry) = config.environments.get(&name) else {
+        return Err(config_error(
+            config_path(root),
+            format!(
+                "has no environment `{}`; the environments are: {}",
+                config::one_line(&name),
+                known()
+            ),
+        ));
+    };
+    let backend = backend::by_name(
+        entry
+            .backend
+            .as_deref()
+            .or(config.backend.as_deref())
+            .unwrap_or("venv"),
+    )
+    .expect("config validation admits only known backends");
+    let env_dir = named_env_dir(root, &name, entry);
+    let prompt = config::render_prompt(&config.prompt.format, backend.name(), name.as_bytes());
+    let mut conda_spec = backend::micromamba::spec::SpecFiles::in_root(root);
+    if let Some(file) = &entry.env_file {
+        // Another environment file has no default lock file.
+        conda_spec.environment = file.clone();
+        conda_spec.lock = None;
+    }
+    if let Some(lock) = &entry.lock_file {
+        conda_spec.lock = Some(lock.clone());
+    }
+    Ok(Resolved {
+        backend,
+        env_dir,
+        env_name: name.clone().into_bytes(),
+        prompt,
+        show_prompt: config.prompt.show,
+        python: entry.python_request().or_else(|| config.python.request()),
+        requirements: entry
+            .requirements
+            .as_ref()
+            .map(config::Requirements::files)
+            .or_else(|| config.requirements.clone()),
+        conda_spec,
+        named: Some(name),
+        via,
+    })
+}
+
+fn default_name(root: &Path, config: &Config) -> Result<String, ConfigError> {
+    config.default_env.clone().ok_or_else(|| {
+        config_error(
+            config_path(root),
+            format!(
+                "names environments ({}) but no `default_env`, and .pyve/current does not \
+                 choose one; run `pyve activate NAME`, or set `default_env: NAME`",
+                config.environments.names().join(", ")
+            ),
+        )
+    })
+}
+
+/// The environment of a project that names none. For micromamba the name
+/// may come from environment.yml, whose problems are reported against that
+/// file.
+fn resolve_single(root: &Path, config: &Config) -> Result<Resolved, ConfigError> {
     // `config::parse` has already rejected unknown backends.
     let backend = backend::by_name(config.backend.as_deref().unwrap_or("venv"))
         .expect("config validation admits only known backends");
@@ -88,6 +318,11 @@ pub fn resolve(root: &Path, config: &Config) -> Result<Resolved, ConfigError> {
         env_name,
         prompt,
         show_prompt: config.prompt.show,
+        named: None,
+        via: Via::Single,
+        python: config.python.request(),
+        requirements: config.requirements.clone(),
+        conda_spec: backend::micromamba::spec::SpecFiles::in_root(root),
     })
 }
 
@@ -144,10 +379,11 @@ pub fn check_env_dir(env_dir: &Path) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Loads and resolves the project at `root`.
-pub fn load(root: &Path) -> Result<(Resolved, Vec<String>), ConfigError> {
+/// Loads the project at `root` and resolves the environment `selector`
+/// means.
+pub fn load(root: &Path, selector: Selector) -> Result<(Resolved, Vec<String>), ConfigError> {
     let loaded = config::load(&config_path(root))?;
-    let resolved = resolve(root, &loaded.config)?;
+    let resolved = resolve_env(root, &loaded.config, selector)?;
     check_env_dir(&resolved.env_dir)?;
     Ok((resolved, loaded.warnings))
 }

@@ -67,20 +67,72 @@ pub struct Subject<'a> {
     /// The project's real path.
     pub project: &'a Path,
     pub config: &'a [u8],
-    pub env_dir: &'a Path,
-    /// The backend's marker inside `env_dir` (`pyvenv.cfg`, conda's record).
-    pub marker: &'a Path,
+    /// The environments concerned: the one to activate, or, approving, all
+    /// of the project's.
+    pub envs: &'a [EnvRef],
 }
 
-impl Subject<'_> {
+/// One environment: its directory and the backend's marker inside it
+/// (`pyvenv.cfg`, conda's build record).
+#[derive(Debug, Clone)]
+pub struct EnvRef {
+    pub dir: PathBuf,
+    pub marker: PathBuf,
+}
+
+impl EnvRef {
+    pub fn of(resolved: &crate::project::Resolved) -> EnvRef {
+        EnvRef {
+            dir: resolved.env_dir.clone(),
+            marker: resolved.backend.marker(&resolved.env_dir),
+        }
+    }
+
     /// Which environment this is: the directory's device and inode (a
     /// rebuilt or replaced one is another) and the marker's content; `-`
-    /// when there is none yet.
-    fn env_identity(&self) -> String {
-        match (std::fs::metadata(self.env_dir), std::fs::read(self.marker)) {
-            (Ok(dir), Ok(marker)) => format!("{:x}.{:x}.{}", dir.dev(), dir.ino(), sha256(&marker)),
-            _ => "-".to_owned(),
-        }
+    /// when there is none yet. A marker that exists and cannot be read as
+    /// a small regular file (a directory, a link to a device or to a file
+    /// not readable) is an error, never "none": the hook counts it present.
+    fn identity(&self) -> Result<String, String> {
+        const MAX_MARKER_BYTES: u64 = 1 << 20;
+        let marker = match std::fs::metadata(&self.marker) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok("-".to_owned()),
+            Err(e) => return Err(format!("cannot read {}: {e}", shown(&self.marker))),
+            Ok(m) if !m.is_file() || m.len() > MAX_MARKER_BYTES => {
+                return Err(format!(
+                    "{} is not a small regular file, as an environment's marker is",
+                    shown(&self.marker)
+                ))
+            }
+            Ok(_) => {
+                let mut bytes = Vec::new();
+                std::fs::File::open(&self.marker)
+                    .and_then(|f| {
+                        std::io::Read::read_to_end(
+                            &mut std::io::Read::take(f, MAX_MARKER_BYTES),
+                            &mut bytes,
+                        )
+                    })
+                    .map_err(|e| format!("cannot read {}: {e}", shown(&self.marker)))?;
+                bytes
+            }
+        };
+        let dir = std::fs::metadata(&self.dir)
+            .map_err(|e| format!("cannot read {}: {e}", shown(&self.dir)))?;
+        Ok(format!(
+            "{:x}.{:x}.{}",
+            dir.dev(),
+            dir.ino(),
+            sha256(&marker)
+        ))
+    }
+
+    /// The record's key for this environment: its directory relative to
+    /// the project (so the key survives nothing but the same layout).
+    fn key(&self, project: &Path) -> String {
+        let dir = crate::project::lexical(&self.dir);
+        let relative = dir.strip_prefix(project).unwrap_or(&dir);
+        short_digest(relative.as_os_str().as_bytes())
     }
 }
 
@@ -96,13 +148,14 @@ enum Status {
 struct Record {
     status: Status,
     config_sha256: String,
-    env: String,
-    /// The identity of the environment `pyve init` built, if it did.
-    built: String,
+    /// Each environment's identity when approved, by key.
+    envs: BTreeMap<String, String>,
+    /// The identity of each environment `pyve init` built, by key.
+    built: BTreeMap<String, String>,
     config: Vec<u8>,
 }
 
-const HEADER: &str = "pyve-approval 1";
+const HEADER: &str = "pyve-approval 2";
 
 /// Records are a header and a config, itself at most 1 MiB.
 const MAX_RECORD_BYTES: u64 = 2 << 20;
@@ -119,12 +172,11 @@ impl Record {
         // For people reading the store; never read back.
         out.extend_from_slice(b"\npath ");
         out.extend_from_slice(shown(project).as_bytes());
-        for (key, value) in [
-            ("config-sha256", &self.config_sha256),
-            ("env", &self.env),
-            ("built", &self.built),
-        ] {
-            out.extend_from_slice(format!("\n{key} {value}").as_bytes());
+        out.extend_from_slice(format!("\nconfig-sha256 {}", self.config_sha256).as_bytes());
+        for (field, map) in [("env", &self.envs), ("built", &self.built)] {
+            for (key, identity) in map {
+                out.extend_from_slice(format!("\n{field} {key} {identity}").as_bytes());
+            }
         }
         out.extend_from_slice(b"\n---\n");
         out.extend_from_slice(&self.config);
@@ -138,18 +190,33 @@ impl Record {
         if lines.next()? != HEADER {
             return None;
         }
-        let fields: BTreeMap<&str, &str> = lines.filter_map(|l| l.split_once(' ')).collect();
+        let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut envs = BTreeMap::new();
+        let mut built = BTreeMap::new();
+        for (field, value) in lines.filter_map(|l| l.split_once(' ')) {
+            let map = match field {
+                "env" => &mut envs,
+                "built" => &mut built,
+                _ => {
+                    fields.insert(field, value);
+                    continue;
+                }
+            };
+            let (key, identity) = value.split_once(' ')?;
+            map.insert(key.to_owned(), identity.to_owned());
+        }
         let status = match *fields.get("status")? {
             "allow" => Status::Allow,
             "deny" => Status::Deny,
             _ => return None,
         };
-        let field = |key: &str| fields.get(key).map_or(String::new(), |v| (*v).to_owned());
         Some(Record {
             status,
-            config_sha256: field("config-sha256"),
-            env: field("env"),
-            built: field("built"),
+            config_sha256: fields
+                .get("config-sha256")
+                .map_or(String::new(), |v| (*v).to_owned()),
+            envs,
+            built,
             config: bytes[split + 5..].to_vec(),
         })
     }
@@ -173,9 +240,11 @@ pub enum Verdict {
     Denied,
     /// Approved with another config; says which keys differ.
     ConfigChanged(String),
-    /// Approved, but the environment appeared or was replaced since, and
+    /// Approved, but this environment appeared or was replaced since, and
     /// not by `pyve init`.
-    EnvChanged,
+    EnvChanged(PathBuf),
+    /// The environment's marker is there and cannot be what pyve makes.
+    EnvUnusable(String),
     /// The store itself cannot be relied on; says why.
     StoreUnsafe(String),
 }
@@ -186,7 +255,7 @@ impl Verdict {
     }
 
     /// Why the project is held back, and what approves it.
-    fn reason(&self, env_dir: &Path) -> (String, &'static str) {
+    fn reason(&self) -> (String, &'static str) {
         match self {
             Verdict::Trusted => (String::new(), ""),
             Verdict::Unknown => (
@@ -202,7 +271,7 @@ impl Verdict {
                 format!(".pyve/config changed since you approved it ({what})"),
                 "review the change and run `pyve allow`",
             ),
-            Verdict::EnvChanged => (
+            Verdict::EnvChanged(env_dir) => (
                 format!(
                     "the environment {} was created or replaced since you approved the project, \
                      and not by `pyve init`",
@@ -211,18 +280,22 @@ impl Verdict {
                 "review it and run `pyve allow`, or rebuild it with `pyve init --force`",
             ),
             Verdict::StoreUnsafe(why) => (why.clone(), "fix that, then run `pyve allow`"),
+            Verdict::EnvUnusable(why) => (
+                format!("the environment is not one pyve can vouch for: {why}"),
+                "rebuild it with `pyve init --force`",
+            ),
         }
     }
 
     /// The hook's one line about a project it does not activate.
-    pub fn blocked(&self, project: &Path, env_dir: &Path) -> String {
-        let (reason, fix) = self.reason(env_dir);
+    pub fn blocked(&self, project: &Path) -> String {
+        let (reason, fix) = self.reason();
         format!("{}: not activated: {reason}; {fix}", shown(project))
     }
 
     /// What `pyve run` and `pyve export` say when refusing.
-    pub fn refused(&self, project: &Path, env_dir: &Path) -> String {
-        let (reason, fix) = self.reason(env_dir);
+    pub fn refused(&self, project: &Path) -> String {
+        let (reason, fix) = self.reason();
         format!(
             "{}: {reason}; {fix}, or pass --trust (or set {TRUST_ALL_VAR}=1, meant for CI)",
             shown(project)
@@ -230,10 +303,10 @@ impl Verdict {
     }
 
     /// A short phrase for doctor and `allow`.
-    pub fn summary(&self, env_dir: &Path) -> String {
+    pub fn summary(&self) -> String {
         match self {
             Verdict::Trusted => "approved by you".to_owned(),
-            other => other.reason(env_dir).0,
+            other => other.reason().0,
         }
     }
 }
@@ -260,8 +333,16 @@ pub fn verdict(subject: &Subject) -> Verdict {
     if record.config_sha256 != sha256(subject.config) {
         return Verdict::ConfigChanged(changed_keys(&record.config, subject.config));
     }
-    if record.env != subject.env_identity() {
-        return Verdict::EnvChanged;
+    for env in subject.envs {
+        let approved = record
+            .envs
+            .get(&env.key(subject.project))
+            .map_or("-", String::as_str);
+        match env.identity() {
+            Err(why) => return Verdict::EnvUnusable(why),
+            Ok(identity) if identity != approved => return Verdict::EnvChanged(env.dir.clone()),
+            Ok(_) => {}
+        }
     }
     Verdict::Trusted
 }
@@ -292,41 +373,45 @@ pub fn record_fingerprint(project: &Path) -> String {
         )
 }
 
-/// What an approval says happened to the environment, for `pyve allow`.
-pub enum Approved {
-    /// Built by `pyve init` (or there is none yet).
-    Known,
-    /// It exists, and pyve did not build it: what goes on PATH is whatever
-    /// the repository or someone else put there.
-    Foreign,
-}
-
-/// Approves the project as it is now. `built` says pyve has just built its
-/// environment (init), so later approvals can tell it from a foreign one.
-pub fn grant(subject: &Subject, built: bool) -> Result<Approved, String> {
-    let env = subject.env_identity();
+/// Approves the project as it is now, with the environments in
+/// `subject.envs`; an environment approved before and not listed keeps its
+/// approval. `built` is the one pyve has just built (init), so later
+/// approvals can tell it from a foreign one. Returns the environments that
+/// exist and that pyve did not build: what they put on PATH is whatever the
+/// repository or someone else put there.
+pub fn grant(subject: &Subject, built: Option<&EnvRef>) -> Result<Vec<PathBuf>, String> {
     let previous = read_record(subject.project);
-    let built = if built {
-        env.clone()
-    } else {
-        previous.map(|r| r.built).unwrap_or_default()
-    };
-    let approved = if env == "-" || built == env {
-        Approved::Known
-    } else {
-        Approved::Foreign
-    };
+    let mut built_map = previous
+        .as_ref()
+        .map(|r| r.built.clone())
+        .unwrap_or_default();
+    let mut envs = previous
+        .filter(|r| r.status == Status::Allow)
+        .map(|r| r.envs)
+        .unwrap_or_default();
+    if let Some(env) = built {
+        built_map.insert(env.key(subject.project), env.identity()?);
+    }
+    let mut foreign = Vec::new();
+    for env in subject.envs {
+        let key = env.key(subject.project);
+        let identity = env.identity()?;
+        if identity != "-" && built_map.get(&key) != Some(&identity) {
+            foreign.push(env.dir.clone());
+        }
+        envs.insert(key, identity);
+    }
     write_record(
         subject.project,
         &Record {
             status: Status::Allow,
             config_sha256: sha256(subject.config),
-            env,
-            built,
+            envs,
+            built: built_map,
             config: subject.config.to_vec(),
         },
     )?;
-    Ok(approved)
+    Ok(foreign)
 }
 
 /// Revokes the approval of the project at real path `project`, keeping a
@@ -337,7 +422,7 @@ pub fn deny(project: &Path) -> Result<(), String> {
         &Record {
             status: Status::Deny,
             config_sha256: String::new(),
-            env: String::new(),
+            envs: BTreeMap::new(),
             built: read_record(project).map(|r| r.built).unwrap_or_default(),
             config: Vec::new(),
         },
@@ -565,7 +650,8 @@ impl fmt::Display for Verdict {
             Verdict::Unknown => "not approved",
             Verdict::Denied => "denied",
             Verdict::ConfigChanged(_) => "config changed",
-            Verdict::EnvChanged => "environment changed",
+            Verdict::EnvChanged(_) => "environment changed",
+            Verdict::EnvUnusable(_) => "environment unusable",
             Verdict::StoreUnsafe(_) => "trust store unsafe",
         })
     }
@@ -580,19 +666,21 @@ mod tests {
         let record = Record {
             status: Status::Allow,
             config_sha256: "ab".into(),
-            env: "1.2.cd".into(),
-            built: "1.2.cd".into(),
+            envs: BTreeMap::from([("k1".into(), "1.2.cd".into()), ("k2".into(), "-".into())]),
+            built: BTreeMap::from([("k1".into(), "1.2.cd".into())]),
             config: b"env_name: x\n---\nmore\n".to_vec(),
         };
         let bytes = record.encode(Path::new("/p\nq"));
         let back = Record::decode(&bytes).unwrap();
         assert_eq!(back.status, Status::Allow);
         assert_eq!(back.config, record.config);
-        assert_eq!(back.env, "1.2.cd");
+        assert_eq!(back.envs, record.envs);
+        assert_eq!(back.built, record.built);
         for garbage in [
             &b""[..],
             b"/p\n",
-            b"pyve-approval 2\nstatus allow\n---\n",
+            b"pyve-approval 1\nstatus allow\n---\n",
+            b"pyve-approval 2\nstatus allow\nenv nokey\n---\n",
             b"\xff\n---\n",
         ] {
             assert!(Record::decode(garbage).is_none());

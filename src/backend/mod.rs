@@ -97,6 +97,8 @@ pub struct BuildRequest<'a> {
     pub auto_bootstrap: bool,
     /// `--bootstrap-to`: where a downloaded tool goes.
     pub bootstrap_to: crate::cli::BootstrapTo,
+    /// micromamba: the conda spec files of this environment.
+    pub conda_spec: &'a micromamba::spec::SpecFiles,
 }
 
 /// A checked plan: everything a build needs was found. Building writes only
@@ -153,7 +155,12 @@ pub trait Backend: Sync {
     fn inspect(&self, env_dir: &Path) -> Inspection;
     /// What `doctor` checks besides the environment itself: the tools and
     /// spec files a build needs.
-    fn diagnose(&self, _root: &Path, _env_dir: &Path) -> Vec<Finding> {
+    fn diagnose(
+        &self,
+        _root: &Path,
+        _env_dir: &Path,
+        _conda_spec: &micromamba::spec::SpecFiles,
+    ) -> Vec<Finding> {
         Vec::new()
     }
     /// Whether activation reads files inside the environment (variables,

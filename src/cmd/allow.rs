@@ -1,6 +1,6 @@
 //! `pyve allow [DIR]`: approve a project as it is now, so the hook
-//! activates it. The approval covers the config's exact content and the
-//! environment that exists now; see `trust`.
+//! activates it. The approval covers the config's exact content and every
+//! environment of the project that exists now; see `trust`.
 
 use std::process::ExitCode;
 
@@ -19,41 +19,53 @@ pub fn run(args: TrustArgs) -> Result<ExitCode, Error> {
     for warning in &loaded.warnings {
         eprintln!("pyve: {warning}");
     }
-    let resolved = project::resolve(&root, &loaded.config).map_err(|e| user(e.to_string()))?;
-    let env_dir = &resolved.env_dir;
-    let marker = resolved.backend.marker(env_dir);
-    let exists = marker.exists();
-    if exists {
-        let activation = resolved.activation(&root);
-        trust::check_environment(env_dir, &activation)
-            .map_err(|why| user(format!("{why}; not approved")))?;
+    let envs = project::all_envs(&root, &loaded.config).map_err(|e| user(e.to_string()))?;
+    let mut missing = Vec::new();
+    for resolved in &envs {
+        if resolved.backend.marker(&resolved.env_dir).exists() {
+            let activation = resolved.activation(&root);
+            trust::check_environment(&resolved.env_dir, &activation)
+                .map_err(|why| user(format!("{why}; not approved")))?;
+        } else {
+            missing.push(resolved);
+        }
     }
-    let approved = trust::grant(
+    let refs: Vec<trust::EnvRef> = envs.iter().map(trust::EnvRef::of).collect();
+    let foreign = trust::grant(
         &trust::Subject {
             project: &root,
             config: &bytes,
-            env_dir,
-            marker: &marker,
+            envs: &refs,
         },
-        false,
+        None,
     )
-    .map_err(|e| user(format!("cannot record the approval: {e}")))?;
+    .map_err(|e| user(format!("cannot record the approval: {e}; not approved")))?;
+    let described: Vec<String> = envs
+        .iter()
+        .map(|r| format!("{} environment {}", r.backend.name(), shown(&r.env_dir)))
+        .collect();
     eprintln!(
-        "pyve: approved {} ({} environment {}); the hook activates it at the next prompt",
+        "pyve: approved {} ({}); the hook activates it at the next prompt",
         shown(&root),
-        resolved.backend.name(),
-        shown(env_dir)
+        described.join(", ")
     );
-    if matches!(approved, trust::Approved::Foreign) {
+    for env_dir in foreign {
         eprintln!(
             "pyve: note: {} was not built by `pyve init` on this machine (it came with the \
              project, or was made by hand); its programs now come first on PATH in this project. \
              `pyve init --force` rebuilds it from the config",
-            shown(env_dir)
+            shown(&env_dir)
         );
     }
-    if !exists {
-        eprintln!("pyve: the environment does not exist yet; create it with `pyve init`");
+    for resolved in missing {
+        let init = match &resolved.named {
+            Some(name) => format!("pyve init --env {name}"),
+            None => "pyve init".to_owned(),
+        };
+        eprintln!(
+            "pyve: {} does not exist yet; create it with `{init}`",
+            shown(&resolved.env_dir)
+        );
     }
     if root.join(".pyve/bin/micromamba").exists() {
         eprintln!(

@@ -12,8 +12,9 @@ use crate::cli::DoctorArgs;
 use crate::engine::state::{self, State};
 use crate::error::{user, Error};
 use crate::health::{Finding, Status};
+use crate::json::string as json_string;
 use crate::python::{self, VersionRequest};
-use crate::{config, files, project, trust};
+use crate::{config, files, project, registry, trust};
 
 pub fn run(args: DoctorArgs) -> Result<ExitCode, Error> {
     let cwd = super::current_dir()?;
@@ -73,11 +74,15 @@ fn check_project(root: &Path, findings: &mut Vec<Finding>) {
     let resolved = match project::resolve(root, &loaded.config) {
         Ok(resolved) => resolved,
         Err(error) => {
-            findings.push(Finding::error(
-                "config",
-                error.to_string(),
-                "set micromamba.env_name in .pyve/config, or run `pyve init --env-name NAME`",
-            ));
+            let fix = if loaded.config.is_named() {
+                "pyve activate NAME (pyve envs lists them)"
+            } else {
+                "set micromamba.env_name in .pyve/config, or run `pyve init --env-name NAME`"
+            };
+            findings.push(Finding::error("config", error.to_string(), fix));
+            if loaded.config.is_named() {
+                findings.extend(check_environments(root, &loaded.config));
+            }
             return;
         }
     };
@@ -106,15 +111,39 @@ fn check_project(root: &Path, findings: &mut Vec<Finding>) {
         return;
     }
 
-    findings.push(check_trust(root, &resolved));
-    findings.extend(resolved.backend.diagnose(root, &resolved.env_dir));
+    if loaded.config.is_named() {
+        findings.extend(check_environments(root, &loaded.config));
+    }
+    let trust = check_trust(root, &resolved);
+    // Inspecting runs the environment's Python: nothing of a project the
+    // user has not approved runs, not even to diagnose it.
+    let approved = trust.status == Status::Ok;
+    findings.push(trust);
+    findings.extend(
+        resolved
+            .backend
+            .diagnose(root, &resolved.env_dir, &resolved.conda_spec),
+    );
+    if !approved && resolved.backend.marker(&resolved.env_dir).exists() {
+        findings.push(Finding::warning(
+            "environment",
+            format!(
+                "{} not inspected: pyve runs nothing of a project you have not approved",
+                resolved.env_dir.display()
+            ),
+            "review the project, then `pyve allow` and `pyve doctor` again",
+        ));
+        findings.push(check_hook(root));
+        findings.push(check_direnv(root, loaded.config.direnv));
+        return;
+    }
     let inspection = resolved.backend.inspect(&resolved.env_dir);
     let runs = inspection
         .runs
         .filter(|_| resolved.backend.name() == "venv");
     findings.extend(inspection.findings);
     if let Some(version) = runs {
-        match requested_version(root, &loaded.config) {
+        match requested_version(root, &resolved) {
             Ok(Some((request, source))) if !request.matches(&version) => {
                 findings.push(Finding::error(
                     "version",
@@ -144,8 +173,7 @@ fn check_project(root: &Path, findings: &mut Vec<Finding>) {
 /// user's own and the user approved the project as it is now.
 fn check_trust(root: &Path, resolved: &project::Resolved) -> Finding {
     let env_dir = &resolved.env_dir;
-    let marker = resolved.backend.marker(env_dir);
-    if marker.exists() {
+    if resolved.backend.marker(env_dir).exists() {
         if let Err(why) = trust::check_environment(env_dir, &resolved.activation(root)) {
             return Finding::error(
                 "trust",
@@ -154,16 +182,8 @@ fn check_trust(root: &Path, resolved: &project::Resolved) -> Finding {
             );
         }
     }
-    let verdict = match std::fs::read(project::config_path(root)) {
-        Ok(config) => trust::verdict(&trust::Subject {
-            project: root,
-            config: &config,
-            env_dir,
-            marker: &marker,
-        }),
-        Err(_) => trust::Verdict::Unknown,
-    };
-    let summary = verdict.summary(env_dir);
+    let verdict = super::verdict_of(root, resolved);
+    let summary = verdict.summary();
     if verdict.is_trusted() {
         Finding::ok(
             "trust",
@@ -187,12 +207,92 @@ fn check_trust(root: &Path, resolved: &project::Resolved) -> Finding {
     }
 }
 
+/// Named environments: the pointer, and whether the registry (what was
+/// built) agrees with the config (what should exist).
+fn check_environments(root: &Path, config: &config::Config) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let registry = match registry::read(root) {
+        Ok(registry) => registry,
+        Err(why) => {
+            findings.push(Finding::error(
+                "registry",
+                why,
+                format!(
+                    "remove {} and run `pyve init --env NAME` for each environment",
+                    registry::RELATIVE
+                ),
+            ));
+            Default::default()
+        }
+    };
+    let mut disagreements = Vec::new();
+    let mut fixes = Vec::new();
+    for resolved in project::all_envs(root, config).unwrap_or_default() {
+        let Some(name) = resolved.named.clone() else {
+            continue;
+        };
+        let exists = resolved.backend.marker(&resolved.env_dir).exists();
+        match registry.get(&name) {
+            None if exists => {
+                disagreements.push(format!(
+                    "`{name}` exists at {} but is not in the registry",
+                    resolved.env_dir.display()
+                ));
+                fixes.push(format!("pyve init --env {name}"));
+            }
+            Some(entry) if entry.backend != resolved.backend.name() => {
+                disagreements.push(format!(
+                    "`{name}` is {} in .pyve/config but was built with {}",
+                    resolved.backend.name(),
+                    entry.backend
+                ));
+                fixes.push(format!("pyve init --env {name} --force"));
+            }
+            Some(_) if !exists => {
+                disagreements.push(format!(
+                    "`{name}` is in the registry but {} is gone (its creation failed, or it was removed by hand)",
+                    resolved.env_dir.display()
+                ));
+                fixes.push(format!("pyve init --env {name}"));
+            }
+            _ => {}
+        }
+    }
+    for name in registry.keys() {
+        if config.environments.get(name).is_none() {
+            disagreements.push(format!(
+                "the registry lists `{name}`, which .pyve/config does not define"
+            ));
+            fixes.push(format!("pyve purge --env {name}"));
+        }
+    }
+    if disagreements.is_empty() {
+        findings.push(Finding::ok(
+            "registry",
+            format!(
+                "the registry agrees with .pyve/config ({} environments)",
+                config.environments.0.len()
+            ),
+        ));
+    } else {
+        findings.push(Finding::warning(
+            "registry",
+            disagreements.join("; "),
+            fixes.join("; "),
+        ));
+    }
+    findings
+}
+
 fn requested_version(
     root: &Path,
-    config: &config::Config,
+    resolved: &project::Resolved,
 ) -> Result<Option<(VersionRequest, String)>, String> {
-    if let Some(request) = config.python.request() {
-        return Ok(Some((request, "python.version in .pyve/config".to_owned())));
+    if let Some(request) = resolved.python {
+        return Ok(Some((
+            request,
+            "the Python version in .pyve/config".to_owned(),
+        )));
     }
     Ok(python::find_pin(root)?
         .map(|(request, file)| (request, format!("the pin in {}", file.display()))))
@@ -332,22 +432,6 @@ fn json(root: Option<&Path>, findings: &[Finding]) -> String {
     }
     out.push_str("]}\n");
     out
-}
-
-fn json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

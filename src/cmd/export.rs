@@ -19,7 +19,7 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
     };
     let direnv = dialect == ExportDialect::Direnv;
     let trusted = crate::trust::trust_all();
-    let project = super::find_project(trusted)?;
+    let project = super::find_project(trusted, crate::project::Selector::Active)?;
     for warning in &project.warnings {
         eprintln!("pyve: {warning}");
     }
@@ -29,8 +29,14 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
     if direnv {
         // direnv reloads when the environment appears, is rebuilt or
         // removed, and when the project is approved or denied.
+        // `.pyve` itself: `pyve activate` replaces the link in it.
         let record = crate::trust::record_path(&project.root);
-        for watched in std::iter::once(marker.as_path()).chain(record.as_deref()) {
+        let pyve_dir = project.root.join(".pyve");
+        let pyve_dir = resolved.named.as_ref().map(|_| pyve_dir.as_path());
+        for watched in std::iter::once(marker.as_path())
+            .chain(record.as_deref())
+            .chain(pyve_dir)
+        {
             out.extend_from_slice(b"watch_file ");
             shell::Bash.quote_into(&mut out, watched.as_os_str().as_bytes());
             out.push(b'\n');

@@ -16,7 +16,7 @@ use crate::cli::{BackendChoice, InitArgs};
 use crate::config::{self, Config};
 use crate::error::{user, Error};
 use crate::python::{self, Source, VersionRequest};
-use crate::{ask, files, process, project};
+use crate::{ask, files, process, project, registry};
 
 /// Conda specs, in the order the micromamba backend reads them.
 const CONDA_SPECS: [&str; 2] = ["conda-lock.yml", "environment.yml"];
@@ -33,6 +33,15 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
         .map_err(|m| Error::Usage(format!("--python-version: {m}")))?;
     if let Some(name) = &args.env_name {
         check_env_name(name).map_err(|m| Error::Usage(format!("--env-name: {m}")))?;
+    }
+    if let Some(name) = &args.env {
+        if args.env_name.is_some() {
+            return Err(Error::Usage(
+                "--env-name names a project's single environment; with --env, NAME is the name"
+                    .to_owned(),
+            ));
+        }
+        micromamba::check_env_name(name).map_err(|m| Error::Usage(format!("--env: {m}")))?;
     }
     let cwd = super::current_dir()?;
     let root = project::find_root(&cwd).map_or(cwd, |(root, _)| root);
@@ -72,6 +81,10 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
         requirements,
         direnv,
         gitignore,
+        named,
+        adopted,
+        all_envs,
+        spec,
     } = plan;
     restore_interrupted_rebuild(backend, &env_dir);
     remove_leftovers(&env_dir);
@@ -152,24 +165,53 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
         files::write_atomic(&config_path, text.as_bytes())?;
         eprintln!("pyve: wrote {}", config_path.display());
     }
+    if let Some(name) = &named {
+        // What was built (or kept), for listings; an environment the
+        // project had before it named any is recorded as it is.
+        if let Some((adopted_name, adopted_entry)) = adopted {
+            registry::record(&root, &adopted_name, adopted_entry)?;
+        }
+        let entry = registry_entry(
+            &root,
+            backend,
+            &env_dir,
+            &spec,
+            inspection.as_ref().filter(|_| keep).and_then(|i| i.runs),
+            keep.then(|| registry::read(&root).ok())
+                .flatten()
+                .and_then(|mut all| all.remove(name.as_str()))
+                .map(|entry| entry.created),
+        );
+        registry::record(&root, name, entry)?;
+    }
     // The user made this project with this config: the hook may activate
     // it. A later edit of the config needs a new approval.
+    let this_env = crate::trust::EnvRef {
+        dir: env_dir.clone(),
+        marker: marker.clone(),
+    };
     let approval = crate::trust::grant(
         &crate::trust::Subject {
             project: &root,
             config: text.as_bytes(),
-            env_dir: &env_dir,
-            marker: &marker,
+            envs: &all_envs,
         },
-        !keep,
+        (!keep).then_some(&this_env),
     );
     match approval {
-        Ok(crate::trust::Approved::Known) => {}
-        Ok(crate::trust::Approved::Foreign) => eprintln!(
-            "pyve: note: the environment kept at {} was not built by pyve on this machine \
-             (it came with the project, or was made by hand); `pyve init --force` rebuilds it",
-            env_dir.display()
-        ),
+        Ok(foreign) => {
+            for dir in foreign {
+                eprintln!(
+                    "pyve: note: the environment {} was not built by pyve on this machine \
+                     (it came with the project, or was made by hand); `pyve init --force{}` rebuilds it",
+                    dir.display(),
+                    named
+                        .as_ref()
+                        .filter(|_| dir == env_dir)
+                        .map_or(String::new(), |n| format!(" --env {n}"))
+                );
+            }
+        }
         Err(e) => eprintln!("pyve: warning: cannot record the approval of this project: {e}"),
     }
     undo.pyve_dir = None;
@@ -180,6 +222,9 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     drop(undo);
     drop(lock);
     explain(&root, &env_dir, direnv);
+    if let Some(name) = &named {
+        explain_named(&root, name);
+    }
     // A signal that arrived after the last step is still the user's wish
     // to stop; everything is in place, so it only changes the exit.
     process::check()?;
@@ -199,6 +244,15 @@ struct Plan {
     direnv: bool,
     /// pyve's block for `.gitignore`.
     gitignore: String,
+    /// The named environment built, if the project names them.
+    named: Option<String>,
+    /// The environment the project had before it named any, now named, to
+    /// record in the registry.
+    adopted: Option<(String, registry::Entry)>,
+    /// Every environment of the project, for the approval.
+    all_envs: Vec<crate::trust::EnvRef>,
+    /// The files the environment is built from, for the registry.
+    spec: Vec<String>,
 }
 
 /// Reads the config and the project, decides, and checks everything the
@@ -219,9 +273,36 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
         eprintln!("pyve: {warning}");
     }
     let config = loaded.config;
+    // A project that names its environments builds one of them: `--env`,
+    // else the active one.
+    let target = match &args.env {
+        Some(name) => Some(name.clone()),
+        None if config.is_named() => {
+            if args.env_name.is_some() {
+                return Err(Error::Usage(
+                    "this project names its environments; choose one with --env NAME".to_owned(),
+                ));
+            }
+            project::resolve(root, &config)
+                .map_err(|e| user(e.to_string()))?
+                .named
+        }
+        None => None,
+    };
+    if let Some(name) = target {
+        let (text, adopted) = named_config(args, flag_version, &config, root, &existing, &name)?;
+        return finish_plan(
+            args,
+            flag_version,
+            root,
+            existing,
+            text,
+            Some(name),
+            adopted,
+        );
+    }
 
     let backend_name = choose_backend(args.backend, &config, root)?;
-    let backend = backend::by_name(backend_name).expect("choose_backend returns known names");
 
     let conda = backend_name == "micromamba";
     let env_name = if conda {
@@ -253,20 +334,6 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
             "the environment name {env_name:?}: {m}; choose one with --env-name"
         ))
     })?;
-    if conda && (args.install_deps || config.install_deps) {
-        return Err(user(
-            "the micromamba backend installs only what the conda spec lists; \
-             put pip packages under `- pip:` in environment.yml's dependencies instead of --install-deps",
-        ));
-    }
-
-    let python = match (flag_version, config.python.request()) {
-        (Some(version), _) => Some((version, Source::Flag)),
-        (None, Some(version)) => Some((version, Source::Config(config_path.clone()))),
-        (None, None) => python::find_pin(root)
-            .map_err(user)?
-            .map(|(version, file)| (version, Source::Pin(file))),
-    };
 
     // The config as it will be written: only the lines the flags change.
     let mut text = match &existing {
@@ -313,6 +380,258 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
     if args.no_direnv && config.direnv != Some(false) {
         edit(None, "direnv", "false".to_owned())?;
     }
+    finish_plan(args, flag_version, root, existing, text, None, None)
+}
+
+/// A config edit through `config::set_value` and friends, or the error that
+/// says which line to change by hand.
+fn edited(
+    config_path: &Path,
+    name: &str,
+    value: &str,
+    result: Option<String>,
+) -> Result<String, Error> {
+    result.ok_or_else(|| {
+        user(format!(
+            "cannot update {} automatically (its `{name}` is not a simple `key: value` line); \
+             set `{name}: {value}` by hand and run `pyve init` again",
+            config_path.display()
+        ))
+    })
+}
+
+/// The config text with environment `name` in it: added when new (with
+/// the flags' backend and Python), `default_env` set when there is none.
+/// The first named environment of a project that had a single one keeps
+/// that one too, under a name of its own and as the default, so nothing
+/// the user had changes (returned to be recorded in the registry).
+#[allow(clippy::type_complexity)]
+fn named_config(
+    args: &InitArgs,
+    flag_version: Option<VersionRequest>,
+    config: &Config,
+    root: &Path,
+    existing: &Option<Vec<u8>>,
+    name: &str,
+) -> Result<(String, Option<(String, registry::Entry)>), Error> {
+    let config_path = project::config_path(root);
+    let mut text = match existing {
+        Some(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        None => NEW_CONFIG.to_owned(),
+    };
+    let mut adopted = None;
+    let mut default = config.default_env.clone();
+    if !config.is_named() {
+        let single = project::resolve(root, config).ok();
+        if let Some(single) = single.filter(|s| s.backend.marker(&s.env_dir).exists()) {
+            let raw = String::from_utf8_lossy(&single.env_name).into_owned();
+            let kept = micromamba::check_env_name(&raw)
+                .map(|()| raw.clone())
+                .or_else(|_| micromamba::derive_env_name(&raw))
+                .unwrap_or_else(|_| "main".to_owned());
+            let mut fields = Vec::new();
+            if single.backend.name() != config.backend.as_deref().unwrap_or("venv") {
+                fields.push(("backend", single.backend.name().to_owned()));
+            }
+            if project::lexical(&single.env_dir)
+                != project::lexical(&root.join(".pyve/envs").join(&kept))
+            {
+                let relative = single
+                    .env_dir
+                    .strip_prefix(root)
+                    .unwrap_or(&single.env_dir)
+                    .to_string_lossy()
+                    .into_owned();
+                fields.push(("directory", config::yaml_string(&relative)));
+            }
+            eprintln!(
+                "pyve: the project's environment {} is kept as the named environment `{kept}`, the default",
+                single.env_dir.display()
+            );
+            text = edited(
+                &config_path,
+                "environments",
+                &kept,
+                config::add_environment(&text, &kept, &fields),
+            )?;
+            adopted = Some((
+                kept.clone(),
+                registry_entry(
+                    root,
+                    single.backend,
+                    &single.env_dir,
+                    &spec_files(root, &single),
+                    single.backend.inspect(&single.env_dir).runs,
+                    None,
+                ),
+            ));
+            default = Some(kept);
+        }
+        // The single environment's keys mean nothing once environments
+        // are named; its place and name moved into its entry above.
+        for (section, key) in [
+            (None, "env_name"),
+            (Some("venv"), "directory"),
+            (Some("micromamba"), "env_name"),
+        ] {
+            let shown = section.map_or(key.to_owned(), |s| format!("{s}.{key}"));
+            text = edited(
+                &config_path,
+                &shown,
+                "(remove it)",
+                config::remove_value(&text, section, key),
+            )?;
+        }
+    }
+    let adopted_here = adopted.as_ref().is_some_and(|(kept, _)| kept == name);
+    match config.environments.get(name) {
+        _ if adopted_here => {}
+        None => {
+            let mut fields = Vec::new();
+            let conda_spec = CONDA_SPECS.iter().find(|f| root.join(f).is_file());
+            let wanted = match (args.backend, config.backend.as_deref(), conda_spec) {
+                (Some(BackendChoice::Venv), _, _) => Some("venv"),
+                (Some(BackendChoice::Micromamba), _, _) => Some("micromamba"),
+                (_, Some(_), _) => None,
+                (_, None, Some(_)) => Some("micromamba"),
+                (_, None, None) => None,
+            };
+            let inherited = config.backend.as_deref().unwrap_or("venv");
+            if let Some(backend) = wanted.filter(|b| *b != inherited) {
+                fields.push(("backend", backend.to_owned()));
+            }
+            if let Some(version) = flag_version {
+                fields.push(("python_version", config::yaml_string(&version.to_string())));
+            }
+            text = edited(
+                &config_path,
+                "environments",
+                name,
+                config::add_environment(&text, name, &fields),
+            )?;
+            eprintln!(
+                "pyve: added the environment `{name}` to {}",
+                config_path.display()
+            );
+        }
+        Some(entry) => {
+            let current = entry
+                .backend
+                .as_deref()
+                .or(config.backend.as_deref())
+                .unwrap_or("venv");
+            let asked = match args.backend {
+                Some(BackendChoice::Venv) => Some("venv"),
+                Some(BackendChoice::Micromamba) => Some("micromamba"),
+                _ => None,
+            };
+            if let Some(asked) = asked.filter(|a| *a != current) {
+                return Err(user(format!(
+                    "`{name}` is a {current} environment in {}; to make it {asked}, set \
+                     `backend: {asked}` in its entry under `environments`, then run `pyve init --env {name} --force`",
+                    config_path.display()
+                )));
+            }
+            if let Some(version) = flag_version {
+                if entry.python_request().or_else(|| config.python.request()) != Some(version) {
+                    return Err(user(format!(
+                        "--python-version {version}: `{name}` asks for {} in {}; set its \
+                         `python_version: \"{version}\"` there, then run `pyve init --env {name}`",
+                        entry
+                            .python_request()
+                            .or_else(|| config.python.request())
+                            .map_or("no particular version".to_owned(), |v| v.to_string()),
+                        config_path.display()
+                    )));
+                }
+            }
+        }
+    }
+    if default.is_none() {
+        default = Some(name.to_owned());
+    }
+    if config.default_env != default {
+        let value = default.unwrap_or_default();
+        text = edited(
+            &config_path,
+            "default_env",
+            &value,
+            config::set_value(&text, None, "default_env", &value),
+        )?;
+    }
+    if args.no_direnv && config.direnv != Some(false) {
+        text = edited(
+            &config_path,
+            "direnv",
+            "false",
+            config::set_value(&text, None, "direnv", "false"),
+        )?;
+    }
+    Ok((text, adopted))
+}
+
+/// The files an environment is built from, relative to the root: its conda
+/// spec, or the requirements files it lists (that exist).
+fn spec_files(root: &Path, resolved: &project::Resolved) -> Vec<String> {
+    if resolved.backend.name() == "micromamba" {
+        return micromamba::spec::detect(&resolved.conda_spec)
+            .map(|s| vec![s.name])
+            .unwrap_or_default();
+    }
+    resolved
+        .requirements
+        .clone()
+        .unwrap_or_else(|| vec![PathBuf::from("requirements.txt")])
+        .into_iter()
+        .filter(|f| root.join(f).is_file())
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The registry's record of the environment at `env_dir` as it is now.
+fn registry_entry(
+    root: &Path,
+    backend: &dyn backend::Backend,
+    env_dir: &Path,
+    spec: &[String],
+    python: Option<python::Version>,
+    created: Option<u64>,
+) -> registry::Entry {
+    let created = created.unwrap_or_else(|| {
+        std::fs::metadata(backend.marker(env_dir))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or_else(registry::now, |d| d.as_secs())
+    });
+    registry::Entry {
+        backend: backend.name().to_owned(),
+        python: python
+            .or_else(|| backend.inspect(env_dir).runs)
+            .map(|v| v.to_string()),
+        spec: spec.to_vec(),
+        spec_sha256: registry::spec_digest(root, spec),
+        created,
+        directory: env_dir
+            .strip_prefix(root)
+            .unwrap_or(env_dir)
+            .to_string_lossy()
+            .into_owned(),
+    }
+}
+
+/// Checks the config as it will be written and everything the build of the
+/// environment it selects needs. Writes nothing.
+fn finish_plan(
+    args: &InitArgs,
+    flag_version: Option<VersionRequest>,
+    root: &Path,
+    existing: Option<Vec<u8>>,
+    text: String,
+    named: Option<String>,
+    adopted: Option<(String, registry::Entry)>,
+) -> Result<Plan, Error> {
+    let config_path = project::config_path(root);
     let new_config = config::parse(&config_path, text.as_bytes())
         .map_err(|e| {
             user(format!(
@@ -320,8 +639,30 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
             ))
         })?
         .config;
-    let resolved = project::resolve(root, &new_config).map_err(|e| user(e.to_string()))?;
+    let selector = match &named {
+        Some(name) => project::Selector::Named(name),
+        None => project::Selector::Active,
+    };
+    let resolved =
+        project::resolve_env(root, &new_config, selector).map_err(|e| user(e.to_string()))?;
     project::check_env_dir(&resolved.env_dir).map_err(|e| user(e.to_string()))?;
+    let backend = resolved.backend;
+    let conda = backend.name() == "micromamba";
+    let env_name = String::from_utf8_lossy(&resolved.env_name).into_owned();
+    if conda && (args.install_deps || new_config.install_deps) {
+        return Err(user(format!(
+            "the micromamba backend installs only what the conda spec lists; \
+             put pip packages under `- pip:` in {}'s dependencies instead of --install-deps",
+            resolved.conda_spec.environment_name()
+        )));
+    }
+    let python = match (flag_version, resolved.python) {
+        (Some(version), _) => Some((version, Source::Flag)),
+        (None, Some(version)) => Some((version, Source::Config(config_path.clone()))),
+        (None, None) => python::find_pin(root)
+            .map_err(user)?
+            .map(|(version, file)| (version, Source::Pin(file))),
+    };
     let env_dir = resolved.env_dir.clone();
     check_env_dir_is_ours(backend, root, &env_dir)?;
     let must_build = args.force || !backend.marker(&env_dir).exists();
@@ -336,7 +677,7 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
     }
 
     let requirements = if args.install_deps || new_config.install_deps {
-        requirement_files(root, &new_config)?
+        requirement_files(root, resolved.requirements.as_deref())?
     } else {
         Vec::new()
     };
@@ -351,11 +692,18 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
         strict: args.strict,
         auto_bootstrap: args.auto_bootstrap,
         bootstrap_to: args.bootstrap_to,
+        conda_spec: &resolved.conda_spec,
     })?;
+    let all_envs = project::all_envs(root, &new_config)
+        .map_err(|e| user(e.to_string()))?
+        .iter()
+        .map(crate::trust::EnvRef::of)
+        .collect();
+    let spec = spec_files(root, &resolved);
     let direnv = !args.no_direnv && new_config.direnv != Some(false);
     // The shared files are checked now, so a broken block fails before
     // anything is built or written.
-    let gitignore = gitignore_body(root, &env_dir);
+    let gitignore = gitignore_body(root, &env_dir, named.is_some());
     check_block(&root.join(".gitignore"), &gitignore)?;
     if direnv {
         check_block(&root.join(".envrc"), ENVRC_BODY)?;
@@ -369,6 +717,10 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
         requirements,
         direnv,
         gitignore,
+        named,
+        adopted,
+        all_envs,
+        spec,
     })
 }
 
@@ -450,12 +802,11 @@ fn check_env_dir_is_ours(
     Ok(())
 }
 
-fn requirement_files(root: &Path, config: &Config) -> Result<Vec<PathBuf>, Error> {
-    let listed = config.requirements.is_some();
-    let names = config
-        .requirements
-        .clone()
+fn requirement_files(root: &Path, listed: Option<&[PathBuf]>) -> Result<Vec<PathBuf>, Error> {
+    let names = listed
+        .map(<[PathBuf]>::to_vec)
         .unwrap_or_else(|| vec![PathBuf::from("requirements.txt")]);
+    let listed = listed.is_some();
     for name in &names {
         if !root.join(name).is_file() {
             return Err(user(if listed {
@@ -725,10 +1076,10 @@ fn gitignore_escape(relative: &[u8]) -> String {
     out
 }
 
-fn gitignore_body(root: &Path, env_dir: &Path) -> String {
+fn gitignore_body(root: &Path, env_dir: &Path, named: bool) -> String {
     let mut body = String::from("# Managed by `pyve init`; `pyve purge` removes this block.\n");
-    if let Ok(relative) = lexical(env_dir).strip_prefix(root) {
-        if !relative.as_os_str().is_empty() {
+    if let Ok(relative) = project::lexical(env_dir).strip_prefix(root) {
+        if !relative.as_os_str().is_empty() && !relative.starts_with(".pyve/envs") {
             body.push_str(&format!(
                 "/{}/\n",
                 gitignore_escape(relative.as_os_str().as_bytes())
@@ -736,23 +1087,11 @@ fn gitignore_body(root: &Path, env_dir: &Path) -> String {
         }
     }
     body.push_str("/.pyve/envs/\n");
-    body
-}
-
-/// `a/./b/../c` as `a/c`, without touching the filesystem (the path may
-/// not exist yet): what a `.gitignore` pattern must name.
-fn lexical(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
+    if named {
+        // Which environment is active is each checkout's own choice.
+        body.push_str("/.pyve/current\n");
     }
-    out
+    body
 }
 
 const ENVRC_BODY: &str = "\
@@ -800,6 +1139,24 @@ fn explain(root: &Path, env_dir: &Path, direnv: bool) {
         eprintln!("  with direnv: run `direnv allow` in the project");
     }
     eprintln!("  without any shell setup: `pyve run python`");
+}
+
+/// Which environment is active now that `name` is built, and how to switch.
+fn explain_named(root: &Path, name: &str) {
+    let active = config::load(&project::config_path(root))
+        .ok()
+        .and_then(|loaded| project::resolve(root, &loaded.config).ok())
+        .and_then(|resolved| resolved.named);
+    match active {
+        Some(active) if active == name => {
+            eprintln!("  `{name}` is the active environment (`pyve envs` lists them all)")
+        }
+        Some(active) => eprintln!(
+            "  the active environment is still `{active}`; switch with `pyve activate {name}`, \
+             or run once with `pyve run --env {name} CMD`"
+        ),
+        None => {}
+    }
 }
 
 #[cfg(test)]

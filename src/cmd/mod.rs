@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
+pub mod activate;
 pub mod allow;
 pub mod deny;
 pub mod doctor;
 pub mod engine;
+pub mod envs;
 pub mod export;
 pub mod hook;
 pub mod init;
@@ -59,16 +61,7 @@ pub struct Project {
 impl Project {
     /// What the user's approvals say about this project as it is now.
     pub fn verdict(&self) -> Verdict {
-        let env_dir = &self.resolved.env_dir;
-        match std::fs::read(project::config_path(&self.root)) {
-            Ok(config) => trust::verdict(&trust::Subject {
-                project: &self.root,
-                config: &config,
-                env_dir,
-                marker: &self.resolved.backend.marker(env_dir),
-            }),
-            Err(_) => Verdict::Unknown,
-        }
+        verdict_of(&self.root, &self.resolved)
     }
 
     /// For `run` and `export`: the activation may be applied only when the
@@ -87,15 +80,34 @@ impl Project {
         })?;
         match self.verdict() {
             Verdict::Trusted => Ok(()),
-            verdict => Err(user(verdict.refused(&self.root, env_dir))),
+            verdict => Err(user(verdict.refused(&self.root))),
         }
     }
+}
+
+/// What the user's approvals say about activating `resolved` in the
+/// project at `root` as it is now.
+pub fn verdict_of(root: &std::path::Path, resolved: &Resolved) -> Verdict {
+    match std::fs::read(project::config_path(root)) {
+        Ok(config) => trust::verdict(&trust::Subject {
+            project: root,
+            config: &config,
+            envs: &[trust::EnvRef::of(resolved)],
+        }),
+        Err(_) => Verdict::Unknown,
+    }
+}
+
+/// Whether the process runs in CI (`CI` set, as every CI service does, and
+/// not `false` or `0`): then nothing local is guessed from.
+pub fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// Finds and loads the project around the current directory, or explains
 /// how to make one. The project's files must be the user's own, unless
 /// `trusted` (the user vouched for it).
-pub fn find_project(trusted: bool) -> Result<Project, Error> {
+pub fn find_project(trusted: bool, selector: project::Selector) -> Result<Project, Error> {
     let cwd = current_dir()?;
     let Some((root, _)) = project::find_root(&cwd) else {
         return Err(user(format!(
@@ -107,12 +119,26 @@ pub fn find_project(trusted: bool) -> Result<Project, Error> {
     if !trusted {
         trust::check_project_files(&root).map_err(|why| user(why.to_string()))?;
     }
-    let (resolved, warnings) = project::load(&root).map_err(|e| user(e.to_string()))?;
+    let (resolved, warnings) = project::load(&root, selector).map_err(|e| user(e.to_string()))?;
     Ok(Project {
         root,
         resolved,
         warnings,
     })
+}
+
+/// The project around the current directory and its config, for commands
+/// that read the config and run nothing: the project's files must be the
+/// user's own; the config's warnings are shown.
+pub fn load_config() -> Result<(PathBuf, crate::config::Config), Error> {
+    let root = project_root(None)?;
+    trust::check_project_files(&root).map_err(|why| user(why.to_string()))?;
+    let loaded =
+        crate::config::load(&project::config_path(&root)).map_err(|e| user(e.to_string()))?;
+    for warning in &loaded.warnings {
+        eprintln!("pyve: {warning}");
+    }
+    Ok((root, loaded.config))
 }
 
 /// The real path of the project at or above `dir` (default: the current
@@ -164,8 +190,12 @@ pub fn missing_environment(project: &Project) -> Error {
     {
         return error;
     }
+    let init = match &project.resolved.named {
+        Some(name) => format!("pyve init --env {name}"),
+        None => "pyve init".to_owned(),
+    };
     user(format!(
-        "the environment {} does not exist yet; create it with `pyve init` in {}",
+        "the environment {} does not exist yet; create it with `{init}` in {}",
         project.resolved.env_dir.display(),
         project.root.display()
     ))

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::cli::PurgeArgs;
 use crate::error::{user, Error};
-use crate::{ask, backend, config, files, project};
+use crate::{ask, backend, config, files, project, registry};
 
 enum Action {
     /// An environment directory (or a link standing for one).
@@ -50,25 +50,29 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
             ))
         })?
         .config;
-    let resolved = project::resolve(&root, &config).map_err(|e| {
+    if let Some(name) = &args.env {
+        return purge_one(&args, &root, &config, name);
+    }
+    let envs = project::all_envs(&root, &config).map_err(|e| {
         user(format!(
             "{e}; fix it first: purge reads it to know what to remove"
         ))
     })?;
-    let backend = resolved.backend;
 
     let mut actions = Vec::new();
     let mut kept = Vec::new();
-    match environment_action(&root, backend, &resolved.env_dir) {
-        Ok(Some(action)) => actions.push(action),
-        Ok(None) => {}
-        Err(why) => kept.push(why),
+    for resolved in &envs {
+        match environment_action(&root, resolved.backend, &resolved.env_dir) {
+            Ok(Some(action)) => actions.push(action),
+            Ok(None) => {}
+            Err(why) => kept.push(why),
+        }
+        actions.extend(
+            leftovers(&root, &resolved.env_dir)
+                .into_iter()
+                .map(Action::Owned),
+        );
     }
-    actions.extend(
-        leftovers(&root, &resolved.env_dir)
-            .into_iter()
-            .map(Action::Owned),
-    );
     actions.push(Action::Owned(root.join(".pyve")));
     for name in [".envrc", ".gitignore"] {
         let path = root.join(name);
@@ -86,24 +90,10 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
     for why in &kept {
         eprintln!("  keep {why}");
     }
-    if !args.yes {
-        if !ask::interactive() {
-            return Err(Error::Usage(
-                "not on a terminal, so not asking: pass --yes to purge".to_owned(),
-            ));
-        }
-        if !ask::confirm("Remove these?", false) {
-            eprintln!("pyve: nothing removed");
-            return Ok(ExitCode::from(1));
-        }
+    if let Some(code) = confirm(&args)? {
+        return Ok(code);
     }
-    // An init running in this project finishes first. A `.pyve` that is a
-    // link is not followed, so not locked either: it is removed as a link.
-    let pyve_dir = root.join(".pyve");
-    let lock = match std::fs::symlink_metadata(&pyve_dir) {
-        Ok(m) if m.is_dir() => Some(super::init::lock(&pyve_dir)?),
-        _ => None,
-    };
+    let lock = lock_project(&root)?;
     for action in &actions {
         match action {
             Action::Environment(path) | Action::Owned(path) => remove(path)?,
@@ -114,6 +104,121 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
     // The project is gone; so is the approval of its config.
     crate::trust::forget(&root);
     drop(lock);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Asks before removing, unless `--yes`; Some(exit) when the answer is no.
+fn confirm(args: &PurgeArgs) -> Result<Option<ExitCode>, Error> {
+    if args.yes {
+        return Ok(None);
+    }
+    if !ask::interactive() {
+        return Err(Error::Usage(
+            "not on a terminal, so not asking: pass --yes to purge".to_owned(),
+        ));
+    }
+    if !ask::confirm("Remove these?", false) {
+        eprintln!("pyve: nothing removed");
+        return Ok(Some(ExitCode::from(1)));
+    }
+    Ok(None)
+}
+
+/// An init running in this project finishes first. A `.pyve` that is a
+/// link is not followed, so not locked either: it is removed as a link.
+fn lock_project(root: &Path) -> Result<Option<nix::fcntl::Flock<std::fs::File>>, Error> {
+    let pyve_dir = root.join(".pyve");
+    Ok(match std::fs::symlink_metadata(&pyve_dir) {
+        Ok(m) if m.is_dir() => Some(super::init::lock(&pyve_dir)?),
+        _ => None,
+    })
+}
+
+/// `purge --env NAME`: one named environment, its registry entry, and
+/// `.pyve/current` when it pointed there. The config's entry stays: it is
+/// the user's description of the environment, and `init --env` rebuilds it.
+fn purge_one(
+    args: &PurgeArgs,
+    root: &Path,
+    config: &config::Config,
+    name: &str,
+) -> Result<ExitCode, Error> {
+    let recorded = registry::read(root).unwrap_or_default().remove(name);
+    let (backend, env_dir) = match config.environments.get(name) {
+        Some(_) => {
+            let resolved = project::resolve_env(root, config, project::Selector::Named(name))
+                .map_err(|e| user(e.to_string()))?;
+            (resolved.backend, resolved.env_dir)
+        }
+        // Only the registry knows it (removed from the config by hand).
+        None => match &recorded {
+            Some(entry) => (
+                backend::by_name(&entry.backend).ok_or_else(|| {
+                    user(format!(
+                        "{}: `{name}` has an unknown backend `{}`; remove it by hand",
+                        registry::RELATIVE,
+                        entry.backend
+                    ))
+                })?,
+                root.join(&entry.directory),
+            ),
+            None => return Err(super::envs::unknown_name(config, name)),
+        },
+    };
+    let pointer = root.join(project::POINTER_RELATIVE);
+    let active = std::fs::read_link(&pointer).is_ok_and(|target| {
+        project::lexical(&root.join(".pyve").join(target)) == project::lexical(&env_dir)
+    });
+    let mut actions = Vec::new();
+    let mut kept = Vec::new();
+    match environment_action(root, backend, &env_dir) {
+        Ok(Some(action)) => actions.push(action),
+        Ok(None) => {}
+        Err(why) => kept.push(why),
+    }
+    actions.extend(leftovers(root, &env_dir).into_iter().map(Action::Owned));
+    if active {
+        actions.push(Action::Owned(pointer.clone()));
+    }
+    eprintln!(
+        "pyve: purging the environment `{name}` of {}:",
+        root.display()
+    );
+    for action in &actions {
+        eprintln!("  remove {}", action.describe());
+    }
+    if recorded.is_some() {
+        eprintln!("  remove its entry in {}", registry::RELATIVE);
+    }
+    for why in &kept {
+        eprintln!("  keep {why}");
+    }
+    if let Some(code) = confirm(args)? {
+        return Ok(code);
+    }
+    let lock = lock_project(root)?;
+    for action in &actions {
+        match action {
+            Action::Environment(path) | Action::Owned(path) => remove(path)?,
+            Action::Block(path) => remove_block(path)?,
+        }
+        eprintln!("pyve: removed {}", action.describe());
+    }
+    registry::remove(root, name)?;
+    drop(lock);
+    if config.environments.get(name).is_some() {
+        eprintln!("pyve: `{name}` stays in .pyve/config; `pyve init --env {name}` builds it again");
+    }
+    if active {
+        match &config.default_env {
+            Some(default) if default != name => eprintln!(
+                "pyve: it was the active environment; the default, `{default}`, is active now"
+            ),
+            _ => eprintln!(
+                "pyve: it was the active environment; choose another with `pyve activate NAME`"
+            ),
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

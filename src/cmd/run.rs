@@ -13,7 +13,13 @@ use crate::error::Error;
 
 pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
     let trusted = args.trust || crate::trust::trust_all();
-    let project = super::find_project(trusted)?;
+    // CI never guesses from a checkout's local pointer.
+    let selector = match &args.env {
+        Some(name) => crate::project::Selector::Named(name),
+        None if super::in_ci() => crate::project::Selector::Default,
+        None => crate::project::Selector::Active,
+    };
+    let project = super::find_project(trusted, selector)?;
     for warning in &project.warnings {
         eprintln!("pyve: {warning}");
     }

@@ -84,13 +84,15 @@ impl Model {
         let verdict = trust::verdict(&trust::Subject {
             project,
             config: &config,
-            env_dir,
-            marker: &self.backend.marker(env_dir),
+            envs: &[trust::EnvRef {
+                dir: env_dir.to_owned(),
+                marker: self.backend.marker(env_dir),
+            }],
         });
         if verdict.is_trusted() {
             Ok(())
         } else {
-            Err(verdict.blocked(project, env_dir))
+            Err(verdict.blocked(project))
         }
     }
 }
@@ -221,7 +223,11 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     let mut approved_before = false;
     if let Some((root, config_metadata)) = &found {
         let root_bytes = root.as_os_str().as_bytes();
-        let config_fp = fingerprint(config_metadata);
+        // `.pyve/current` chooses among named environments: its link is
+        // part of what the config decided (one lstat, only here).
+        let pointer = std::fs::symlink_metadata(root.join(project::POINTER_RELATIVE))
+            .map_or_else(|_| MISSING.to_owned(), |m| fingerprint(&m));
+        let config_fp = format!("{}+{pointer}", fingerprint(config_metadata));
         let known = state
             .as_ref()
             .filter(|s| s.facts.root == root_bytes && s.facts.config_fp == config_fp)
@@ -500,7 +506,7 @@ fn load_model(
         );
         return None;
     }
-    let resolved = match project::load(&real_root) {
+    let resolved = match project::load(&real_root, project::Selector::Active) {
         Ok((resolved, warnings)) => {
             if !warnings.is_empty() {
                 told.tell(token, &warnings, diagnostics);

@@ -8,6 +8,7 @@ mod direnv;
 mod edges;
 mod fastpath;
 mod lifecycle;
+mod named;
 mod pty;
 mod quoting;
 mod scenarios;

@@ -190,7 +190,14 @@ per_shell!(bare_enter_starts_no_engine_process, |sh: Sh| {
     shell.cd(&root);
     shell.sync();
     let after_cd = count_lines(&log);
-    assert_eq!(after_cd, 1, "one engine run for the cd");
+    // Outside a project every ancestor is watched (a project may appear),
+    // and /tmp changes whenever another test makes its sandbox: one more
+    // run before the cd is right, not a fault.
+    assert!(
+        (1..=2).contains(&after_cd),
+        "one engine run for the cd: {:?}",
+        std::fs::read_to_string(&log)
+    );
     for _ in 0..40 {
         shell.line("");
         shell.sync();
@@ -298,3 +305,34 @@ per_shell!(ctrl_c_stops_a_hanging_activation_script, |sh: Sh| {
     shell.sync();
     assert_eq!(shell.value("CONDA_PREFIX"), prefix.display().to_string());
 });
+
+per_shell!(
+    two_shells_in_one_project_follow_pyve_activate_at_their_next_prompt,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = crate::named::three_envs(&sandbox, "proj");
+        let mut first = Interactive::start(&sandbox, sh);
+        let mut second = Interactive::start(&sandbox, sh);
+        assert!(first.cd(&root).starts_with("(venv:dev) ["));
+        assert!(second.cd(&root).starts_with("(venv:dev) ["));
+
+        let prompt = first.prompt_after("pyve activate prod");
+        assert!(prompt.starts_with("(venv:prod) [0"), "{prompt:?}");
+        let prompt = second.prompt_after("true");
+        assert!(prompt.starts_with("(venv:prod) [0"), "{prompt:?}");
+        assert_eq!(
+            second.value("VIRTUAL_ENV"),
+            root.join(".pyve/envs/prod").display().to_string()
+        );
+
+        let prompt = second.prompt_after("pyve activate gpu");
+        assert!(prompt.starts_with("(micromamba:gpu) [0"), "{prompt:?}");
+        let prompt = first.prompt_after("true");
+        assert!(prompt.starts_with("(micromamba:gpu) [0"), "{prompt:?}");
+        assert_eq!(
+            first.value("CONDA_PREFIX"),
+            root.join(".pyve/envs/gpu").display().to_string()
+        );
+        assert_eq!(first.value("VIRTUAL_ENV"), "");
+    }
+);

@@ -777,3 +777,35 @@ fn broken_conda_specs_are_named_and_nothing_is_built() {
     }
     assert!(sb.micromamba_calls().is_empty(), "micromamba never ran");
 }
+
+/// Approved before its environment existed, then a pull ships `.venv/bin`
+/// and a marker pyve cannot read as one (a directory, a link to a device):
+/// not an absent environment, not trusted, and never read without bound.
+#[test]
+fn a_marker_that_is_not_a_small_file_is_never_trusted() {
+    let sb = Sandbox::new();
+    let root = sb.project("p", "");
+    let venv = root.join(".venv");
+    std::fs::create_dir_all(venv.join("bin")).unwrap();
+    std::os::unix::fs::symlink("/bin/true", venv.join("bin/python")).unwrap();
+    for marker in ["directory", "device"] {
+        let cfg = venv.join("pyvenv.cfg");
+        let _ = std::fs::remove_file(&cfg);
+        let _ = std::fs::remove_dir(&cfg);
+        match marker {
+            "directory" => std::fs::create_dir(&cfg).unwrap(),
+            _ => std::os::unix::fs::symlink("/dev/zero", &cfg).unwrap(),
+        }
+        let out = sb.pyve(&root, &["run", "python"]);
+        assert_eq!(out.status.code(), Some(1), "{marker}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not a small regular file"), "{marker}: {err}");
+        let (d, err) = run(
+            &sb,
+            Sh::Bash,
+            &[cd(Sh::Bash, &root), Sh::Bash.prompt().into(), dump("in")],
+        );
+        assert_eq!(d["in"].get("VIRTUAL_ENV"), Some(&None), "{marker}");
+        assert!(err.contains("not activated"), "{marker}: {err}");
+    }
+}

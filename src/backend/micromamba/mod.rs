@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use name::check_env_name;
+pub use name::{check_env_name, derive as derive_env_name};
 
 use super::{Activation, Backend, Before, BuildRequest, Builder, Inspection, Scripts};
 use crate::cli::BootstrapTo;
@@ -128,12 +128,13 @@ impl Backend for Micromamba {
 
     fn prepare(&self, request: &BuildRequest) -> Result<Box<dyn Builder>, Error> {
         let root = request.root;
-        let spec = spec::detect(root).ok_or_else(|| {
+        let files = request.conda_spec;
+        let spec = spec::detect(files).ok_or_else(|| {
             user(format!(
-                "the micromamba backend needs {} or {} in {}; create environment.yml with:\n{}",
-                spec::LOCK_FILE,
-                spec::ENVIRONMENT_FILE,
+                "the micromamba backend needs {} in {}; create {} with:\n{}",
+                files.describe(),
                 root.display(),
+                files.environment_name(),
                 spec::minimal_environment_yml(request.env_name)
             ))
         })?;
@@ -153,7 +154,7 @@ impl Backend for Micromamba {
         } else {
             request.config.lock_file_policy.unwrap_or(LockPolicy::Warn)
         };
-        check_lock(root, policy, request.interactive, request.yes)?;
+        check_lock(files, policy, request.interactive, request.yes)?;
         let tool = find_or_bootstrap(request)?;
         let digest = spec::digest(&spec.path).map_err(user)?;
         Ok(Box::new(CondaBuilder {
@@ -172,8 +173,8 @@ impl Backend for Micromamba {
         true
     }
 
-    fn diagnose(&self, root: &Path, prefix: &Path) -> Vec<Finding> {
-        diagnose(root, prefix)
+    fn diagnose(&self, root: &Path, prefix: &Path, files: &spec::SpecFiles) -> Vec<Finding> {
+        diagnose(root, prefix, files)
     }
 
     /// A transaction (`micromamba install -p`) appends to the history and
@@ -195,31 +196,38 @@ impl Backend for Micromamba {
 
 /// Applies the lock file policy: warns (and asks, on a terminal), refuses
 /// under `strict`, or says nothing under `ignore`.
-fn check_lock(root: &Path, policy: LockPolicy, interactive: bool, yes: bool) -> Result<(), Error> {
+fn check_lock(
+    files: &spec::SpecFiles,
+    policy: LockPolicy,
+    interactive: bool,
+    yes: bool,
+) -> Result<(), Error> {
     if policy == LockPolicy::Ignore {
         return Ok(());
     }
-    let status = spec::lock_status(root).map_err(user)?;
+    let status = spec::lock_status(files).map_err(user)?;
     let strict = policy == LockPolicy::Strict;
+    let (environment_file, lock_file) = (files.environment_name(), files.lock_name());
     match status {
         LockStatus::LockOnly | LockStatus::Fresh => Ok(()),
         LockStatus::Missing => {
             let advice = format!(
-                "for reproducible builds, generate a lock file: {}",
-                spec::lock_command()
+                "for reproducible builds, generate a lock file: {}{}",
+                spec::lock_command(files),
+                if files.lock.is_none() {
+                    format!(" and set `lock_file: {lock_file}` in the environment's entry")
+                } else {
+                    String::new()
+                }
             );
             if strict {
                 return Err(user(format!(
-                    "no {} (lock_file_policy is strict); {advice}",
-                    spec::LOCK_FILE
+                    "no {lock_file} (lock_file_policy is strict); {advice}"
                 )));
             }
             // A note for people; CI logs stay quiet.
             if interactive {
-                eprintln!(
-                    "pyve: info: using {} without a lock file; {advice}",
-                    spec::ENVIRONMENT_FILE
-                );
+                eprintln!("pyve: info: using {environment_file} without a lock file; {advice}");
             }
             Ok(())
         }
@@ -229,27 +237,23 @@ fn check_lock(root: &Path, policy: LockPolicy, interactive: bool, yes: bool) -> 
             older,
             not_locked,
         } => {
-            let mut message = format!("{} may be stale:\n", spec::LOCK_FILE);
+            let mut message = format!("{lock_file} may be stale:\n");
             message.push_str(&format!(
-                "  {}:  modified {}\n  {}:   modified {}\n",
-                spec::ENVIRONMENT_FILE,
+                "  {environment_file}:  modified {}\n  {lock_file}:   modified {}\n",
                 spec::timestamp(environment_modified),
-                spec::LOCK_FILE,
                 spec::timestamp(lock_modified)
             ));
             if older {
                 message.push_str(&format!(
-                    "  {} was changed after the lock was made\n",
-                    spec::ENVIRONMENT_FILE
+                    "  {environment_file} was changed after the lock was made\n"
                 ));
             }
             if !not_locked.is_empty() {
                 message.push_str(&format!("  not in the lock: {}\n", not_locked.join(", ")));
             }
             message.push_str(&format!(
-                "{} is used, for reproducibility. To update it:\n  {}",
-                spec::LOCK_FILE,
-                spec::lock_command()
+                "{lock_file} is used, for reproducibility. To update it:\n  {}",
+                spec::lock_command(files)
             ));
             if strict {
                 return Err(user(format!("{message}\n(lock_file_policy is strict)")));
@@ -418,7 +422,7 @@ pub fn built_from(prefix: &Path) -> Option<(String, String)> {
     Some((file?, digest?))
 }
 
-fn diagnose(root: &Path, prefix: &Path) -> Vec<Finding> {
+fn diagnose(root: &Path, prefix: &Path, files: &spec::SpecFiles) -> Vec<Finding> {
     let mut findings = Vec::new();
     if root.join(".pyve/bin/micromamba").exists() {
         if let Err(why) = tool::project_copy_usable(root) {
@@ -454,17 +458,13 @@ fn diagnose(root: &Path, prefix: &Path) -> Vec<Finding> {
             "pyve init --auto-bootstrap (or --bootstrap-to project), or install micromamba",
         ),
     });
-    let Some(spec) = spec::detect(root) else {
+    let Some(spec) = spec::detect(files) else {
         findings.push(Finding::error(
             "spec",
+            format!("no {} in {}", files.describe(), root.display()),
             format!(
-                "no {} or {} in {}",
-                spec::LOCK_FILE,
-                spec::ENVIRONMENT_FILE,
-                root.display()
-            ),
-            format!(
-                "create environment.yml:\n{}",
+                "create {}:\n{}",
+                files.environment_name(),
                 spec::minimal_environment_yml("myproject")
             ),
         ));
@@ -474,13 +474,17 @@ fn diagnose(root: &Path, prefix: &Path) -> Vec<Finding> {
         "spec",
         format!("{} is used", spec.path.display()),
     ));
-    findings.push(match spec::lock_status(root) {
-        Ok(LockStatus::Fresh) => Finding::ok("lock", "conda-lock.yml is fresh"),
-        Ok(LockStatus::LockOnly) => Finding::ok("lock", "conda-lock.yml (no environment.yml to compare)"),
+    let (environment_file, lock_file) = (files.environment_name(), files.lock_name());
+    findings.push(match spec::lock_status(files) {
+        Ok(LockStatus::Fresh) => Finding::ok("lock", format!("{lock_file} is fresh")),
+        Ok(LockStatus::LockOnly) => Finding::ok(
+            "lock",
+            format!("{lock_file} (no {environment_file} to compare)"),
+        ),
         Ok(LockStatus::Missing) => Finding::warning(
             "lock",
-            "no conda-lock.yml: builds are not reproducible",
-            spec::lock_command(),
+            format!("no {lock_file}: builds are not reproducible"),
+            spec::lock_command(files),
         ),
         Ok(LockStatus::Stale {
             environment_modified,
@@ -490,7 +494,7 @@ fn diagnose(root: &Path, prefix: &Path) -> Vec<Finding> {
         }) => Finding::warning(
             "lock",
             format!(
-                "conda-lock.yml may be stale: environment.yml modified {}, conda-lock.yml modified {}{}",
+                "{lock_file} may be stale: {environment_file} modified {}, {lock_file} modified {}{}",
                 spec::timestamp(environment_modified),
                 spec::timestamp(lock_modified),
                 if not_locked.is_empty() {
@@ -499,7 +503,7 @@ fn diagnose(root: &Path, prefix: &Path) -> Vec<Finding> {
                     format!("; not in the lock: {}", not_locked.join(", "))
                 }
             ),
-            spec::lock_command(),
+            spec::lock_command(files),
         ),
         Err(message) => Finding::error("lock", message, "fix the file"),
     });

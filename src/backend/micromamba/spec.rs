@@ -12,31 +12,81 @@ use crate::config::shown;
 pub const LOCK_FILE: &str = "conda-lock.yml";
 pub const ENVIRONMENT_FILE: &str = "environment.yml";
 
+/// The files one conda environment is built from, as the config names
+/// them (relative to the project root).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecFiles {
+    pub root: PathBuf,
+    pub environment: PathBuf,
+    pub lock: Option<PathBuf>,
+}
+
+impl SpecFiles {
+    /// The project's `environment.yml` and `conda-lock.yml`.
+    pub fn in_root(root: &Path) -> SpecFiles {
+        SpecFiles {
+            root: root.to_owned(),
+            environment: PathBuf::from(ENVIRONMENT_FILE),
+            lock: Some(PathBuf::from(LOCK_FILE)),
+        }
+    }
+
+    pub fn environment_path(&self) -> PathBuf {
+        self.root.join(&self.environment)
+    }
+
+    pub fn lock_path(&self) -> Option<PathBuf> {
+        self.lock.as_ref().map(|l| self.root.join(l))
+    }
+
+    pub fn environment_name(&self) -> String {
+        shown(&self.environment)
+    }
+
+    pub fn lock_name(&self) -> String {
+        self.lock
+            .as_deref()
+            .map_or_else(|| LOCK_FILE.to_owned(), shown)
+    }
+
+    /// `conda-lock.yml or environment.yml`, for messages.
+    pub fn describe(&self) -> String {
+        match &self.lock {
+            Some(_) => format!("{} or {}", self.lock_name(), self.environment_name()),
+            None => self.environment_name(),
+        }
+    }
+}
+
 /// What `micromamba create -f` will read.
 #[derive(Debug, Clone)]
 pub struct Spec {
     pub path: PathBuf,
     pub is_lock: bool,
+    /// As the config names it, for messages and the build record.
+    pub name: String,
 }
 
 impl Spec {
-    pub fn file_name(&self) -> &'static str {
-        if self.is_lock {
-            LOCK_FILE
-        } else {
-            ENVIRONMENT_FILE
-        }
+    pub fn file_name(&self) -> &str {
+        &self.name
     }
 }
 
 /// The lock file first (exact reproducibility), else the environment file.
-pub fn detect(root: &Path) -> Option<Spec> {
-    [(LOCK_FILE, true), (ENVIRONMENT_FILE, false)]
-        .into_iter()
-        .map(|(name, is_lock)| Spec {
-            path: root.join(name),
-            is_lock,
-        })
+pub fn detect(files: &SpecFiles) -> Option<Spec> {
+    let lock = files.lock_path().map(|path| Spec {
+        path,
+        is_lock: true,
+        name: files.lock_name(),
+    });
+    let environment = Spec {
+        path: files.environment_path(),
+        is_lock: false,
+        name: files.environment_name(),
+    };
+    lock.into_iter()
+        .chain(std::iter::once(environment))
         .find(|spec| spec.path.is_file())
 }
 
@@ -168,9 +218,11 @@ pub enum LockStatus {
     },
 }
 
-pub fn lock_status(root: &Path) -> Result<LockStatus, String> {
-    let lock = root.join(LOCK_FILE);
-    let environment = root.join(ENVIRONMENT_FILE);
+pub fn lock_status(files: &SpecFiles) -> Result<LockStatus, String> {
+    let Some(lock) = files.lock_path() else {
+        return Ok(LockStatus::Missing);
+    };
+    let environment = files.environment_path();
     match (lock.is_file(), environment.is_file()) {
         (true, false) => return Ok(LockStatus::LockOnly),
         (false, _) => return Ok(LockStatus::Missing),
@@ -213,9 +265,14 @@ pub fn platform() -> Option<&'static str> {
 }
 
 /// The command that refreshes the lock file.
-pub fn lock_command() -> String {
+pub fn lock_command(files: &SpecFiles) -> String {
+    let output = match &files.lock {
+        Some(lock) if lock != Path::new(LOCK_FILE) => format!(" --lockfile {}", shown(lock)),
+        _ => String::new(),
+    };
     format!(
-        "conda-lock -f {ENVIRONMENT_FILE} -p {}",
+        "conda-lock -f {} -p {}{output}",
+        files.environment_name(),
         platform().unwrap_or("<platform>")
     )
 }
