@@ -68,6 +68,27 @@ pub fn without_block(path: &Path, text: &[u8]) -> Result<Option<Vec<u8>>, Error>
     }))
 }
 
+/// Reads a regular file of at most `max` bytes: a repository can make any
+/// name a link to `/dev/zero` or a FIFO, and reading one must not hang.
+pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error as IoError, ErrorKind, Read};
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(IoError::new(ErrorKind::InvalidData, "not a regular file"));
+    }
+    if metadata.len() > max {
+        return Err(IoError::new(
+            ErrorKind::InvalidData,
+            format!("{} bytes, more than {max}", metadata.len()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Reads a file that may not exist yet.
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
     match std::fs::read(path) {

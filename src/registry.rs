@@ -48,7 +48,7 @@ pub fn path(root: &Path) -> PathBuf {
 /// registry is an error that names the file: the listing must not pretend.
 pub fn read(root: &Path) -> Result<BTreeMap<String, Entry>, String> {
     let path = path(root);
-    let bytes = match std::fs::read(&path) {
+    let bytes = match files::read_bounded(&path, 1 << 20) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
         Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
@@ -131,7 +131,7 @@ pub fn spec_digest(root: &Path, spec: &[String]) -> String {
     for file in spec {
         hasher.update(file.as_bytes());
         hasher.update([0]);
-        match std::fs::read(root.join(file)) {
+        match files::read_bounded(&root.join(file), 64 << 20) {
             Ok(bytes) => {
                 hasher.update(bytes.len().to_le_bytes());
                 hasher.update(&bytes);

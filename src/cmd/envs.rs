@@ -104,7 +104,8 @@ impl Listing {
 /// version, or conda's record of the python package.
 fn installed_python(backend: &str, env_dir: &Path) -> Option<String> {
     if backend == "venv" {
-        let text = std::fs::read_to_string(env_dir.join("pyvenv.cfg")).ok()?;
+        let bytes = crate::files::read_bounded(&env_dir.join("pyvenv.cfg"), 1 << 20).ok()?;
+        let text = String::from_utf8_lossy(&bytes);
         return text.lines().find_map(|line| {
             let (key, value) = line.split_once('=')?;
             let key = key.trim();

@@ -807,5 +807,7 @@ fn a_marker_that_is_not_a_small_file_is_never_trusted() {
         );
         assert_eq!(d["in"].get("VIRTUAL_ENV"), Some(&None), "{marker}");
         assert!(err.contains("not activated"), "{marker}: {err}");
+        // Listing reads the marker for the version: bounded, so it ends.
+        assert!(sb.pyve(&root, &["envs"]).status.success(), "{marker}");
     }
 }
