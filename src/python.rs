@@ -179,6 +179,76 @@ pub fn probe(program: &Path) -> Option<(Version, PathBuf)> {
     executable.is_absolute().then_some((version, executable))
 }
 
+/// `probe`, remembered: interpreters are looked up on every `pyve init`,
+/// and starting one costs as much as the `uv venv` that follows. The answer
+/// is kept under `$XDG_CACHE_HOME/pyve/interpreters/` (default
+/// `~/.cache`), keyed by the program's path and valid while the file it
+/// resolves to is the same one (device, inode, size, mtime), as uv does.
+/// A cache another user could write is not read.
+fn probe_cached(program: &Path) -> Option<(Version, PathBuf)> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let identity = std::fs::metadata(program).ok().map(|m| {
+        format!(
+            "{:x}.{:x}.{:x}.{:x}.{:x}",
+            m.dev(),
+            m.ino(),
+            m.len(),
+            m.mtime(),
+            m.mtime_nsec()
+        )
+    });
+    let dir = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute())
+        .or_else(|| home().map(|h| h.join(".cache")))
+        .map(|d| d.join("pyve/interpreters"));
+    let (Some(identity), Some(dir)) = (identity, dir) else {
+        return probe(program);
+    };
+    let uid = nix::unistd::geteuid().as_raw();
+    let private = |path: &Path| {
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.uid() == uid && m.mode() & 0o022 == 0)
+    };
+    let file = dir.join(crate::trust::short_digest(program.as_os_str().as_bytes()));
+    if private(&dir) && private(&file) {
+        if let Ok(bytes) = crate::files::read_bounded(&file, 4096) {
+            let text = String::from_utf8_lossy(&bytes);
+            let mut lines = text.lines();
+            if lines.next() == Some(program.to_string_lossy().as_ref())
+                && lines.next() == Some(identity.as_str())
+            {
+                let version = lines.next().and_then(Version::parse);
+                let executable = lines.next().map(PathBuf::from);
+                if let (Some(version), Some(executable)) = (version, executable) {
+                    if executable.is_absolute() && is_executable(&executable) {
+                        return Some((version, executable));
+                    }
+                }
+            }
+        }
+    }
+    let found = probe(program)?;
+    let _ = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir);
+    if private(&dir) && program.to_str().is_some() && found.1.to_str().is_some() {
+        let text = format!(
+            "{}\n{identity}\n{}\n{}\n",
+            program.display(),
+            found.0,
+            found.1.display()
+        );
+        let temporary = dir.join(format!(".tmp-{}", std::process::id()));
+        if std::fs::write(&temporary, text).is_err() || std::fs::rename(&temporary, &file).is_err()
+        {
+            let _ = std::fs::remove_file(&temporary);
+        }
+    }
+    Some(found)
+}
+
 /// A place interpreters are looked for, and what was found there.
 struct Store {
     name: &'static str,
@@ -365,7 +435,7 @@ pub fn find(request: Option<VersionRequest>) -> Result<Interpreter, NotFound> {
     // run first, and fall through to the next when it does not hold.
     candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
     for (claimed, program, found_in) in candidates {
-        match probe(&program) {
+        match probe_cached(&program) {
             Some((version, executable)) if request.is_none_or(|r| r.matches(&version)) => {
                 return Ok(Interpreter {
                     executable,
@@ -410,7 +480,7 @@ pub fn find(request: Option<VersionRequest>) -> Result<Interpreter, NotFound> {
             continue;
         }
         on_path.push(program.clone());
-        match probe(&program) {
+        match probe_cached(&program) {
             Some((version, executable)) if request.is_none_or(|r| r.matches(&version)) => {
                 return Ok(Interpreter {
                     executable,

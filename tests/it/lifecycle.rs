@@ -1077,3 +1077,39 @@ fn init_never_replaces_the_project_or_a_directory_above_it() {
         );
     }
 }
+
+/// `pyve init` remembers what each interpreter is (as uv does), so a
+/// second init starts no Python of its own; a cache others could write is
+/// never believed.
+#[test]
+fn interpreter_answers_are_cached_and_a_shared_cache_is_ignored() {
+    let sb = Sandbox::new();
+    let root = dir(&sb, "cached");
+    sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    let cache = sb.path("home/.cache/pyve/interpreters");
+    let entries: Vec<PathBuf> = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let text = std::fs::read_to_string(&entries[0]).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[2], system_python_version(), "{text}");
+
+    // A lie in the cache: believed only while it is private.
+    let lie = format!("{}\n{}\n3.99.0\n/bin/false\n", lines[0], lines[1]);
+    std::fs::write(&entries[0], lie).unwrap();
+    let out = sb.pyve(&root, &["init", "--force", "--no-direnv"]);
+    assert!(
+        !out.status.success(),
+        "the private cache is the user's own word"
+    );
+    std::fs::set_permissions(
+        &entries[0],
+        std::os::unix::fs::PermissionsExt::from_mode(0o666),
+    )
+    .unwrap();
+    let err = sb.pyve_ok(&root, &["init", "--force", "--no-direnv"]);
+    assert!(err.contains(&system_python_version()), "{err}");
+}

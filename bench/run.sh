@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# pyve against direnv and mise, side by side, in one run, on this machine.
+#
+#   bash bench/run.sh            # prints the tables; also in target/bench/results.md
+#   BENCH_ROUNDS=5 bash bench/run.sh
+#
+# It installs what it compares against, idempotently (direnv, hyperfine,
+# strace and GNU time from Debian's packages when root on Debian; mise
+# from the npm package @jdxcode/mise-linux-x64 into target/bench/tools;
+# uv as scripts/test.sh fetches it), builds pyve in release mode, and
+# builds the same fixture for each tool (a project with a venv and two
+# subdirectories, an empty directory) in a temporary HOME. Every
+# measurement runs under `env -i`, and the tools take turns: each round
+# measures pyve, direnv and mise one after another, and the table shows
+# the median of the rounds' medians.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+out_dir=$repo/target/bench
+tools=$out_dir/tools
+rounds=${BENCH_ROUNDS:-3}
+mise_version=${BENCH_MISE_VERSION:-2026.9.15}
+mkdir -p "$tools"
+
+# --- what is compared against -------------------------------------------
+need=()
+command -v direnv >/dev/null || need+=(direnv)
+command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v strace >/dev/null || need+=(strace)
+[ -x /usr/bin/time ] || need+=(time)
+command -v npm >/dev/null || need+=(npm)
+command -v zsh >/dev/null || need+=(zsh)
+command -v fish >/dev/null || need+=(fish)
+/usr/bin/python3 -c 'import venv' 2>/dev/null || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "bench: installing ${need[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "bench: missing ${need[*]}; install them (or run as root on Debian)" >&2
+    exit 1
+  fi
+fi
+mise_dir=$tools/mise-$mise_version
+if [ ! -x "$mise_dir/bin/mise" ]; then
+  echo "bench: fetching mise $mise_version from npm" >&2
+  rm -rf "$mise_dir.download" && mkdir -p "$mise_dir.download"
+  (cd "$mise_dir.download" && npm pack --silent "@jdxcode/mise-linux-x64@$mise_version" >/dev/null)
+  tar xzf "$mise_dir.download"/*.tgz -C "$mise_dir.download"
+  rm -rf "$mise_dir" && mv "$mise_dir.download/package" "$mise_dir"
+  rm -rf "$mise_dir.download"
+fi
+uv=$(find "$repo/target/tools" -maxdepth 2 -path '*/uv-*/uv' -type f 2>/dev/null | head -n 1)
+if [ -z "$uv" ]; then
+  echo "bench: no uv in target/tools; run \`bash scripts/test.sh\` once, which fetches it" >&2
+  exit 1
+fi
+echo "bench: building pyve (release)" >&2
+cargo build --release --locked --quiet
+
+# All three tools (and uv, and nothing else of the machine's) on one PATH.
+bin=$out_dir/bin
+rm -rf "$bin" && mkdir -p "$bin"
+ln -s "$repo/target/release/pyve" "$bin/pyve"
+ln -s "$(command -v direnv)" "$bin/direnv"
+ln -s "$mise_dir/bin/mise" "$bin/mise"
+ln -s "$uv" "$bin/uv"
+python=/usr/bin/python3
+hyperfine=$(command -v hyperfine)
+
+# --- fixtures -----------------------------------------------------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/pyve-bench-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+home=$work/home
+mkdir -p "$home" "$work/run" "$work/empty" && chmod 700 "$work/run"
+clean_env=(
+  HOME="$home" PATH="$bin:/usr/bin:/bin" TERM=dumb LANG=C.UTF-8
+  XDG_RUNTIME_DIR="$work/run" XDG_DATA_HOME="$home/.local/share"
+  XDG_CONFIG_HOME="$home/.config" XDG_CACHE_HOME="$home/.cache"
+  XDG_STATE_HOME="$home/.local/state" TMPDIR="$work"
+  MISE_YES=1 MISE_QUIET=1
+)
+clean() { env -i "${clean_env[@]}" "$@"; }
+
+for tool in pyve direnv mise; do
+  project=$work/$tool/project
+  mkdir -p "$project/a" "$project/b"
+  "$python" -m venv --without-pip "$project/.venv"
+  case $tool in
+    pyve)
+      mkdir -p "$project/.pyve" && : >"$project/.pyve/config"
+      (cd "$project" && clean pyve allow 2>/dev/null) ;;
+    direnv)
+      printf 'export VIRTUAL_ENV="$PWD/.venv"\nPATH_add .venv/bin\n' >"$project/.envrc"
+      (cd "$project" && clean direnv allow 2>/dev/null) ;;
+    mise)
+      printf '[env]\n_.python.venv = { path = ".venv" }\n' >"$project/mise.toml"
+      (cd "$project" && clean mise trust >/dev/null 2>&1) ;;
+  esac
+done
+
+# The hook line and one prompt's worth of hook calls, per shell and tool.
+hook_line() { # shell tool
+  case $2 in
+    pyve) case $1 in fish) echo 'pyve hook fish | source' ;; *) echo "eval \"\$(pyve hook $1)\"" ;; esac ;;
+    direnv) case $1 in fish) echo 'direnv hook fish | source' ;; *) echo "eval \"\$(direnv hook $1)\"" ;; esac ;;
+    mise) case $1 in fish) echo 'mise activate fish | source' ;; *) echo "eval \"\$(mise activate $1)\"" ;; esac ;;
+  esac
+}
+prompt_fn() { # shell: a function `p` that does what the shell does before drawing a prompt
+  case $1 in
+    bash) echo 'p() { local c; for c in "${PROMPT_COMMAND[@]}"; do eval "$c"; done; }' ;;
+    zsh) echo 'p() { local f; for f in $precmd_functions; do $f; done; }' ;;
+    fish) echo 'function p; emit fish_prompt; end' ;;
+  esac
+}
+# A script that installs the hook, enters the project and runs `$1`
+# prompts' worth of SCENARIO: `enter` (a bare Enter), `switch` (between two
+# directories of the project), `leave` (out of the project and back).
+loop_script() { # shell tool scenario
+  local sh=$1 tool=$2 scenario=$3 project=$work/$2/project step
+  case $scenario in
+    enter) step='p' ;;
+    switch) step="cd $project/a; p; cd $project/b; p" ;;
+    leave) step="cd $work/empty; p; cd $project; p" ;;
+  esac
+  local file=$work/loop-$sh-$tool-$scenario
+  {
+    hook_line "$sh" "$tool"
+    prompt_fn "$sh"
+    echo "cd $project; p"
+    case $sh in
+      fish) echo "set i 0; while test \$i -lt \$argv[1]; $step; set i (math \$i + 1); end" ;;
+      *) echo "i=0; while (( i < \$1 )); do $step; i=\$((i + 1)); done" ;;
+    esac
+  } >"$file"
+  echo "$file"
+}
+shell_cmd() { # shell
+  case $1 in
+    bash) echo 'bash --norc --noprofile' ;;
+    zsh) echo 'zsh -f' ;;
+    fish) echo 'fish --no-config' ;;
+  esac
+}
+
+# --- measuring ----------------------------------------------------------
+# The median, in seconds, of one hyperfine run (its JSON export).
+median_of() { "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
+# The median of several numbers.
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# hyperfine on one command, in DIR, under the clean environment, or under
+# exactly the variables of the NUL-separated file ENVFILE: prints the
+# median. Further arguments are hyperfine's options.
+time_in() { # dir envfile runs command [hyperfine options…]
+  local dir=$1 envfile=$2 runs=$3 command=$4 vars=() kv json
+  shift 4
+  if [ -n "$envfile" ]; then
+    while IFS= read -r -d '' kv; do vars+=("$kv"); done <"$envfile"
+  else
+    vars=("${clean_env[@]}")
+  fi
+  json=$(mktemp "$work/h-XXXXXX")
+  if ! (cd "$dir" && env -i "${vars[@]}" "$hyperfine" "$@" --style none --warmup 5 \
+    --runs "$runs" --export-json "$json" "$command" >"$json.log" 2>&1); then
+    echo "bench: failed: $command" >&2
+    cat "$json.log" >&2
+    exit 1
+  fi
+  median_of "$json"
+}
+# Syscalls of one run (strace -f -c), same environment rules.
+syscalls_in() { # dir envfile command...
+  local dir=$1 envfile=$2 vars=() kv log
+  shift 2
+  if [ -n "$envfile" ]; then
+    while IFS= read -r -d '' kv; do vars+=("$kv"); done <"$envfile"
+  else
+    vars=("${clean_env[@]}")
+  fi
+  log=$(mktemp "$work/s-XXXXXX")
+  (cd "$dir" && env -i "${vars[@]}" strace -f -c -o "$log" "$@" >/dev/null 2>&1) || true
+  awk '$NF == "total" {print $(NF-2) ~ /^[0-9]+$/ ? $(NF-2) : $(NF-1)}' "$log"
+}
+# Peak resident memory of one run, in KiB.
+peak_in() { # dir envfile command...
+  local dir=$1 envfile=$2 vars=() kv log
+  shift 2
+  if [ -n "$envfile" ]; then
+    while IFS= read -r -d '' kv; do vars+=("$kv"); done <"$envfile"
+  else
+    vars=("${clean_env[@]}")
+  fi
+  log=$(mktemp "$work/m-XXXXXX")
+  (cd "$dir" && env -i "${vars[@]}" /usr/bin/time -f '%M' -o "$log" "$@" >/dev/null 2>&1) || true
+  tail -n 1 "$log"
+}
+ms() { awk -v s="$1" 'BEGIN {printf "%.3f ms", s * 1000}'; }
+us() { awk -v s="$1" 'BEGIN {printf "%.1f µs", s * 1000000}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3g×", a / b; else print "-"}'; }
+
+# 1. The engine with nothing to do, after a directory change inside the
+# project: each tool's state is what its own hook left in a shell that was
+# in `b` and moved to `a`.
+for tool in pyve direnv mise; do
+  project=$work/$tool/project
+  file=$(loop_script bash "$tool" enter)
+  clean bash --norc --noprofile -c "source $file 0; cd $project/b; p; cd $project/a; env -0 >$work/$tool.env; printf '%s' \"\${__pyve_stamp-}\" >$work/$tool.stamp" 2>/dev/null
+done
+engine_cmd() { # tool
+  case $1 in
+    # The fourth argument is what this shell was told already: anything.
+    pyve) echo "pyve _engine bash $work/pyve/project/a $(cat "$work/pyve.stamp") - $$" ;;
+    direnv) echo 'direnv export bash' ;;
+    mise) echo 'mise hook-env -s bash' ;;
+  esac
+}
+declare -A result
+for _ in $(seq "$rounds"); do
+  for tool in pyve direnv mise; do
+    result[engine,$tool]+=" $(time_in "$work/$tool/project/a" "$work/$tool.env" 300 "$(engine_cmd $tool)" -N)"
+  done
+done
+for tool in pyve direnv mise; do
+  # shellcheck disable=SC2086 # the rounds' medians, word-split on purpose
+  result[engine,$tool]=$(median ${result[engine,$tool]})
+  read -r -a words <<<"$(engine_cmd $tool)"
+  result[engine-sys,$tool]=$(syscalls_in "$work/$tool/project/a" "$work/$tool.env" "${words[@]}")
+  result[engine-rss,$tool]=$(peak_in "$work/$tool/project/a" "$work/$tool.env" "${words[@]}")
+done
+
+# 2 and 3. Whole prompts: a loop of N prompts against none, per prompt.
+loops=${BENCH_PROMPTS:-100}
+for sh in bash zsh fish; do
+  for scenario in enter switch leave; do
+    for _ in $(seq "$rounds"); do
+      for tool in pyve direnv mise; do
+        file=$(loop_script "$sh" "$tool" "$scenario")
+        prompts=$loops
+        [ "$scenario" = enter ] || prompts=$((loops * 2))
+        base=$(time_in "$work" "" 10 "$(shell_cmd "$sh") $file 0" -N)
+        full=$(time_in "$work" "" 3 "$(shell_cmd "$sh") $file $loops" -N)
+        per=$(awk -v f="$full" -v b="$base" -v n="$prompts" 'BEGIN {print (f - b) / n}')
+        result[$sh-$scenario,$tool]+=" $per"
+      done
+    done
+    for tool in pyve direnv mise; do
+      # shellcheck disable=SC2086
+      result[$sh-$scenario,$tool]=$(median ${result[$sh-$scenario,$tool]})
+    done
+  done
+done
+
+# 4. `run` against the environment's Python directly, and direnv exec.
+project=$work/pyve/project
+for _ in $(seq "$rounds"); do
+  result[run,pyve]+=" $(time_in "$project" "" 200 'pyve run python -c pass' -N)"
+  result[run,direct]+=" $(time_in "$project" "" 200 "$project/.venv/bin/python -c pass" -N)"
+  result[run,direnv]+=" $(time_in "$work/direnv/project" "" 100 'direnv exec . python -c pass' -N)"
+  result[run,mise]+=" $(time_in "$work/mise/project" "" 100 'mise exec -- python -c pass' -N)"
+done
+for what in pyve direct direnv mise; do
+  # shellcheck disable=SC2086
+  result[run,$what]=$(median ${result[run,$what]})
+done
+result[run-sys,pyve]=$(syscalls_in "$project" "" pyve run true)
+result[run-rss,pyve]=$(peak_in "$project" "" pyve run true)
+
+# 5. Creating a venv: pyve init (with uv) against uv venv and python -m venv,
+# on the same interpreter, each from nothing.
+init_dir=$work/init
+mkdir -p "$init_dir"
+version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+for _ in $(seq "$rounds"); do
+  result[init,pyve]+=" $(time_in "$init_dir" "" 20 "pyve init --no-direnv --python-version $version" \
+    --prepare "rm -rf $init_dir/.venv $init_dir/.pyve $init_dir/.gitignore")"
+  result[init,uv]+=" $(time_in "$init_dir" "" 20 "uv venv --quiet --no-config --python $python .venv" \
+    --prepare "rm -rf $init_dir/.venv")"
+  result[init,stdlib]+=" $(time_in "$init_dir" "" 3 "$python -m venv .venv" --prepare "rm -rf $init_dir/.venv")"
+done
+for what in pyve uv stdlib; do
+  # shellcheck disable=SC2086
+  result[init,$what]=$(median ${result[init,$what]})
+done
+
+# --- the table ----------------------------------------------------------
+size() { stat -L -c %s "$1" | awk '{printf "%.1f MB", $1 / 1000000}'; }
+{
+  echo "pyve $("$bin/pyve" --version | awk '{print $2}'), direnv $(clean direnv version), mise $mise_version, $(uname -m), $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r); medians of $rounds alternating rounds."
+  echo
+  echo "| measurement | pyve | direnv | mise | pyve / direnv | pyve / mise |"
+  echo "|---|---|---|---|---|---|"
+  echo "| engine call, nothing to do (after a directory change) | $(ms "${result[engine,pyve]}") | $(ms "${result[engine,direnv]}") | $(ms "${result[engine,mise]}") | $(ratio "${result[engine,pyve]}" "${result[engine,direnv]}") | $(ratio "${result[engine,pyve]}" "${result[engine,mise]}") |"
+  echo "| its syscalls (strace -f -c) | ${result[engine-sys,pyve]} | ${result[engine-sys,direnv]} | ${result[engine-sys,mise]} | | |"
+  echo "| its peak memory | ${result[engine-rss,pyve]} KiB | ${result[engine-rss,direnv]} KiB | ${result[engine-rss,mise]} KiB | | |"
+  for sh in bash zsh fish; do
+    for scenario in enter switch leave; do
+      case $scenario in
+        enter) label="$sh prompt, bare Enter in the project" ;;
+        switch) label="$sh prompt, between two directories of the project" ;;
+        leave) label="$sh prompt, leaving and entering the project" ;;
+      esac
+      echo "| $label | $(us "${result[$sh-$scenario,pyve]}") | $(us "${result[$sh-$scenario,direnv]}") | $(us "${result[$sh-$scenario,mise]}") | $(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,direnv]}") | $(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,mise]}") |"
+    done
+  done
+  echo "| binary size | $(size "$bin/pyve") | $(size "$bin/direnv") | $(size "$bin/mise") | | |"
+  echo
+  echo "| command | median | against |"
+  echo "|---|---|---|"
+  echo "| \`.venv/bin/python -c pass\` | $(ms "${result[run,direct]}") | |"
+  echo "| \`pyve run python -c pass\` | $(ms "${result[run,pyve]}") | overhead $(ms "$(awk -v a="${result[run,pyve]}" -v b="${result[run,direct]}" 'BEGIN {print a - b}')"); ${result[run-sys,pyve]} syscalls and ${result[run-rss,pyve]} KiB peak for \`pyve run true\` |"
+  echo "| \`direnv exec . python -c pass\` | $(ms "${result[run,direnv]}") | pyve run / direnv exec $(ratio "${result[run,pyve]}" "${result[run,direnv]}") |"
+  echo "| \`mise exec -- python -c pass\` | $(ms "${result[run,mise]}") | pyve run / mise exec $(ratio "${result[run,pyve]}" "${result[run,mise]}") |"
+  echo "| \`python -m venv .venv\` | $(ms "${result[init,stdlib]}") | |"
+  echo "| \`uv venv .venv\` | $(ms "${result[init,uv]}") | |"
+  echo "| \`pyve init\` (uv, config, .gitignore, approval) | $(ms "${result[init,pyve]}") | pyve init / uv venv $(ratio "${result[init,pyve]}" "${result[init,uv]}") |"
+} | tee "$out_dir/results.md"
