@@ -96,3 +96,24 @@ pub fn which(program: &str) -> Option<std::path::PathBuf> {
             .find(|candidate| candidate.is_file())
     })
 }
+
+/// The project's own scripts: the test command, CI's entry and the
+/// benchmark, which run on fresh machines where a slip costs a whole run.
+#[test]
+fn shellcheck_accepts_the_project_scripts() {
+    if which("shellcheck").is_none() {
+        eprintln!("SKIPPED: shellcheck not installed");
+        return;
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let check = std::process::Command::new("shellcheck")
+        .args(["--shell=bash", "--severity=warning"])
+        .args(["scripts/test.sh", ".ci/run", "bench/run.sh"].map(|s| root.join(s)))
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
