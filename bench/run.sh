@@ -151,50 +151,44 @@ shell_cmd() { # shell
 median_of() { "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
 # The median of several numbers.
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-# hyperfine on one command, in DIR, under the clean environment, or under
-# exactly the variables of the NUL-separated file ENVFILE: prints the
-# median. Further arguments are hyperfine's options.
-time_in() { # dir envfile runs command [hyperfine options…]
-  local dir=$1 envfile=$2 runs=$3 command=$4 vars=() kv json
-  shift 4
+# Runs a command in DIR under the clean environment, or under exactly the
+# variables of the NUL-separated file ENVFILE (a shell's state, captured).
+in_env() { # dir envfile command...
+  local dir=$1 envfile=$2 vars=() kv
+  shift 2
   if [ -n "$envfile" ]; then
     while IFS= read -r -d '' kv; do vars+=("$kv"); done <"$envfile"
   else
     vars=("${clean_env[@]}")
   fi
+  (cd "$dir" && env -i "${vars[@]}" "$@")
+}
+# hyperfine on one command (see in_env): prints the median. Further
+# arguments are hyperfine's options.
+time_in() { # dir envfile runs command [hyperfine options…]
+  local dir=$1 envfile=$2 runs=$3 command=$4 json
+  shift 4
   json=$(mktemp "$work/h-XXXXXX")
-  if ! (cd "$dir" && env -i "${vars[@]}" "$hyperfine" "$@" --style none --warmup 5 \
-    --runs "$runs" --export-json "$json" "$command" >"$json.log" 2>&1); then
+  if ! in_env "$dir" "$envfile" "$hyperfine" "$@" --style none --warmup 5 \
+    --runs "$runs" --export-json "$json" "$command" >"$json.log" 2>&1; then
     echo "bench: failed: $command" >&2
     cat "$json.log" >&2
     exit 1
   fi
   median_of "$json"
 }
-# Syscalls of one run (strace -f -c), same environment rules.
+# Syscalls of one run (strace -f -c).
 syscalls_in() { # dir envfile command...
-  local dir=$1 envfile=$2 vars=() kv log
-  shift 2
-  if [ -n "$envfile" ]; then
-    while IFS= read -r -d '' kv; do vars+=("$kv"); done <"$envfile"
-  else
-    vars=("${clean_env[@]}")
-  fi
+  local log
   log=$(mktemp "$work/s-XXXXXX")
-  (cd "$dir" && env -i "${vars[@]}" strace -f -c -o "$log" "$@" >/dev/null 2>&1) || true
+  in_env "$1" "$2" strace -f -c -o "$log" "${@:3}" >/dev/null 2>&1 || true
   awk '$NF == "total" {print $(NF-2) ~ /^[0-9]+$/ ? $(NF-2) : $(NF-1)}' "$log"
 }
 # Peak resident memory of one run, in KiB.
 peak_in() { # dir envfile command...
-  local dir=$1 envfile=$2 vars=() kv log
-  shift 2
-  if [ -n "$envfile" ]; then
-    while IFS= read -r -d '' kv; do vars+=("$kv"); done <"$envfile"
-  else
-    vars=("${clean_env[@]}")
-  fi
+  local log
   log=$(mktemp "$work/m-XXXXXX")
-  (cd "$dir" && env -i "${vars[@]}" /usr/bin/time -f '%M' -o "$log" "$@" >/dev/null 2>&1) || true
+  in_env "$1" "$2" /usr/bin/time -f '%M' -o "$log" "${@:3}" >/dev/null 2>&1 || true
   tail -n 1 "$log"
 }
 ms() { awk -v s="$1" 'BEGIN {printf "%.3f ms", s * 1000}'; }

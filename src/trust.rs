@@ -95,27 +95,16 @@ impl EnvRef {
     /// not readable) is an error, never "none": the hook counts it present.
     fn identity(&self) -> Result<String, String> {
         const MAX_MARKER_BYTES: u64 = 1 << 20;
-        let marker = match std::fs::metadata(&self.marker) {
+        let marker = match crate::files::read_bounded(&self.marker, MAX_MARKER_BYTES) {
+            Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok("-".to_owned()),
-            Err(e) => return Err(format!("cannot read {}: {e}", shown(&self.marker))),
-            Ok(m) if !m.is_file() || m.len() > MAX_MARKER_BYTES => {
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                 return Err(format!(
                     "{} is not a small regular file, as an environment's marker is",
                     shown(&self.marker)
                 ))
             }
-            Ok(_) => {
-                let mut bytes = Vec::new();
-                std::fs::File::open(&self.marker)
-                    .and_then(|f| {
-                        std::io::Read::read_to_end(
-                            &mut std::io::Read::take(f, MAX_MARKER_BYTES),
-                            &mut bytes,
-                        )
-                    })
-                    .map_err(|e| format!("cannot read {}: {e}", shown(&self.marker)))?;
-                bytes
-            }
+            Err(e) => return Err(format!("cannot read {}: {e}", shown(&self.marker))),
         };
         let dir = std::fs::metadata(&self.dir)
             .map_err(|e| format!("cannot read {}: {e}", shown(&self.dir)))?;

@@ -286,7 +286,7 @@ pub fn info(args: EnvInfoArgs) -> Result<ExitCode, Error> {
         .iter()
         .find(|r| r.named.as_deref() == Some(args.name.as_str()))
     else {
-        return Err(unknown(&listing, &args.name));
+        return Err(unknown_name(&listing.config, &args.name));
     };
     let facts = listing.facts(resolved);
     let approved = super::verdict_of(&listing.root, resolved);
@@ -368,10 +368,6 @@ pub fn unknown_name(config: &Config, name: &str) -> Error {
         config::one_line(name),
         config.environments.names().join(", ")
     ))
-}
-
-fn unknown(listing: &Listing, name: &str) -> Error {
-    unknown_name(&listing.config, name)
 }
 
 fn json_facts(out: &mut String, facts: &Facts, verbose: bool) {

@@ -341,14 +341,13 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
         None => NEW_CONFIG.to_owned(),
     };
     let mut edit = |section: Option<&str>, key: &str, value: String| -> Result<(), Error> {
-        text = config::set_value(&text, section, key, &value).ok_or_else(|| {
-            let name = section.map_or(key.to_owned(), |s| format!("{s}.{key}"));
-            user(format!(
-                "cannot update {} automatically (its `{name}` is not a simple `key: value` line); \
-                 set `{name}: {value}` by hand and run `pyve init` again",
-                config_path.display()
-            ))
-        })?;
+        let name = section.map_or(key.to_owned(), |s| format!("{s}.{key}"));
+        text = edited(
+            &config_path,
+            &name,
+            &value,
+            config::set_value(&text, section, key, &value),
+        )?;
         Ok(())
     };
     if config.backend.as_deref() != Some(backend_name) {

@@ -77,9 +77,14 @@ fn shellcheck_accepts_the_bash_hook() {
     let output = pyve().args(["hook", "bash"]).output().unwrap();
     let script = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(script.path(), &output.stdout).unwrap();
+    shellcheck("style", &[script.path().to_owned()]);
+}
+
+/// Asserts that shellcheck, at `severity`, finds nothing in `files` (bash).
+fn shellcheck(severity: &str, files: &[std::path::PathBuf]) {
     let check = std::process::Command::new("shellcheck")
-        .args(["--shell=bash", "--severity=style"])
-        .arg(script.path())
+        .args(["--shell=bash", &format!("--severity={severity}")])
+        .args(files)
         .output()
         .unwrap();
     assert!(
@@ -106,14 +111,8 @@ fn shellcheck_accepts_the_project_scripts() {
         return;
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let check = std::process::Command::new("shellcheck")
-        .args(["--shell=bash", "--severity=warning"])
-        .args(["scripts/test.sh", ".ci/run", "bench/run.sh"].map(|s| root.join(s)))
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
+    shellcheck(
+        "warning",
+        &["scripts/test.sh", ".ci/run", "bench/run.sh"].map(|s| root.join(s)),
     );
 }
