@@ -12,6 +12,8 @@ command -v fish >/dev/null || need+=(fish)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v strace >/dev/null || need+=(strace)
 command -v direnv >/dev/null || need+=(direnv)
+# The man page is rendered by man(1) in the tests.
+command -v man >/dev/null || need+=(man-db)
 # The micromamba bootstrap downloads with curl and unpacks with tar -j.
 command -v curl >/dev/null || need+=(curl)
 command -v bzip2 >/dev/null || need+=(bzip2)

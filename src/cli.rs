@@ -3,20 +3,49 @@
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::cmd;
 use crate::error::Error;
+use crate::ui;
 
 #[derive(Parser)]
 #[command(
     name = "pyve",
     version,
-    about = "Project-local Python environments, applied and reverted by your shell's prompt hook"
+    about = "Project-local Python environments, applied and reverted by your shell's prompt hook",
+    after_help = "Examples:\n  \
+        eval \"$(pyve hook bash)\"    # in ~/.bashrc (zsh: ~/.zshrc; fish: pyve hook fish | source)\n  \
+        pyve init                   # in a project: build .venv, approve it; cd in and out\n  \
+        pyve status                 # the project here, its environment, and what is active\n  \
+        pyve run pytest             # in CI and Makefiles, no shell setup\n\n\
+        Documentation: docs/getting-started.md, or `pyve man | man -l -`"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colours and symbols: `auto` uses them on a terminal unless NO_COLOR is set
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true
+    )]
+    color: ColorArg,
+    /// Print only warnings and errors
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print more: the commands pyve runs and their output; for `envs`, each environment's details
+    #[arg(long, short = 'v', global = true)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand)]
@@ -61,7 +90,12 @@ enum Command {
         pyve envs --json | jq -r '.environments[].name'")]
     Envs(EnvListArgs),
     /// The project's named environments: list them, or show one
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  \
+        pyve env list           # the same as `pyve envs`\n  \
+        pyve env info gpu --json"
+    )]
     Env(EnvCommand),
     /// Switch the project's active environment; shells inside follow at their next prompt
     #[command(after_help = "Examples:\n  \
@@ -81,6 +115,26 @@ enum Command {
         /// The dialect: a shell, or `direnv` (bash plus direnv's watch_file)
         dialect: ExportDialect,
     },
+    /// Show the project here, its environment and Python, and whether it is approved and active
+    #[command(after_help = "Examples:\n  \
+        pyve status\n  \
+        pyve status --json | jq -r .python\n  \
+        pyve status --json | jq -e .hook_active   # exit 1 unless this shell's hook applied it")]
+    Status(StatusArgs),
+    /// Print tab completions for a shell, generated from these definitions
+    #[command(after_help = "Examples:\n  \
+        pyve completions bash > ~/.local/share/bash-completion/completions/pyve\n  \
+        pyve completions zsh > \"${fpath[1]}/_pyve\"   # a directory on your $fpath, before compinit\n  \
+        pyve completions fish > ~/.config/fish/completions/pyve.fish")]
+    Completions {
+        /// The shell to complete for
+        shell: ShellName,
+    },
+    /// Print the man page (roff), generated from these definitions
+    #[command(after_help = "Examples:\n  \
+        pyve man | man -l -\n  \
+        pyve man > ~/.local/share/man/man1/pyve.1")]
+    Man,
     /// Print the shell code that installs the prompt hook
     #[command(after_help = "Examples:\n  \
         eval \"$(pyve hook bash)\"      # in ~/.bashrc\n  \
@@ -196,9 +250,6 @@ pub enum EnvCommand {
 
 #[derive(Args)]
 pub struct EnvListArgs {
-    /// Also show each environment's path, size, spec files and whether they changed
-    #[arg(long, short = 'v')]
-    pub verbose: bool,
     /// Print one JSON object on stdout
     #[arg(long)]
     pub json: bool,
@@ -217,6 +268,13 @@ pub struct EnvInfoArgs {
 pub struct ActivateArgs {
     /// The named environment to make active
     pub name: String,
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// Print one JSON object on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -266,6 +324,12 @@ fn seed_spelling(mut args: Vec<OsString>) -> Vec<OsString> {
 
 pub fn run() -> Result<ExitCode, Error> {
     let cli = Cli::parse_from(seed_spelling(std::env::args_os().collect()));
+    let color = match cli.color {
+        ColorArg::Auto => ui::ColorWhen::Auto,
+        ColorArg::Always => ui::ColorWhen::Always,
+        ColorArg::Never => ui::ColorWhen::Never,
+    };
+    ui::configure(color, cli.quiet, cli.verbose);
     match cli.command {
         Command::Init(args) => cmd::init::run(args),
         Command::Run(args) => cmd::run::run(args),
@@ -279,5 +343,8 @@ pub fn run() -> Result<ExitCode, Error> {
         Command::Doctor(args) => cmd::doctor::run(args),
         Command::Export { dialect } => cmd::export::run(dialect),
         Command::Hook { shell } => cmd::hook::run(shell),
+        Command::Status(args) => cmd::status::run(args),
+        Command::Completions { shell } => cmd::completions::run(shell, Cli::command()),
+        Command::Man => cmd::man::run(Cli::command()),
     }
 }

@@ -1,5 +1,9 @@
 //! pyve: project-local Python environments, applied by a prompt hook.
 
+// First, so its macros (info!, warn!, …) are in scope everywhere below.
+#[macro_use]
+mod ui;
+
 mod ask;
 mod backend;
 mod cli;
@@ -18,7 +22,6 @@ mod shell;
 mod trust;
 
 use std::ffi::OsStr;
-use std::io::Write;
 use std::process::ExitCode;
 
 use error::Error;
@@ -38,7 +41,7 @@ fn report(result: Result<ExitCode, Error>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            let _ = writeln!(std::io::stderr(), "pyve: {error}");
+            ui::error(&error);
             if let Error::Interrupted(signal) = error {
                 process::die_by(signal);
             }

@@ -5,6 +5,7 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use nix::sys::signal::{self, SigHandler, Signal};
 
 use crate::error::{user, Error};
+use crate::ui;
 
 static CAUGHT: AtomicI32 = AtomicI32::new(0);
 
@@ -93,16 +95,25 @@ fn capture_file() -> Result<File, Error> {
 pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
     check()?;
     let mut output = capture_file()?;
-    let clone = || {
-        output
-            .try_clone()
+    let verbose = ui::verbose();
+    // On --verbose the child's output goes straight to pyve's stderr (its
+    // stdout too: pyve's stdout is for data), so nothing is hidden.
+    let sink = || -> Result<Stdio, Error> {
+        let file = if verbose {
+            std::io::stderr()
+                .as_fd()
+                .try_clone_to_owned()
+                .map(File::from)
+        } else {
+            output.try_clone()
+        };
+        file.map(Stdio::from)
             .map_err(|e| user(format!("cannot set up output capture: {e}")))
     };
-    command
-        .stdin(Stdio::null())
-        .stdout(clone()?)
-        .stderr(clone()?);
+    command.stdin(Stdio::null()).stdout(sink()?).stderr(sink()?);
     let program = command.get_program().to_string_lossy().into_owned();
+    debug!("running {}", shown_command(command));
+    let mut step = ui::Step::start(what);
     let mut child = command
         .spawn()
         .map_err(|e| user(format!("{what}: cannot run {program}: {e}")))?;
@@ -111,10 +122,15 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
     // third slower than uv), then every 10 ms for long builds.
     let started = std::time::Instant::now();
     let status = loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|e| user(format!("{what}: waiting for {program}: {e}")))?
-        {
+        step.tick();
+        let waited = child.try_wait();
+        let waited = match waited {
+            Ok(waited) => waited,
+            Err(e) => {
+                return Err(user(format!("{what}: waiting for {program}: {e}")));
+            }
+        };
+        if let Some(status) = waited {
             break status;
         }
         if CAUGHT.load(Ordering::SeqCst) != 0 {
@@ -138,6 +154,8 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
             Duration::from_millis(10)
         });
     };
+    // The spinner's line goes before anything else is printed.
+    drop(step);
     check()?;
     if status.success() {
         return Ok(());
@@ -145,8 +163,8 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
     let mut text = String::new();
     let _ = output.seek(SeekFrom::Start(0));
     let _ = output.read_to_string(&mut text);
-    let tail: Vec<&str> = text.lines().rev().take(20).collect();
-    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = &lines[lines.len().saturating_sub(TAIL_LINES)..];
     let code = status
         .code()
         .map(|c| format!("exit code {c}"))
@@ -156,5 +174,60 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
         message.push_str(":\n  ");
         message.push_str(&tail.join("\n  "));
     }
+    if lines.len() > TAIL_LINES {
+        // The head of a long build log is often where the cause is.
+        message.push_str(&match keep_log(&text) {
+            Ok(path) => format!(
+                "\n  (the last {TAIL_LINES} of {} lines; all of them are in {})",
+                lines.len(),
+                path.display()
+            ),
+            Err(e) => format!(
+                "\n  (the last {TAIL_LINES} of {} lines; the rest is lost: {e})",
+                lines.len()
+            ),
+        });
+    }
     Err(user(message))
+}
+
+const TAIL_LINES: usize = 20;
+
+/// Keeps a failed step's whole output in
+/// `$XDG_STATE_HOME/pyve/logs/<seconds since 1970>-<pid>.log`.
+fn keep_log(text: &str) -> std::io::Result<std::path::PathBuf> {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|d| std::path::Path::new(d).is_absolute())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".local/state")))
+        .ok_or_else(|| std::io::Error::other("neither XDG_STATE_HOME nor HOME is set"))?;
+    let dir = state.join("pyve/logs");
+    std::fs::create_dir_all(&dir)?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let path = dir.join(format!("{stamp}-{}.log", std::process::id()));
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// The command as a person would type it, for --verbose.
+fn shown_command(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|word| {
+            let word = word.to_string_lossy();
+            if !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@+,".contains(&b))
+            {
+                word.into_owned()
+            } else {
+                format!("'{}'", word.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -101,7 +101,7 @@ fn find_interpreter(request: &BuildRequest) -> Result<Interpreter, Error> {
     let Some((_, command)) = present.filter(|_| request.interactive || request.yes) else {
         return Err(user(message));
     };
-    eprintln!("pyve: {message}");
+    info!("{message}");
     let line = command.join(" ");
     if !ask::confirm(&format!("Run `{line}` now?"), request.yes) {
         return Err(user("no interpreter; nothing was changed"));
@@ -181,8 +181,12 @@ impl Builder for VenvBuilder {
         let mut command = match &self.uv {
             Some(uv) => {
                 let mut command = Command::new(uv);
+                command.args(["venv", "--no-config"]);
+                if !crate::ui::verbose() {
+                    command.arg("--quiet");
+                }
                 command
-                    .args(["venv", "--no-config", "--quiet", "--python"])
+                    .arg("--python")
                     .arg(&self.interpreter.executable)
                     .arg(&prompt)
                     .arg(dir)

@@ -47,7 +47,7 @@ pub fn run(args: ActivateArgs) -> Result<ExitCode, Error> {
         _ => {}
     }
     if before.as_deref() == Some(args.name.as_str()) {
-        eprintln!("pyve: `{}` is already the active environment", args.name);
+        info!("`{}` is already the active environment", args.name);
         return Ok(ExitCode::SUCCESS);
     }
     // A new link renamed over the old one: readers see one or the other.
@@ -61,16 +61,16 @@ pub fn run(args: ActivateArgs) -> Result<ExitCode, Error> {
             user(format!("cannot write {}: {e}", shown(&pointer)))
         })?;
     drop(lock);
-    eprintln!(
-        "pyve: `{}` ({}) is now the active environment of {}; shells inside switch at their next prompt",
+    info!(
+        "`{}` ({}) is now the active environment of {}; shells inside switch at their next prompt",
         args.name,
         resolved.backend.name(),
         shown(&root)
     );
     let verdict = super::verdict_of(&root, &resolved);
     if !verdict.is_trusted() {
-        eprintln!(
-            "pyve: note: the hook will not activate it yet: {}; `pyve allow` after review",
+        info!(
+            "note: the hook will not activate it yet: {}; `pyve allow` after review",
             verdict.summary()
         );
     }

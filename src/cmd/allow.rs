@@ -17,7 +17,7 @@ pub fn run(args: TrustArgs) -> Result<ExitCode, Error> {
     let loaded = config::parse(&config_path, &bytes)
         .map_err(|e| user(format!("{e}; fix it, then run `pyve allow` again")))?;
     for warning in &loaded.warnings {
-        eprintln!("pyve: {warning}");
+        warn!("{warning}");
     }
     let envs = project::all_envs(&root, &loaded.config).map_err(|e| user(e.to_string()))?;
     let mut missing = Vec::new();
@@ -44,14 +44,14 @@ pub fn run(args: TrustArgs) -> Result<ExitCode, Error> {
         .iter()
         .map(|r| format!("{} environment {}", r.backend.name(), shown(&r.env_dir)))
         .collect();
-    eprintln!(
-        "pyve: approved {} ({}); the hook activates it at the next prompt",
+    done!(
+        "approved {} ({}); the hook activates it at the next prompt",
         shown(&root),
         described.join(", ")
     );
     for env_dir in foreign {
-        eprintln!(
-            "pyve: note: {} was not built by `pyve init` on this machine (it came with the \
+        info!(
+            "note: {} was not built by `pyve init` on this machine (it came with the \
              project, or was made by hand); its programs now come first on PATH in this project. \
              `pyve init --force` rebuilds it from the config",
             shown(&env_dir)
@@ -62,14 +62,14 @@ pub fn run(args: TrustArgs) -> Result<ExitCode, Error> {
             Some(name) => format!("pyve init --env {name}"),
             None => "pyve init".to_owned(),
         };
-        eprintln!(
-            "pyve: {} does not exist yet; create it with `{init}`",
+        info!(
+            "{} does not exist yet; create it with `{init}`",
             shown(&resolved.env_dir)
         );
     }
     if root.join(".pyve/bin/micromamba").exists() {
-        eprintln!(
-            "pyve: note: this project has its own .pyve/bin/micromamba, which `pyve init` and \
+        info!(
+            "note: this project has its own .pyve/bin/micromamba, which `pyve init` and \
              `pyve doctor` now run"
         );
     }

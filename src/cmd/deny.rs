@@ -11,8 +11,8 @@ use crate::error::{user, Error};
 pub fn run(args: TrustArgs) -> Result<ExitCode, Error> {
     let root = super::project_root(args.dir.as_deref())?;
     crate::trust::deny(&root).map_err(|e| user(format!("cannot record the denial: {e}")))?;
-    eprintln!(
-        "pyve: denied {}; the hook leaves it from the next prompt, and `pyve allow` approves it again",
+    done!(
+        "denied {}; the hook leaves it from the next prompt, and `pyve allow` approves it again",
         shown(&root)
     );
     Ok(ExitCode::SUCCESS)

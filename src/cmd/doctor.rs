@@ -382,13 +382,14 @@ fn check_direnv(root: &Path, wanted: Option<bool>) -> Finding {
 fn report(findings: &[Finding]) {
     let mut stderr = std::io::stderr().lock();
     for finding in findings {
-        let _ = writeln!(
-            stderr,
-            "{:<8} {:<12} {}",
-            finding.status.as_str(),
-            finding.check,
-            finding.message
-        );
+        // Padded before it is painted, so the columns line up either way.
+        let word = format!("{:<8}", finding.status.as_str());
+        let word = match finding.status {
+            Status::Ok => crate::ui::green(&word),
+            Status::Warning => crate::ui::yellow(&word),
+            Status::Error => crate::ui::red(&word),
+        };
+        let _ = writeln!(stderr, "{word} {:<12} {}", finding.check, finding.message);
         if let (Some(fix), true) = (&finding.fix, finding.status != Status::Ok) {
             let _ = writeln!(stderr, "{:<21} fix: {fix}", "");
         }

@@ -102,7 +102,7 @@ impl Listing {
 
 /// The Python an environment holds, read from its files: `pyvenv.cfg`'s
 /// version, or conda's record of the python package.
-fn installed_python(backend: &str, env_dir: &Path) -> Option<String> {
+pub fn installed_python(backend: &str, env_dir: &Path) -> Option<String> {
     if backend == "venv" {
         let bytes = crate::files::read_bounded(&env_dir.join("pyvenv.cfg"), 1 << 20).ok()?;
         let text = String::from_utf8_lossy(&bytes);
@@ -224,7 +224,7 @@ pub fn list(args: EnvListArgs) -> Result<ExitCode, Error> {
             if i > 0 {
                 out.push(',');
             }
-            json_facts(&mut out, facts, args.verbose);
+            json_facts(&mut out, facts, crate::ui::verbose());
         }
         out.push_str("]}\n");
         return write(&out);
@@ -246,7 +246,7 @@ pub fn list(args: EnvListArgs) -> Result<ExitCode, Error> {
         );
         out.push_str(line.trim_end());
         out.push('\n');
-        if args.verbose {
+        if crate::ui::verbose() {
             out.push_str(&format!("      path:    {}\n", config::shown(&facts.path)));
             if facts.exists {
                 out.push_str(&format!(

@@ -21,7 +21,7 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
     let trusted = crate::trust::trust_all();
     let project = super::find_project(trusted, crate::project::Selector::Active)?;
     for warning in &project.warnings {
-        eprintln!("pyve: {warning}");
+        warn!("{warning}");
     }
     let resolved = &project.resolved;
     let marker = resolved.backend.marker(&resolved.env_dir);
@@ -95,7 +95,7 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
         shell.rehash(&mut out);
     }
     for warning in &activation.warnings {
-        eprintln!("pyve: {warning}");
+        warn!("{warning}");
     }
     // direnv cannot run deactivation scripts; it restores its snapshot.
     if let Some(scripts) = &activation.scripts {

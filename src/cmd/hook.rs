@@ -1,6 +1,5 @@
 //! `pyve hook SHELL`: prints the init code for the shell's rc file.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::ShellName;
@@ -13,8 +12,5 @@ pub fn run(name: ShellName) -> Result<ExitCode, Error> {
     // project, and a project's own `bin` must never stand in for pyve.
     let exe = std::env::current_exe()
         .map_err(|e| Error::User(format!("cannot locate the pyve binary: {e}")))?;
-    std::io::stdout()
-        .write_all(&shell.init(&exe))
-        .map_err(|e| Error::User(format!("cannot write the hook: {e}")))?;
-    Ok(ExitCode::SUCCESS)
+    super::write_stdout(&shell.init(&exe), "the hook")
 }

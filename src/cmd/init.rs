@@ -64,8 +64,8 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     };
     // Another init may have written the config while this one waited.
     let plan = if files::read_optional(&config_path)? != plan.existing {
-        eprintln!(
-            "pyve: {} changed while waiting; deciding again",
+        info!(
+            "{} changed while waiting; deciding again",
             config_path.display()
         );
         self::plan(&args, flag_version, &root)?
@@ -95,7 +95,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
         Some(existing) if existing.healthy() && !args.force => match builder.accepts(existing) {
             Ok(()) => true,
             Err(why) => {
-                eprintln!("pyve: rebuilding {}: {why}", env_dir.display());
+                info!("rebuilding {}: {why}", env_dir.display());
                 false
             }
         },
@@ -109,14 +109,14 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
                     .find(|f| f.is_error())
                     .map_or("it is not healthy".to_owned(), |f| f.message.clone())
             };
-            eprintln!("pyve: rebuilding {}: {why}", env_dir.display());
+            info!("rebuilding {}: {why}", env_dir.display());
             false
         }
         None => false,
     };
     if keep {
-        eprintln!(
-            "pyve: keeping the healthy environment at {} (Python {}); --force rebuilds it",
+        info!(
+            "keeping the healthy environment at {} (Python {}); --force rebuilds it",
             env_dir.display(),
             inspection
                 .as_ref()
@@ -125,15 +125,11 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
                 .unwrap_or_default()
         );
         if !requirements.is_empty() {
-            eprintln!("pyve: installing {}", list(&requirements));
+            info!("installing {}", list(&requirements));
             builder.install(&env_dir, &root, &requirements)?;
         }
     } else {
-        eprintln!(
-            "pyve: creating {}: {}",
-            env_dir.display(),
-            builder.describe()
-        );
+        info!("creating {}: {}", env_dir.display(), builder.describe());
         let started = Instant::now();
         if let Some(parent) = env_dir.parent() {
             std::fs::create_dir_all(parent)
@@ -146,7 +142,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
             let mut guard = files::RemoveOnDrop(Some(build_dir.clone()));
             builder.build(&build_dir)?;
             if !requirements.is_empty() {
-                eprintln!("pyve: installing {}", list(&requirements));
+                info!("installing {}", list(&requirements));
                 builder.install(&build_dir, &root, &requirements)?;
             }
             builder.finish(&build_dir, &env_dir)?;
@@ -154,8 +150,8 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
             swap_into_place(&build_dir, &env_dir)?;
             guard.0 = None;
         }
-        eprintln!(
-            "pyve: created {} in {} ms",
+        done!(
+            "created {} in {} ms",
             env_dir.display(),
             started.elapsed().as_millis()
         );
@@ -163,7 +159,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
 
     if existing.as_deref() != Some(text.as_bytes()) {
         files::write_atomic(&config_path, text.as_bytes())?;
-        eprintln!("pyve: wrote {}", config_path.display());
+        done!("wrote {}", config_path.display());
     }
     if let Some(name) = &named {
         // What was built (or kept), for listings; an environment the
@@ -201,8 +197,8 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     match approval {
         Ok(foreign) => {
             for dir in foreign {
-                eprintln!(
-                    "pyve: note: the environment {} was not built by pyve on this machine \
+                info!(
+                    "note: the environment {} was not built by pyve on this machine \
                      (it came with the project, or was made by hand); `pyve init --force{}` rebuilds it",
                     dir.display(),
                     named
@@ -212,7 +208,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
                 );
             }
         }
-        Err(e) => eprintln!("pyve: warning: cannot record the approval of this project: {e}"),
+        Err(e) => warn!("cannot record the approval of this project: {e}"),
     }
     undo.pyve_dir = None;
     update_block(&root.join(".gitignore"), &gitignore)?;
@@ -270,7 +266,7 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
         None => config::parse(&config_path, b"").map_err(|e| user(e.to_string()))?,
     };
     for warning in &loaded.warnings {
-        eprintln!("pyve: {warning}");
+        warn!("{warning}");
     }
     let config = loaded.config;
     // A project that names its environments builds one of them: `--env`,
@@ -315,7 +311,7 @@ fn plan(args: &InitArgs, flag_version: Option<VersionRequest>, root: &Path) -> R
             None => {
                 let (name, source) = micromamba::env_name(root, &config).map_err(user)?;
                 if config.micromamba.env_name.is_none() {
-                    eprintln!("pyve: environment name `{name}`, from {source}");
+                    info!("environment name `{name}`, from {source}");
                 }
                 name
             }
@@ -443,8 +439,8 @@ fn named_config(
                     .into_owned();
                 fields.push(("directory", config::yaml_string(&relative)));
             }
-            eprintln!(
-                "pyve: the project's environment {} is kept as the named environment `{kept}`, the default",
+            info!(
+                "the project's environment {} is kept as the named environment `{kept}`, the default",
                 single.env_dir.display()
             );
             text = edited(
@@ -508,8 +504,8 @@ fn named_config(
                 name,
                 config::add_environment(&text, name, &fields),
             )?;
-            eprintln!(
-                "pyve: added the environment `{name}` to {}",
+            done!(
+                "added the environment `{name}` to {}",
                 config_path.display()
             );
         }
@@ -744,7 +740,7 @@ fn choose_backend(
         (_, None, None) => ("venv", String::new()),
     };
     if let (Some(spec), "venv") = (spec, name) {
-        eprintln!("pyve: note: {spec} is not used: {reason} selects a virtual environment (venv)");
+        info!("note: {spec} is not used: {reason} selects a virtual environment (venv)");
     }
     Ok(name)
 }
@@ -865,8 +861,8 @@ pub fn lock(pyve_dir: &Path) -> Result<Flock<File>, Error> {
         Err((file, nix::errno::Errno::EWOULDBLOCK)) => file,
         Err((_, e)) => return Err(fail(e)),
     };
-    eprintln!(
-        "pyve: waiting for another `pyve init` or `pyve purge` in {} to finish",
+    info!(
+        "waiting for another `pyve init` or `pyve purge` in {} to finish",
         pyve_dir.parent().unwrap_or(pyve_dir).display()
     );
     // Blocking in flock would not notice Ctrl-C; poll instead.
@@ -903,8 +899,8 @@ fn sibling(env_dir: &Path, kind: &str) -> PathBuf {
 /// the lock held, so none of them belongs to a running init.
 fn remove_leftovers(env_dir: &Path) {
     for leftover in leftovers(env_dir) {
-        eprintln!(
-            "pyve: removing {}, left by an interrupted init",
+        info!(
+            "removing {}, left by an interrupted init",
             leftover.display()
         );
         let _ = std::fs::remove_dir_all(leftover);
@@ -926,8 +922,8 @@ fn restore_interrupted_rebuild(backend: &dyn backend::Backend, env_dir: &Path) {
     if let Some(old) = old {
         let _ = std::fs::remove_dir_all(env_dir);
         if std::fs::rename(&old, env_dir).is_ok() {
-            eprintln!(
-                "pyve: restored {} from a rebuild that was interrupted",
+            done!(
+                "restored {} from a rebuild that was interrupted",
                 env_dir.display()
             );
         }
@@ -1125,19 +1121,19 @@ fn update_block(path: &Path, body: &str) -> Result<(), Error> {
     let updated = files::with_block(path, &text, body)?;
     if current.as_deref() != Some(updated.as_slice()) {
         files::write_atomic(path, &updated)?;
-        eprintln!("pyve: updated {}", path.display());
+        done!("updated {}", path.display());
     }
     Ok(())
 }
 
 fn explain(root: &Path, env_dir: &Path, direnv: bool) {
     let (hook, rc_file) = super::hook_setup();
-    eprintln!("pyve: ready: {} in {}", env_dir.display(), root.display());
-    eprintln!("  with the shell hook: add `{hook}` to {rc_file}, then cd into the project");
+    done!("ready: {} in {}", env_dir.display(), root.display());
+    detail!("  with the shell hook: add `{hook}` to {rc_file}, then cd into the project");
     if direnv {
-        eprintln!("  with direnv: run `direnv allow` in the project");
+        detail!("  with direnv: run `direnv allow` in the project");
     }
-    eprintln!("  without any shell setup: `pyve run python`");
+    detail!("  without any shell setup: `pyve run python`");
 }
 
 /// Which environment is active now that `name` is built, and how to switch.
@@ -1148,9 +1144,9 @@ fn explain_named(root: &Path, name: &str) {
         .and_then(|resolved| resolved.named);
     match active {
         Some(active) if active == name => {
-            eprintln!("  `{name}` is the active environment (`pyve envs` lists them all)")
+            detail!("  `{name}` is the active environment (`pyve envs` lists them all)")
         }
-        Some(active) => eprintln!(
+        Some(active) => detail!(
             "  the active environment is still `{active}`; switch with `pyve activate {name}`, \
              or run once with `pyve run --env {name} CMD`"
         ),

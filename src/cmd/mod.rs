@@ -2,6 +2,7 @@
 
 pub mod activate;
 pub mod allow;
+pub mod completions;
 pub mod deny;
 pub mod doctor;
 pub mod engine;
@@ -9,8 +10,10 @@ pub mod envs;
 pub mod export;
 pub mod hook;
 pub mod init;
+pub mod man;
 pub mod purge;
 pub mod run;
+pub mod status;
 
 use std::path::PathBuf;
 
@@ -18,6 +21,17 @@ use crate::backend::Activation;
 use crate::error::{user, Error};
 use crate::project::{self, Resolved};
 use crate::trust::{self, Verdict};
+
+/// Writes a command's data to stdout; a closed pipe (`| head`) is not an
+/// error worth a message.
+pub fn write_stdout(data: &[u8], what: &str) -> Result<std::process::ExitCode, Error> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(data) {
+        Ok(()) => Ok(std::process::ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(std::process::ExitCode::SUCCESS),
+        Err(e) => Err(user(format!("cannot write {what}: {e}"))),
+    }
+}
 
 /// The current directory as the user sees it: `$PWD` when it names the
 /// same directory (it keeps symlinked paths), the real path otherwise.
@@ -136,7 +150,7 @@ pub fn load_config() -> Result<(PathBuf, crate::config::Config), Error> {
     let loaded =
         crate::config::load(&project::config_path(&root)).map_err(|e| user(e.to_string()))?;
     for warning in &loaded.warnings {
-        eprintln!("pyve: {warning}");
+        warn!("{warning}");
     }
     Ok((root, loaded.config))
 }

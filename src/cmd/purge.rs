@@ -83,12 +83,12 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
         }
     }
 
-    eprintln!("pyve: purging {}:", root.display());
+    info!("purging {}:", root.display());
     for action in &actions {
-        eprintln!("  remove {}", action.describe());
+        detail!("  remove {}", action.describe());
     }
     for why in &kept {
-        eprintln!("  keep {why}");
+        detail!("  keep {why}");
     }
     if let Some(code) = confirm(&args)? {
         return Ok(code);
@@ -99,7 +99,7 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
             Action::Environment(path) | Action::Owned(path) => remove(path)?,
             Action::Block(path) => remove_block(path)?,
         }
-        eprintln!("pyve: removed {}", action.describe());
+        done!("removed {}", action.describe());
     }
     // The project is gone; so is the approval of its config.
     crate::trust::forget(&root);
@@ -118,7 +118,7 @@ fn confirm(args: &PurgeArgs) -> Result<Option<ExitCode>, Error> {
         ));
     }
     if !ask::confirm("Remove these?", false) {
-        eprintln!("pyve: nothing removed");
+        info!("nothing removed");
         return Ok(Some(ExitCode::from(1)));
     }
     Ok(None)
@@ -180,18 +180,15 @@ fn purge_one(
     if active {
         actions.push(Action::Owned(pointer.clone()));
     }
-    eprintln!(
-        "pyve: purging the environment `{name}` of {}:",
-        root.display()
-    );
+    info!("purging the environment `{name}` of {}:", root.display());
     for action in &actions {
-        eprintln!("  remove {}", action.describe());
+        detail!("  remove {}", action.describe());
     }
     if recorded.is_some() {
-        eprintln!("  remove its entry in {}", registry::RELATIVE);
+        detail!("  remove its entry in {}", registry::RELATIVE);
     }
     for why in &kept {
-        eprintln!("  keep {why}");
+        detail!("  keep {why}");
     }
     if let Some(code) = confirm(args)? {
         return Ok(code);
@@ -202,21 +199,19 @@ fn purge_one(
             Action::Environment(path) | Action::Owned(path) => remove(path)?,
             Action::Block(path) => remove_block(path)?,
         }
-        eprintln!("pyve: removed {}", action.describe());
+        done!("removed {}", action.describe());
     }
     registry::remove(root, name)?;
     drop(lock);
     if config.environments.get(name).is_some() {
-        eprintln!("pyve: `{name}` stays in .pyve/config; `pyve init --env {name}` builds it again");
+        info!("`{name}` stays in .pyve/config; `pyve init --env {name}` builds it again");
     }
     if active {
         match &config.default_env {
-            Some(default) if default != name => eprintln!(
-                "pyve: it was the active environment; the default, `{default}`, is active now"
-            ),
-            _ => eprintln!(
-                "pyve: it was the active environment; choose another with `pyve activate NAME`"
-            ),
+            Some(default) if default != name => {
+                info!("it was the active environment; the default, `{default}`, is active now")
+            }
+            _ => info!("it was the active environment; choose another with `pyve activate NAME`"),
         }
     }
     Ok(ExitCode::SUCCESS)

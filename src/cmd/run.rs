@@ -21,7 +21,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
     };
     let project = super::find_project(trusted, selector)?;
     for warning in &project.warnings {
-        eprintln!("pyve: {warning}");
+        warn!("{warning}");
     }
     let resolved = &project.resolved;
     if !resolved.backend.marker(&resolved.env_dir).exists() {
@@ -45,7 +45,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
     })?;
 
     for warning in &activation.warnings {
-        eprintln!("pyve: {warning}");
+        warn!("{warning}");
     }
     let scripts = match &activation.scripts {
         Some(scripts) => scripts.list(true, "sh"),

@@ -843,7 +843,7 @@ fn on_a_terminal_a_stale_lock_asks_and_a_missing_one_is_noted() {
     std::fs::remove_file(root.join("conda-lock.yml")).unwrap();
     let mut session = pty(&sb, &root, &["init", "--no-direnv"]);
     session
-        .exp_string("info: using environment.yml without a lock file")
+        .exp_string("pyve: using environment.yml without a lock file")
         .unwrap();
     session.exp_string("ready").unwrap();
     session.exp_eof().unwrap();

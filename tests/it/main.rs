@@ -3,14 +3,17 @@
 //! run real bash, zsh and fish.
 
 mod cli;
+mod completions;
 mod conda;
 mod direnv;
 mod edges;
 mod fastpath;
 mod lifecycle;
 mod named;
+mod output;
 mod pty;
 mod quoting;
 mod scenarios;
 mod security;
+mod status;
 pub mod support;

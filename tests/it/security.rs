@@ -741,7 +741,7 @@ fn unknown_keys_warn_by_name_and_still_work() {
     assert_eq!(
         stderr(&out),
         format!(
-            "pyve: {}: unknown key `colour` ignored\n",
+            "pyve: warning: {}: unknown key `colour` ignored\n",
             root.join(".pyve/config").display()
         )
     );

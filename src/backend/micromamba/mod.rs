@@ -227,7 +227,7 @@ fn check_lock(
             }
             // A note for people; CI logs stay quiet.
             if interactive {
-                eprintln!("pyve: info: using {environment_file} without a lock file; {advice}");
+                info!("using {environment_file} without a lock file; {advice}");
             }
             Ok(())
         }
@@ -262,9 +262,9 @@ fn check_lock(
                 // No terminal: never a question, and CI logs stay quiet.
                 return Ok(());
             }
-            eprintln!("pyve: warning: {message}");
+            warn!("{message}");
             if yes {
-                eprintln!("pyve: continuing (--yes)");
+                info!("continuing (--yes)");
                 return Ok(());
             }
             if ask::confirm_default_yes("Continue anyway?") {
@@ -283,7 +283,7 @@ fn check_lock(
 fn find_or_bootstrap(request: &BuildRequest) -> Result<Tool, Error> {
     if request.root.join(".pyve/bin/micromamba").exists() {
         if let Err(why) = tool::project_copy_usable(request.root) {
-            eprintln!("pyve: {why}");
+            info!("{why}");
         }
     }
     if let Some(found) = tool::find(request.root) {
@@ -312,7 +312,7 @@ fn find_or_bootstrap(request: &BuildRequest) -> Result<Tool, Error> {
             if !request.interactive {
                 return Err(user(message));
             }
-            eprintln!("pyve: {message}");
+            info!("{message}");
             let url = tool::download_url()?;
             let place = match to {
                 BootstrapTo::User => "~/.pyve/bin",

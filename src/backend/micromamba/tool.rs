@@ -154,7 +154,7 @@ pub fn bootstrap(dir: &Path) -> Result<Tool, Error> {
     // From here on Ctrl-C stops the download and the work directory goes.
     process::catch_interrupts();
     let archive = work.join("micromamba.tar.bz2");
-    eprintln!("pyve: downloading micromamba from {url}");
+    info!("downloading micromamba from {url}");
     process::run(
         &mut fetch_command(&url, &archive)?,
         "downloading micromamba",
@@ -202,8 +202,8 @@ pub fn bootstrap(dir: &Path) -> Result<Tool, Error> {
     let target = dir.join("micromamba");
     std::fs::rename(&unpacked, &target)
         .map_err(|e| user(format!("cannot install {}: {e}", target.display())))?;
-    eprintln!(
-        "pyve: installed micromamba {said} at {} (sha256 {actual})",
+    done!(
+        "installed micromamba {said} at {} (sha256 {actual})",
         target.display()
     );
     Ok(Tool {
@@ -217,7 +217,13 @@ fn fetch_command(url: &str, to: &Path) -> Result<Command, Error> {
     if let Some(curl) = python::which("curl") {
         let mut command = Command::new(curl);
         command
-            .args(["--fail", "--silent", "--show-error", "--location"])
+            .args(["--fail", "--show-error", "--location"])
+            // Its progress meter is for --verbose; otherwise pyve's spinner.
+            .arg(if crate::ui::verbose() {
+                "--progress-bar"
+            } else {
+                "--silent"
+            })
             // A redirect may not downgrade to plain http.
             .args(["--proto-redir", "=https"])
             .args(["--retry", "2", "--output"])

@@ -1,0 +1,205 @@
+//! `pyve status`: where this shell stands, for the current directory: the
+//! project, its environment and Python, whether it is approved, and
+//! whether this shell's hook or direnv has it active. Nothing is run and
+//! nothing is written, so it is safe in any directory, approved or not.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::cli::StatusArgs;
+use crate::config::shown;
+use crate::engine::state::State;
+use crate::error::Error;
+use crate::json::{string as json_string, string_or_null as json_opt};
+use crate::project::{self, Selector};
+
+/// Everything `status` reports; the JSON fields, in docs/commands.md.
+#[derive(Default)]
+struct Status {
+    directory: PathBuf,
+    project: Option<PathBuf>,
+    backend: Option<&'static str>,
+    /// The name in the prompt (`env_name`, or the named environment's).
+    environment: Option<String>,
+    /// The key under `environments:`, for a project that names them.
+    named: Option<String>,
+    environment_path: Option<PathBuf>,
+    environment_exists: bool,
+    python: Option<String>,
+    prompt: Option<String>,
+    trusted: bool,
+    /// The approval in words: "approved by you", or why not.
+    trust: Option<String>,
+    hook_active: bool,
+    direnv_active: bool,
+    /// What kept status from knowing more (a broken config, say).
+    problem: Option<String>,
+}
+
+pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {
+    let directory = super::current_dir()?;
+    let status = gather(directory);
+    let text = if args.json {
+        json(&status)
+    } else {
+        human(&status)
+    };
+    super::write_stdout(text.as_bytes(), "the status")?;
+    Ok(if status.problem.is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn gather(directory: PathBuf) -> Status {
+    let found = project::find_root(&directory);
+    let mut status = Status {
+        directory,
+        ..Status::default()
+    };
+    let Some((root, _)) = found else {
+        return status;
+    };
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    status.project = Some(root.clone());
+    status.hook_active = hook_has(&root);
+    status.direnv_active = direnv_has(&root);
+    if let Err(why) = crate::trust::check_project_files(&root) {
+        status.problem = Some(why.to_string());
+        return status;
+    }
+    let resolved = match project::load(&root, Selector::Active) {
+        Ok((resolved, _warnings)) => resolved,
+        Err(e) => {
+            status.problem = Some(e.to_string());
+            return status;
+        }
+    };
+    let verdict = super::verdict_of(&root, &resolved);
+    status.trusted = verdict.is_trusted();
+    status.trust = Some(verdict.summary());
+    status.backend = Some(resolved.backend.name());
+    status.environment = Some(String::from_utf8_lossy(&resolved.env_name).into_owned());
+    status.named = resolved.named.clone();
+    status.environment_exists = resolved.backend.marker(&resolved.env_dir).exists();
+    if status.environment_exists {
+        status.python = super::envs::installed_python(resolved.backend.name(), &resolved.env_dir);
+    }
+    status.prompt = Some(String::from_utf8_lossy(&resolved.prompt).into_owned());
+    status.environment_path = Some(resolved.env_dir);
+    status
+}
+
+/// Whether this shell's hook applied the project: its state (inherited
+/// from the shell that runs `pyve status`) names the project's root.
+fn hook_has(root: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(text) = std::env::var_os("PYVE_STATE") else {
+        return false;
+    };
+    let Ok(state) = State::decode(text.as_bytes()) else {
+        return false;
+    };
+    same_dir(
+        Path::new(std::ffi::OsStr::from_bytes(&state.facts.root)),
+        root,
+    )
+}
+
+/// Whether direnv loaded this project's `.envrc`: direnv exports
+/// `DIRENV_DIR` as `-` followed by the directory of the `.envrc`.
+fn direnv_has(root: &Path) -> bool {
+    std::env::var_os("DIRENV_DIR").is_some_and(|dir| {
+        use std::os::unix::ffi::OsStrExt;
+        dir.as_bytes()
+            .strip_prefix(b"-")
+            .is_some_and(|dir| same_dir(Path::new(std::ffi::OsStr::from_bytes(dir)), root))
+    })
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    a == b || std::fs::canonicalize(a).is_ok_and(|a| a == b)
+}
+
+fn human(status: &Status) -> String {
+    let Some(root) = &status.project else {
+        return format!(
+            "no pyve project in {} or above (`pyve init` makes one)\n",
+            shown(&status.directory)
+        );
+    };
+    let mut out = String::new();
+    let mut line = |key: &str, value: &str| out.push_str(&format!("{key:<12} {value}\n"));
+    line("project", &shown(root));
+    if let Some(problem) = &status.problem {
+        line("problem", problem);
+    }
+    if let (Some(backend), Some(name), Some(path)) = (
+        status.backend,
+        &status.environment,
+        &status.environment_path,
+    ) {
+        line("backend", backend);
+        let named = status
+            .named
+            .as_ref()
+            .map(|n| format!(", the named environment `{n}`"))
+            .unwrap_or_default();
+        let missing = if status.environment_exists {
+            ""
+        } else {
+            " (not created yet: `pyve init`)"
+        };
+        line(
+            "environment",
+            &format!("{name} at {}{named}{missing}", shown(path)),
+        );
+        line("python", status.python.as_deref().unwrap_or("unknown"));
+    }
+    if let Some(trust) = &status.trust {
+        let word = if status.trusted { "yes" } else { "no" };
+        let why = if status.trusted {
+            String::new()
+        } else {
+            format!(": {trust}")
+        };
+        line("approved", &format!("{word}{why}"));
+    }
+    let active = |on: bool| {
+        if on {
+            "active in this shell"
+        } else {
+            "not active in this shell"
+        }
+    };
+    line("hook", active(status.hook_active));
+    line("direnv", active(status.direnv_active));
+    out
+}
+
+fn json(status: &Status) -> String {
+    let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
+    let mut out = String::from("{\"directory\":");
+    json_string(&mut out, &status.directory.to_string_lossy());
+    let fields: [(&str, Option<String>); 9] = [
+        ("project", path(&status.project)),
+        ("backend", status.backend.map(str::to_owned)),
+        ("environment", status.environment.clone()),
+        ("named", status.named.clone()),
+        ("environment_path", path(&status.environment_path)),
+        ("python", status.python.clone()),
+        ("prompt", status.prompt.clone()),
+        ("trust", status.trust.clone()),
+        ("problem", status.problem.clone()),
+    ];
+    for (key, value) in &fields {
+        out.push_str(&format!(",\"{key}\":"));
+        json_opt(&mut out, value.as_deref());
+    }
+    out.push_str(&format!(
+        ",\"environment_exists\":{},\"trusted\":{},\"hook_active\":{},\"direnv_active\":{}}}\n",
+        status.environment_exists, status.trusted, status.hook_active, status.direnv_active
+    ));
+    out
+}
