@@ -55,6 +55,7 @@ enum Command {
         pyve init                          # venv from the pinned or default Python\n  \
         pyve init --python-version 3.12    # a specific interpreter\n  \
         pyve init --install-deps           # also install requirements.txt\n  \
+        pyve init --vscode                 # and tell VS Code which interpreter to use\n  \
         pyve init --force --yes            # rebuild, no questions (CI)\n  \
         pyve init --backend micromamba     # conda environment from conda-lock.yml or environment.yml\n  \
         pyve init --auto-bootstrap --strict  # CI: fetch micromamba, require a fresh lock file")]
@@ -164,6 +165,9 @@ pub struct InitArgs {
     /// Do not write .envrc
     #[arg(long)]
     pub no_direnv: bool,
+    /// Point VS Code at the environment: python.defaultInterpreterPath in .vscode/settings.json
+    #[arg(long)]
+    pub vscode: bool,
     /// Rebuild the environment even when the existing one is healthy
     #[arg(long)]
     pub force: bool,

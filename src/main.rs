@@ -20,6 +20,7 @@ mod python;
 mod registry;
 mod shell;
 mod trust;
+mod vscode;
 
 use std::ffi::OsStr;
 use std::process::ExitCode;

@@ -215,6 +215,10 @@ pub fn run(args: InitArgs) -> Result<ExitCode, Error> {
     if direnv {
         update_block(&root.join(".envrc"), ENVRC_BODY)?;
     }
+    if args.vscode {
+        let setting = crate::vscode::interpreter_setting(&root, &env_dir, named.is_some());
+        crate::vscode::write(&root, &setting)?;
+    }
     drop(undo);
     drop(lock);
     explain(&root, &env_dir, direnv);

@@ -99,6 +99,45 @@ impl Env {
         }
     }
 
+    /// Moves the environment's PATH entries in front of the first version
+    /// manager shim directory (pyenv's, asdf's, mise's: an entry named
+    /// `shims`) that precedes them, so a shim never answers for the
+    /// environment's `python`. A shell started inside a project whose rc
+    /// runs `pyenv init -` puts the shims first again; this undoes that.
+    /// Entries the user put in front by hand stay in front.
+    pub fn ahead_of_shims(&mut self, entries: &[&[u8]]) {
+        let Some(path) = self.get("PATH") else {
+            return;
+        };
+        let mut elements: Vec<&[u8]> = path.split(|&b| b == b':').collect();
+        let Some(shim) = elements.iter().position(|e| is_shims(e)) else {
+            return;
+        };
+        let behind: Vec<&[u8]> = entries
+            .iter()
+            .copied()
+            .filter(|entry| {
+                elements
+                    .iter()
+                    .position(|e| e == entry)
+                    .is_some_and(|i| i > shim)
+            })
+            .collect();
+        if behind.is_empty() {
+            return;
+        }
+        for entry in &behind {
+            if let Some(index) = elements.iter().position(|e| e == entry) {
+                elements.remove(index);
+            }
+        }
+        for (offset, entry) in behind.iter().enumerate() {
+            elements.insert(shim + offset, entry);
+        }
+        let moved = elements.join(&b':');
+        self.put("PATH", Some(moved));
+    }
+
     /// Prints the exports and unsets that differ from the real environment.
     /// Returns whether PATH changed.
     pub fn emit(&self, shell: &dyn Shell, out: &mut Vec<u8>) -> bool {
@@ -117,6 +156,13 @@ impl Env {
     }
 }
 
+fn is_shims(entry: &[u8]) -> bool {
+    entry
+        .strip_suffix(b"/")
+        .unwrap_or(entry)
+        .ends_with(b"/shims")
+}
+
 /// PATH without the first element equal to `entry`, or None if absent.
 fn remove_first(path: &[u8], entry: &[u8]) -> Option<Vec<u8>> {
     let mut elements: Vec<&[u8]> = path.split(|&b| b == b':').collect();
@@ -127,7 +173,38 @@ fn remove_first(path: &[u8], entry: &[u8]) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::remove_first;
+    use super::{remove_first, Env};
+
+    #[test]
+    fn the_environment_goes_ahead_of_shims_and_nothing_else_moves() {
+        let cases: [(&str, &str); 5] = [
+            (
+                "/h/.pyenv/shims:/e/bin:/usr/bin",
+                "/e/bin:/h/.pyenv/shims:/usr/bin",
+            ),
+            (
+                "/mine:/h/.asdf/shims:/x:/e/bin",
+                "/mine:/e/bin:/h/.asdf/shims:/x",
+            ),
+            (
+                "/e/bin:/h/.pyenv/shims:/usr/bin",
+                "/e/bin:/h/.pyenv/shims:/usr/bin",
+            ),
+            ("/usr/bin:/e/bin", "/usr/bin:/e/bin"),
+            ("/m/shims/:/e/bin", "/e/bin:/m/shims/"),
+        ];
+        for (before, after) in cases {
+            let mut env = Env::default();
+            env.put("PATH", Some(before.as_bytes().to_vec()));
+            env.ahead_of_shims(&[b"/e/bin"]);
+            assert_eq!(env.get("PATH").unwrap(), after.as_bytes(), "{before}");
+        }
+        // Two entries keep their order.
+        let mut env = Env::default();
+        env.put("PATH", Some(b"/s/shims:/e/bin:/e/condabin".to_vec()));
+        env.ahead_of_shims(&[b"/e/bin", b"/e/condabin"]);
+        assert_eq!(env.get("PATH").unwrap(), b"/e/bin:/e/condabin:/s/shims");
+    }
 
     #[test]
     fn removes_one_occurrence_in_place() {

@@ -299,6 +299,22 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         };
         shell.call(&mut out, "__pyve_prompt", prompt);
     } else if let Some(m) = model.as_ref().filter(|m| m.ready()) {
+        // Nothing changed for pyve, but a shell started inside the project
+        // may have put version manager shims in front again.
+        let mut env = Env::default();
+        // Recorded in reverse: each was prepended in turn.
+        let entries: Vec<&[u8]> = state
+            .iter()
+            .flat_map(|s| s.ops.iter().rev())
+            .filter_map(|op| match op {
+                Op::Prepend { entry } => Some(entry.as_slice()),
+                _ => None,
+            })
+            .collect();
+        env.ahead_of_shims(&entries);
+        if env.emit(shell, &mut out) {
+            shell.rehash(&mut out);
+        }
         let prompt: &[u8] = if m.facts.show_prompt {
             &m.facts.prompt
         } else {
@@ -389,6 +405,10 @@ fn apply(
                 }
             }
         }
+    }
+    if let Some(activation) = activation {
+        let entries: Vec<&[u8]> = activation.path_prepend.iter().map(Vec::as_slice).collect();
+        env.ahead_of_shims(&entries);
     }
     let path_changed = env.emit(shell, out);
     let entered = wanted

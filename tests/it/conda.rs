@@ -491,7 +491,7 @@ fn purge_removes_the_prefix_directly_and_keeps_the_specs() {
 /// A tarball holding `bin/micromamba`, served once per connection on
 /// 127.0.0.1. `cut` closes the connection after that many bytes of the
 /// body (a broken download).
-fn serve(body: Vec<u8>, cut: Option<usize>) -> String {
+pub(crate) fn serve(body: Vec<u8>, cut: Option<usize>) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -510,7 +510,7 @@ fn serve(body: Vec<u8>, cut: Option<usize>) -> String {
     format!("http://127.0.0.1:{port}/api/micromamba/linux-64/latest")
 }
 
-fn tarball(sb: &Sandbox) -> Vec<u8> {
+pub(crate) fn tarball(sb: &Sandbox) -> Vec<u8> {
     let stage = sb.path("stage");
     sb.install_micromamba(&stage.join("bin"));
     let out = sb.path("micromamba.tar.bz2");
