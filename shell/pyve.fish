@@ -70,6 +70,12 @@ function __pyve_prompt
             # The original runs first, so it still sees the last command's
             # $status and $pipestatus.
             set -l __pyve_body (__pyve_orig_fish_prompt | string collect -N)
+            # Checked after the original ran: a theme that draws
+            # VIRTUAL_ENV itself sets this in its first fish_prompt.
+            if set -q VIRTUAL_ENV_DISABLE_PROMPT; and builtin test -n "$VIRTUAL_ENV_DISABLE_PROMPT"
+                builtin printf '%s' "$__pyve_body"
+                return
+            end
             builtin printf '%s %s' $__pyve_ps1_text "$__pyve_body"
         end
     end
