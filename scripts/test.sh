@@ -14,6 +14,10 @@ command -v strace >/dev/null || need+=(strace)
 command -v direnv >/dev/null || need+=(direnv)
 # The man page is rendered by man(1) in the tests.
 command -v man >/dev/null || need+=(man-db)
+# The prompt-theme recipes run under Debian's powerlevel9k.
+[ -f /usr/share/powerlevel9k/powerlevel9k.zsh-theme ] || need+=(zsh-theme-powerlevel9k)
+# The Makefile recipe (docs/ci.md) runs under make.
+command -v make >/dev/null || need+=(make)
 # The micromamba bootstrap downloads with curl and unpacks with tar -j.
 command -v curl >/dev/null || need+=(curl)
 command -v bzip2 >/dev/null || need+=(bzip2)
