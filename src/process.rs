@@ -123,14 +123,10 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
     let started = std::time::Instant::now();
     let status = loop {
         step.tick();
-        let waited = child.try_wait();
-        let waited = match waited {
-            Ok(waited) => waited,
-            Err(e) => {
-                return Err(user(format!("{what}: waiting for {program}: {e}")));
-            }
-        };
-        if let Some(status) = waited {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| user(format!("{what}: waiting for {program}: {e}")))?
+        {
             break status;
         }
         if CAUGHT.load(Ordering::SeqCst) != 0 {
