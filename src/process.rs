@@ -208,22 +208,25 @@ fn keep_log(text: &str) -> std::io::Result<std::path::PathBuf> {
     Ok(path)
 }
 
-/// The command as a person would type it, for --verbose.
+/// The command as a person would type it, for --verbose: plain words as
+/// they are, others in the hook's own bash quoting.
 fn shown_command(command: &Command) -> String {
-    std::iter::once(command.get_program())
-        .chain(command.get_args())
-        .map(|word| {
-            let word = word.to_string_lossy();
-            if !word.is_empty()
-                && word
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@+,".contains(&b))
-            {
-                word.into_owned()
-            } else {
-                format!("'{}'", word.replace('\'', "'\\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = Vec::new();
+    for word in std::iter::once(command.get_program()).chain(command.get_args()) {
+        if !out.is_empty() {
+            out.push(b' ');
+        }
+        let bytes = word.as_bytes();
+        if !bytes.is_empty()
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@+,".contains(b))
+        {
+            out.extend_from_slice(bytes);
+        } else {
+            crate::shell::Bash.quote_into(&mut out, bytes);
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -4,7 +4,6 @@
 //! project must be fast and safe even before it is approved.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -191,11 +190,7 @@ fn spec_text(facts: &Facts) -> String {
 }
 
 fn write(text: &str) -> Result<ExitCode, Error> {
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|e| user(format!("cannot write the listing: {e}")))?;
-    Ok(ExitCode::SUCCESS)
+    super::write_stdout(text.as_bytes(), "the listing")
 }
 
 pub fn list(args: EnvListArgs) -> Result<ExitCode, Error> {

@@ -3,12 +3,11 @@
 //! dialect; a PATH entry already present is not added again, so direnv and
 //! the hook together still give one entry.
 
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use crate::cli::ExportDialect;
-use crate::error::{user, Error};
+use crate::error::Error;
 use crate::shell::{self, Shell};
 
 pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
@@ -107,9 +106,5 @@ pub fn run(dialect: ExportDialect) -> Result<ExitCode, Error> {
 }
 
 fn write(out: &[u8]) -> Result<ExitCode, Error> {
-    std::io::stdout()
-        .lock()
-        .write_all(out)
-        .map_err(|e| user(format!("cannot write the activation: {e}")))?;
-    Ok(ExitCode::SUCCESS)
+    super::write_stdout(out, "the activation")
 }

@@ -300,11 +300,15 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         shell.call(&mut out, "__pyve_prompt", prompt);
     } else if let Some(m) = model.as_ref().filter(|m| m.ready()) {
         // Nothing changed for pyve, but a shell started inside the project
-        // may have put version manager shims in front again.
+        // may have put version manager shims in front again. Most PATHs
+        // have no shims: then PATH is read once and nothing else is done.
+        let has_shims = std::env::var_os("PATH")
+            .is_some_and(|path| path.as_bytes().windows(6).any(|w| w == b"/shims"));
         let mut env = Env::default();
         // Recorded in reverse: each was prepended in turn.
         let entries: Vec<&[u8]> = state
             .iter()
+            .filter(|_| has_shims)
             .flat_map(|s| s.ops.iter().rev())
             .filter_map(|op| match op {
                 Op::Prepend { entry } => Some(entry.as_slice()),
