@@ -6,14 +6,14 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::fd::AsFd;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use nix::sys::signal::{self, SigHandler, Signal};
 
 use crate::error::{user, Error};
-use crate::ui;
+use crate::{paths, ui, vars};
 
 static CAUGHT: AtomicI32 = AtomicI32::new(0);
 
@@ -43,7 +43,7 @@ pub fn catch_interrupts() {
 pub fn check() -> Result<(), Error> {
     match CAUGHT.load(Ordering::SeqCst) {
         0 => Ok(()),
-        signal => Err(Error::Interrupted(signal)),
+        signal => Err(Error::interrupted(signal)),
     }
 }
 
@@ -61,7 +61,7 @@ pub fn die_by(signal_number: i32) {
 
 /// An unlinked temporary file: the child's output, shown only on failure.
 fn capture_file() -> Result<File, Error> {
-    let dir = std::env::temp_dir();
+    let dir = paths::temp_dir(vars::process());
     for attempt in 0..100u32 {
         let path = dir.join(format!(".pyve-output-{}-{attempt}", std::process::id()));
         match std::fs::OpenOptions::new()
@@ -87,6 +87,22 @@ fn capture_file() -> Result<File, Error> {
         "cannot create a temporary file in {}",
         dir.display()
     )))
+}
+
+/// Stops a child after pyve was interrupted. The terminal's Ctrl-C reached
+/// the child too; `kill` did not. A child that ignores SIGTERM gets SIGKILL
+/// after a grace period.
+fn stop(child: &mut std::process::Child) {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = signal::kill(pid, Signal::SIGTERM);
+    for _ in 0..600 {
+        if matches!(child.try_wait(), Ok(Some(_)) | Err(_)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Runs `command` to completion with its output captured; on failure the
@@ -130,18 +146,7 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
             break status;
         }
         if CAUGHT.load(Ordering::SeqCst) != 0 {
-            // The terminal's Ctrl-C reached the child too; `kill` did not.
-            // A child that ignores SIGTERM gets SIGKILL after a grace period.
-            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-            let _ = signal::kill(pid, Signal::SIGTERM);
-            for _ in 0..600 {
-                if matches!(child.try_wait(), Ok(Some(_)) | Err(_)) {
-                    return check();
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
+            stop(&mut child);
             return check();
         }
         std::thread::sleep(if started.elapsed() < Duration::from_millis(200) {
@@ -156,6 +161,12 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
     if status.success() {
         return Ok(());
     }
+    Err(failure(what, &program, status, &mut output))
+}
+
+/// What a failed step says: its exit, the tail of its output, and where
+/// the whole output is kept when it is long.
+fn failure(what: &str, program: &str, status: ExitStatus, output: &mut File) -> Error {
     let mut text = String::new();
     let _ = output.seek(SeekFrom::Start(0));
     let _ = output.read_to_string(&mut text);
@@ -184,7 +195,7 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
             ),
         });
     }
-    Err(user(message))
+    user(message)
 }
 
 const TAIL_LINES: usize = 20;
@@ -192,12 +203,8 @@ const TAIL_LINES: usize = 20;
 /// Keeps a failed step's whole output in
 /// `$XDG_STATE_HOME/pyve/logs/<seconds since 1970>-<pid>.log`.
 fn keep_log(text: &str) -> std::io::Result<std::path::PathBuf> {
-    let state = std::env::var_os("XDG_STATE_HOME")
-        .filter(|d| std::path::Path::new(d).is_absolute())
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".local/state")))
+    let dir = paths::log_dir(vars::process())
         .ok_or_else(|| std::io::Error::other("neither XDG_STATE_HOME nor HOME is set"))?;
-    let dir = state.join("pyve/logs");
     std::fs::create_dir_all(&dir)?;
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -208,25 +215,19 @@ fn keep_log(text: &str) -> std::io::Result<std::path::PathBuf> {
     Ok(path)
 }
 
-/// The command as a person would type it, for --verbose: plain words as
-/// they are, others in the hook's own bash quoting.
+/// The command as a person would type it, for --verbose.
 fn shown_command(command: &Command) -> String {
     use std::os::unix::ffi::OsStrExt;
-    let mut out = Vec::new();
-    for word in std::iter::once(command.get_program()).chain(command.get_args()) {
-        if !out.is_empty() {
-            out.push(b' ');
-        }
-        let bytes = word.as_bytes();
-        if !bytes.is_empty()
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@+,".contains(b))
-        {
-            out.extend_from_slice(bytes);
-        } else {
-            crate::shell::Bash.quote_into(&mut out, bytes);
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|word| crate::shell::posix_word(word.as_bytes()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether process `pid` is gone (so what it left behind is stale).
+pub fn is_gone(pid: i32) -> bool {
+    pid > 0
+        && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+            == Err(nix::errno::Errno::ESRCH)
 }

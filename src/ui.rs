@@ -35,9 +35,10 @@ fn settings() -> Settings {
 
 fn decide(when: ColorWhen, quiet: bool, verbose: bool) -> Settings {
     let terminal = std::io::stderr().is_terminal();
-    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    let vars = crate::vars::process();
+    let dumb = vars.get("TERM").is_some_and(|t| t == "dumb");
     // no-color.org: any non-empty NO_COLOR; an explicit flag still wins.
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let no_color = vars.non_empty("NO_COLOR").is_some();
     let color = match when {
         ColorWhen::Always => true,
         ColorWhen::Never => false,

@@ -1,15 +1,18 @@
-//! Environment backends. The engine knows only the first four methods: where
-//! an environment lives, which file proves it is ready, and what activating
-//! it changes. `init` and `doctor` also ask a backend to plan a build and to
-//! inspect an existing environment. A second backend plugs in here, not in
-//! the engine or the commands.
+//! Environment backends behind one trait. The engine asks a backend only
+//! where an environment is, which file proves it is ready, and what
+//! activating it changes; `init`, `doctor` and the listings also ask it to
+//! plan a build, inspect an environment, and say what it is built from.
+//! Everything backend-specific (conda's spec files, micromamba itself)
+//! stays inside its module: a new backend plugs in here, and nothing above
+//! compares backend names.
 
 use std::path::{Path, PathBuf};
 
-use crate::config::Config;
+use crate::config::{BackendKind, Config};
 use crate::error::Error;
 use crate::health::Finding;
 use crate::python::{Source, Version, VersionRequest};
+use crate::vars::Vars;
 
 pub mod micromamba;
 pub mod venv;
@@ -39,6 +42,9 @@ pub struct Scripts {
 }
 
 impl Scripts {
+    /// The directories whose scripts and variables activation uses.
+    pub const SUBDIRS: [&'static str; 3] = ["activate.d", "deactivate.d", "env_vars.d"];
+
     /// Whether this shell has scripts to source, entering or leaving.
     pub fn any(&self, extension: &str) -> bool {
         !self.list(true, extension).is_empty() || !self.list(false, extension).is_empty()
@@ -74,10 +80,25 @@ impl Scripts {
 /// so a second engine run computes the same values as the first.
 pub type Before<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
 
-/// The real environment, for commands that start from it.
-pub fn from_process_env(name: &str) -> Option<Vec<u8>> {
-    use std::os::unix::ffi::OsStringExt;
-    std::env::var_os(name).map(OsStringExt::into_vec)
+/// What an environment is built from, as the config names the files
+/// (relative to the project root): each backend reads what it uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    /// Requirements files; None: `requirements.txt`.
+    pub requirements: Option<Vec<PathBuf>>,
+    /// An environment file other than the backend's default.
+    pub env_file: Option<PathBuf>,
+    /// A lock file other than the backend's default.
+    pub lock_file: Option<PathBuf>,
+}
+
+/// Where a tool a backend downloads goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootstrapTo {
+    /// The project's `.pyve/bin`.
+    Project,
+    /// The user's `~/.pyve/bin`, shared by projects.
+    User,
 }
 
 /// What `init` asks a backend to build.
@@ -86,6 +107,7 @@ pub struct BuildRequest<'a> {
     pub env_dir: &'a Path,
     pub config: &'a Config,
     pub env_name: &'a str,
+    pub sources: &'a Sources,
     pub python: Option<(VersionRequest, Source)>,
     /// A person can answer questions (stdin and stderr are terminals).
     pub interactive: bool,
@@ -95,10 +117,21 @@ pub struct BuildRequest<'a> {
     pub strict: bool,
     /// `--auto-bootstrap`: download a missing tool without asking.
     pub auto_bootstrap: bool,
-    /// `--bootstrap-to`: where a downloaded tool goes.
-    pub bootstrap_to: crate::cli::BootstrapTo,
-    /// micromamba: the conda spec files of this environment.
-    pub conda_spec: &'a micromamba::spec::SpecFiles,
+    pub bootstrap_to: BootstrapTo,
+    /// Whether programs the project ships in `.pyve/bin` may run: the user
+    /// approved the project once, or vouched for every project (CI).
+    pub project_tools: bool,
+    pub vars: &'a dyn Vars,
+}
+
+/// What `doctor` asks a backend to check besides the environment itself.
+pub struct Diagnosis<'a> {
+    pub root: &'a Path,
+    pub env_dir: &'a Path,
+    pub sources: &'a Sources,
+    /// As in `BuildRequest`.
+    pub project_tools: bool,
+    pub vars: &'a dyn Vars,
 }
 
 /// A checked plan: everything a build needs was found. Building writes only
@@ -140,27 +173,69 @@ impl Inspection {
     }
 }
 
+/// The name `init` gives a project's single environment, and where the
+/// config records it.
+pub struct InitName {
+    pub name: String,
+    /// Where the name came from, when the user did not choose it and the
+    /// config does not say it yet (init tells).
+    pub derived_from: Option<&'static str>,
+    /// The config key (`section`, `key`) that holds it, when init must
+    /// write it there.
+    pub record: Option<(Option<&'static str>, &'static str)>,
+}
+
 pub trait Backend: Sync {
+    fn kind(&self) -> BackendKind;
     /// The name in `.pyve/config`, in the prompt and in `PYVE_BACKEND`.
-    fn name(&self) -> &'static str;
-    /// Where the environment lives when the config does not say.
-    fn default_env_dir(&self, root: &Path, env_name: &[u8]) -> PathBuf;
+    fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+    /// A project with one unnamed environment: its name and directory.
+    fn single_env(&self, root: &Path, config: &Config) -> Result<(Vec<u8>, PathBuf), Error>;
+    /// The single environment's name for `init`: `requested` (`--env-name`)
+    /// checked by this backend's rules, else the one the project implies.
+    fn init_name(
+        &self,
+        root: &Path,
+        config: &Config,
+        requested: Option<&str>,
+    ) -> Result<InitName, Error>;
+    /// The project file that calls for this backend when the config names
+    /// none (`environment.yml` for conda), if the project has one.
+    fn claims(&self, _root: &Path) -> Option<&'static str> {
+        None
+    }
     /// The file whose presence means the environment is ready to activate.
     fn marker(&self, env_dir: &Path) -> PathBuf;
     fn activation(&self, env_dir: &Path, env_name: &[u8], before: Before) -> Activation;
+    /// Whether requirements files (`--install-deps`) can go into this
+    /// backend's environments; the error says where packages go instead.
+    fn installs_requirements(&self, _root: &Path, _sources: &Sources) -> Result<(), Error> {
+        Ok(())
+    }
     /// Checks everything a build needs and decides how to build; writes
     /// nothing.
     fn prepare(&self, request: &BuildRequest) -> Result<Box<dyn Builder>, Error>;
     /// Health of the environment at `env_dir`, by running it.
     fn inspect(&self, env_dir: &Path) -> Inspection;
+    /// The Python the environment holds, read from its files (nothing run).
+    fn installed_python(&self, env_dir: &Path) -> Option<String>;
+    /// Whether the config's Python version chooses this environment's
+    /// interpreter (doctor compares the two).
+    fn follows_python_version(&self) -> bool {
+        true
+    }
+    /// The files the environment is built from that exist, relative to the
+    /// root, for the registry.
+    fn spec_files(&self, root: &Path, sources: &Sources) -> Vec<String>;
+    /// A line for `env info` about what it is built from (label, text).
+    fn describe_sources(&self, _root: &Path, _sources: &Sources) -> Option<(&'static str, String)> {
+        None
+    }
     /// What `doctor` checks besides the environment itself: the tools and
     /// spec files a build needs.
-    fn diagnose(
-        &self,
-        _root: &Path,
-        _env_dir: &Path,
-        _conda_spec: &micromamba::spec::SpecFiles,
-    ) -> Vec<Finding> {
+    fn diagnose(&self, _diagnosis: &Diagnosis) -> Vec<Finding> {
         Vec::new()
     }
     /// Whether activation reads files inside the environment (variables,
@@ -189,10 +264,13 @@ pub fn marker_name(backend: &dyn Backend, env_dir: &Path) -> String {
         .into_owned()
 }
 
-pub fn by_name(name: &str) -> Option<&'static dyn Backend> {
-    match name {
-        "venv" => Some(&venv::Venv),
-        "micromamba" => Some(&micromamba::Micromamba),
-        _ => None,
+pub fn by_kind(kind: BackendKind) -> &'static dyn Backend {
+    match kind {
+        BackendKind::Venv => &venv::Venv,
+        BackendKind::Micromamba => &micromamba::Micromamba,
     }
+}
+
+pub fn by_name(name: &str) -> Option<&'static dyn Backend> {
+    BackendKind::parse(name).map(by_kind)
 }

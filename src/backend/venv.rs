@@ -2,26 +2,70 @@
 //! virtualenv), activated the way CPython's `bin/activate` does, built with
 //! `uv venv` or `python -m venv`.
 
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Activation, Backend, Before, BuildRequest, Builder, Inspection};
-use crate::config::Creator;
+use super::{Activation, Backend, Before, BuildRequest, Builder, InitName, Inspection, Sources};
+use crate::config::{names, BackendKind, Config, Creator};
 use crate::error::{user, Error};
+use crate::files;
 use crate::health::Finding;
 use crate::python::{self, Interpreter, Source, Version, VersionRequest};
+use crate::text::shown;
 use crate::{ask, process};
 
 pub struct Venv;
 
+/// `pyvenv.cfg` is a few lines; anything larger is not read.
+const MAX_CFG_BYTES: u64 = 1 << 20;
+
+/// The project directory's name: a venv's name when the config gives none.
+fn directory_name(root: &Path) -> Vec<u8> {
+    root.file_name()
+        .unwrap_or_else(|| OsStr::new("root"))
+        .as_bytes()
+        .to_vec()
+}
+
 impl Backend for Venv {
-    fn name(&self) -> &'static str {
-        "venv"
+    fn kind(&self) -> BackendKind {
+        BackendKind::Venv
     }
 
-    fn default_env_dir(&self, root: &Path, _env_name: &[u8]) -> PathBuf {
-        root.join(".venv")
+    fn single_env(&self, root: &Path, config: &Config) -> Result<(Vec<u8>, PathBuf), Error> {
+        let env_name = match &config.env_name {
+            Some(name) => name.as_bytes().to_vec(),
+            None => directory_name(root),
+        };
+        let env_dir = match &config.venv.directory {
+            Some(dir) => root.join(dir),
+            None => root.join(".venv"),
+        };
+        Ok((env_name, env_dir))
+    }
+
+    fn init_name(
+        &self,
+        root: &Path,
+        config: &Config,
+        requested: Option<&str>,
+    ) -> Result<InitName, Error> {
+        let name = match (requested, config.env_name.as_deref()) {
+            (Some(name), _) | (None, Some(name)) => name.to_owned(),
+            (None, None) => String::from_utf8_lossy(&directory_name(root)).into_owned(),
+        };
+        names::check_display(&name).map_err(|e| {
+            user(format!("the environment name {name:?}: {}", e.message()))
+                .with_hint("choose one with --env-name")
+        })?;
+        let recorded = requested.is_none() || config.env_name.as_deref() == requested;
+        Ok(InitName {
+            name,
+            derived_from: None,
+            record: (!recorded).then_some((None, "env_name")),
+        })
     }
 
     fn marker(&self, env_dir: &Path) -> PathBuf {
@@ -43,16 +87,16 @@ impl Backend for Venv {
     }
 
     fn prepare(&self, request: &BuildRequest) -> Result<Box<dyn Builder>, Error> {
+        let which_uv = || python::which(request.vars, "uv");
         let creator = match request.config.venv.creator {
             Some(creator) => creator,
-            None if python::which("uv").is_some() => Creator::Uv,
+            None if which_uv().is_some() => Creator::Uv,
             None => Creator::Stdlib,
         };
         let uv = match creator {
-            Creator::Uv => Some(python::which("uv").ok_or_else(|| {
-                user(
-                    "venv.creator is `uv` in .pyve/config, but uv is not on PATH; \
-                     install uv (https://docs.astral.sh/uv/) or set `venv.creator: stdlib`",
+            Creator::Uv => Some(which_uv().ok_or_else(|| {
+                user("venv.creator is `uv` in .pyve/config, but uv is not on PATH").with_hint(
+                    "install uv (https://docs.astral.sh/uv/) or set `venv.creator: stdlib`",
                 )
             })?),
             Creator::Stdlib => None,
@@ -72,12 +116,30 @@ impl Backend for Venv {
     fn inspect(&self, env_dir: &Path) -> Inspection {
         inspect(env_dir)
     }
+
+    fn installed_python(&self, env_dir: &Path) -> Option<String> {
+        let cfg = read_pyvenv_cfg(&self.marker(env_dir))?;
+        let version = cfg_get(&cfg, "version").or_else(|| cfg_get(&cfg, "version_info"))?;
+        Some(version.splitn(4, '.').take(3).collect::<Vec<_>>().join("."))
+    }
+
+    fn spec_files(&self, root: &Path, sources: &Sources) -> Vec<String> {
+        sources
+            .requirements
+            .clone()
+            .unwrap_or_else(|| vec![PathBuf::from("requirements.txt")])
+            .into_iter()
+            .filter(|f| root.join(f).is_file())
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect()
+    }
 }
 
 /// Finds the interpreter, offering on a terminal to install a missing one.
 fn find_interpreter(request: &BuildRequest) -> Result<Interpreter, Error> {
     let version = request.python.as_ref().map(|(v, _)| *v);
-    let not_found = match python::find(version) {
+    let vars = request.vars;
+    let not_found = match python::find(vars, version) {
         Ok(interpreter) => return Ok(interpreter),
         Err(not_found) => not_found,
     };
@@ -85,7 +147,7 @@ fn find_interpreter(request: &BuildRequest) -> Result<Interpreter, Error> {
         Some((version, source)) => format!("Python {version} (requested by {source})"),
         None => "a default `python3`".to_owned(),
     };
-    let commands = not_found.install_commands();
+    let commands = not_found.install_commands(vars);
     let mut message = format!("no interpreter found for {wanted}. Tried:\n");
     for line in &not_found.tried {
         message.push_str(&format!("  {line}\n"));
@@ -97,7 +159,7 @@ fn find_interpreter(request: &BuildRequest) -> Result<Interpreter, Error> {
     message.push_str("then run `pyve init` again");
     let present = commands
         .iter()
-        .find(|(tool, _)| python::which(tool).is_some());
+        .find(|(tool, _)| python::which(vars, tool).is_some());
     let Some((_, command)) = present.filter(|_| request.interactive || request.yes) else {
         return Err(user(message));
     };
@@ -107,7 +169,7 @@ fn find_interpreter(request: &BuildRequest) -> Result<Interpreter, Error> {
         return Err(user("no interpreter; nothing was changed"));
     }
     match Command::new(&command[0]).args(&command[1..]).status() {
-        Ok(status) if status.success() => python::find(version).map_err(|_| {
+        Ok(status) if status.success() => python::find(vars, version).map_err(|_| {
             user(format!(
                 "`{line}` succeeded, but pyve still finds no {wanted}"
             ))
@@ -131,9 +193,11 @@ fn check_stdlib_venv(interpreter: &Interpreter) -> Result<(), Error> {
     }
     let Version(major, minor, _) = interpreter.version;
     Err(user(format!(
-        "{} cannot create virtual environments with pip (its `venv` or `ensurepip` module is missing); \
-         install it (on Debian and Ubuntu: `apt install python{major}.{minor}-venv`) or install uv",
+        "{} cannot create virtual environments with pip (its `venv` or `ensurepip` module is missing)",
         interpreter.executable.display()
+    ))
+    .with_hint(format!(
+        "install it (on Debian and Ubuntu: `apt install python{major}.{minor}-venv`) or install uv"
     )))
 }
 
@@ -267,14 +331,13 @@ fn relocate(dir: &Path, final_dir: &Path) -> Result<(), Error> {
         candidates.extend(entries.flatten().map(|e| e.path()));
     }
     for path in candidates {
-        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if !metadata.is_file() || metadata.len() > 1 << 20 {
+        // Scripts and the config only: a link is not followed.
+        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
             continue;
         }
-        let bytes = std::fs::read(&path)
-            .map_err(|e| user(format!("cannot read {}: {e}", path.display())))?;
+        let Ok(bytes) = files::read_bounded(&path, MAX_CFG_BYTES) else {
+            continue;
+        };
         if !bytes.windows(from.len()).any(|w| w == from) {
             continue;
         }
@@ -288,14 +351,15 @@ fn relocate(dir: &Path, final_dir: &Path) -> Result<(), Error> {
         out.extend_from_slice(rest);
         // Rewritten in place: the file keeps its inode and permissions.
         std::fs::write(&path, out)
-            .map_err(|e| user(format!("cannot update {}: {e}", path.display())))?;
+            .map_err(|e| user(format!("cannot update {}: {e}", shown(&path))))?;
     }
     Ok(())
 }
 
 /// `key = value` lines of `pyvenv.cfg`, keys lowercased.
 fn read_pyvenv_cfg(path: &Path) -> Option<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let bytes = files::read_bounded(path, MAX_CFG_BYTES).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
     Some(
         text.lines()
             .filter_map(|line| {
@@ -472,11 +536,10 @@ fn check_location(env_dir: &Path) -> Finding {
 /// (`#!/env/bin/python`, or pip's `/bin/sh` wrapper for long paths), or
 /// from `VIRTUAL_ENV=` in an activate script.
 fn named_environment(script: &Path) -> Option<PathBuf> {
-    let metadata = std::fs::symlink_metadata(script).ok()?;
-    if !metadata.is_file() || metadata.len() > 1 << 20 {
+    if !std::fs::symlink_metadata(script).ok()?.is_file() {
         return None;
     }
-    let bytes = std::fs::read(script).ok()?;
+    let bytes = files::read_bounded(script, MAX_CFG_BYTES).ok()?;
     let text = String::from_utf8_lossy(&bytes);
     let mut lines = text.lines();
     let first = lines.next()?;

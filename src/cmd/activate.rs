@@ -5,69 +5,47 @@
 
 use std::process::ExitCode;
 
-use crate::cli::ActivateArgs;
-use crate::config::shown;
 use crate::error::{user, Error};
-use crate::project;
+use crate::project::{self, pointer};
+use crate::text::shown;
+use crate::{backend, layout, vars};
 
-pub fn run(args: ActivateArgs) -> Result<ExitCode, Error> {
-    let (root, config) = super::load_config()?;
-    if config.environments.get(&args.name).is_none() {
-        return Err(super::envs::unknown_name(&config, &args.name));
+pub fn run(name: &str) -> Result<ExitCode, Error> {
+    let vars = vars::process();
+    let (root, config) = super::load_config(vars)?;
+    if config.environments.get(name).is_none() {
+        return Err(project::unknown_name(&config, name));
     }
-    let resolved = project::resolve_env(&root, &config, project::Selector::Named(&args.name))
-        .map_err(|e| user(e.to_string()))?;
-    let marker = resolved.backend.marker(&resolved.env_dir);
-    if let Some(error) = super::unreadable_environment(&resolved.env_dir, &marker) {
+    let resolved = project::resolve_env(&root, &config, project::Selector::Named(name))?;
+    let marker = resolved.marker();
+    if let Some(error) = project::unreadable_environment(&resolved.env_dir, &marker) {
         return Err(error);
     }
     if !marker.exists() {
         return Err(user(format!(
-            "`{}` has not been created ({} has no {}; its creation failed or never ran); \
-             create it with `pyve init --env {}`, then activate it",
-            args.name,
+            "`{name}` has not been created ({} has no {}; its creation failed or never ran)",
             shown(&resolved.env_dir),
-            crate::backend::marker_name(resolved.backend, &resolved.env_dir),
-            args.name
+            backend::marker_name(resolved.backend, &resolved.env_dir),
+        ))
+        .with_hint(format!(
+            "create it with `pyve init --env {name}`, then activate it"
         )));
     }
-    let pyve_dir = root.join(".pyve");
     // An init or purge running in the project finishes first.
-    let lock = super::init::lock(&pyve_dir)?;
-    let pointer = root.join(project::POINTER_RELATIVE);
-    let before = project::read_pointer(&root, &config).ok().flatten();
-    match std::fs::symlink_metadata(&pointer) {
-        Ok(m) if !m.file_type().is_symlink() => {
-            return Err(user(format!(
-                "{} is not a symbolic link; remove it, then run `pyve activate {}` again",
-                shown(&pointer),
-                args.name
-            )))
-        }
-        _ => {}
-    }
-    if before.as_deref() == Some(args.name.as_str()) {
-        info!("`{}` is already the active environment", args.name);
+    let lock = project::lock::take(&layout::pyve_dir(&root))?;
+    let before = pointer::read(&root, &config).ok().flatten();
+    if before.as_deref() == Some(name) {
+        info!("`{name}` is already the active environment");
         return Ok(ExitCode::SUCCESS);
     }
-    // A new link renamed over the old one: readers see one or the other.
-    let target = project::pointer_target(&root, &resolved.env_dir);
-    let temporary = pyve_dir.join(format!(".current.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_file(&temporary);
-    std::os::unix::fs::symlink(&target, &temporary)
-        .and_then(|()| std::fs::rename(&temporary, &pointer))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            user(format!("cannot write {}: {e}", shown(&pointer)))
-        })?;
+    pointer::write(&root, &resolved.env_dir)?;
     drop(lock);
     info!(
-        "`{}` ({}) is now the active environment of {}; shells inside switch at their next prompt",
-        args.name,
+        "`{name}` ({}) is now the active environment of {}; shells inside switch at their next prompt",
         resolved.backend.name(),
         shown(&root)
     );
-    let verdict = super::verdict_of(&root, &resolved);
+    let verdict = super::verdict(vars, &root, &resolved);
     if !verdict.is_trusted() {
         info!(
             "note: the hook will not activate it yet: {}; `pyve allow` after review",

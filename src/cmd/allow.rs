@@ -2,44 +2,45 @@
 //! activates it. The approval covers the config's exact content and every
 //! environment of the project that exists now; see `trust`.
 
+use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::TrustArgs;
-use crate::config::{self, shown};
 use crate::error::{user, Error};
-use crate::{project, trust};
+use crate::text::shown;
+use crate::trust::{self, Store, Subject};
+use crate::{config, layout, project, vars};
 
-pub fn run(args: TrustArgs) -> Result<ExitCode, Error> {
-    let root = super::project_root(args.dir.as_deref())?;
-    trust::check_project_files(&root).map_err(|why| user(format!("{why}; not approved")))?;
-    let config_path = project::config_path(&root);
-    let bytes = config::read(&config_path).map_err(|e| user(e.to_string()))?;
+pub fn run(dir: Option<&Path>) -> Result<ExitCode, Error> {
+    let vars = vars::process();
+    let root = super::project_root(vars, dir)?;
+    trust::check_project_files(&root).map_err(|refused| not_approved(refused.into()))?;
+    let config_path = layout::config(&root);
+    let bytes = config::read(&config_path)?;
     let loaded = config::parse(&config_path, &bytes)
         .map_err(|e| user(format!("{e}; fix it, then run `pyve allow` again")))?;
     for warning in &loaded.warnings {
         warn!("{warning}");
     }
-    let envs = project::all_envs(&root, &loaded.config).map_err(|e| user(e.to_string()))?;
+    let envs = project::all_envs(&root, &loaded.config)?;
     let mut missing = Vec::new();
     for resolved in &envs {
-        if resolved.backend.marker(&resolved.env_dir).exists() {
-            let activation = resolved.activation(&root);
+        if resolved.marker().exists() {
+            let activation = resolved.activation(&root, &super::before(vars));
             trust::check_environment(&resolved.env_dir, &activation)
-                .map_err(|why| user(format!("{why}; not approved")))?;
+                .map_err(|refused| not_approved(refused.into()))?;
         } else {
             missing.push(resolved);
         }
     }
-    let refs: Vec<trust::EnvRef> = envs.iter().map(trust::EnvRef::of).collect();
-    let foreign = trust::grant(
-        &trust::Subject {
-            project: &root,
-            config: &bytes,
-            envs: &refs,
-        },
-        None,
-    )
-    .map_err(|e| user(format!("cannot record the approval: {e}; not approved")))?;
+    let refs: Vec<trust::EnvRef> = envs.iter().map(super::env_ref).collect();
+    let subject = Subject {
+        project: &root,
+        config: &bytes,
+        envs: &refs,
+    };
+    let foreign = Store::new(vars)
+        .grant(&subject, None)
+        .map_err(|e| not_approved(e.context("cannot record the approval")))?;
     let described: Vec<String> = envs
         .iter()
         .map(|r| format!("{} environment {}", r.backend.name(), shown(&r.env_dir)))
@@ -58,20 +59,26 @@ pub fn run(args: TrustArgs) -> Result<ExitCode, Error> {
         );
     }
     for resolved in missing {
-        let init = match &resolved.named {
-            Some(name) => format!("pyve init --env {name}"),
-            None => "pyve init".to_owned(),
-        };
         info!(
-            "{} does not exist yet; create it with `{init}`",
-            shown(&resolved.env_dir)
+            "{} does not exist yet; create it with `{}`",
+            shown(&resolved.env_dir),
+            resolved.init_command()
         );
     }
-    if root.join(".pyve/bin/micromamba").exists() {
+    if layout::bin(&root).join("micromamba").exists() {
         info!(
             "note: this project has its own .pyve/bin/micromamba, which `pyve init` and \
              `pyve doctor` now run"
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An error that kept the project from being approved, saying so.
+fn not_approved(error: Error) -> Error {
+    let message = format!("{}; not approved", error.message());
+    match error.hint() {
+        Some(hint) => user(message).with_hint(hint),
+        None => user(message),
+    }
 }

@@ -2,15 +2,20 @@
 //! leaves the project alone from the next prompt; `run` and `export`
 //! refuse it.
 
+use std::path::Path;
 use std::process::ExitCode;
 
-use crate::cli::TrustArgs;
-use crate::config::shown;
-use crate::error::{user, Error};
+use crate::error::Error;
+use crate::text::shown;
+use crate::trust::Store;
+use crate::vars;
 
-pub fn run(args: TrustArgs) -> Result<ExitCode, Error> {
-    let root = super::project_root(args.dir.as_deref())?;
-    crate::trust::deny(&root).map_err(|e| user(format!("cannot record the denial: {e}")))?;
+pub fn run(dir: Option<&Path>) -> Result<ExitCode, Error> {
+    let vars = vars::process();
+    let root = super::project_root(vars, dir)?;
+    Store::new(vars)
+        .deny(&root)
+        .map_err(|e| e.context("cannot record the denial"))?;
     done!(
         "denied {}; the hook leaves it from the next prompt, and `pyve allow` approves it again",
         shown(&root)

@@ -8,13 +8,12 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::backend::micromamba::spec;
-use crate::cli::{EnvInfoArgs, EnvListArgs};
-use crate::config::{self, Config};
-use crate::error::{user, Error};
+use crate::config::Config;
+use crate::error::Error;
 use crate::json::{string as json_string, string_or_null as json_opt};
-use crate::project::{self, Resolved, Via};
-use crate::registry;
+use crate::project::{self, registry, Resolved, Via};
+use crate::text::{shown, timestamp};
+use crate::vars;
 
 /// A project's environments, as listings show them.
 struct Listing {
@@ -27,13 +26,13 @@ struct Listing {
 }
 
 fn load() -> Result<Listing, Error> {
-    let (root, config) = super::load_config()?;
-    let envs = project::all_envs(&root, &config).map_err(|e| user(e.to_string()))?;
+    let (root, config) = super::load_config(vars::process())?;
+    let envs = project::all_envs(&root, &config)?;
     let active = project::resolve(&root, &config)
         .map(|r| (String::from_utf8_lossy(&r.env_name).into_owned(), r.via))
         .map_err(|e| e.to_string());
     let registry = if config.is_named() {
-        registry::read(&root).map_err(user)?
+        registry::read(&root)?
     } else {
         BTreeMap::new()
     };
@@ -65,10 +64,10 @@ struct Facts {
 impl Listing {
     fn facts(&self, resolved: &Resolved) -> Facts {
         let name = String::from_utf8_lossy(&resolved.env_name).into_owned();
-        let exists = resolved.backend.marker(&resolved.env_dir).exists();
+        let exists = resolved.marker().exists();
         let recorded = resolved.named.as_ref().and_then(|n| self.registry.get(n));
         let python = exists
-            .then(|| installed_python(resolved.backend.name(), &resolved.env_dir))
+            .then(|| resolved.backend.installed_python(&resolved.env_dir))
             .flatten()
             .or_else(|| recorded.and_then(|r| r.python.clone()).filter(|_| exists));
         let spec = recorded.map(|r| r.spec.clone()).unwrap_or_default();
@@ -97,38 +96,6 @@ impl Listing {
             Ok((_, Via::Explicit)) | Err(_) => None,
         }
     }
-}
-
-/// The Python an environment holds, read from its files: `pyvenv.cfg`'s
-/// version, or conda's record of the python package.
-pub fn installed_python(backend: &str, env_dir: &Path) -> Option<String> {
-    if backend == "venv" {
-        let bytes = crate::files::read_bounded(&env_dir.join("pyvenv.cfg"), 1 << 20).ok()?;
-        let text = String::from_utf8_lossy(&bytes);
-        return text.lines().find_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            let key = key.trim();
-            (key == "version" || key == "version_info").then(|| {
-                value
-                    .trim()
-                    .splitn(4, '.')
-                    .take(3)
-                    .collect::<Vec<_>>()
-                    .join(".")
-            })
-        });
-    }
-    std::fs::read_dir(env_dir.join("conda-meta"))
-        .ok()?
-        .flatten()
-        .find_map(|entry| {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let rest = name.strip_prefix("python-")?.strip_suffix(".json")?;
-            let version = rest.split('-').next()?;
-            version
-                .starts_with(|c: char| c.is_ascii_digit())
-                .then(|| version.to_owned())
-        })
 }
 
 /// Disk usage of a directory tree, counting hard-linked files once and
@@ -173,8 +140,7 @@ fn human_size(bytes: u64) -> String {
 }
 
 fn created_text(created: Option<u64>) -> Option<String> {
-    created
-        .map(|secs| spec::timestamp(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)))
+    created.map(|secs| timestamp(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)))
 }
 
 fn spec_text(facts: &Facts) -> String {
@@ -193,10 +159,10 @@ fn write(text: &str) -> Result<ExitCode, Error> {
     super::write_stdout(text.as_bytes(), "the listing")
 }
 
-pub fn list(args: EnvListArgs) -> Result<ExitCode, Error> {
+pub fn list(json_output: bool) -> Result<ExitCode, Error> {
     let listing = load()?;
     let all: Vec<Facts> = listing.envs.iter().map(|r| listing.facts(r)).collect();
-    if args.json {
+    if json_output {
         let mut out = String::from("{\"project\":");
         json_string(&mut out, &listing.root.to_string_lossy());
         out.push_str(",\"named\":");
@@ -224,7 +190,7 @@ pub fn list(args: EnvListArgs) -> Result<ExitCode, Error> {
         out.push_str("]}\n");
         return write(&out);
     }
-    let mut out = format!("Environments in {}:\n\n", config::shown(&listing.root));
+    let mut out = format!("Environments in {}:\n\n", shown(&listing.root));
     for facts in &all {
         let python = match (&facts.python, facts.exists) {
             (_, false) => "not created".to_owned(),
@@ -242,7 +208,7 @@ pub fn list(args: EnvListArgs) -> Result<ExitCode, Error> {
         out.push_str(line.trim_end());
         out.push('\n');
         if crate::ui::verbose() {
-            out.push_str(&format!("      path:    {}\n", config::shown(&facts.path)));
+            out.push_str(&format!("      path:    {}\n", shown(&facts.path)));
             if facts.exists {
                 out.push_str(&format!(
                     "      size:    {}\n",
@@ -274,18 +240,18 @@ pub fn list(args: EnvListArgs) -> Result<ExitCode, Error> {
     write(&out)
 }
 
-pub fn info(args: EnvInfoArgs) -> Result<ExitCode, Error> {
+pub fn info(name: &str, json_output: bool) -> Result<ExitCode, Error> {
     let listing = load()?;
     let Some(resolved) = listing
         .envs
         .iter()
-        .find(|r| r.named.as_deref() == Some(args.name.as_str()))
+        .find(|r| r.named.as_deref() == Some(name))
     else {
-        return Err(unknown_name(&listing.config, &args.name));
+        return Err(project::unknown_name(&listing.config, name));
     };
     let facts = listing.facts(resolved);
-    let approved = super::verdict_of(&listing.root, resolved);
-    if args.json {
+    let approved = super::verdict(vars::process(), &listing.root, resolved);
+    if json_output {
         let mut out = String::new();
         json_facts(&mut out, &facts, true);
         out.pop();
@@ -310,7 +276,7 @@ pub fn info(args: EnvInfoArgs) -> Result<ExitCode, Error> {
     line("name:", facts.name.clone());
     line("backend:", facts.backend.to_owned());
     line("active:", active);
-    line("path:", config::shown(&facts.path));
+    line("path:", shown(&facts.path));
     line(
         "exists:",
         if facts.exists {
@@ -328,8 +294,11 @@ pub fn info(args: EnvInfoArgs) -> Result<ExitCode, Error> {
             (None, None) => "-".to_owned(),
         },
     );
-    if resolved.backend.name() == "micromamba" {
-        line("conda spec:", resolved.conda_spec.describe());
+    if let Some((label, text)) = resolved
+        .backend
+        .describe_sources(&listing.root, &resolved.sources)
+    {
+        line(&format!("{label}:"), text);
     }
     line("spec:", spec_text(&facts));
     if let Some(created) = created_text(facts.created) {
@@ -347,22 +316,6 @@ pub fn info(args: EnvInfoArgs) -> Result<ExitCode, Error> {
         },
     );
     write(&out)
-}
-
-/// The unknown-name error, listing the names there are.
-pub fn unknown_name(config: &Config, name: &str) -> Error {
-    if !config.is_named() {
-        return user(format!(
-            "this project has no named environments, so no `{}`; add one with `pyve init --env {}`",
-            config::one_line(name),
-            config::one_line(name)
-        ));
-    }
-    user(format!(
-        "no environment `{}` in .pyve/config; the environments are: {}",
-        config::one_line(name),
-        config.environments.names().join(", ")
-    ))
 }
 
 fn json_facts(out: &mut String, facts: &Facts, verbose: bool) {

@@ -2,15 +2,13 @@
 
 use std::process::ExitCode;
 
-use crate::cli::ShellName;
-use crate::error::Error;
-use crate::shell;
+use crate::error::{user, Error};
+use crate::shell::Shell;
 
-pub fn run(name: ShellName) -> Result<ExitCode, Error> {
-    let shell = shell::by_name(name.as_str()).expect("every ShellName has a Shell");
+pub fn run(shell: &dyn Shell) -> Result<ExitCode, Error> {
     // The hook runs the binary by absolute path: PATH changes inside a
     // project, and a project's own `bin` must never stand in for pyve.
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::User(format!("cannot locate the pyve binary: {e}")))?;
+    let exe =
+        std::env::current_exe().map_err(|e| user(format!("cannot locate the pyve binary: {e}")))?;
     super::write_stdout(&shell.init(&exe), "the hook")
 }

@@ -1,8 +1,9 @@
-//! One module per subcommand.
+//! One module per subcommand: orchestration and output. Each takes its own
+//! options struct (filled by `cli`, which only parses), and none imports
+//! another; what several commands share lives here or in the layers below.
 
 pub mod activate;
 pub mod allow;
-pub mod completions;
 pub mod deny;
 pub mod doctor;
 pub mod engine;
@@ -10,35 +11,39 @@ pub mod envs;
 pub mod export;
 pub mod hook;
 pub mod init;
-pub mod man;
 pub mod purge;
 pub mod run;
 pub mod status;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use crate::backend::Activation;
 use crate::error::{user, Error};
 use crate::project::{self, Resolved};
-use crate::trust::{self, Verdict};
+use crate::shell::{self, Shell};
+use crate::text::shown;
+use crate::trust::{self, EnvRef, Store, Subject, Verdict};
+use crate::vars::Vars;
+use crate::{config, layout};
 
 /// Writes a command's data to stdout; a closed pipe (`| head`) is not an
 /// error worth a message.
-pub fn write_stdout(data: &[u8], what: &str) -> Result<std::process::ExitCode, Error> {
+pub fn write_stdout(data: &[u8], what: &str) -> Result<ExitCode, Error> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(data) {
-        Ok(()) => Ok(std::process::ExitCode::SUCCESS),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(std::process::ExitCode::SUCCESS),
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(user(format!("cannot write {what}: {e}"))),
     }
 }
 
 /// The current directory as the user sees it: `$PWD` when it names the
 /// same directory (it keeps symlinked paths), the real path otherwise.
-pub fn current_dir() -> Result<PathBuf, Error> {
+pub fn current_dir(vars: &dyn Vars) -> Result<PathBuf, Error> {
     let real = std::env::current_dir()
         .map_err(|e| user(format!("cannot determine the current directory: {e}")))?;
-    if let Some(pwd) = std::env::var_os("PWD").map(PathBuf::from) {
+    if let Some(pwd) = vars.get("PWD").map(PathBuf::from) {
         if pwd.is_absolute()
             && std::fs::canonicalize(&pwd).ok() == std::fs::canonicalize(&real).ok()
         {
@@ -48,20 +53,51 @@ pub fn current_dir() -> Result<PathBuf, Error> {
     Ok(real)
 }
 
-/// The user's shell (from `$SHELL`, bash when unknown): the hook line to
-/// install and the rc file it belongs in, for the advice init and doctor give.
-pub fn hook_setup() -> (String, &'static str) {
-    let shell = std::env::var_os("SHELL")
+/// The user's shell (from `$SHELL`, bash when unknown), for advice about
+/// installing the hook.
+pub fn user_shell(vars: &dyn Vars) -> &'static dyn Shell {
+    vars.get("SHELL")
         .map(PathBuf::from)
-        .and_then(|s| s.file_name().map(|n| n.to_string_lossy().into_owned()));
-    match shell.as_deref() {
-        Some("fish") => (
-            "pyve hook fish | source".to_owned(),
-            "~/.config/fish/config.fish",
-        ),
-        Some("zsh") => ("eval \"$(pyve hook zsh)\"".to_owned(), "~/.zshrc"),
-        _ => ("eval \"$(pyve hook bash)\"".to_owned(), "~/.bashrc"),
-    }
+        .and_then(|s| {
+            s.file_name()
+                .and_then(|n| shell::by_name(&n.to_string_lossy()))
+        })
+        .unwrap_or(&shell::Bash)
+}
+
+/// The advice to install the hook: `add `<line>` to <rc file>`.
+pub fn hook_advice(vars: &dyn Vars) -> String {
+    let shell = user_shell(vars);
+    format!("add `{}` to {}", shell.hook_line(), shell.rc_file())
+}
+
+/// The real path of the project at or above `dir` (default: the current
+/// directory), for commands that name a project.
+pub fn project_root(vars: &dyn Vars, dir: Option<&Path>) -> Result<PathBuf, Error> {
+    let cwd = current_dir(vars)?;
+    let start = match dir {
+        Some(dir) => {
+            let dir = cwd.join(dir);
+            if !dir.is_dir() {
+                return Err(user(format!("{} is not a directory", shown(&dir))));
+            }
+            dir
+        }
+        None => cwd,
+    };
+    let Some((root, _)) = project::find_root(&start) else {
+        return Err(no_project(&start));
+    };
+    Ok(std::fs::canonicalize(&root).unwrap_or(root))
+}
+
+/// The error for a directory in no project.
+pub fn no_project(dir: &Path) -> Error {
+    user(format!(
+        "no pyve project in {} or above (no .pyve/config)",
+        shown(dir)
+    ))
+    .with_hint("create one with `pyve init`")
 }
 
 /// A project found from the current directory upward, loaded.
@@ -72,68 +108,19 @@ pub struct Project {
     pub warnings: Vec<String>,
 }
 
-impl Project {
-    /// What the user's approvals say about this project as it is now.
-    pub fn verdict(&self) -> Verdict {
-        verdict_of(&self.root, &self.resolved)
-    }
-
-    /// For `run` and `export`: the activation may be applied only when the
-    /// environment is the user's own and the project approved, unless the
-    /// user said to trust it (`--trust`, `PYVE_TRUST_ALL=1`).
-    pub fn require_approval(&self, activation: &Activation, trusted: bool) -> Result<(), Error> {
-        if trusted {
-            return Ok(());
-        }
-        let env_dir = &self.resolved.env_dir;
-        trust::check_environment(env_dir, activation).map_err(|why| {
-            user(format!(
-                "{why}; or pass --trust (or set {}=1) if you trust it anyway",
-                trust::TRUST_ALL_VAR
-            ))
-        })?;
-        match self.verdict() {
-            Verdict::Trusted => Ok(()),
-            verdict => Err(user(verdict.refused(&self.root))),
-        }
-    }
-}
-
-/// What the user's approvals say about activating `resolved` in the
-/// project at `root` as it is now.
-pub fn verdict_of(root: &std::path::Path, resolved: &Resolved) -> Verdict {
-    match std::fs::read(project::config_path(root)) {
-        Ok(config) => trust::verdict(&trust::Subject {
-            project: root,
-            config: &config,
-            envs: &[trust::EnvRef::of(resolved)],
-        }),
-        Err(_) => Verdict::Unknown,
-    }
-}
-
-/// Whether the process runs in CI (`CI` set, as every CI service does, and
-/// not `false` or `0`): then nothing local is guessed from.
-pub fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
-/// Finds and loads the project around the current directory, or explains
-/// how to make one. The project's files must be the user's own, unless
-/// `trusted` (the user vouched for it).
-pub fn find_project(trusted: bool, selector: project::Selector) -> Result<Project, Error> {
-    let cwd = current_dir()?;
-    let Some((root, _)) = project::find_root(&cwd) else {
-        return Err(user(format!(
-            "no pyve project in {} or above (no .pyve/config); create one with `pyve init`",
-            cwd.display()
-        )));
-    };
-    let root = std::fs::canonicalize(&root).unwrap_or(root);
+/// Finds and loads the project around the current directory. The
+/// project's files must be the user's own, unless `trusted` (the user
+/// vouched for it).
+pub fn find_project(
+    vars: &dyn Vars,
+    trusted: bool,
+    selector: project::Selector,
+) -> Result<Project, Error> {
+    let root = project_root(vars, None)?;
     if !trusted {
-        trust::check_project_files(&root).map_err(|why| user(why.to_string()))?;
+        trust::check_project_files(&root)?;
     }
-    let (resolved, warnings) = project::load(&root, selector).map_err(|e| user(e.to_string()))?;
+    let (resolved, warnings) = project::load(&root, selector)?;
     Ok(Project {
         root,
         resolved,
@@ -144,73 +131,80 @@ pub fn find_project(trusted: bool, selector: project::Selector) -> Result<Projec
 /// The project around the current directory and its config, for commands
 /// that read the config and run nothing: the project's files must be the
 /// user's own; the config's warnings are shown.
-pub fn load_config() -> Result<(PathBuf, crate::config::Config), Error> {
-    let root = project_root(None)?;
-    trust::check_project_files(&root).map_err(|why| user(why.to_string()))?;
-    let loaded =
-        crate::config::load(&project::config_path(&root)).map_err(|e| user(e.to_string()))?;
+pub fn load_config(vars: &dyn Vars) -> Result<(PathBuf, config::Config), Error> {
+    let root = project_root(vars, None)?;
+    trust::check_project_files(&root)?;
+    let loaded = config::load(&layout::config(&root))?;
     for warning in &loaded.warnings {
         warn!("{warning}");
     }
     Ok((root, loaded.config))
 }
 
-/// The real path of the project at or above `dir` (default: the current
-/// directory), for commands that name a project.
-pub fn project_root(dir: Option<&std::path::Path>) -> Result<PathBuf, Error> {
-    let cwd = current_dir()?;
-    let start = match dir {
-        Some(dir) => {
-            let dir = cwd.join(dir);
-            if !dir.is_dir() {
-                return Err(user(format!(
-                    "{} is not a directory",
-                    crate::config::shown(&dir)
-                )));
-            }
-            dir
+/// The environment as approvals know it.
+pub fn env_ref(resolved: &Resolved) -> EnvRef {
+    EnvRef {
+        dir: resolved.env_dir.clone(),
+        marker: resolved.marker(),
+    }
+}
+
+/// The shell's value of each variable, before anything is applied.
+pub fn before(vars: &dyn Vars) -> impl Fn(&str) -> Option<Vec<u8>> + '_ {
+    move |name| vars.bytes(name)
+}
+
+/// What `trust::decide` says about activating `resolved` in the project at
+/// `root` as it is now (with its activation, when the environment exists).
+pub fn verdict(vars: &dyn Vars, root: &Path, resolved: &Resolved) -> Verdict {
+    let activation = resolved
+        .marker()
+        .exists()
+        .then(|| resolved.activation(root, &before(vars)));
+    decide(vars, root, resolved, activation.as_ref())
+}
+
+fn decide(
+    vars: &dyn Vars,
+    root: &Path,
+    resolved: &Resolved,
+    activation: Option<&Activation>,
+) -> Verdict {
+    let Ok(config) = config::read(&layout::config(root)) else {
+        return Verdict::Unknown;
+    };
+    trust::decide(
+        &Store::new(vars),
+        &Subject {
+            project: root,
+            config: &config,
+            envs: &[env_ref(resolved)],
+        },
+        activation,
+    )
+}
+
+impl Project {
+    /// For `run` and `export`: the activation may be applied only when
+    /// `trust::decide` allows it, unless the user said to trust the project
+    /// (`--trust`, `PYVE_TRUST_ALL=1`).
+    pub fn require_approval(
+        &self,
+        vars: &dyn Vars,
+        activation: &Activation,
+        trusted: bool,
+    ) -> Result<(), Error> {
+        if trusted {
+            return Ok(());
         }
-        None => cwd,
-    };
-    let Some((root, _)) = project::find_root(&start) else {
-        return Err(user(format!(
-            "no pyve project in {} or above (no .pyve/config); create one with `pyve init`",
-            crate::config::shown(&start)
-        )));
-    };
-    Ok(std::fs::canonicalize(&root).unwrap_or(root))
-}
-
-/// Why the environment cannot even be looked at (permission denied on it
-/// or its marker), as opposed to being absent.
-pub fn unreadable_environment(
-    env_dir: &std::path::Path,
-    marker: &std::path::Path,
-) -> Option<Error> {
-    match std::fs::metadata(marker) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Some(user(format!(
-            "{}: {e}; pyve can neither use nor replace it: fix its permissions \
-             (or remove it as its owner), then run `pyve init`",
-            env_dir.display()
-        ))),
-        _ => None,
+        match decide(vars, &self.root, &self.resolved, Some(activation)) {
+            Verdict::Trusted => Ok(()),
+            verdict => Err(verdict.refused(&self.root)),
+        }
     }
-}
 
-/// The missing-environment error, the same from every command.
-pub fn missing_environment(project: &Project) -> Error {
-    let env_dir = &project.resolved.env_dir;
-    if let Some(error) = unreadable_environment(env_dir, &project.resolved.backend.marker(env_dir))
-    {
-        return error;
+    /// The error for an environment that does not exist.
+    pub fn missing_environment(&self) -> Error {
+        project::missing_environment(&self.root, &self.resolved)
     }
-    let init = match &project.resolved.named {
-        Some(name) => format!("pyve init --env {name}"),
-        None => "pyve init".to_owned(),
-    };
-    user(format!(
-        "the environment {} does not exist yet; create it with `{init}` in {}",
-        project.resolved.env_dir.display(),
-        project.root.display()
-    ))
 }

@@ -5,9 +5,19 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::PurgeArgs;
 use crate::error::{user, Error};
-use crate::{ask, backend, config, files, project, registry};
+use crate::files::{self, block};
+use crate::project::{self, build, pointer, registry};
+use crate::text::shown;
+use crate::trust::{self, Store};
+use crate::{ask, backend, config, layout, vars};
+
+pub struct Options {
+    /// Do not ask.
+    pub yes: bool,
+    /// Only this named environment.
+    pub env: Option<String>,
+}
 
 enum Action {
     /// An environment directory (or a link standing for one).
@@ -28,36 +38,38 @@ impl Action {
     }
 }
 
-pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
-    let cwd = super::current_dir()?;
+pub fn run(args: Options) -> Result<ExitCode, Error> {
+    let vars = vars::process();
+    let cwd = super::current_dir(vars)?;
     let Some((root, _)) = project::find_root(&cwd) else {
         return Err(user(format!(
             "no pyve project in {} or above (no .pyve/config); nothing to purge",
-            cwd.display()
+            shown(&cwd)
         )));
     };
     let root = std::fs::canonicalize(&root).unwrap_or(root);
-    crate::trust::check_project_files(&root)
-        .map_err(|why| user(format!("{why}; not purging a project that is not yours")))?;
-    let config_path = project::config_path(&root);
+    trust::check_project_files(&root).map_err(|refused| {
+        user(format!(
+            "{}; not purging a project that is not yours",
+            refused.message()
+        ))
+        .with_hint(refused.fix)
+    })?;
     // The config is the only record of where the environment is: with a
     // broken one, guessing could delete the wrong directory, and removing
     // it would lose the record.
-    let config = config::load(&config_path)
-        .map_err(|e| {
-            user(format!(
-                "{e}; fix it first: purge reads it to know what to remove"
-            ))
-        })?
+    let fix_first = |e: config::ConfigError| {
+        user(format!(
+            "{e}; fix it first: purge reads it to know what to remove"
+        ))
+    };
+    let config = config::load(&layout::config(&root))
+        .map_err(fix_first)?
         .config;
     if let Some(name) = &args.env {
         return purge_one(&args, &root, &config, name);
     }
-    let envs = project::all_envs(&root, &config).map_err(|e| {
-        user(format!(
-            "{e}; fix it first: purge reads it to know what to remove"
-        ))
-    })?;
+    let envs = project::all_envs(&root, &config).map_err(fix_first)?;
 
     let mut actions = Vec::new();
     let mut kept = Vec::new();
@@ -73,7 +85,7 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
                 .map(Action::Owned),
         );
     }
-    actions.push(Action::Owned(root.join(".pyve")));
+    actions.push(Action::Owned(layout::pyve_dir(&root)));
     for name in [".envrc", ".gitignore"] {
         let path = root.join(name);
         match shared_file_has_block(&root, &path) {
@@ -102,20 +114,20 @@ pub fn run(args: PurgeArgs) -> Result<ExitCode, Error> {
         done!("removed {}", action.describe());
     }
     // The project is gone; so is the approval of its config.
-    crate::trust::forget(&root);
+    Store::new(vars).forget(&root);
     drop(lock);
     Ok(ExitCode::SUCCESS)
 }
 
 /// Asks before removing, unless `--yes`; Some(exit) when the answer is no.
-fn confirm(args: &PurgeArgs) -> Result<Option<ExitCode>, Error> {
+fn confirm(args: &Options) -> Result<Option<ExitCode>, Error> {
     if args.yes {
         return Ok(None);
     }
     if !ask::interactive() {
-        return Err(Error::Usage(
-            "not on a terminal, so not asking: pass --yes to purge".to_owned(),
-        ));
+        return Err(
+            Error::usage("not on a terminal, so not asking").with_hint("pass --yes to purge")
+        );
     }
     if !ask::confirm("Remove these?", false) {
         info!("nothing removed");
@@ -126,10 +138,10 @@ fn confirm(args: &PurgeArgs) -> Result<Option<ExitCode>, Error> {
 
 /// An init running in this project finishes first. A `.pyve` that is a
 /// link is not followed, so not locked either: it is removed as a link.
-fn lock_project(root: &Path) -> Result<Option<nix::fcntl::Flock<std::fs::File>>, Error> {
-    let pyve_dir = root.join(".pyve");
+fn lock_project(root: &Path) -> Result<Option<project::lock::Lock>, Error> {
+    let pyve_dir = layout::pyve_dir(root);
     Ok(match std::fs::symlink_metadata(&pyve_dir) {
-        Ok(m) if m.is_dir() => Some(super::init::lock(&pyve_dir)?),
+        Ok(m) if m.is_dir() => Some(project::lock::take(&pyve_dir)?),
         _ => None,
     })
 }
@@ -138,7 +150,7 @@ fn lock_project(root: &Path) -> Result<Option<nix::fcntl::Flock<std::fs::File>>,
 /// `.pyve/current` when it pointed there. The config's entry stays: it is
 /// the user's description of the environment, and `init --env` rebuilds it.
 fn purge_one(
-    args: &PurgeArgs,
+    args: &Options,
     root: &Path,
     config: &config::Config,
     name: &str,
@@ -146,8 +158,7 @@ fn purge_one(
     let recorded = registry::read(root).unwrap_or_default().remove(name);
     let (backend, env_dir) = match config.environments.get(name) {
         Some(_) => {
-            let resolved = project::resolve_env(root, config, project::Selector::Named(name))
-                .map_err(|e| user(e.to_string()))?;
+            let resolved = project::resolve_env(root, config, project::Selector::Named(name))?;
             (resolved.backend, resolved.env_dir)
         }
         // Only the registry knows it (removed from the config by hand).
@@ -155,20 +166,18 @@ fn purge_one(
             Some(entry) => (
                 backend::by_name(&entry.backend).ok_or_else(|| {
                     user(format!(
-                        "{}: `{name}` has an unknown backend `{}`; remove it by hand",
-                        registry::RELATIVE,
+                        "{}: `{name}` has an unknown backend `{}`",
+                        layout::REGISTRY,
                         entry.backend
                     ))
+                    .with_hint("remove it by hand")
                 })?,
                 root.join(&entry.directory),
             ),
-            None => return Err(super::envs::unknown_name(config, name)),
+            None => return Err(project::unknown_name(config, name)),
         },
     };
-    let pointer = root.join(project::POINTER_RELATIVE);
-    let active = std::fs::read_link(&pointer).is_ok_and(|target| {
-        project::lexical(&root.join(".pyve").join(target)) == project::lexical(&env_dir)
-    });
+    let active = pointer::points_at(root, &env_dir);
     let mut actions = Vec::new();
     let mut kept = Vec::new();
     match environment_action(root, backend, &env_dir) {
@@ -178,14 +187,14 @@ fn purge_one(
     }
     actions.extend(leftovers(root, &env_dir).into_iter().map(Action::Owned));
     if active {
-        actions.push(Action::Owned(pointer.clone()));
+        actions.push(Action::Owned(layout::pointer(root)));
     }
     info!("purging the environment `{name}` of {}:", root.display());
     for action in &actions {
         detail!("  remove {}", action.describe());
     }
     if recorded.is_some() {
-        detail!("  remove its entry in {}", registry::RELATIVE);
+        detail!("  remove its entry in {}", layout::REGISTRY);
     }
     for why in &kept {
         detail!("  keep {why}");
@@ -265,7 +274,7 @@ fn leftovers(root: &Path, env_dir: &Path) -> Vec<PathBuf> {
         .and_then(|p| std::fs::canonicalize(p).ok())
         .is_some_and(|p| p.starts_with(root));
     if inside {
-        super::init::leftovers(env_dir)
+        build::leftovers(env_dir)
     } else {
         Vec::new()
     }
@@ -287,7 +296,7 @@ fn shared_file_has_block(root: &Path, path: &Path) -> Result<bool, String> {
         }
     }
     let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    files::without_block(path, &bytes)
+    block::without_block(path, &bytes)
         .map(|result| result.is_some())
         .map_err(|e| e.to_string())
 }
@@ -309,7 +318,7 @@ fn remove(path: &Path) -> Result<(), Error> {
 fn remove_block(path: &Path) -> Result<(), Error> {
     let bytes =
         std::fs::read(path).map_err(|e| user(format!("cannot read {}: {e}", path.display())))?;
-    let Some(rest) = files::without_block(path, &bytes)? else {
+    let Some(rest) = block::without_block(path, &bytes)? else {
         return Ok(());
     };
     if files::is_blank(&rest) {

@@ -8,42 +8,57 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use crate::cli::RunArgs;
 use crate::error::Error;
+use crate::project::Selector;
+use crate::shell::Bash;
+use crate::text::shown;
+use crate::vars::{self, Vars};
+use crate::{files, pathlist, python};
 
-pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
-    let trusted = args.trust || crate::trust::trust_all();
+pub struct Options {
+    /// The user vouches for the project (`--trust`).
+    pub trust: bool,
+    /// A named environment instead of the active one.
+    pub env: Option<String>,
+    /// The command and its arguments; never empty.
+    pub command: Vec<OsString>,
+}
+
+pub fn run(options: Options) -> Result<ExitCode, Error> {
+    let vars = vars::process();
+    let trusted = options.trust || vars::trust_all(vars);
     // CI never guesses from a checkout's local pointer.
-    let selector = match &args.env {
-        Some(name) => crate::project::Selector::Named(name),
-        None if super::in_ci() => crate::project::Selector::Default,
-        None => crate::project::Selector::Active,
+    let selector = match &options.env {
+        Some(name) => Selector::Named(name),
+        None if vars::in_ci(vars) => Selector::Default,
+        None => Selector::Active,
     };
-    let project = super::find_project(trusted, selector)?;
+    let project = super::find_project(vars, trusted, selector)?;
     for warning in &project.warnings {
         warn!("{warning}");
     }
     let resolved = &project.resolved;
-    if !resolved.backend.marker(&resolved.env_dir).exists() {
-        return Err(super::missing_environment(&project));
+    if !resolved.marker().exists() {
+        return Err(project.missing_environment());
     }
-    let activation = resolved.activation(&project.root);
-    project.require_approval(&activation, trusted)?;
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let path = prepend_moving(&activation.path_prepend, path.as_bytes());
+    let activation = resolved.activation(&project.root, &super::before(vars));
+    project.require_approval(vars, &activation, trusted)?;
+    let path = vars.bytes(vars::PATH).unwrap_or_default();
+    let path = pathlist::prepend_moving(&activation.path_prepend, &path);
 
-    let (program, rest) = args.command.split_first().expect("clap requires CMD");
+    let Some((program, rest)) = options.command.split_first() else {
+        return Err(Error::usage("no command to run"));
+    };
     let resolved_program = resolve(program, &path).ok_or_else(|| {
-        Error::Code(
+        Error::code(
             127,
             format!(
                 "command not found: {} (looked in {} and PATH)",
                 program.to_string_lossy(),
-                resolved.env_dir.join("bin").display()
+                shown(&resolved.env_dir.join("bin"))
             ),
         )
     })?;
-
     for warning in &activation.warnings {
         warn!("{warning}");
     }
@@ -58,9 +73,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
         command.arg0(program);
         command
     } else {
-        through_scripts(&scripts, program, &resolved_program, rest)
+        through_scripts(vars, &scripts, program, &resolved_program, rest)
     };
-    command.env("PATH", OsString::from_vec(path));
+    command.env(vars::PATH, OsString::from_vec(path));
     for (name, value) in &activation.set {
         command.env(name, OsStr::from_bytes(value));
     }
@@ -73,35 +88,28 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
     } else {
         127
     };
-    Err(Error::Code(
+    Err(Error::code(
         code,
-        format!("cannot run {}: {error}", resolved_program.display()),
+        format!("cannot run {}: {error}", shown(&resolved_program)),
     ))
 }
 
-/// A shell that sources the activation scripts, as conda does in the
+/// A bash that sources the activation scripts, as conda does in the
 /// activating shell, then replaces itself with the command (argv[0] kept).
 fn through_scripts(
+    vars: &dyn Vars,
     scripts: &[PathBuf],
     program: &OsStr,
     resolved_program: &Path,
     rest: &[OsString],
 ) -> Command {
-    // The command is saved first: a script may `shift` or `set --`. Script
-    // output goes to stderr, so the command's stdout stays its own.
-    let mut code = b"__pyve_command=(\"$@\")\n".to_vec();
-    for script in scripts {
-        crate::shell::Shell::source(
-            &crate::shell::Bash,
-            &mut code,
-            script.as_os_str().as_bytes(),
-        );
-        code.pop();
-        code.extend_from_slice(b" >&2\n");
-    }
-    code.extend_from_slice(b"\\builtin exec -a \"$0\" \"${__pyve_command[@]}\"\n");
-    let mut command =
-        Command::new(crate::python::which("bash").unwrap_or_else(|| "/bin/bash".into()));
+    let scripts: Vec<Vec<u8>> = scripts
+        .iter()
+        .map(|s| s.as_os_str().as_bytes().to_vec())
+        .collect();
+    let code = Bash.exec_after_sourcing(&scripts);
+    let bash = python::which(vars, "bash").unwrap_or_else(|| "/bin/bash".into());
+    let mut command = Command::new(bash);
     command
         .arg("-c")
         .arg(OsStr::from_bytes(&code))
@@ -109,19 +117,6 @@ fn through_scripts(
         .arg(resolved_program)
         .args(rest);
     command
-}
-
-/// PATH with `entries` in front and nowhere else: `pyve run` inside an
-/// activated shell, or nested, must not grow PATH.
-fn prepend_moving(entries: &[Vec<u8>], path: &[u8]) -> Vec<u8> {
-    let mut elements: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
-    if !path.is_empty() {
-        elements.extend(
-            path.split(|&b| b == b':')
-                .filter(|element| !entries.iter().any(|e| e.as_slice() == *element)),
-        );
-    }
-    elements.join(&b':')
 }
 
 /// Where CMD is: a path as given, else the first executable of that name on
@@ -141,27 +136,6 @@ fn resolve(program: &OsStr, path: &[u8]) -> Option<PathBuf> {
             Path::new(OsStr::from_bytes(dir))
         };
         let candidate = dir.join(program);
-        crate::python::is_executable(&candidate).then_some(candidate)
+        files::is_executable(&candidate).then_some(candidate)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::prepend_moving;
-
-    #[test]
-    fn entries_move_to_the_front_once() {
-        let e = vec![b"/p/.venv/bin".to_vec()];
-        let cases: [(&str, &str); 5] = [
-            ("/usr/bin:/bin", "/p/.venv/bin:/usr/bin:/bin"),
-            ("/p/.venv/bin:/usr/bin", "/p/.venv/bin:/usr/bin"),
-            ("/usr/bin:/p/.venv/bin", "/p/.venv/bin:/usr/bin"),
-            ("", "/p/.venv/bin"),
-            ("/usr/bin::/bin", "/p/.venv/bin:/usr/bin::/bin"),
-        ];
-        for (path, want) in cases {
-            let got = prepend_moving(&e, path.as_bytes());
-            assert_eq!(String::from_utf8(got).unwrap(), want, "{path}");
-        }
-    }
 }

@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::StatusArgs;
-use crate::config::shown;
-use crate::engine::state::State;
+use crate::engine::state;
 use crate::error::Error;
 use crate::json::{string as json_string, string_or_null as json_opt};
 use crate::project::{self, Selector};
+use crate::text::shown;
+use crate::vars::{self, Vars};
 
 /// Everything `status` reports; the JSON fields, in docs/commands.md.
 #[derive(Default)]
@@ -36,10 +36,11 @@ struct Status {
     problem: Option<String>,
 }
 
-pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {
-    let directory = super::current_dir()?;
-    let status = gather(directory);
-    let text = if args.json {
+pub fn run(json_output: bool) -> Result<ExitCode, Error> {
+    let vars = vars::process();
+    let directory = super::current_dir(vars)?;
+    let status = gather(vars, directory);
+    let text = if json_output {
         json(&status)
     } else {
         human(&status)
@@ -52,7 +53,7 @@ pub fn run(args: StatusArgs) -> Result<ExitCode, Error> {
     })
 }
 
-fn gather(directory: PathBuf) -> Status {
+fn gather(vars: &dyn Vars, directory: PathBuf) -> Status {
     let found = project::find_root(&directory);
     let mut status = Status {
         directory,
@@ -63,8 +64,8 @@ fn gather(directory: PathBuf) -> Status {
     };
     let root = std::fs::canonicalize(&root).unwrap_or(root);
     status.project = Some(root.clone());
-    status.hook_active = hook_has(&root);
-    status.direnv_active = direnv_has(&root);
+    status.hook_active = state::applied_project(vars).as_deref() == Some(root.as_path());
+    status.direnv_active = direnv_has(vars, &root);
     if let Err(why) = crate::trust::check_project_files(&root) {
         status.problem = Some(why.to_string());
         return status;
@@ -76,41 +77,25 @@ fn gather(directory: PathBuf) -> Status {
             return status;
         }
     };
-    let verdict = super::verdict_of(&root, &resolved);
+    let verdict = super::verdict(vars, &root, &resolved);
     status.trusted = verdict.is_trusted();
     status.trust = Some(verdict.summary());
     status.backend = Some(resolved.backend.name());
     status.environment = Some(String::from_utf8_lossy(&resolved.env_name).into_owned());
     status.named = resolved.named.clone();
-    status.environment_exists = resolved.backend.marker(&resolved.env_dir).exists();
+    status.environment_exists = resolved.marker().exists();
     if status.environment_exists {
-        status.python = super::envs::installed_python(resolved.backend.name(), &resolved.env_dir);
+        status.python = resolved.backend.installed_python(&resolved.env_dir);
     }
     status.prompt = Some(String::from_utf8_lossy(&resolved.prompt).into_owned());
     status.environment_path = Some(resolved.env_dir);
     status
 }
 
-/// Whether this shell's hook applied the project: its state (inherited
-/// from the shell that runs `pyve status`) names the project's root.
-fn hook_has(root: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Some(text) = std::env::var_os("PYVE_STATE") else {
-        return false;
-    };
-    let Ok(state) = State::decode(text.as_bytes()) else {
-        return false;
-    };
-    same_dir(
-        Path::new(std::ffi::OsStr::from_bytes(&state.facts.root)),
-        root,
-    )
-}
-
 /// Whether direnv loaded this project's `.envrc`: direnv exports
 /// `DIRENV_DIR` as `-` followed by the directory of the `.envrc`.
-fn direnv_has(root: &Path) -> bool {
-    std::env::var_os("DIRENV_DIR").is_some_and(|dir| {
+fn direnv_has(vars: &dyn Vars, root: &Path) -> bool {
+    vars.get("DIRENV_DIR").is_some_and(|dir| {
         use std::os::unix::ffi::OsStrExt;
         dir.as_bytes()
             .strip_prefix(b"-")

@@ -9,24 +9,32 @@
 //! changed, the engine parses nothing and changes nothing: it only renews the
 //! watch list for the shell's fast path.
 //!
-//! This module knows nothing of the command line; `main` hands it arguments.
+//! This module knows nothing of the command line, and reads no variable of
+//! its own process: the shell's variables come in the request, so every
+//! decision can be tested with a table of them.
 
-mod env;
+mod diff;
+mod model;
 pub mod state;
+mod told;
 mod watch;
 
 use std::ffi::OsStr;
 use std::fs::Metadata;
 use std::io::Write;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::backend::{self, Activation};
-use crate::shell::Shell;
-use crate::{project, trust};
-use env::Env;
-use state::{Facts, Op, State};
+use crate::backend::{Activation, Scripts};
+use crate::files;
+use crate::shell::{protocol, Shell};
+use crate::trust::Store;
+use crate::vars::{self, Vars};
+use crate::{digest, layout, pathlist, project};
+use diff::Diff;
+use model::Model;
+use state::{Op, State};
+use told::Told;
 
 /// What the shell passes on every call.
 pub struct Request<'a> {
@@ -35,73 +43,90 @@ pub struct Request<'a> {
     pub pwd: PathBuf,
     /// The stamp file from the previous call in this shell, if any.
     pub stamp: Option<PathBuf>,
-    /// Token of the config whose problems this shell has already been told.
+    /// Tokens of what this shell has already been told.
     pub diagnosed: Vec<u8>,
     pub shell_pid: u32,
+    /// The shell's variables.
+    pub vars: &'a dyn Vars,
 }
 
-/// A project's facts with its backend resolved: what activation needs.
-struct Model {
-    facts: Facts,
-    backend: &'static dyn backend::Backend,
+/// What one run works with.
+struct Run<'a> {
+    request: &'a Request<'a>,
+    store: Store,
+    told: Told,
+    out: Vec<u8>,
 }
 
-impl Model {
-    fn from_state(state: &State) -> Option<Model> {
-        Some(Model {
-            backend: backend::by_name(&state.facts.backend)?,
-            facts: state.facts.clone(),
-        })
-    }
+/// What the engine found for the directory.
+struct Here {
+    /// The project's model, active or not (its environment may be
+    /// missing, and is then watched for).
+    model: Option<Model>,
+    /// The state already describes exactly what should be active.
+    unchanged: bool,
+    /// The state was applied under an approval of these very files.
+    approved_before: bool,
+}
 
-    fn ready(&self) -> bool {
-        self.facts.marker_fp != MISSING
-    }
-
-    fn activation(&self, before: backend::Before) -> Activation {
-        let facts = &self.facts;
-        project::activation(
-            self.backend,
-            facts.env_dir(),
-            &facts.env_name,
-            &facts.project,
-            &facts.prompt,
-            before,
-        )
-    }
-
-    /// Whether `activation` may be applied: the environment and what it
-    /// puts on PATH are this user's, and the user approved the project as
-    /// it is now. Otherwise the one line that says why not.
-    fn approval(&self, activation: &Activation) -> Result<(), String> {
-        let project = Path::new(OsStr::from_bytes(&self.facts.project));
-        let env_dir = self.facts.env_dir();
-        let shown = crate::config::shown(project);
-        trust::check_environment(env_dir, activation)
-            .map_err(|why| format!("{shown}: not activated: {why}"))?;
-        let config = std::fs::read(project::config_path(project))
-            .map_err(|e| format!("{shown}: not activated: cannot read .pyve/config: {e}"))?;
-        let verdict = trust::verdict(&trust::Subject {
-            project,
-            config: &config,
-            envs: &[trust::EnvRef {
-                dir: env_dir.to_owned(),
-                marker: self.backend.marker(env_dir),
-            }],
-        });
-        if verdict.is_trusted() {
-            Ok(())
-        } else {
-            Err(verdict.blocked(project))
+/// Runs the engine; returns the shell code for stdout. Diagnostics go to
+/// `diagnostics` (stderr), each at most once per shell session.
+pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
+    // The stamp is renewed before anything is read, so a change made while
+    // this runs is newer than the stamp and caught at the next prompt.
+    let stamp = watch::renew_stamp(request.stamp.as_deref(), request.shell_pid, request.vars);
+    let mut run = Run {
+        request,
+        store: Store::new(request.vars),
+        told: Told::parse(&request.diagnosed),
+        out: Vec::with_capacity(1024),
+    };
+    let found = project::find_root(&request.pwd);
+    request.shell.begin(&mut run.out);
+    // Empty counts as absent: `export PYVE_STATE=` is how people clear it.
+    let raw_state = request.vars.non_empty(vars::STATE);
+    let Ok(state) = run.read_state(raw_state.as_deref(), diagnostics) else {
+        run.finish(&stamp, &found, None);
+        return run.out;
+    };
+    let here = match &found {
+        Some((root, config)) => run.here(root, config, state.as_ref(), diagnostics),
+        None => Here {
+            model: None,
+            unchanged: false,
+            approved_before: false,
+        },
+    };
+    let mut entering = Vec::new();
+    if !here.unchanged {
+        match run.change(&here, state.as_ref(), raw_state.as_deref(), diagnostics) {
+            Some(scripts) => entering = scripts,
+            // Leaving ran deactivation scripts; the engine runs again on
+            // what they left.
+            None => return run.out,
         }
+    } else if let Some(model) = here.model.as_ref().filter(|m| m.ready()) {
+        run.keep(model, state.as_ref());
     }
+    run.finish(&stamp, &found, here.model.as_ref());
+    // Entering: the environment's activation scripts run last, on the
+    // environment already in place, as conda runs them, and interruptibly.
+    if !entering.is_empty() {
+        let scripts: Vec<Vec<u8>> = entering
+            .iter()
+            .map(|s| s.as_os_str().as_bytes().to_vec())
+            .collect();
+        request.shell.activation_scripts(&mut run.out, &scripts);
+    }
+    run.out
 }
 
 /// What `name` held before pyve's applied ops: the prior recorded by
 /// pyve's own op, even when something changed the variable since (a conda
 /// environment activated by hand inside the project must not make pyve
-/// count its level again); the current value when pyve never touched it.
-fn before_pyve(old_ops: &[Op], name: &str) -> Option<Vec<u8>> {
+/// count its level again); the shell's current value when pyve never
+/// touched it.
+fn before_pyve(vars: &dyn Vars, old_ops: &[Op], name: &str) -> Option<Vec<u8>> {
     for op in old_ops.iter().rev() {
         match op {
             Op::Set { name: n, prior, .. } if n == name => return prior.clone(),
@@ -109,379 +134,320 @@ fn before_pyve(old_ops: &[Op], name: &str) -> Option<Vec<u8>> {
             _ => {}
         }
     }
-    std::env::var_os(name).map(OsStringExt::into_vec)
+    vars.bytes(name)
 }
 
-/// A file's identity and content version, without reading it.
-fn fingerprint(metadata: &Metadata) -> String {
-    format!(
-        "{:x}.{:x}.{:x}.{:x}.{:x}",
-        metadata.dev(),
-        metadata.ino(),
-        metadata.len(),
-        metadata.mtime(),
-        metadata.mtime_nsec()
-    )
-}
-
-const MISSING: &str = "-";
-
-fn fingerprint_path(path: &Path) -> String {
-    std::fs::metadata(path)
-        .map(|m| fingerprint(&m))
-        .unwrap_or_else(|_| MISSING.to_owned())
-}
-
-/// What this shell was already told, so each problem is told once per
-/// shell session: tokens, one per line, oldest first, a bounded number.
-struct Told(Vec<Vec<u8>>);
-
-impl Told {
-    const MAX: usize = 32;
-
-    fn parse(bytes: &[u8]) -> Told {
-        Told(
-            bytes
-                .split(|&b| b == b'\n')
-                .filter(|t| !t.is_empty())
-                .map(<[u8]>::to_vec)
-                .collect(),
-        )
+impl<'a> Run<'a> {
+    fn shell(&self) -> &'a dyn Shell {
+        self.request.shell
     }
 
-    fn contains(&self, token: &[u8]) -> bool {
-        self.0.iter().any(|t| t == token)
-    }
-
-    /// Tells `lines` unless `token` was told; records it.
-    fn tell(&mut self, token: Vec<u8>, lines: &[String], diagnostics: &mut dyn Write) {
-        if self.contains(&token) {
-            return;
-        }
-        for line in lines {
-            let _ = writeln!(diagnostics, "pyve: {line}");
-        }
-        if self.0.len() >= Self::MAX {
-            self.0.remove(0);
-        }
-        self.0.push(token);
-    }
-
-    fn encode(&self) -> Vec<u8> {
-        self.0.join(&b'\n')
-    }
-}
-
-/// Runs the engine; returns the shell code for stdout. Diagnostics go to
-/// `diagnostics` (stderr), each at most once per shell session.
-pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
-    let shell = request.shell;
-    // The stamp is renewed before anything is read, so a change made while
-    // this runs is newer than the stamp and caught at the next prompt.
-    let stamp = watch::renew_stamp(request.stamp.as_deref(), request.shell_pid);
-    let mut told = Told::parse(&request.diagnosed);
-    let found = project::find_root(&request.pwd);
-    let mut out = Vec::with_capacity(1024);
-    shell.begin(&mut out);
-
-    // Empty counts as absent: `export PYVE_STATE=` is how people clear it.
-    let raw_state = std::env::var_os(state::VAR).filter(|v| !v.is_empty());
-    let state = match raw_state.as_ref().map(|raw| State::decode(raw.as_bytes())) {
-        None => None,
-        Some(Ok(state)) => Some(state),
-        Some(Err(e)) => {
-            // Without the record of what was applied, neither reverting nor
-            // applying on top can be right: change nothing, say how to fix.
-            let raw = raw_state.as_ref().map_or(&b""[..], |r| r.as_bytes());
-            let token = format!("state:{}", trust::short_digest(raw)).into_bytes();
-            let clear = if shell.script_extension() == "fish" {
-                "set -e PYVE_STATE"
-            } else {
-                "unset PYVE_STATE"
-            };
-            told.tell(
-                token,
-                &[format!(
+    /// The state this shell carries. Without the record of what was
+    /// applied, neither reverting nor applying on top can be right: a
+    /// corrupt one changes nothing and says how to fix it.
+    fn read_state(
+        &mut self,
+        raw: Option<&OsStr>,
+        diagnostics: &mut dyn Write,
+    ) -> Result<Option<State>, ()> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        match State::decode(raw.as_bytes()) {
+            Ok(state) => Ok(Some(state)),
+            Err(e) => {
+                let token = format!("state:{}", digest::short(raw.as_bytes())).into_bytes();
+                let clear = self.shell().unset_command(vars::STATE);
+                let line = format!(
                     "{} is corrupt ({e}): it was edited by hand or written by an incompatible pyve, \
                      so pyve cannot tell what it changed in this shell and changes nothing; \
                      open a new shell, or run `{clear}` and leave and re-enter the project",
-                    state::VAR
-                )],
-                diagnostics,
-            );
-            finish(&mut out, request, &stamp, &found, None, &told);
-            return out;
+                    vars::STATE
+                );
+                self.told.tell(token, &[line], diagnostics);
+                Err(())
+            }
         }
-    };
+    }
 
-    // The project's resolved config, active or not (its environment may be
-    // missing, and is then watched for).
-    let mut model: Option<Model> = None;
-    // Set when the state already describes exactly what should be active.
-    let mut unchanged = false;
-    // Set when the state was applied under an approval of these very files.
-    let mut approved_before = false;
-    if let Some((root, config_metadata)) = &found {
-        let root_bytes = root.as_os_str().as_bytes();
+    /// The project at `root` as the state knew it (stat only, nothing
+    /// parsed), or loaded afresh when the state is about something else.
+    fn here(
+        &mut self,
+        root: &Path,
+        config: &Metadata,
+        state: Option<&State>,
+        diagnostics: &mut dyn Write,
+    ) -> Here {
         // `.pyve/current` chooses among named environments: its link is
         // part of what the config decided (one lstat, only here).
-        let pointer = std::fs::symlink_metadata(root.join(project::POINTER_RELATIVE))
-            .map_or_else(|_| MISSING.to_owned(), |m| fingerprint(&m));
-        let config_fp = format!("{}+{pointer}", fingerprint(config_metadata));
+        let pointer = files::fingerprint_link(&layout::pointer(root));
+        let config_fp = format!("{}+{pointer}", files::fingerprint(config));
+        let root_bytes = root.as_os_str().as_bytes();
         let known = state
-            .as_ref()
             .filter(|s| s.facts.root == root_bytes && s.facts.config_fp == config_fp)
             .and_then(|s| Some((s, Model::from_state(s)?)));
-        model = match known {
-            Some((current_state, mut current_model)) => {
-                let facts = &mut current_model.facts;
-                facts.marker_fp = fingerprint_path(&current_model.backend.marker(facts.env_dir()));
-                facts.trust_fp =
-                    trust::record_fingerprint(Path::new(OsStr::from_bytes(&facts.project)));
-                approved_before = facts.marker_fp == current_state.facts.marker_fp
-                    && facts.trust_fp == current_state.facts.trust_fp;
-                // An activation that reads the environment's own files is
-                // recomputed; the diff then changes only what changed.
-                unchanged = approved_before && !current_model.backend.reads_environment();
-                Some(current_model)
-            }
-            None => load_model(root, config_fp, &mut told, diagnostics),
+        let Some((state, mut model)) = known else {
+            let model = Model::load(root, config_fp, &mut self.told, diagnostics);
+            return Here {
+                model: model.map(|m| m.with_trust(&self.store)),
+                unchanged: false,
+                approved_before: false,
+            };
         };
+        model.facts.marker_fp = files::fingerprint_path(&model.marker());
+        let model = model.with_trust(&self.store);
+        let approved_before = model.facts.marker_fp == state.facts.marker_fp
+            && model.facts.trust_fp == state.facts.trust_fp;
+        Here {
+            // An activation that reads the environment's own files is
+            // recomputed; the diff then changes only what changed.
+            unchanged: approved_before && !model.backend.reads_environment(),
+            approved_before,
+            model: Some(model),
+        }
     }
-    let mut entering_scripts = Vec::new();
-    if !unchanged {
-        let ready = model.as_ref().filter(|m| m.ready());
-        let old_ops: &[Op] = state.as_ref().map_or(&[], |s| &s.ops);
-        let before = |name: &str| before_pyve(old_ops, name);
-        let mut new_activation = ready.map(|m| m.activation(&before));
-        if let (Some(m), Some(activation)) = (ready, &new_activation) {
-            let notes = if approved_before {
+
+    /// Applies what should be active now (or nothing) on top of what the
+    /// state says was applied. Returns the activation scripts due, or None
+    /// when it wrote a first phase of leaving instead.
+    fn change(
+        &mut self,
+        here: &Here,
+        state: Option<&State>,
+        raw_state: Option<&OsStr>,
+        diagnostics: &mut dyn Write,
+    ) -> Option<Vec<PathBuf>> {
+        let vars = self.request.vars;
+        let ready = here.model.as_ref().filter(|m| m.ready());
+        let old_ops: &[Op] = state.map_or(&[], |s| &s.ops);
+        let before = |name: &str| before_pyve(vars, old_ops, name);
+        let mut activation = ready.map(|m| m.activation(&before));
+        if let (Some(model), Some(wanted)) = (ready, &activation) {
+            let approved = if here.approved_before {
                 Ok(())
             } else {
-                m.approval(activation)
+                model.approval(&self.store, wanted)
             };
-            match notes {
-                Ok(()) => {
-                    let token = format!("{}/{}", m.facts.config_fp, m.facts.marker_fp).into_bytes();
-                    if !activation.warnings.is_empty() {
-                        told.tell(token, &activation.warnings, diagnostics);
-                    }
+            match approved {
+                Ok(()) if !wanted.warnings.is_empty() => {
+                    let token = format!("{}/{}", model.facts.config_fp, model.facts.marker_fp);
+                    self.told
+                        .tell(token.into_bytes(), &wanted.warnings, diagnostics);
                 }
+                Ok(()) => {}
                 Err(blocked) => {
+                    let facts = &model.facts;
                     let token = format!(
                         "t:{}/{}/{}",
-                        m.facts.config_fp, m.facts.marker_fp, m.facts.trust_fp
-                    )
-                    .into_bytes();
-                    told.tell(token, &[blocked], diagnostics);
-                    new_activation = None;
+                        facts.config_fp, facts.marker_fp, facts.trust_fp
+                    );
+                    self.told.tell(token.into_bytes(), &[blocked], diagnostics);
+                    activation = None;
                 }
             }
         }
-        let active = ready.filter(|_| new_activation.is_some());
-        let Some(scripts) = apply(
-            &mut out,
-            shell,
-            state.as_ref(),
-            raw_state.as_deref(),
-            active,
-            new_activation.as_ref(),
-            &told,
-        ) else {
-            // Leaving ran deactivation scripts; the engine runs again on
-            // what they left.
-            return out;
-        };
-        entering_scripts = scripts;
+        let active = ready.filter(|_| activation.is_some());
+        let scripts = self.apply(state, raw_state, active, activation.as_ref())?;
         let prompt: &[u8] = match active {
             Some(m) if m.facts.show_prompt => &m.facts.prompt,
             _ => b"",
         };
-        shell.call(&mut out, "__pyve_prompt", prompt);
-    } else if let Some(m) = model.as_ref().filter(|m| m.ready()) {
-        // Nothing changed for pyve, but a shell started inside the project
-        // may have put version manager shims in front again. Most PATHs
-        // have no shims: then PATH is read once and nothing else is done.
-        let has_shims = std::env::var_os("PATH")
-            .is_some_and(|path| path.as_bytes().windows(6).any(|w| w == b"/shims"));
-        let mut env = Env::default();
-        // Recorded in reverse: each was prepended in turn.
-        let entries: Vec<&[u8]> = state
-            .iter()
-            .filter(|_| has_shims)
-            .flat_map(|s| s.ops.iter().rev())
-            .filter_map(|op| match op {
-                Op::Prepend { entry } => Some(entry.as_slice()),
-                _ => None,
-            })
-            .collect();
-        env.ahead_of_shims(&entries);
-        if env.emit(shell, &mut out) {
-            shell.rehash(&mut out);
+        self.shell().call(&mut self.out, protocol::PROMPT, prompt);
+        Some(scripts)
+    }
+
+    /// Nothing changed for pyve, but a shell started inside the project
+    /// may have put version manager shims in front again. Most PATHs have
+    /// no shims: then PATH is read once and nothing else is done.
+    fn keep(&mut self, model: &Model, state: Option<&State>) {
+        let vars = self.request.vars;
+        let has_shims = vars
+            .bytes(vars::PATH)
+            .is_some_and(|path| pathlist::entries(&path).any(pathlist::is_shims));
+        if has_shims {
+            let mut diff = Diff::new(vars);
+            // Recorded in reverse: each was prepended in turn.
+            let entries: Vec<&[u8]> = state
+                .iter()
+                .flat_map(|s| s.ops.iter().rev())
+                .filter_map(|op| match op {
+                    Op::Prepend { entry } => Some(entry.as_slice()),
+                    _ => None,
+                })
+                .collect();
+            diff.ahead_of_shims(&entries);
+            if diff.emit(self.shell(), &mut self.out) {
+                self.shell().rehash(&mut self.out);
+            }
         }
-        let prompt: &[u8] = if m.facts.show_prompt {
-            &m.facts.prompt
+        let prompt: &[u8] = if model.facts.show_prompt {
+            &model.facts.prompt
         } else {
             b""
         };
-        shell.call(&mut out, "__pyve_prompt", prompt);
+        self.shell().call(&mut self.out, protocol::PROMPT, prompt);
     }
-    finish(&mut out, request, &stamp, &found, model.as_ref(), &told);
-    // Entering: the environment's activation scripts run last, on the
-    // environment already in place, as conda runs them, and interruptibly.
-    if !entering_scripts.is_empty() {
-        let scripts: Vec<Vec<u8>> = entering_scripts
-            .iter()
-            .map(|s| s.as_os_str().as_bytes().to_vec())
-            .collect();
-        shell.activation_scripts(&mut out, &scripts);
-    }
-    out
-}
 
-/// Writes the diff from what `state` applied to `activation` (None: nothing
-/// active) and the new state, and returns the activation scripts that are
-/// due. Returns None when it wrote a first phase of leaving instead
-/// (deactivation scripts, then the engine again).
-fn apply(
-    out: &mut Vec<u8>,
-    shell: &dyn Shell,
-    state: Option<&State>,
-    raw_state: Option<&OsStr>,
-    active: Option<&Model>,
-    activation: Option<&Activation>,
-    told: &Told,
-) -> Option<Vec<PathBuf>> {
-    let old_ops: &[Op] = state.map_or(&[], |s| &s.ops);
-    let mut wanted = activation.map(wanted_ops).unwrap_or_default();
-    if let (Some(m), Some(activation)) = (active, activation) {
-        let has_scripts = activation
-            .scripts
-            .as_ref()
-            .is_some_and(|s| s.any(shell.script_extension()));
-        if has_scripts {
-            wanted.push(Op::Scripts {
-                env_dir: m.facts.env_dir.clone(),
-                version: m.facts.marker_fp.clone(),
-            });
+    /// Writes the diff from what `state` applied to `activation` (None:
+    /// nothing active) and the new state, and returns the activation
+    /// scripts that are due. Returns None when it wrote a first phase of
+    /// leaving instead (deactivation scripts, then the engine again).
+    fn apply(
+        &mut self,
+        state: Option<&State>,
+        raw_state: Option<&OsStr>,
+        active: Option<&Model>,
+        activation: Option<&Activation>,
+    ) -> Option<Vec<PathBuf>> {
+        let old_ops: &[Op] = state.map_or(&[], |s| &s.ops);
+        let mut wanted = activation.map(wanted_ops).unwrap_or_default();
+        if let (Some(model), Some(activation)) = (active, activation) {
+            let extension = self.shell().script_extension();
+            if activation
+                .scripts
+                .as_ref()
+                .is_some_and(|s| s.any(extension))
+            {
+                wanted.push(Op::Scripts {
+                    env_dir: model.facts.env_dir.clone(),
+                    version: model.facts.marker_fp.clone(),
+                });
+            }
         }
+        if let Some(state) = state {
+            if self.leave_scripts_first(state, &wanted) {
+                return None;
+            }
+        }
+        let mut diff = Diff::new(self.request.vars);
+        let mut ops = Vec::new();
+        // Revert, newest first, what the new activation does not keep.
+        for op in old_ops.iter().rev() {
+            if !wanted.iter().any(|w| op.same_effect(w)) {
+                diff.revert(op);
+            }
+        }
+        for want in &wanted {
+            match old_ops.iter().find(|op| op.same_effect(want)) {
+                // Still in effect from before: keep it and its prior value.
+                Some(kept) => ops.push(kept.clone()),
+                None => ops.extend(diff.apply(want)),
+            }
+        }
+        if let Some(activation) = activation {
+            let entries: Vec<&[u8]> = activation.path_prepend.iter().map(Vec::as_slice).collect();
+            diff.ahead_of_shims(&entries);
+        }
+        let path_changed = diff.emit(self.shell(), &mut self.out);
+        let entered = wanted
+            .iter()
+            .any(|w| matches!(w, Op::Scripts { .. }) && !old_ops.contains(w));
+        self.record(active, ops, raw_state);
+        if path_changed {
+            self.shell().rehash(&mut self.out);
+        }
+        let extension = self.shell().script_extension();
+        Some(
+            activation
+                .and_then(|a| a.scripts.as_ref())
+                .filter(|_| entered)
+                .map(|s| s.list(true, extension))
+                .unwrap_or_default(),
+        )
     }
-    // Leaving an environment whose activation scripts ran: its
-    // deactivation scripts run first, while it is still active, and
-    // the engine runs again on what they left, so PATH edits they
-    // make are not overwritten by a value computed before them.
-    if let Some(state) = state {
-        let leaving = old_ops.iter().position(|op| {
+
+    /// Leaving an environment whose activation scripts ran: its
+    /// deactivation scripts run first, while it is still active, and the
+    /// engine runs again on what they left, so PATH edits they make are not
+    /// overwritten by a value computed before them. Returns whether it
+    /// wrote that first phase.
+    fn leave_scripts_first(&mut self, state: &State, wanted: &[Op]) -> bool {
+        let leaving = state.ops.iter().position(|op| {
             matches!(op, Op::Scripts { .. }) && !wanted.iter().any(|w| op.same_effect(w))
         });
-        if let Some(index) = leaving {
-            if let Op::Scripts { env_dir, .. } = &old_ops[index] {
-                let scripts = backend::Scripts {
-                    dir: Path::new(OsStr::from_bytes(env_dir)).join("etc/conda"),
-                };
-                for script in scripts.list(false, shell.script_extension()) {
-                    shell.source(out, script.as_os_str().as_bytes());
-                }
-            }
-            let mut remaining = state.clone();
-            remaining.ops.remove(index);
-            shell.export(out, state::VAR, remaining.encode().as_bytes());
-            shell.set_global(out, "__pyve_diagnosed", &told.encode());
-            shell.rerun(out);
-            return None;
-        }
-    }
-    let mut env = Env::default();
-    let mut ops = Vec::new();
-    // Revert, newest first, what the new activation does not keep.
-    for op in old_ops.iter().rev() {
-        if !wanted.iter().any(|w| op.same_effect(w)) {
-            env.revert(op);
-        }
-    }
-    for want in &wanted {
-        match old_ops.iter().find(|op| op.same_effect(want)) {
-            // Still in effect from before: keep it and its prior value.
-            Some(kept) => ops.push(kept.clone()),
-            None => {
-                if let Some(op) = env.apply(want) {
-                    ops.push(op);
-                }
-            }
-        }
-    }
-    if let Some(activation) = activation {
-        let entries: Vec<&[u8]> = activation.path_prepend.iter().map(Vec::as_slice).collect();
-        env.ahead_of_shims(&entries);
-    }
-    let path_changed = env.emit(shell, out);
-    let entered = wanted
-        .iter()
-        .any(|w| matches!(w, Op::Scripts { .. }) && !old_ops.contains(w));
-    match active {
-        Some(m) => {
-            let new_state = State {
-                facts: m.facts.clone(),
-                ops,
+        let Some(index) = leaving else {
+            return false;
+        };
+        if let Op::Scripts { env_dir, .. } = &state.ops[index] {
+            let scripts = Scripts {
+                dir: Path::new(OsStr::from_bytes(env_dir)).join("etc/conda"),
             };
-            let encoded = new_state.encode();
-            if raw_state.map(OsStr::as_bytes) != Some(encoded.as_bytes()) {
-                shell.export(out, state::VAR, encoded.as_bytes());
+            for script in scripts.list(false, self.shell().script_extension()) {
+                self.shell()
+                    .source(&mut self.out, script.as_os_str().as_bytes());
             }
         }
-        None => {
-            if raw_state.is_some() {
-                shell.unset(out, state::VAR);
-            }
-        }
+        let mut remaining = state.clone();
+        remaining.ops.remove(index);
+        let shell = self.shell();
+        shell.export(&mut self.out, vars::STATE, remaining.encode().as_bytes());
+        shell.set_global(&mut self.out, protocol::DIAGNOSED, &self.told.encode());
+        shell.rerun(&mut self.out);
+        true
     }
-    if path_changed {
-        shell.rehash(out);
-    }
-    let scripts = activation
-        .and_then(|a| a.scripts.as_ref())
-        .filter(|_| entered)
-        .map(|s| s.list(true, shell.script_extension()))
-        .unwrap_or_default();
-    Some(scripts)
-}
 
-/// The shell variables every run ends with: what to watch for the fast
-/// path, the stamp, what was told, and last the directory handled.
-fn finish(
-    out: &mut Vec<u8>,
-    request: &Request,
-    stamp: &Option<PathBuf>,
-    found: &Option<(PathBuf, Metadata)>,
-    model: Option<&Model>,
-    told: &Told,
-) {
-    let shell = request.shell;
-    // Without a stamp every watched path would look newer: watch nothing
-    // and run on directory changes only.
-    let watched = match stamp {
-        Some(_) => watch::watch_list(
-            &request.pwd,
-            found.as_ref().map(|(root, _)| root.as_path()),
-            model.map(|m| watch::EnvWatch {
-                env_dir: m.facts.env_dir(),
-                backend: m.backend,
-                ready: m.ready(),
-            }),
-        ),
-        None => Vec::new(),
-    };
-    shell.set_list(out, "__pyve_watch", &watched);
-    shell.set_global(
-        out,
-        "__pyve_stamp",
-        stamp
+    /// Exports the new state (or unsets it when nothing is active), only
+    /// when it differs from the one the shell has.
+    fn record(&mut self, active: Option<&Model>, ops: Vec<Op>, raw_state: Option<&OsStr>) {
+        match active {
+            Some(model) => {
+                let encoded = State {
+                    facts: model.facts.clone(),
+                    ops,
+                }
+                .encode();
+                if raw_state.map(OsStr::as_bytes) != Some(encoded.as_bytes()) {
+                    self.shell()
+                        .export(&mut self.out, vars::STATE, encoded.as_bytes());
+                }
+            }
+            None => {
+                if raw_state.is_some() {
+                    self.shell().unset(&mut self.out, vars::STATE);
+                }
+            }
+        }
+    }
+
+    /// The shell variables every run ends with: what to watch for the fast
+    /// path, the stamp, what was told, and last the directory handled.
+    fn finish(
+        &mut self,
+        stamp: &Option<PathBuf>,
+        found: &Option<(PathBuf, Metadata)>,
+        model: Option<&Model>,
+    ) {
+        let request = self.request;
+        // Without a stamp every watched path would look newer: watch
+        // nothing and run on directory changes only.
+        let watched = match stamp {
+            Some(_) => watch::watch_list(
+                &request.pwd,
+                found.as_ref().map(|(root, _)| root.as_path()),
+                self.store.dir(),
+                model.map(|m| watch::EnvWatch {
+                    env_dir: m.facts.env_dir(),
+                    backend: m.backend,
+                    ready: m.ready(),
+                }),
+            ),
+            None => Vec::new(),
+        };
+        let shell = request.shell;
+        shell.set_list(&mut self.out, protocol::WATCH, &watched);
+        let stamp_bytes = stamp
             .as_ref()
-            .map_or(&b""[..], |p| p.as_os_str().as_bytes()),
-    );
-    shell.set_global(out, "__pyve_diagnosed", &told.encode());
-    // Last: an interrupted eval leaves the old directory, so it runs again.
-    shell.set_global(out, "__pyve_pwd", request.pwd.as_os_str().as_bytes());
+            .map_or(&b""[..], |p| p.as_os_str().as_bytes());
+        shell.set_global(&mut self.out, protocol::STAMP, stamp_bytes);
+        shell.set_global(&mut self.out, protocol::DIAGNOSED, &self.told.encode());
+        // Last: an interrupted eval leaves the old directory, so it runs again.
+        shell.set_global(
+            &mut self.out,
+            protocol::PWD,
+            request.pwd.as_os_str().as_bytes(),
+        );
+    }
 }
 
 /// The ops an activation wants, with placeholder priors (filled in on apply).
@@ -509,57 +475,5 @@ fn wanted_ops(activation: &Activation) -> Vec<Op> {
     ops
 }
 
-/// Parses the config at `root`. Problems are printed unless this shell was
-/// already told about this very version of the file.
-fn load_model(
-    root: &Path,
-    config_fp: String,
-    told: &mut Told,
-    diagnostics: &mut dyn Write,
-) -> Option<Model> {
-    // Resolved here, on the slow path only: a project reached through a
-    // symlink is the same project, with the same name and environment.
-    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
-    // The config's own problems are told once per version of the file.
-    let token = config_fp.clone().into_bytes();
-    if let Err(why) = trust::check_project_files(&real_root) {
-        told.tell(
-            token,
-            &[format!("{why}; environment not activated")],
-            diagnostics,
-        );
-        return None;
-    }
-    let resolved = match project::load(&real_root, project::Selector::Active) {
-        Ok((resolved, warnings)) => {
-            if !warnings.is_empty() {
-                told.tell(token, &warnings, diagnostics);
-            }
-            resolved
-        }
-        Err(error) => {
-            told.tell(
-                token,
-                &[format!("{error}; environment not activated")],
-                diagnostics,
-            );
-            return None;
-        }
-    };
-    let marker_fp = fingerprint_path(&resolved.backend.marker(&resolved.env_dir));
-    Some(Model {
-        facts: Facts {
-            root: root.as_os_str().as_bytes().to_vec(),
-            project: real_root.as_os_str().as_bytes().to_vec(),
-            config_fp,
-            backend: resolved.backend.name().to_owned(),
-            env_dir: resolved.env_dir.into_os_string().into_vec(),
-            env_name: resolved.env_name,
-            prompt: resolved.prompt,
-            show_prompt: resolved.show_prompt,
-            marker_fp,
-            trust_fp: trust::record_fingerprint(&real_root),
-        },
-        backend: resolved.backend,
-    })
-}
+#[cfg(test)]
+mod tests;

@@ -15,9 +15,10 @@
 use std::ffi::OsStr;
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-pub const VAR: &str = "PYVE_STATE";
+use crate::vars::{self, Vars};
+
 const VERSION: &str = "2";
 /// Version 1 had no trust fingerprint; it is still read, so a shell that
 /// outlives an upgrade reverts what the older pyve applied.
@@ -47,6 +48,43 @@ pub enum Op {
 }
 
 impl Op {
+    /// One `kind=part=…` field of the state.
+    fn decode(field: &[u8]) -> Result<Op, DecodeError> {
+        let mut parts = field.split(|&b| b == b'=');
+        let kind = parts.next().unwrap_or_default();
+        let parts: Vec<&[u8]> = parts.collect();
+        Ok(match (kind, parts.as_slice()) {
+            (b"a", [entry]) => Op::Prepend {
+                entry: unescape(entry)?,
+            },
+            (b"s", [name, value]) => Op::Set {
+                name: unescape_name(name)?,
+                value: unescape(value)?,
+                prior: None,
+            },
+            (b"s", [name, value, prior]) => Op::Set {
+                name: unescape_name(name)?,
+                value: unescape(value)?,
+                prior: Some(unescape(prior)?),
+            },
+            (b"u", [name, prior]) => Op::Unset {
+                name: unescape_name(name)?,
+                prior: unescape(prior)?,
+            },
+            (b"x", [env_dir, version]) => {
+                let env_dir = unescape(env_dir)?;
+                if env_dir.first() != Some(&b'/') {
+                    return Err(DecodeError("paths must be absolute"));
+                }
+                Op::Scripts {
+                    env_dir,
+                    version: utf8(unescape(version)?)?,
+                }
+            }
+            _ => return Err(DecodeError("unknown operation")),
+        })
+    }
+
     /// Whether `self` (already applied) has the effect `other` would have,
     /// priors aside: such an op is kept in place instead of redone.
     pub fn same_effect(&self, other: &Op) -> bool {
@@ -238,43 +276,7 @@ impl State {
         if !absolute(&root) || !absolute(&project) || !absolute(&env_dir) {
             return Err(DecodeError("paths must be absolute"));
         }
-        let mut ops = Vec::new();
-        for field in fields {
-            let mut parts = field.split(|&b| b == b'=');
-            let kind = parts.next().unwrap_or_default();
-            let parts: Vec<&[u8]> = parts.collect();
-            let op = match (kind, parts.as_slice()) {
-                (b"a", [entry]) => Op::Prepend {
-                    entry: unescape(entry)?,
-                },
-                (b"s", [name, value]) => Op::Set {
-                    name: unescape_name(name)?,
-                    value: unescape(value)?,
-                    prior: None,
-                },
-                (b"s", [name, value, prior]) => Op::Set {
-                    name: unescape_name(name)?,
-                    value: unescape(value)?,
-                    prior: Some(unescape(prior)?),
-                },
-                (b"u", [name, prior]) => Op::Unset {
-                    name: unescape_name(name)?,
-                    prior: unescape(prior)?,
-                },
-                (b"x", [env_dir, version]) => {
-                    let env_dir = unescape(env_dir)?;
-                    if env_dir.first() != Some(&b'/') {
-                        return Err(DecodeError("paths must be absolute"));
-                    }
-                    Op::Scripts {
-                        env_dir,
-                        version: utf8(unescape(version)?)?,
-                    }
-                }
-                _ => return Err(DecodeError("unknown operation")),
-            };
-            ops.push(op);
-        }
+        let ops = fields.map(Op::decode).collect::<Result<_, _>>()?;
         Ok(State {
             facts: Facts {
                 root,
@@ -291,6 +293,16 @@ impl State {
             ops,
         })
     }
+}
+
+/// The project the hook applied in the shell these variables come from
+/// (its real path), or None when that shell has no state pyve can read.
+/// The one answer to "is this shell's hook showing this project?", for
+/// `status` and `doctor` alike.
+pub fn applied_project(vars: &dyn Vars) -> Option<PathBuf> {
+    let raw = vars.non_empty(vars::STATE)?;
+    let state = State::decode(raw.as_bytes()).ok()?;
+    Some(PathBuf::from(OsStr::from_bytes(&state.facts.project)))
 }
 
 fn utf8(bytes: Vec<u8>) -> Result<String, DecodeError> {
@@ -368,6 +380,27 @@ mod tests {
         let mut bad = sample().encode();
         bad.push_str(";s=1BAD=x");
         assert!(State::decode(bad.as_bytes()).is_err());
+    }
+
+    /// Whether the hook applied a project is read from the real path it
+    /// recorded; an empty or unreadable state is no state.
+    #[test]
+    fn the_applied_project_is_the_recorded_real_path() {
+        use crate::vars::Map;
+        let state = sample().encode();
+        let vars = Map::default().with(vars::STATE, &state);
+        assert_eq!(
+            applied_project(&vars),
+            Some(PathBuf::from(OsStr::from_bytes(
+                b"/data/u/my proj;=%\n\xff"
+            )))
+        );
+        assert_eq!(applied_project(&Map::default().with(vars::STATE, "")), None);
+        assert_eq!(
+            applied_project(&Map::default().with(vars::STATE, "2;x")),
+            None
+        );
+        assert_eq!(applied_project(&Map::default()), None);
     }
 
     proptest! {

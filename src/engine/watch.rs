@@ -4,7 +4,7 @@
 //! no process.
 
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,6 +12,9 @@ use nix::sys::stat::{utimensat, UtimensatFlags};
 use nix::sys::time::TimeSpec;
 
 use crate::backend::Backend;
+use crate::files::owner;
+use crate::vars::Vars;
+use crate::{layout, paths, process};
 
 /// How far the stamp is set back. File times come from a coarse kernel
 /// clock (a tick is at most 10 ms, at HZ=100), so a write right after the
@@ -39,13 +42,15 @@ fn touch(path: &Path) -> nix::Result<()> {
 /// Renews this shell's stamp, creating it on a shell's first run (or after
 /// the temporary directory was cleaned). None when no safe place exists;
 /// the hook then runs only on directory changes.
-pub fn renew_stamp(previous: Option<&Path>, shell_pid: u32) -> Option<PathBuf> {
+pub fn renew_stamp(previous: Option<&Path>, shell_pid: u32, vars: &dyn Vars) -> Option<PathBuf> {
     if let Some(path) = previous {
         if touch(path).is_ok() {
             return Some(path.to_owned());
         }
     }
-    let dir = private_dir()?;
+    // Used only if this user owns it and nobody else can write to it.
+    let dir = paths::runtime_dir(vars);
+    owner::private_dir(&dir).ok()?;
     let path = dir.join(format!("stamp-{shell_pid}"));
     std::fs::OpenOptions::new()
         .write(true)
@@ -58,20 +63,6 @@ pub fn renew_stamp(previous: Option<&Path>, shell_pid: u32) -> Option<PathBuf> {
     touch(&path).ok()?;
     prune_dead_stamps(&dir, shell_pid);
     Some(path)
-}
-
-/// `$XDG_RUNTIME_DIR/pyve`, else `$TMPDIR/pyve-UID`: created 0700 and used
-/// only if this user owns it and nobody else can write to it.
-fn private_dir() -> Option<PathBuf> {
-    let uid = nix::unistd::geteuid().as_raw();
-    let dir = match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        Some(runtime) => PathBuf::from(runtime).join("pyve"),
-        None => std::env::temp_dir().join(format!("pyve-{uid}")),
-    };
-    let _ = std::fs::DirBuilder::new().mode(0o700).create(&dir);
-    let metadata = std::fs::symlink_metadata(&dir).ok()?;
-    let private = metadata.is_dir() && metadata.uid() == uid && metadata.mode() & 0o022 == 0;
-    private.then_some(dir)
 }
 
 /// Removes stamps of shells that have exited; run only when a shell makes
@@ -89,12 +80,7 @@ fn prune_dead_stamps(dir: &Path, own_pid: u32) {
         else {
             continue;
         };
-        if pid as u32 == own_pid || pid <= 0 {
-            continue;
-        }
-        let gone = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
-            == Err(nix::errno::Errno::ESRCH);
-        if gone {
+        if pid as u32 != own_pid && process::is_gone(pid) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -117,7 +103,12 @@ pub struct EnvWatch<'a> {
 ///   missing, its nearest existing ancestor (created later).
 ///
 /// Paths that do not exist cost the shell one failed stat and are harmless.
-pub fn watch_list(pwd: &Path, root: Option<&Path>, env: Option<EnvWatch>) -> Vec<Vec<u8>> {
+pub fn watch_list(
+    pwd: &Path,
+    root: Option<&Path>,
+    store: Option<&Path>,
+    env: Option<EnvWatch>,
+) -> Vec<Vec<u8>> {
     let mut list: Vec<Vec<u8>> = Vec::with_capacity(24);
     let mut add = |path: &Path| {
         let bytes = path.as_os_str().as_bytes();
@@ -127,7 +118,7 @@ pub fn watch_list(pwd: &Path, root: Option<&Path>, env: Option<EnvWatch>) -> Vec
     };
     for dir in pwd.ancestors() {
         add(dir);
-        add(&dir.join(".pyve"));
+        add(&layout::pyve_dir(dir));
         if Some(dir) == root {
             break;
         }
@@ -136,9 +127,9 @@ pub fn watch_list(pwd: &Path, root: Option<&Path>, env: Option<EnvWatch>) -> Vec
         if let Some(parent) = root.parent() {
             add(parent);
         }
-        add(&crate::project::config_path(root));
-        if let Some(store) = crate::trust::store_dir() {
-            add(&store);
+        add(&layout::config(root));
+        if let Some(store) = store {
+            add(store);
         }
     }
     if let Some(EnvWatch {

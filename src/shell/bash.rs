@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::Shell;
+use super::{protocol, Shell};
 
 pub struct Bash;
 
@@ -12,7 +12,7 @@ const SCRIPT: &str = include_str!("../../shell/pyve.bash");
 /// `'…'` with each `'` written as `'\''`. Shared with zsh, whose single
 /// quotes follow the same rule (our output never holds `''` inside a quoted
 /// word, so RC_QUOTES cannot change its meaning).
-fn quote(out: &mut Vec<u8>, value: &[u8]) {
+pub(super) fn quote(out: &mut Vec<u8>, value: &[u8]) {
     out.push(b'\'');
     for &b in value {
         if b == b'\'' {
@@ -29,15 +29,40 @@ impl Bash {
     pub fn quote_into(&self, out: &mut Vec<u8>, value: &[u8]) {
         quote(out, value);
     }
+
+    /// A `bash -c` program that sources `scripts` (their output to stderr,
+    /// so the command's stdout stays its own), then replaces itself with
+    /// the command in its arguments, keeping `$0` as argv[0]. The command
+    /// is saved first: a script may `shift` or `set --`. This is how
+    /// `pyve run` gives a command the activation scripts conda runs in the
+    /// activating shell.
+    pub fn exec_after_sourcing(&self, scripts: &[Vec<u8>]) -> Vec<u8> {
+        let mut code = b"__pyve_command=(\"$@\")\n".to_vec();
+        for script in scripts {
+            code.extend_from_slice(b"\\builtin . ");
+            quote(&mut code, script);
+            code.extend_from_slice(b" >&2\n");
+        }
+        code.extend_from_slice(b"\\builtin exec -a \"$0\" \"${__pyve_command[@]}\"\n");
+        code
+    }
 }
 
 impl Shell for Bash {
+    fn hook_line(&self) -> &'static str {
+        "eval \"$(pyve hook bash)\""
+    }
+
+    fn rc_file(&self) -> &'static str {
+        "~/.bashrc"
+    }
+
     fn init(&self, exe: &Path) -> Vec<u8> {
         super::with_exe(self, exe, SCRIPT)
     }
 
     fn begin(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(super::ENGINE_MARK.as_bytes());
+        out.extend_from_slice(protocol::ENGINE_MARK.as_bytes());
     }
 
     fn export(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
@@ -88,5 +113,20 @@ impl Shell for Bash {
         out.extend_from_slice(b"\\builtin . ");
         quote(out, script);
         out.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_sources_each_script_then_execs_the_saved_command() {
+        let code = Bash.exec_after_sourcing(&[b"/e/a.sh".to_vec(), b"/e/it's.sh".to_vec()]);
+        assert_eq!(
+            String::from_utf8(code).unwrap(),
+            "__pyve_command=(\"$@\")\n\\builtin . '/e/a.sh' >&2\n\\builtin . '/e/it'\\''s.sh' >&2\n\
+             \\builtin exec -a \"$0\" \"${__pyve_command[@]}\"\n"
+        );
     }
 }

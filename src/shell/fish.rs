@@ -40,6 +40,18 @@ fn quote(out: &mut Vec<u8>, value: &[u8]) {
 }
 
 impl Shell for Fish {
+    fn hook_line(&self) -> &'static str {
+        "pyve hook fish | source"
+    }
+
+    fn rc_file(&self) -> &'static str {
+        "~/.config/fish/config.fish"
+    }
+
+    fn unset_command(&self, name: &str) -> String {
+        format!("set -e {name}")
+    }
+
     fn init(&self, exe: &Path) -> Vec<u8> {
         super::with_exe(self, exe, SCRIPT)
     }

@@ -1,17 +1,26 @@
-//! Shell dialects. Each file owns one shell's quoting and syntax; the engine
-//! says what to change and a `Shell` says it in that shell's words.
+//! Shell dialects. Each file owns one shell's quoting and syntax; the
+//! engine says what to change and a `Shell` says it in that shell's words.
+//! `protocol` holds the contract with the scripts under `shell/`. This is a
+//! leaf: it knows nothing of projects, backends or the command line.
+
+mod bash;
+mod direnv;
+mod fish;
+pub mod protocol;
+mod zsh;
 
 use std::path::Path;
 
-mod bash;
-mod fish;
-mod zsh;
-
 pub use bash::Bash;
+pub use direnv::Direnv;
 pub use fish::Fish;
 pub use zsh::Zsh;
 
 pub trait Shell {
+    /// The line that installs the hook, for advice.
+    fn hook_line(&self) -> &'static str;
+    /// The rc file that line belongs in, for advice.
+    fn rc_file(&self) -> &'static str;
     /// Written before any engine output.
     fn begin(&self, _out: &mut Vec<u8>) {}
     /// The init script for the rc file; `exe` is the absolute path the hook
@@ -19,6 +28,10 @@ pub trait Shell {
     fn init(&self, exe: &Path) -> Vec<u8>;
     fn export(&self, out: &mut Vec<u8>, name: &str, value: &[u8]);
     fn unset(&self, out: &mut Vec<u8>, name: &str);
+    /// The command a person types to unset an exported variable.
+    fn unset_command(&self, name: &str) -> String {
+        format!("unset {name}")
+    }
     /// A global, unexported shell variable.
     fn set_global(&self, out: &mut Vec<u8>, name: &str, value: &[u8]);
     fn set_list(&self, out: &mut Vec<u8>, name: &str, values: &[Vec<u8>]);
@@ -28,7 +41,7 @@ pub trait Shell {
     fn call(&self, out: &mut Vec<u8>, function: &str, argument: &[u8]);
     /// Sources a script file in the current shell.
     fn source(&self, out: &mut Vec<u8>, script: &[u8]);
-    /// The extension of the activation scripts this shell sources.
+    /// The extension of the conda activation scripts this shell sources.
     fn script_extension(&self) -> &'static str {
         "sh"
     }
@@ -38,14 +51,16 @@ pub trait Shell {
     /// sourced after, where Ctrl-C stops them; no text marker, which a
     /// quoted path could contain.
     fn activation_scripts(&self, out: &mut Vec<u8>, scripts: &[Vec<u8>]) {
-        self.set_list(out, "__pyve_scripts", scripts);
+        self.set_list(out, protocol::SCRIPTS, scripts);
     }
     /// Runs the engine again right away, once this output is applied.
     fn rerun(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"__pyve_run\n");
+        out.extend_from_slice(protocol::RUN.as_bytes());
+        out.push(b'\n');
     }
 }
 
+/// The shells the hook supports, by name.
 pub fn by_name(name: &str) -> Option<&'static dyn Shell> {
     match name {
         "bash" => Some(&Bash),
@@ -55,32 +70,133 @@ pub fn by_name(name: &str) -> Option<&'static dyn Shell> {
     }
 }
 
-/// The first line of bash's engine output (see `Shell::begin`): the bash
-/// hook splits what its command substitution printed before it (the
-/// caller's INT trap) from the code after it.
-pub const ENGINE_MARK: &str = "#pyve-engine\n";
-
-/// A path or argument as a POSIX shell word for a message the user may
-/// paste: as is when nothing in it is special, single-quoted otherwise,
-/// and lossy (a message is text).
+/// A value as a POSIX shell word for a message the user may paste: as is
+/// when nothing in it is special, in bash's single quotes otherwise, and
+/// lossy and on one line (a message is text).
 pub fn posix_word(value: &[u8]) -> String {
     let plain = !value.is_empty()
         && value
             .iter()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:@%".contains(b));
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:@%=".contains(b));
     if plain {
         return String::from_utf8_lossy(value).into_owned();
     }
     let mut out = Vec::with_capacity(value.len() + 2);
-    Bash.quote_into(&mut out, value);
-    crate::config::one_line(&String::from_utf8_lossy(&out))
+    bash::quote(&mut out, value);
+    crate::text::one_line(&String::from_utf8_lossy(&out))
 }
 
 /// Prepends the `__pyve_exe=…` assignment to an embedded script.
 fn with_exe(shell: &dyn Shell, exe: &Path, script: &str) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     let mut out = Vec::with_capacity(script.len() + 128);
-    shell.set_global(&mut out, "__pyve_exe", exe.as_os_str().as_bytes());
+    shell.set_global(&mut out, protocol::EXE, exe.as_os_str().as_bytes());
     out.extend_from_slice(script.as_bytes());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_for_messages_are_quoted_only_when_needed() {
+        assert_eq!(posix_word(b"/p/.venv/bin"), "/p/.venv/bin");
+        assert_eq!(posix_word(b"--prompt=x"), "--prompt=x");
+        assert_eq!(posix_word(b"it's here"), "'it'\\''s here'");
+        assert_eq!(posix_word(b"a\nb"), "'a\\nb'");
+        assert_eq!(posix_word(b""), "''");
+    }
+
+    /// The exact bytes of each shell's engine output, for one value that
+    /// needs every kind of care: quotes, a backslash, a newline, `$`, and a
+    /// byte that is not UTF-8.
+    #[test]
+    fn each_shell_writes_exact_bytes() {
+        let value: &[u8] = b"a'b\\c\n$d\xff";
+        let cases: [(&str, &dyn Shell, &[u8]); 3] = [
+            (
+                "bash",
+                &Bash,
+                b"\\builtin export X='a'\\''b\\c\n$d\xff'\n\\builtin unset -v X\n\
+                  __pyve_pwd='a'\\''b\\c\n$d\xff'\n__pyve_watch=('/a' 'b c')\n\
+                  __pyve_prompt '(venv:p)'\n\\builtin . '/e/s.sh'\n\\builtin hash -r\n",
+            ),
+            (
+                "zsh",
+                &Zsh,
+                b"\\builtin export X='a'\\''b\\c\n$d\xff'\n\\builtin unset X\n\
+                  __pyve_pwd='a'\\''b\\c\n$d\xff'\n__pyve_watch=('/a' 'b c')\n\
+                  __pyve_prompt '(venv:p)'\n\\builtin . '/e/s.sh'\n\\builtin rehash\n",
+            ),
+            (
+                "fish",
+                &Fish,
+                b"builtin set -gx X 'a\\'b\\\\c\n$d'\\xff''\nbuiltin set -e -g X\n\
+                  builtin set -g __pyve_pwd 'a\\'b\\\\c\n$d'\\xff''\n\
+                  builtin set -g __pyve_watch '/a' 'b c'\n\
+                  __pyve_prompt '(venv:p)'\nbuiltin source '/e/s.sh'\n",
+            ),
+        ];
+        for (name, shell, want) in cases {
+            let mut out = Vec::new();
+            shell.export(&mut out, "X", value);
+            shell.unset(&mut out, "X");
+            shell.set_global(&mut out, protocol::PWD, value);
+            shell.set_list(
+                &mut out,
+                protocol::WATCH,
+                &[b"/a".to_vec(), b"b c".to_vec()],
+            );
+            shell.call(&mut out, protocol::PROMPT, b"(venv:p)");
+            shell.source(&mut out, b"/e/s.sh");
+            shell.rehash(&mut out);
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(want),
+                "{name}"
+            );
+            assert_eq!(out, want, "{name}");
+        }
+    }
+
+    /// fish's PATH is a list: set item by item, and an empty PATH is the
+    /// empty list, not one empty directory.
+    #[test]
+    fn fish_sets_path_as_a_list() {
+        let mut out = Vec::new();
+        Fish.export(&mut out, "PATH", b"/e/bin:/usr/bin");
+        Fish.export(&mut out, "PATH", b"");
+        assert_eq!(
+            out,
+            b"builtin set -gx PATH '/e/bin' '/usr/bin'\nbuiltin set -gx PATH\n"
+        );
+    }
+
+    #[test]
+    fn bash_marks_its_output_and_every_shell_can_rerun() {
+        let mut out = Vec::new();
+        Bash.begin(&mut out);
+        Bash.rerun(&mut out);
+        assert_eq!(out, b"#pyve-engine\n__pyve_run\n");
+        let mut out = Vec::new();
+        Zsh.begin(&mut out);
+        assert!(out.is_empty());
+        assert_eq!(Fish.unset_command("PYVE_STATE"), "set -e PYVE_STATE");
+        assert_eq!(Zsh.unset_command("PYVE_STATE"), "unset PYVE_STATE");
+    }
+
+    #[test]
+    fn init_scripts_start_with_the_absolute_binary() {
+        for name in ["bash", "zsh", "fish"] {
+            let shell = by_name(name).unwrap();
+            let init = shell.init(Path::new("/opt/py ve/pyve"));
+            let first = init.split(|&b| b == b'\n').next().unwrap();
+            assert!(
+                first.ends_with(b"'/opt/py ve/pyve'"),
+                "{name}: {}",
+                String::from_utf8_lossy(first)
+            );
+        }
+    }
 }

@@ -11,6 +11,14 @@ pub struct Zsh;
 const SCRIPT: &str = include_str!("../../shell/pyve.zsh");
 
 impl Shell for Zsh {
+    fn hook_line(&self) -> &'static str {
+        "eval \"$(pyve hook zsh)\""
+    }
+
+    fn rc_file(&self) -> &'static str {
+        "~/.zshrc"
+    }
+
     fn init(&self, exe: &Path) -> Vec<u8> {
         super::with_exe(self, exe, SCRIPT)
     }

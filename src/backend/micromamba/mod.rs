@@ -2,24 +2,26 @@
 //! `conda-lock.yml` or `environment.yml`, at `<root>/.pyve/envs/<env_name>`,
 //! and activated by pyve itself: no micromamba process at prompt time.
 
-mod name;
-pub mod spec;
-pub mod tool;
-mod vars;
+mod doctor;
+mod env_vars;
+mod lock;
+mod spec;
+mod tool;
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use name::{check_env_name, derive as derive_env_name};
-
-use super::{Activation, Backend, Before, BuildRequest, Builder, Inspection, Scripts};
-use crate::cli::BootstrapTo;
-use crate::config::{Config, LockPolicy};
+use super::{
+    Activation, Backend, Before, BootstrapTo, BuildRequest, Builder, Diagnosis, InitName,
+    Inspection, Scripts, Sources,
+};
+use crate::config::{names, BackendKind, Config, LockPolicy};
 use crate::error::{user, Error};
 use crate::health::Finding;
-use crate::{ask, process, python};
-use spec::{LockStatus, Spec};
+use crate::text::shown;
+use crate::{ask, files, layout, process};
+use spec::{Spec, SpecFiles};
 use tool::Tool;
 
 pub struct Micromamba;
@@ -29,27 +31,32 @@ pub struct Micromamba;
 /// built from.
 const MARKER: &str = "conda-meta/pyve-built";
 
-/// Where a project's conda environments live.
-pub fn envs_dir(root: &Path) -> PathBuf {
-    root.join(".pyve/envs")
-}
+/// The build record is two short lines.
+const MAX_MARKER_BYTES: u64 = 64 << 10;
 
 /// The environment's name, highest first: `micromamba.env_name`, the
 /// config's `env_name`, environment.yml's `name:`, the directory's name.
 /// Names the user wrote must already be valid; the others are sanitized.
-pub fn env_name(root: &Path, config: &Config) -> Result<(String, &'static str), String> {
+fn env_name(root: &Path, config: &Config) -> Result<(String, &'static str), Error> {
     if let Some(name) = &config.micromamba.env_name {
         return Ok((name.clone(), "micromamba.env_name in .pyve/config"));
     }
     if let Some(name) = &config.env_name {
-        check_env_name(name).map_err(|m| format!("env_name in .pyve/config: {m}"))?;
+        names::check(name).map_err(|e| e.context("env_name in .pyve/config"))?;
         return Ok((name.clone(), "env_name in .pyve/config"));
     }
     let environment = root.join(spec::ENVIRONMENT_FILE);
     if environment.is_file() {
         if let Some(name) = spec::read_environment(&environment)?.name {
-            let derived = name::derive(&name).map_err(|m| {
-                format!("`name: {name}` in environment.yml: {m}; or set one with --env-name")
+            let derived = names::derive(&name).map_err(|e| {
+                user(format!(
+                    "`name: {name}` in environment.yml: {}",
+                    e.message()
+                ))
+                .with_hint(format!(
+                    "{}; or set one with --env-name",
+                    e.hint().unwrap_or("rename it")
+                ))
             })?;
             return Ok((derived, "name in environment.yml"));
         }
@@ -58,19 +65,70 @@ pub fn env_name(root: &Path, config: &Config) -> Result<(String, &'static str), 
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let derived = name::derive(&base).map_err(|m| {
-        format!("the project directory's name {base:?}: {m}; set one with --env-name")
+    let derived = names::derive(&base).map_err(|e| {
+        user(format!(
+            "the project directory's name {base:?}: {}",
+            e.message()
+        ))
+        .with_hint(format!(
+            "{}; or set one with --env-name",
+            e.hint().unwrap_or("rename it")
+        ))
     })?;
     Ok((derived, "the project directory's name"))
 }
 
 impl Backend for Micromamba {
-    fn name(&self) -> &'static str {
-        "micromamba"
+    fn kind(&self) -> BackendKind {
+        BackendKind::Micromamba
     }
 
-    fn default_env_dir(&self, root: &Path, env_name: &[u8]) -> PathBuf {
-        envs_dir(root).join(std::ffi::OsStr::from_bytes(env_name))
+    fn single_env(&self, root: &Path, config: &Config) -> Result<(Vec<u8>, PathBuf), Error> {
+        let (name, _) = env_name(root, config)?;
+        let dir = layout::envs(root).join(&name);
+        Ok((name.into_bytes(), dir))
+    }
+
+    fn init_name(
+        &self,
+        root: &Path,
+        config: &Config,
+        requested: Option<&str>,
+    ) -> Result<InitName, Error> {
+        let (name, derived_from) = match requested {
+            Some(name) => {
+                names::check(name).map_err(|e| Error::usage(format!("--env-name: {e}")))?;
+                (name.to_owned(), None)
+            }
+            None => {
+                let (name, source) = env_name(root, config)?;
+                (name, config.micromamba.env_name.is_none().then_some(source))
+            }
+        };
+        // The resolved name is recorded, so the hook never has to derive it.
+        let recorded = config.micromamba.env_name.as_ref() == Some(&name);
+        Ok(InitName {
+            name,
+            derived_from,
+            record: (!recorded).then_some((Some("micromamba"), "env_name")),
+        })
+    }
+
+    fn installs_requirements(&self, root: &Path, sources: &Sources) -> Result<(), Error> {
+        Err(
+            user("the micromamba backend installs only what the conda spec lists").with_hint(
+                format!(
+                "put pip packages under `- pip:` in {}'s dependencies instead of --install-deps",
+                SpecFiles::new(root, sources).environment_name()
+            ),
+            ),
+        )
+    }
+
+    fn claims(&self, root: &Path) -> Option<&'static str> {
+        [spec::LOCK_FILE, spec::ENVIRONMENT_FILE]
+            .into_iter()
+            .find(|file| root.join(file).is_file())
     }
 
     fn marker(&self, env_dir: &Path) -> PathBuf {
@@ -111,7 +169,7 @@ impl Backend for Micromamba {
         }
         // The environment's own variables come after conda's, as conda
         // applies them; pyve's own variables come after both.
-        let (own, warnings) = vars::read(prefix);
+        let (own, warnings) = env_vars::read(prefix);
         set.extend(own);
         let etc = prefix.join("etc/conda");
         let has_scripts = ["activate.d", "deactivate.d"]
@@ -127,36 +185,36 @@ impl Backend for Micromamba {
     }
 
     fn prepare(&self, request: &BuildRequest) -> Result<Box<dyn Builder>, Error> {
-        let root = request.root;
-        let files = request.conda_spec;
-        let spec = spec::detect(files).ok_or_else(|| {
+        let files = SpecFiles::new(request.root, request.sources);
+        let spec = spec::detect(&files).ok_or_else(|| {
             user(format!(
-                "the micromamba backend needs {} in {}; create {} with:\n{}",
+                "the micromamba backend needs {} in {}",
                 files.describe(),
-                root.display(),
+                shown(request.root)
+            ))
+            .with_hint(format!(
+                "create {} with:\n{}",
                 files.environment_name(),
                 spec::minimal_environment_yml(request.env_name)
             ))
         })?;
-        if !spec.is_lock {
-            let file = spec::read_environment(&spec.path).map_err(user)?;
-            if !file.has_channels {
-                return Err(user(format!(
-                    "{} lists no channels; pyve passes the file's channels to micromamba untouched, so add:\n  channels:\n    - conda-forge",
-                    spec.path.display()
-                )));
-            }
-        } else {
-            spec::lock_packages(&spec.path).map_err(user)?;
+        if spec.is_lock {
+            spec::lock_packages(&spec.path)?;
+        } else if !spec::read_environment(&spec.path)?.has_channels {
+            return Err(user(format!(
+                "{} lists no channels; pyve passes the file's channels to micromamba untouched",
+                shown(&spec.path)
+            ))
+            .with_hint("add:\n  channels:\n    - conda-forge"));
         }
         let policy = if request.strict {
             LockPolicy::Strict
         } else {
             request.config.lock_file_policy.unwrap_or(LockPolicy::Warn)
         };
-        check_lock(files, policy, request.interactive, request.yes)?;
+        lock::check_lock(&files, policy, request.interactive, request.yes)?;
         let tool = find_or_bootstrap(request)?;
-        let digest = spec::digest(&spec.path).map_err(user)?;
+        let digest = spec::digest(&spec.path)?;
         Ok(Box::new(CondaBuilder {
             tool,
             spec,
@@ -166,15 +224,45 @@ impl Backend for Micromamba {
     }
 
     fn inspect(&self, prefix: &Path) -> Inspection {
-        inspect(prefix)
+        doctor::inspect(prefix)
+    }
+
+    fn installed_python(&self, prefix: &Path) -> Option<String> {
+        // conda's record of the python package: `python-3.12.1-h….json`.
+        std::fs::read_dir(prefix.join("conda-meta"))
+            .ok()?
+            .flatten()
+            .find_map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let rest = name.strip_prefix("python-")?.strip_suffix(".json")?;
+                let version = rest.split('-').next()?;
+                version
+                    .starts_with(|c: char| c.is_ascii_digit())
+                    .then(|| version.to_owned())
+            })
+    }
+
+    /// The spec's own `python` dependency chooses the interpreter.
+    fn follows_python_version(&self) -> bool {
+        false
+    }
+
+    fn spec_files(&self, root: &Path, sources: &Sources) -> Vec<String> {
+        spec::detect(&SpecFiles::new(root, sources))
+            .map(|s| vec![s.name])
+            .unwrap_or_default()
+    }
+
+    fn describe_sources(&self, root: &Path, sources: &Sources) -> Option<(&'static str, String)> {
+        Some(("conda spec", SpecFiles::new(root, sources).describe()))
     }
 
     fn reads_environment(&self) -> bool {
         true
     }
 
-    fn diagnose(&self, root: &Path, prefix: &Path, files: &spec::SpecFiles) -> Vec<Finding> {
-        diagnose(root, prefix, files)
+    fn diagnose(&self, diagnosis: &Diagnosis) -> Vec<Finding> {
+        doctor::diagnose(diagnosis)
     }
 
     /// A transaction (`micromamba install -p`) appends to the history and
@@ -194,99 +282,18 @@ impl Backend for Micromamba {
     }
 }
 
-/// Applies the lock file policy: warns (and asks, on a terminal), refuses
-/// under `strict`, or says nothing under `ignore`.
-fn check_lock(
-    files: &spec::SpecFiles,
-    policy: LockPolicy,
-    interactive: bool,
-    yes: bool,
-) -> Result<(), Error> {
-    if policy == LockPolicy::Ignore {
-        return Ok(());
-    }
-    let status = spec::lock_status(files).map_err(user)?;
-    let strict = policy == LockPolicy::Strict;
-    let (environment_file, lock_file) = (files.environment_name(), files.lock_name());
-    match status {
-        LockStatus::LockOnly | LockStatus::Fresh => Ok(()),
-        LockStatus::Missing => {
-            let advice = format!(
-                "for reproducible builds, generate a lock file: {}{}",
-                spec::lock_command(files),
-                if files.lock.is_none() {
-                    format!(" and set `lock_file: {lock_file}` in the environment's entry")
-                } else {
-                    String::new()
-                }
-            );
-            if strict {
-                return Err(user(format!(
-                    "no {lock_file} (lock_file_policy is strict); {advice}"
-                )));
-            }
-            // A note for people; CI logs stay quiet.
-            if interactive {
-                info!("using {environment_file} without a lock file; {advice}");
-            }
-            Ok(())
-        }
-        LockStatus::Stale {
-            environment_modified,
-            lock_modified,
-            older,
-            not_locked,
-        } => {
-            let mut message = format!("{lock_file} may be stale:\n");
-            message.push_str(&format!(
-                "  {environment_file}:  modified {}\n  {lock_file}:   modified {}\n",
-                spec::timestamp(environment_modified),
-                spec::timestamp(lock_modified)
-            ));
-            if older {
-                message.push_str(&format!(
-                    "  {environment_file} was changed after the lock was made\n"
-                ));
-            }
-            if !not_locked.is_empty() {
-                message.push_str(&format!("  not in the lock: {}\n", not_locked.join(", ")));
-            }
-            message.push_str(&format!(
-                "{lock_file} is used, for reproducibility. To update it:\n  {}",
-                spec::lock_command(files)
-            ));
-            if strict {
-                return Err(user(format!("{message}\n(lock_file_policy is strict)")));
-            }
-            if !interactive {
-                // No terminal: never a question, and CI logs stay quiet.
-                return Ok(());
-            }
-            warn!("{message}");
-            if yes {
-                info!("continuing (--yes)");
-                return Ok(());
-            }
-            if ask::confirm_default_yes("Continue anyway?") {
-                Ok(())
-            } else {
-                Err(user(
-                    "stopped; nothing was changed. Update the lock file and run `pyve init` again",
-                ))
-            }
-        }
-    }
-}
-
 /// The micromamba to build with; downloads one when asked to, or when the
 /// person at the terminal agrees.
 fn find_or_bootstrap(request: &BuildRequest) -> Result<Tool, Error> {
-    if request.root.join(".pyve/bin/micromamba").exists() {
-        if let Err(why) = tool::project_copy_usable(request.root) {
-            info!("{why}");
-        }
+    let places = tool::Places {
+        root: request.root,
+        project_tools: request.project_tools,
+        vars: request.vars,
+    };
+    if let Some(why) = places.project_copy_refused() {
+        info!("{why}");
     }
-    if let Some(found) = tool::find(request.root) {
+    if let Some(found) = places.find() {
         tool::version(&found.path).map_err(|e| {
             user(format!(
                 "the micromamba found in {} does not work: {e}",
@@ -297,42 +304,42 @@ fn find_or_bootstrap(request: &BuildRequest) -> Result<Tool, Error> {
     }
     let to = request.bootstrap_to;
     if !request.auto_bootstrap {
-        {
-            let mut message = String::from("micromamba was not found. pyve looked at:\n");
-            for place in tool::places(request.root) {
-                message.push_str(&format!("  {place}\n"));
-            }
-            message.push_str(
-                "Run `pyve init --auto-bootstrap` to download it to ~/.pyve/bin \
-                 (or add `--bootstrap-to project` for this project's .pyve/bin), \
-                 or install micromamba yourself. pyve never falls back to venv for a conda project",
-            );
-            // Only a person at a terminal is offered a download; `--yes`
-            // alone (CI) never fetches and runs a binary.
-            if !request.interactive {
-                return Err(user(message));
-            }
-            info!("{message}");
-            let url = tool::download_url()?;
-            let place = match to {
-                BootstrapTo::User => "~/.pyve/bin",
-                BootstrapTo::Project => "this project's .pyve/bin",
-            };
-            if !ask::confirm(
-                &format!("Download micromamba from {url} to {place} now?"),
-                request.yes,
-            ) {
-                return Err(user("micromamba is needed; nothing was changed"));
-            }
-        }
+        offer_download(request, &places)?;
     }
-    let dir = tool::bootstrap_dir(request.root, to)?;
-    let mut found = tool::bootstrap(&dir)?;
-    found.origin = match to {
-        BootstrapTo::Project => tool::Origin::Project,
-        BootstrapTo::User => tool::Origin::User,
+    let dir = places.bootstrap_dir(to)?;
+    tool::bootstrap(request.vars, &dir, to.into())
+}
+
+/// Says where micromamba was looked for, and asks a person at a terminal
+/// whether to download it. `--yes` alone (CI) never fetches and runs a
+/// binary.
+fn offer_download(request: &BuildRequest, places: &tool::Places) -> Result<(), Error> {
+    let mut message = String::from("micromamba was not found. pyve looked at:\n");
+    for place in places.looked_at() {
+        message.push_str(&format!("  {place}\n"));
+    }
+    message.push_str(
+        "Run `pyve init --auto-bootstrap` to download it to ~/.pyve/bin \
+         (or add `--bootstrap-to project` for this project's .pyve/bin), \
+         or install micromamba yourself. pyve never falls back to venv for a conda project",
+    );
+    if !request.interactive {
+        return Err(user(message));
+    }
+    info!("{message}");
+    let url = tool::download_url(request.vars)?;
+    let place = match request.bootstrap_to {
+        BootstrapTo::User => "~/.pyve/bin",
+        BootstrapTo::Project => "this project's .pyve/bin",
     };
-    Ok(found)
+    if ask::confirm(
+        &format!("Download micromamba from {url} to {place} now?"),
+        request.yes,
+    ) {
+        Ok(())
+    } else {
+        Err(user("micromamba is needed; nothing was changed"))
+    }
 }
 
 struct CondaBuilder {
@@ -380,7 +387,7 @@ impl Builder for CondaBuilder {
         let marker = prefix.join(MARKER);
         let text = format!("spec: {}\nsha256: {}\n", self.spec.file_name(), self.digest);
         std::fs::write(&marker, text)
-            .map_err(|e| user(format!("cannot write {}: {e}", marker.display())))
+            .map_err(|e| user(format!("cannot write {}: {e}", shown(&marker))))
     }
 
     fn in_place(&self) -> bool {
@@ -408,8 +415,9 @@ impl CondaBuilder {
 }
 
 /// The spec file name and digest recorded in the marker.
-pub fn built_from(prefix: &Path) -> Option<(String, String)> {
-    let text = std::fs::read_to_string(prefix.join(MARKER)).ok()?;
+fn built_from(prefix: &Path) -> Option<(String, String)> {
+    let bytes = files::read_bounded(&prefix.join(MARKER), MAX_MARKER_BYTES).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
     let mut file = None;
     let mut digest = None;
     for line in text.lines() {
@@ -420,231 +428,4 @@ pub fn built_from(prefix: &Path) -> Option<(String, String)> {
         }
     }
     Some((file?, digest?))
-}
-
-fn diagnose(root: &Path, prefix: &Path, files: &spec::SpecFiles) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    if root.join(".pyve/bin/micromamba").exists() {
-        if let Err(why) = tool::project_copy_usable(root) {
-            findings.push(Finding::warning(
-                "micromamba",
-                why,
-                "pyve allow, if you trust the project's own micromamba",
-            ));
-        }
-    }
-    findings.push(match tool::find(root) {
-        Some(found) => match tool::version(&found.path) {
-            Ok(version) => Finding::ok(
-                "micromamba",
-                format!(
-                    "micromamba {version} at {} (from {})",
-                    found.path.display(),
-                    found.origin
-                ),
-            ),
-            Err(e) => Finding::error(
-                "micromamba",
-                format!("the micromamba in {} does not work: {e}", found.origin),
-                "pyve init --auto-bootstrap",
-            ),
-        },
-        None => Finding::error(
-            "micromamba",
-            format!(
-                "micromamba not found; looked at {}",
-                tool::places(root).join(", ")
-            ),
-            "pyve init --auto-bootstrap (or --bootstrap-to project), or install micromamba",
-        ),
-    });
-    let Some(spec) = spec::detect(files) else {
-        findings.push(Finding::error(
-            "spec",
-            format!("no {} in {}", files.describe(), root.display()),
-            format!(
-                "create {}:\n{}",
-                files.environment_name(),
-                spec::minimal_environment_yml("myproject")
-            ),
-        ));
-        return findings;
-    };
-    findings.push(Finding::ok(
-        "spec",
-        format!("{} is used", spec.path.display()),
-    ));
-    let (environment_file, lock_file) = (files.environment_name(), files.lock_name());
-    findings.push(match spec::lock_status(files) {
-        Ok(LockStatus::Fresh) => Finding::ok("lock", format!("{lock_file} is fresh")),
-        Ok(LockStatus::LockOnly) => Finding::ok(
-            "lock",
-            format!("{lock_file} (no {environment_file} to compare)"),
-        ),
-        Ok(LockStatus::Missing) => Finding::warning(
-            "lock",
-            format!("no {lock_file}: builds are not reproducible"),
-            spec::lock_command(files),
-        ),
-        Ok(LockStatus::Stale {
-            environment_modified,
-            lock_modified,
-            not_locked,
-            ..
-        }) => Finding::warning(
-            "lock",
-            format!(
-                "{lock_file} may be stale: {environment_file} modified {}, {lock_file} modified {}{}",
-                spec::timestamp(environment_modified),
-                spec::timestamp(lock_modified),
-                if not_locked.is_empty() {
-                    String::new()
-                } else {
-                    format!("; not in the lock: {}", not_locked.join(", "))
-                }
-            ),
-            spec::lock_command(files),
-        ),
-        Err(message) => Finding::error("lock", message, "fix the file"),
-    });
-    if prefix.join(MARKER).is_file() {
-        let current = spec::digest(&spec.path).ok();
-        match built_from(prefix) {
-            Some((file, digest))
-                if file == spec.file_name() && Some(&digest) == current.as_ref() =>
-            {
-                findings.push(Finding::ok(
-                    "built",
-                    format!("built from the current {file}"),
-                ))
-            }
-            Some((file, _)) => findings.push(Finding::warning(
-                "built",
-                format!("built from {file}, which changed since (or another spec is used now)"),
-                "pyve init",
-            )),
-            None => findings.push(Finding::warning(
-                "built",
-                "the build record is unreadable",
-                "pyve init --force",
-            )),
-        }
-    }
-    findings
-}
-
-fn inspect(prefix: &Path) -> Inspection {
-    let mut inspection = Inspection::default();
-    if !prefix.join(MARKER).is_file() {
-        let what = if prefix.join("conda-meta").is_dir() {
-            format!(
-                "{} is unfinished (a create failed or was interrupted)",
-                prefix.display()
-            )
-        } else {
-            format!("no environment at {}", prefix.display())
-        };
-        inspection
-            .findings
-            .push(Finding::error("environment", what, "pyve init"));
-        return inspection;
-    }
-    inspection.exists = true;
-    inspection.findings.push(Finding::ok(
-        "environment",
-        format!("{} exists", prefix.display()),
-    ));
-    let python = prefix.join("bin/python");
-    match python::probe(&python) {
-        Some((version, _)) => {
-            inspection.runs = Some(version);
-            inspection
-                .findings
-                .push(Finding::ok("python", format!("Python {version} runs")));
-        }
-        None if !python::is_executable(&python) => inspection.findings.push(Finding::error(
-            "python",
-            format!(
-                "the environment has no Python ({} is missing)",
-                python.display()
-            ),
-            "add `python` to the dependencies in environment.yml, then run `pyve init --force`",
-        )),
-        None => inspection.findings.push(Finding::error(
-            "python",
-            format!("{} does not run", python.display()),
-            "pyve init --force",
-        )),
-    }
-    let pip_installed = pip_packages(prefix);
-    if !pip_installed.is_empty() {
-        inspection.findings.push(Finding::warning(
-            "pip",
-            format!(
-                "installed with pip, not conda: {}; mixing pip into a conda environment is against pyve's policy",
-                pip_installed.join(", ")
-            ),
-            "list them in environment.yml (under `- pip:` if conda has no package), then run `pyve init --force`",
-        ));
-    }
-    inspection
-}
-
-/// `*.dist-info` directories in site-packages that no conda package record
-/// lists: what `pip install` put there behind conda's back.
-fn pip_packages(prefix: &Path) -> Vec<String> {
-    let Ok(lib) = std::fs::read_dir(prefix.join("lib")) else {
-        return Vec::new();
-    };
-    let mut dist_infos = Vec::new();
-    for entry in lib.flatten() {
-        if !entry.file_name().to_string_lossy().starts_with("python") {
-            continue;
-        }
-        if let Ok(site) = std::fs::read_dir(entry.path().join("site-packages")) {
-            dist_infos.extend(
-                site.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.ends_with(".dist-info")),
-            );
-        }
-    }
-    if dist_infos.is_empty() {
-        return Vec::new();
-    }
-    let mut records = String::new();
-    if let Ok(meta) = std::fs::read_dir(prefix.join("conda-meta")) {
-        for entry in meta.flatten() {
-            if entry.path().extension().is_some_and(|e| e == "json") {
-                records.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
-            }
-        }
-    }
-    let mut pip: Vec<String> = dist_infos
-        .into_iter()
-        .filter(|d| !records.contains(&format!("/{d}/")))
-        .map(|d| d.trim_end_matches(".dist-info").to_owned())
-        .collect();
-    pip.sort();
-    pip
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pip_packages_are_dist_infos_no_record_lists() {
-        let prefix = tempfile::tempdir().unwrap();
-        let site = prefix.path().join("lib/python3.11/site-packages");
-        std::fs::create_dir_all(site.join("numpy-2.0.dist-info")).unwrap();
-        std::fs::create_dir_all(site.join("requests-2.32.dist-info")).unwrap();
-        std::fs::create_dir_all(prefix.path().join("conda-meta")).unwrap();
-        std::fs::write(
-            prefix.path().join("conda-meta/numpy-2.0-0.json"),
-            r#"{"files": ["lib/python3.11/site-packages/numpy-2.0.dist-info/METADATA"]}"#,
-        )
-        .unwrap();
-        assert_eq!(pip_packages(prefix.path()), ["requests-2.32"]);
-    }
 }

@@ -2,12 +2,14 @@
 //! (loose), what they name, and whether the lock still matches.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde_yaml_ng::Value;
-use sha2::{Digest, Sha256};
 
-use crate::config::shown;
+use crate::backend::Sources;
+use crate::error::{user, Error};
+use crate::files;
+use crate::text::shown;
 
 pub const LOCK_FILE: &str = "conda-lock.yml";
 pub const ENVIRONMENT_FILE: &str = "environment.yml";
@@ -22,13 +24,23 @@ pub struct SpecFiles {
 }
 
 impl SpecFiles {
-    /// The project's `environment.yml` and `conda-lock.yml`.
-    pub fn in_root(root: &Path) -> SpecFiles {
-        SpecFiles {
+    /// The environment's files: `environment.yml` and `conda-lock.yml`
+    /// unless the config names others. Another environment file has no
+    /// default lock file.
+    pub fn new(root: &Path, sources: &Sources) -> SpecFiles {
+        let mut files = SpecFiles {
             root: root.to_owned(),
             environment: PathBuf::from(ENVIRONMENT_FILE),
             lock: Some(PathBuf::from(LOCK_FILE)),
+        };
+        if let Some(file) = &sources.env_file {
+            files.environment = file.clone();
+            files.lock = None;
         }
+        if let Some(lock) = &sources.lock_file {
+            files.lock = Some(lock.clone());
+        }
+        files
     }
 
     pub fn environment_path(&self) -> PathBuf {
@@ -99,31 +111,27 @@ pub fn minimal_environment_yml(name: &str) -> String {
 /// parsing is asked to chew on it.
 const MAX_SPEC_BYTES: u64 = 16 << 20;
 
-fn read_yaml(path: &Path) -> Result<Value, String> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| format!("{}: cannot read: {e}", shown(path)))?
-        .len();
-    if size > MAX_SPEC_BYTES {
-        return Err(format!(
-            "{}: is {size} bytes, too large for a conda spec",
-            shown(path)
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", shown(path)))?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|_| format!("{}: is not UTF-8 text", shown(path)))?;
+fn read_yaml(path: &Path) -> Result<Value, Error> {
+    let bytes = files::read_bounded(path, MAX_SPEC_BYTES).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => {
+            user(format!("{}: {e}, too large for a conda spec", shown(path)))
+        }
+        _ => user(format!("{}: cannot read: {e}", shown(path))),
+    })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| user(format!("{}: is not UTF-8 text", shown(path))))?;
     let value: Value = serde_yaml_ng::from_str(text).map_err(|e| {
         let at = e
             .location()
             .map(|l| format!(":{}:{}", l.line(), l.column()))
             .unwrap_or_default();
-        format!("{}{at}: invalid YAML: {e}", shown(path))
+        user(format!("{}{at}: invalid YAML: {e}", shown(path)))
     })?;
     if !value.is_mapping() {
-        return Err(format!(
+        return Err(user(format!(
             "{}: must be a YAML mapping (keys such as `name:`, `channels:`, `dependencies:`)",
             shown(path)
-        ));
+        )));
     }
     Ok(value)
 }
@@ -138,13 +146,13 @@ pub struct EnvironmentFile {
     pub has_pip_section: bool,
 }
 
-pub fn read_environment(path: &Path) -> Result<EnvironmentFile, String> {
+pub fn read_environment(path: &Path) -> Result<EnvironmentFile, Error> {
     let value = read_yaml(path)?;
     let mut file = EnvironmentFile::default();
     match value.get("name") {
         None | Some(Value::Null) => {}
         Some(Value::String(name)) => file.name = Some(name.clone()),
-        Some(_) => return Err(format!("{}: `name` must be text", shown(path))),
+        Some(_) => return Err(user(format!("{}: `name` must be text", shown(path)))),
     }
     file.has_channels = value
         .get("channels")
@@ -158,15 +166,20 @@ pub fn read_environment(path: &Path) -> Result<EnvironmentFile, String> {
                     Value::String(spec) => file.packages.push(package_name(spec)),
                     Value::Mapping(m) if m.contains_key("pip") => file.has_pip_section = true,
                     _ => {
-                        return Err(format!(
+                        return Err(user(format!(
                             "{}: `dependencies` entries must be package specs such as `numpy>=1.26` or a `pip:` list",
                             shown(path)
-                        ))
+                        )))
                     }
                 }
             }
         }
-        Some(_) => return Err(format!("{}: `dependencies` must be a list", shown(path))),
+        Some(_) => {
+            return Err(user(format!(
+                "{}: `dependencies` must be a list",
+                shown(path)
+            )))
+        }
     }
     Ok(file)
 }
@@ -182,16 +195,17 @@ fn package_name(spec: &str) -> String {
 }
 
 /// Package names in a conda-lock file.
-pub fn lock_packages(path: &Path) -> Result<Vec<String>, String> {
+pub fn lock_packages(path: &Path) -> Result<Vec<String>, Error> {
     let value = read_yaml(path)?;
     let packages = value
         .get("package")
         .and_then(Value::as_sequence)
         .ok_or_else(|| {
-            format!(
-                "{}: has no `package:` list; is it a conda-lock file? Regenerate it with conda-lock",
+            user(format!(
+                "{}: has no `package:` list; is it a conda-lock file?",
                 shown(path)
-            )
+            ))
+            .with_hint("regenerate it with conda-lock")
         })?;
     Ok(packages
         .iter()
@@ -218,7 +232,7 @@ pub enum LockStatus {
     },
 }
 
-pub fn lock_status(files: &SpecFiles) -> Result<LockStatus, String> {
+pub fn lock_status(files: &SpecFiles) -> Result<LockStatus, Error> {
     let Some(lock) = files.lock_path() else {
         return Ok(LockStatus::Missing);
     };
@@ -231,7 +245,7 @@ pub fn lock_status(files: &SpecFiles) -> Result<LockStatus, String> {
     let modified = |p: &Path| {
         std::fs::metadata(p)
             .and_then(|m| m.modified())
-            .map_err(|e| format!("{}: {e}", shown(p)))
+            .map_err(|e| user(format!("{}: {e}", shown(p))))
     };
     let environment_modified = modified(&environment)?;
     let lock_modified = modified(&lock)?;
@@ -278,44 +292,14 @@ pub fn lock_command(files: &SpecFiles) -> String {
 }
 
 /// The spec's content digest: what the environment was built from.
-pub fn digest(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", shown(path)))?;
-    Ok(hex(&Sha256::digest(&bytes)))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `2026-01-05 10:30:00 UTC`, without a date library.
-pub fn timestamp(time: SystemTime) -> String {
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+pub fn digest(path: &Path) -> Result<String, Error> {
+    crate::digest::file(path, MAX_SPEC_BYTES)
+        .map_err(|e| user(format!("{}: cannot read: {e}", shown(path))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn package_names_drop_versions_and_channels() {
@@ -328,14 +312,5 @@ mod tests {
         ] {
             assert_eq!(package_name(spec), name, "{spec}");
         }
-    }
-
-    #[test]
-    fn timestamps_are_civil_utc() {
-        assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01 00:00:00 UTC");
-        let t = UNIX_EPOCH + Duration::from_secs(1_767_609_000);
-        assert_eq!(timestamp(t), "2026-01-05 10:30:00 UTC");
-        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(timestamp(leap), "2000-02-29 00:00:00 UTC");
     }
 }

@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::spec;
-use crate::cli::BootstrapTo;
+use crate::backend::BootstrapTo;
 use crate::error::{user, Error};
-use crate::{process, python};
+use crate::files::{self, owner};
+use crate::text::shown;
+use crate::vars::Vars;
+use crate::{layout, paths, process, python};
 
 /// Where a micromamba was found, in the order they are tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +21,15 @@ pub enum Origin {
     /// `~/.pyve/bin/micromamba`: the user's copy, shared by projects.
     User,
     Path,
+}
+
+impl From<BootstrapTo> for Origin {
+    fn from(to: BootstrapTo) -> Origin {
+        match to {
+            BootstrapTo::Project => Origin::Project,
+            BootstrapTo::User => Origin::User,
+        }
+    }
 }
 
 impl fmt::Display for Origin {
@@ -36,64 +48,83 @@ pub struct Tool {
     pub origin: Origin,
 }
 
-fn project_copy(root: &Path) -> PathBuf {
-    root.join(".pyve/bin/micromamba")
+/// Where to look, and what may be run.
+pub struct Places<'a> {
+    pub root: &'a Path,
+    /// Whether the project's own copy may run (see `BuildRequest`).
+    pub project_tools: bool,
+    pub vars: &'a dyn Vars,
 }
 
-fn user_dir() -> Option<PathBuf> {
-    python::home().map(|h| h.join(".pyve/bin"))
-}
-
-/// Whether the project's own copy may run: a cloned repository could ship
-/// any program there, so only in a project the user approved (at any
-/// time), and only a file of the user's.
-pub fn project_copy_usable(root: &Path) -> Result<(), String> {
-    // PYVE_TRUST_ALL=1 vouches for the repository, its binaries included:
-    // a CI cache restores .pyve/bin on a runner that approved nothing.
-    if !crate::trust::approved_once(root) && !crate::trust::trust_all() {
-        return Err(format!(
-            "{} is not used: you have not approved this project (`pyve allow`, or PYVE_TRUST_ALL=1 in CI)",
-            project_copy(root).display()
-        ));
+impl Places<'_> {
+    fn project_copy(&self) -> PathBuf {
+        layout::bin(self.root).join("micromamba")
     }
-    crate::trust::check_owner(&project_copy(root)).map_err(|why| format!("{why}; not used"))
-}
 
-/// The first micromamba of: the project's, the user's, PATH's.
-pub fn find(root: &Path) -> Option<Tool> {
-    let project = project_copy(root);
-    if python::is_executable(&project) && project_copy_usable(root).is_ok() {
-        return Some(Tool {
-            path: project,
-            origin: Origin::Project,
-        });
+    fn user_copy(&self) -> Option<PathBuf> {
+        paths::user_tool_dir(self.vars).map(|d| d.join("micromamba"))
     }
-    if let Some(user) = user_dir().map(|d| d.join("micromamba")) {
-        if python::is_executable(&user) {
+
+    /// Whether the project ships its own copy that is not used, and why.
+    pub fn project_copy_refused(&self) -> Option<String> {
+        let copy = self.project_copy();
+        if !copy.exists() {
+            return None;
+        }
+        // A cloned repository could ship any program there.
+        if !self.project_tools {
+            return Some(format!(
+                "{} is not used: you have not approved this project (`pyve allow`, or PYVE_TRUST_ALL=1 in CI)",
+                shown(&copy)
+            ));
+        }
+        owner::check(&copy)
+            .err()
+            .map(|why| format!("{}; not used", why.message()))
+    }
+
+    /// The first micromamba of: the project's, the user's, PATH's.
+    pub fn find(&self) -> Option<Tool> {
+        let project = self.project_copy();
+        if files::is_executable(&project) && self.project_copy_refused().is_none() {
+            return Some(Tool {
+                path: project,
+                origin: Origin::Project,
+            });
+        }
+        if let Some(user) = self.user_copy().filter(|p| files::is_executable(p)) {
             return Some(Tool {
                 path: user,
                 origin: Origin::User,
             });
         }
+        python::which(self.vars, "micromamba").map(|path| Tool {
+            path,
+            origin: Origin::Path,
+        })
     }
-    python::which("micromamba").map(|path| Tool {
-        path,
-        origin: Origin::Path,
-    })
-}
 
-/// The places `find` looked, for the error that says it found nothing.
-pub fn places(root: &Path) -> Vec<String> {
-    vec![
-        format!(
-            "{} (in a project you approved)",
-            project_copy(root).display()
-        ),
-        user_dir().map_or("~/.pyve/bin/micromamba".to_owned(), |d| {
-            d.join("micromamba").display().to_string()
-        }),
-        "`micromamba` on PATH".to_owned(),
-    ]
+    /// The places `find` looked, for the error that says it found nothing.
+    pub fn looked_at(&self) -> Vec<String> {
+        vec![
+            format!(
+                "{} (in a project you approved)",
+                shown(&self.project_copy())
+            ),
+            self.user_copy()
+                .map_or("~/.pyve/bin/micromamba".to_owned(), |p| shown(&p)),
+            "`micromamba` on PATH".to_owned(),
+        ]
+    }
+
+    /// Where a bootstrap puts the binary.
+    pub fn bootstrap_dir(&self, to: BootstrapTo) -> Result<PathBuf, Error> {
+        match to {
+            BootstrapTo::Project => Ok(layout::bin(self.root)),
+            BootstrapTo::User => paths::user_tool_dir(self.vars)
+                .ok_or_else(|| user("HOME is not set").with_hint("use --bootstrap-to project")),
+        }
+    }
 }
 
 /// What `micromamba --version` says, or why it said nothing.
@@ -102,68 +133,61 @@ pub fn version(path: &Path) -> Result<String, String> {
         .arg("--version")
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+        .map_err(|e| format!("cannot run {}: {e}", shown(path)))?;
     let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     if !output.status.success() || text.is_empty() {
         return Err(format!(
             "{} --version failed ({})",
-            path.display(),
+            shown(path),
             output.status
         ));
     }
     Ok(text.lines().last().unwrap_or_default().to_owned())
 }
 
-/// Where a bootstrap puts the binary.
-pub fn bootstrap_dir(root: &Path, to: BootstrapTo) -> Result<PathBuf, Error> {
-    match to {
-        BootstrapTo::Project => Ok(root.join(".pyve/bin")),
-        BootstrapTo::User => {
-            user_dir().ok_or_else(|| user("HOME is not set; use --bootstrap-to project"))
-        }
-    }
-}
-
-pub fn download_url() -> Result<String, Error> {
-    if let Some(url) = std::env::var_os("PYVE_MICROMAMBA_URL").filter(|u| !u.is_empty()) {
+pub fn download_url(vars: &dyn Vars) -> Result<String, Error> {
+    if let Some(url) = vars.non_empty("PYVE_MICROMAMBA_URL") {
         return Ok(url.to_string_lossy().into_owned());
     }
     let platform = spec::platform().ok_or_else(|| {
         user(format!(
-            "micromamba has no download for {} {}; install it yourself and put it on PATH",
+            "micromamba has no download for {} {}",
             std::env::consts::OS,
             std::env::consts::ARCH
         ))
+        .with_hint("install it yourself and put it on PATH")
     })?;
     Ok(format!(
         "https://micro.mamba.pm/api/micromamba/{platform}/latest"
     ))
 }
 
+/// Downloads are a few megabytes; anything this large is not micromamba.
+const MAX_DOWNLOAD_BYTES: u64 = 1 << 30;
+
 /// Downloads micromamba into `dir` (`<dir>/micromamba`). Everything happens
 /// in a private directory beside it, renamed into place only once the
 /// digest matched (when one is expected) and the binary ran: a failed or
 /// partial download leaves nothing behind.
-pub fn bootstrap(dir: &Path) -> Result<Tool, Error> {
-    let url = download_url()?;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| user(format!("cannot create {}: {e}", dir.display())))?;
+pub fn bootstrap(vars: &dyn Vars, dir: &Path, origin: Origin) -> Result<Tool, Error> {
+    let url = download_url(vars)?;
+    std::fs::create_dir_all(dir).map_err(|e| user(format!("cannot create {}: {e}", shown(dir))))?;
     let work = dir.join(format!(".micromamba.pyve-download-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir(&work)
-        .map_err(|e| user(format!("cannot create {}: {e}", work.display())))?;
-    let _cleanup = crate::files::RemoveOnDrop(Some(work.clone()));
+    std::fs::create_dir(&work).map_err(|e| user(format!("cannot create {}: {e}", shown(&work))))?;
+    let _cleanup = files::RemoveOnDrop(Some(work.clone()));
     // From here on Ctrl-C stops the download and the work directory goes.
     process::catch_interrupts();
     let archive = work.join("micromamba.tar.bz2");
     info!("downloading micromamba from {url}");
     process::run(
-        &mut fetch_command(&url, &archive)?,
+        &mut fetch_command(vars, &url, &archive)?,
         "downloading micromamba",
     )?;
 
-    let actual = spec::digest(&archive).map_err(user)?;
-    if let Some(expected) = std::env::var_os("PYVE_MICROMAMBA_SHA256").filter(|v| !v.is_empty()) {
+    let actual = crate::digest::file(&archive, MAX_DOWNLOAD_BYTES)
+        .map_err(|e| user(format!("{}: cannot read: {e}", shown(&archive))))?;
+    if let Some(expected) = vars.non_empty("PYVE_MICROMAMBA_SHA256") {
         let expected = expected.to_string_lossy().trim().to_lowercase();
         if expected != actual {
             return Err(user(format!(
@@ -172,13 +196,34 @@ pub fn bootstrap(dir: &Path) -> Result<Tool, Error> {
             )));
         }
     }
-    // As micromamba's own installer does: tar with bzip2, `bin/micromamba`.
+    let unpacked = unpack(&url, &archive, &work)?;
+    let said = version(&unpacked).map_err(|e| {
+        user(format!(
+            "the downloaded micromamba does not run: {e}; nothing was installed"
+        ))
+    })?;
+    let target = dir.join("micromamba");
+    std::fs::rename(&unpacked, &target)
+        .map_err(|e| user(format!("cannot install {}: {e}", shown(&target))))?;
+    done!(
+        "installed micromamba {said} at {} (sha256 {actual})",
+        target.display()
+    );
+    Ok(Tool {
+        path: target,
+        origin,
+    })
+}
+
+/// Unpacks `bin/micromamba` from the archive, as micromamba's own
+/// installer does (tar with bzip2); only a plain file is made executable.
+fn unpack(url: &str, archive: &Path, work: &Path) -> Result<PathBuf, Error> {
     process::run(
         Command::new("tar")
             .arg("-xjf")
-            .arg(&archive)
+            .arg(archive)
             .arg("-C")
-            .arg(&work)
+            .arg(work)
             .arg("bin/micromamba"),
         "unpacking micromamba (tar with bzip2)",
     )
@@ -188,35 +233,19 @@ pub fn bootstrap(dir: &Path) -> Result<Tool, Error> {
         ))
     })?;
     let unpacked = work.join("bin/micromamba");
-    // A link in the tarball could point anywhere; only a plain file is
-    // made executable and installed.
+    // A link in the tarball could point anywhere.
     if !std::fs::symlink_metadata(&unpacked).is_ok_and(|m| m.is_file()) {
         return Err(user(format!(
             "bin/micromamba in the download from {url} is not a regular file; nothing was installed"
         )));
     }
     let _ = std::fs::set_permissions(&unpacked, std::fs::Permissions::from_mode(0o755));
-    let said = version(&unpacked).map_err(|e| {
-        user(format!(
-            "the downloaded micromamba does not run: {e}; nothing was installed"
-        ))
-    })?;
-    let target = dir.join("micromamba");
-    std::fs::rename(&unpacked, &target)
-        .map_err(|e| user(format!("cannot install {}: {e}", target.display())))?;
-    done!(
-        "installed micromamba {said} at {} (sha256 {actual})",
-        target.display()
-    );
-    Ok(Tool {
-        path: target,
-        origin: Origin::User,
-    })
+    Ok(unpacked)
 }
 
 /// curl, else wget: whichever the machine has, as micromamba's installer.
-fn fetch_command(url: &str, to: &Path) -> Result<Command, Error> {
-    if let Some(curl) = python::which("curl") {
+fn fetch_command(vars: &dyn Vars, url: &str, to: &Path) -> Result<Command, Error> {
+    if let Some(curl) = python::which(vars, "curl") {
         let mut command = Command::new(curl);
         command
             .args(["--fail", "--show-error", "--location"])
@@ -233,7 +262,7 @@ fn fetch_command(url: &str, to: &Path) -> Result<Command, Error> {
             .arg(url);
         return Ok(command);
     }
-    if let Some(wget) = python::which("wget") {
+    if let Some(wget) = python::which(vars, "wget") {
         let mut command = Command::new(wget);
         command
             .args(["--quiet", "--output-document"])
@@ -241,7 +270,6 @@ fn fetch_command(url: &str, to: &Path) -> Result<Command, Error> {
             .arg(url);
         return Ok(command);
     }
-    Err(user(format!(
-        "downloading micromamba needs curl or wget; install one, or download {url} yourself"
-    )))
+    Err(user("downloading micromamba needs curl or wget")
+        .with_hint(format!("install one, or download {url} yourself")))
 }

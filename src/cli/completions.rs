@@ -1,14 +1,12 @@
 //! `pyve completions SHELL`: tab completion generated from the same clap
 //! definitions as `--help` and the man page, so the three cannot drift.
 
-use std::process::ExitCode;
-
 use clap_complete::Shell;
 
-use crate::cli::ShellName;
-use crate::error::Error;
+use super::ShellName;
 
-pub fn run(name: ShellName, mut command: clap::Command) -> Result<ExitCode, Error> {
+/// The completion script for `name`.
+pub fn script(name: ShellName, mut command: clap::Command) -> Vec<u8> {
     let shell = match name {
         ShellName::Bash => Shell::Bash,
         ShellName::Zsh => Shell::Zsh,
@@ -19,7 +17,7 @@ pub fn run(name: ShellName, mut command: clap::Command) -> Result<ExitCode, Erro
     if shell == Shell::Fish {
         fish_positional_values(&mut out, &command);
     }
-    super::write_stdout(&out, "the completions")
+    out
 }
 
 /// clap_complete's fish generator completes options only; a command's

@@ -57,6 +57,19 @@ struct Scan {
     existing: Option<String>,
 }
 
+/// Where the comment starting at `i` ends, if one does.
+fn after_comment(text: &str, i: usize) -> Result<Option<usize>, String> {
+    let rest = &text[i..];
+    if rest.starts_with("//") {
+        return Ok(Some(rest.find('\n').map_or(text.len(), |end| i + end)));
+    }
+    if let Some(body) = rest.strip_prefix("/*") {
+        let end = body.find("*/").ok_or("a /* comment is not closed")?;
+        return Ok(Some(i + 2 + end + 2));
+    }
+    Ok(None)
+}
+
 /// Reads just enough of JSON with comments: strings, comments, nesting.
 fn scan(text: &str) -> Result<Scan, String> {
     let bytes = text.as_bytes();
@@ -69,20 +82,11 @@ fn scan(text: &str) -> Result<Scan, String> {
     let mut pending_key: Option<String> = None;
     let mut after_colon = false;
     while i < bytes.len() {
+        if let Some(next) = after_comment(text, i)? {
+            i = next;
+            continue;
+        }
         match bytes[i] {
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let end = text[i + 2..]
-                    .find("*/")
-                    .ok_or("a /* comment is not closed")?;
-                i += end + 4;
-                continue;
-            }
             b'"' => {
                 let (value, next) = string_at(text, i)?;
                 if depth == 1 {
@@ -165,7 +169,7 @@ fn string_at(text: &str, start: usize) -> Result<(String, usize), String> {
 /// The interpreter VS Code should use: through `.pyve/current` when that
 /// link chooses the environment, so `pyve activate` switches the editor too.
 pub fn interpreter_setting(root: &Path, env_dir: &Path, named: bool) -> String {
-    let pointer = root.join(crate::project::POINTER_RELATIVE);
+    let pointer = crate::layout::pointer(root);
     let python = if named && std::fs::symlink_metadata(&pointer).is_ok() {
         pointer
     } else {

@@ -2,20 +2,18 @@
 //! definitions: the overview, then a section per command with its
 //! synopsis, options and examples, so `pyve man | man -l -` has it all.
 
-use std::process::ExitCode;
-
 use clap_mangen::Man;
 
-use crate::error::Error;
+use crate::error::{user, Error};
 
-pub fn run(mut command: clap::Command) -> Result<ExitCode, Error> {
+/// The page's roff text.
+pub fn page(mut command: clap::Command) -> Result<Vec<u8>, Error> {
     // Gives every subcommand its full name ("pyve env info") and the
     // global options.
     command.build();
     let mut out = Vec::new();
-    render(&mut out, &command)
-        .map_err(|e| Error::User(format!("cannot render the man page: {e}")))?;
-    super::write_stdout(&out, "the man page")
+    render(&mut out, &command).map_err(|e| user(format!("cannot render the man page: {e}")))?;
+    Ok(out)
 }
 
 fn render(out: &mut Vec<u8>, command: &clap::Command) -> std::io::Result<()> {

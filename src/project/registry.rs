@@ -9,14 +9,11 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
-use crate::backend::micromamba::spec::hex;
 use crate::error::{user, Error};
-use crate::files;
 use crate::json::string as json_string;
-
-pub const RELATIVE: &str = ".pyve/envs/.registry";
+use crate::text::shown;
+use crate::{digest, files, layout};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
@@ -41,25 +38,23 @@ struct File {
 }
 
 pub fn path(root: &Path) -> PathBuf {
-    root.join(RELATIVE)
+    layout::registry(root)
 }
 
 /// The registry's entries by name; empty when there is none. An unreadable
 /// registry is an error that names the file: the listing must not pretend.
-pub fn read(root: &Path) -> Result<BTreeMap<String, Entry>, String> {
+pub fn read(root: &Path) -> Result<BTreeMap<String, Entry>, Error> {
     let path = path(root);
     let bytes = match files::read_bounded(&path, 1 << 20) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-        Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+        Err(e) => return Err(user(format!("{}: cannot read: {e}", shown(&path)))),
     };
     let text =
-        std::str::from_utf8(&bytes).map_err(|_| format!("{}: is not UTF-8", path.display()))?;
+        std::str::from_utf8(&bytes).map_err(|_| user(format!("{}: is not UTF-8", shown(&path))))?;
     let file: File = serde_yaml_ng::from_str(text).map_err(|e| {
-        format!(
-            "{}: is damaged ({e}); `pyve init --env NAME` records each environment again",
-            path.display()
-        )
+        user(format!("{}: is damaged ({e})", shown(&path)))
+            .with_hint("`pyve init --env NAME` records each environment again")
     })?;
     Ok(file.environments)
 }
@@ -73,7 +68,7 @@ pub fn record(root: &Path, name: &str, entry: Entry) -> Result<(), Error> {
 
 /// Drops `name`'s entry, if any.
 pub fn remove(root: &Path, name: &str) -> Result<(), Error> {
-    let mut all = read(root).map_err(user)?;
+    let mut all = read(root)?;
     if all.remove(name).is_some() {
         write(root, &all)?;
     }
@@ -84,7 +79,7 @@ fn write(root: &Path, all: &BTreeMap<String, Entry>) -> Result<(), Error> {
     let path = path(root);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
-            .map_err(|e| user(format!("cannot create {}: {e}", parent.display())))?;
+            .map_err(|e| user(format!("cannot create {}: {e}", shown(parent))))?;
     }
     files::write_atomic(&path, encode(all).as_bytes())
 }
@@ -127,19 +122,19 @@ fn encode(all: &BTreeMap<String, Entry>) -> String {
 /// The digest of a set of spec files as they are now: each file's name and
 /// content (or that it is missing), in order.
 pub fn spec_digest(root: &Path, spec: &[String]) -> String {
-    let mut hasher = Sha256::new();
+    let mut hasher = digest::Hasher::default();
     for file in spec {
         hasher.update(file.as_bytes());
-        hasher.update([0]);
+        hasher.update(&[0]);
         match files::read_bounded(&root.join(file), 64 << 20) {
             Ok(bytes) => {
-                hasher.update(bytes.len().to_le_bytes());
+                hasher.update(&bytes.len().to_le_bytes());
                 hasher.update(&bytes);
             }
             Err(_) => hasher.update(b"missing"),
         }
     }
-    hex(&hasher.finalize())
+    hasher.finish()
 }
 
 pub fn now() -> u64 {
@@ -171,6 +166,9 @@ mod tests {
         remove(dir.path(), "gpu").unwrap();
         assert_eq!(read(dir.path()).unwrap().len(), 1);
         std::fs::write(path(dir.path()), "{not json").unwrap();
-        assert!(read(dir.path()).unwrap_err().contains(".registry"));
+        assert!(read(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains(".registry"));
     }
 }

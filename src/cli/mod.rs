@@ -1,12 +1,21 @@
-//! Command-line definitions (clap) and dispatch to `cmd`.
+//! The command line: clap's definitions, and nothing else. Arguments are
+//! turned into each command's own options here, so no layer below knows
+//! clap or this module; completions and the man page are generated from
+//! the same definitions.
+
+mod completions;
+mod man;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::backend::BootstrapTo as BootstrapPlace;
 use crate::cmd;
+use crate::config::BackendKind;
 use crate::error::Error;
+use crate::shell::{self, Shell};
 use crate::ui;
 
 #[derive(Parser)]
@@ -148,69 +157,69 @@ enum Command {
 }
 
 #[derive(Args)]
-pub struct InitArgs {
+struct InitArgs {
     /// The environment backend; `auto` decides from the project's files
     #[arg(long, value_enum)]
-    pub backend: Option<BackendChoice>,
+    backend: Option<BackendChoice>,
     /// The environment's name (prompt, PYVE_ENV_NAME); default: the directory's name
     #[arg(long, value_name = "NAME")]
-    pub env_name: Option<String>,
+    env_name: Option<String>,
     /// Create (or rebuild) the named environment NAME, adding it to .pyve/config
     /// (default: the active one, in a project that names its environments)
     #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    env: Option<String>,
     /// The Python version, X.Y or X.Y.Z; default: the config, then .tool-versions or .python-version
     #[arg(long, value_name = "X.Y[.Z]")]
-    pub python_version: Option<String>,
+    python_version: Option<String>,
     /// Do not write .envrc
     #[arg(long)]
-    pub no_direnv: bool,
+    no_direnv: bool,
     /// Point VS Code at the environment: python.defaultInterpreterPath in .vscode/settings.json
     #[arg(long)]
-    pub vscode: bool,
+    vscode: bool,
     /// Rebuild the environment even when the existing one is healthy
     #[arg(long)]
-    pub force: bool,
+    force: bool,
     /// Answer yes to every question
     #[arg(long, short = 'y')]
-    pub yes: bool,
+    yes: bool,
     /// Install requirements.txt (or the config's `requirements`) into the environment
     #[arg(long)]
-    pub install_deps: bool,
+    install_deps: bool,
     /// micromamba: a stale or missing conda-lock.yml is an error (config: lock_file_policy: strict)
     #[arg(long)]
-    pub strict: bool,
+    strict: bool,
     /// micromamba: download micromamba without asking when it is not found
     #[arg(long)]
-    pub auto_bootstrap: bool,
+    auto_bootstrap: bool,
     /// micromamba: where a downloaded micromamba goes: the project's .pyve/bin or ~/.pyve/bin
     #[arg(long, value_enum, value_name = "WHERE", default_value = "user")]
-    pub bootstrap_to: BootstrapTo,
+    bootstrap_to: BootstrapTo,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum BootstrapTo {
+enum BootstrapTo {
     Project,
     User,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BackendChoice {
+enum BackendChoice {
     Venv,
     Micromamba,
     Auto,
 }
 
 #[derive(Args)]
-pub struct RunArgs {
+struct RunArgs {
     /// Run even if you have not approved the project (`pyve allow`) or
     /// another user owns its files; PYVE_TRUST_ALL=1 does the same (for CI)
     #[arg(long)]
-    pub trust: bool,
+    trust: bool,
     /// Run in this named environment, without changing the active one
     /// (default: the active one; in CI, where CI is set, `default_env`)
     #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    env: Option<String>,
     /// The command and its arguments
     #[arg(
         required = true,
@@ -218,28 +227,28 @@ pub struct RunArgs {
         allow_hyphen_values = true,
         value_name = "CMD"
     )]
-    pub command: Vec<OsString>,
+    command: Vec<OsString>,
 }
 
 #[derive(Args)]
-pub struct TrustArgs {
+struct TrustArgs {
     /// The project, or a directory inside it; default: the current directory
     #[arg(value_name = "DIR")]
-    pub dir: Option<std::path::PathBuf>,
+    dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
-pub struct PurgeArgs {
+struct PurgeArgs {
     /// Do not ask; required when not on a terminal
     #[arg(long, short = 'y')]
-    pub yes: bool,
+    yes: bool,
     /// Remove only this named environment (its entry in .pyve/config stays)
     #[arg(long, value_name = "NAME")]
-    pub env: Option<String>,
+    env: Option<String>,
 }
 
 #[derive(Subcommand)]
-pub enum EnvCommand {
+enum EnvCommand {
     /// List the project's environments, the active one marked with `*`
     #[command(after_help = "Examples:\n  \
         pyve env list\n  \
@@ -253,60 +262,60 @@ pub enum EnvCommand {
 }
 
 #[derive(Args)]
-pub struct EnvListArgs {
+struct EnvListArgs {
     /// Print one JSON object on stdout
     #[arg(long)]
-    pub json: bool,
+    json: bool,
 }
 
 #[derive(Args)]
-pub struct EnvInfoArgs {
+struct EnvInfoArgs {
     /// The environment's name
-    pub name: String,
+    name: String,
     /// Print one JSON object on stdout
     #[arg(long)]
-    pub json: bool,
+    json: bool,
 }
 
 #[derive(Args)]
-pub struct ActivateArgs {
+struct ActivateArgs {
     /// The named environment to make active
-    pub name: String,
+    name: String,
 }
 
 #[derive(Args)]
-pub struct StatusArgs {
+struct StatusArgs {
     /// Print one JSON object on stdout
     #[arg(long)]
-    pub json: bool,
+    json: bool,
 }
 
 #[derive(Args)]
-pub struct DoctorArgs {
+struct DoctorArgs {
     /// Print one JSON object on stdout instead of the report
     #[arg(long)]
-    pub json: bool,
+    json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-pub enum ShellName {
+enum ShellName {
     Bash,
     Zsh,
     Fish,
 }
 
 impl ShellName {
-    pub fn as_str(self) -> &'static str {
+    fn shell(self) -> &'static dyn Shell {
         match self {
-            ShellName::Bash => "bash",
-            ShellName::Zsh => "zsh",
-            ShellName::Fish => "fish",
+            ShellName::Bash => &shell::Bash,
+            ShellName::Zsh => &shell::Zsh,
+            ShellName::Fish => &shell::Fish,
         }
     }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportDialect {
+enum ExportDialect {
     Bash,
     Zsh,
     Fish,
@@ -335,20 +344,60 @@ pub fn run() -> Result<ExitCode, Error> {
     };
     ui::configure(color, cli.quiet, cli.verbose);
     match cli.command {
-        Command::Init(args) => cmd::init::run(args),
-        Command::Run(args) => cmd::run::run(args),
-        Command::Allow(args) => cmd::allow::run(args),
-        Command::Deny(args) => cmd::deny::run(args),
-        Command::Purge(args) => cmd::purge::run(args),
-        Command::Envs(args) => cmd::envs::list(args),
-        Command::Env(EnvCommand::List(args)) => cmd::envs::list(args),
-        Command::Env(EnvCommand::Info(args)) => cmd::envs::info(args),
-        Command::Activate(args) => cmd::activate::run(args),
-        Command::Doctor(args) => cmd::doctor::run(args),
-        Command::Export { dialect } => cmd::export::run(dialect),
-        Command::Hook { shell } => cmd::hook::run(shell),
-        Command::Status(args) => cmd::status::run(args),
-        Command::Completions { shell } => cmd::completions::run(shell, Cli::command()),
-        Command::Man => cmd::man::run(Cli::command()),
+        Command::Init(args) => cmd::init::run(args.into()),
+        Command::Run(args) => cmd::run::run(cmd::run::Options {
+            trust: args.trust,
+            env: args.env,
+            command: args.command,
+        }),
+        Command::Allow(args) => cmd::allow::run(args.dir.as_deref()),
+        Command::Deny(args) => cmd::deny::run(args.dir.as_deref()),
+        Command::Purge(args) => cmd::purge::run(cmd::purge::Options {
+            yes: args.yes,
+            env: args.env,
+        }),
+        Command::Envs(args) | Command::Env(EnvCommand::List(args)) => cmd::envs::list(args.json),
+        Command::Env(EnvCommand::Info(args)) => cmd::envs::info(&args.name, args.json),
+        Command::Activate(args) => cmd::activate::run(&args.name),
+        Command::Doctor(args) => cmd::doctor::run(args.json),
+        Command::Export { dialect } => cmd::export::run(match dialect {
+            ExportDialect::Bash => cmd::export::Dialect::Shell(&shell::Bash),
+            ExportDialect::Zsh => cmd::export::Dialect::Shell(&shell::Zsh),
+            ExportDialect::Fish => cmd::export::Dialect::Shell(&shell::Fish),
+            ExportDialect::Direnv => cmd::export::Dialect::Direnv,
+        }),
+        Command::Hook { shell } => cmd::hook::run(shell.shell()),
+        Command::Status(args) => cmd::status::run(args.json),
+        Command::Completions { shell } => cmd::write_stdout(
+            &completions::script(shell, Cli::command()),
+            "the completions",
+        ),
+        Command::Man => cmd::write_stdout(&man::page(Cli::command())?, "the man page"),
+    }
+}
+
+impl From<InitArgs> for cmd::init::Options {
+    fn from(args: InitArgs) -> Self {
+        cmd::init::Options {
+            backend: match args.backend {
+                Some(BackendChoice::Venv) => Some(BackendKind::Venv),
+                Some(BackendChoice::Micromamba) => Some(BackendKind::Micromamba),
+                Some(BackendChoice::Auto) | None => None,
+            },
+            env_name: args.env_name,
+            env: args.env,
+            python_version: args.python_version,
+            no_direnv: args.no_direnv,
+            vscode: args.vscode,
+            force: args.force,
+            yes: args.yes,
+            install_deps: args.install_deps,
+            strict: args.strict,
+            auto_bootstrap: args.auto_bootstrap,
+            bootstrap_to: match args.bootstrap_to {
+                BootstrapTo::Project => BootstrapPlace::Project,
+                BootstrapTo::User => BootstrapPlace::User,
+            },
+        }
     }
 }

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use serde_yaml_ng::Value;
 
-use crate::config::shown;
+use crate::files;
+use crate::text::shown;
 
 const UNSET: &str = "***unset***";
 /// These files are a few lines; a larger one is not read at prompt time.
@@ -114,10 +115,10 @@ fn read_object(file: &Path, is_state: bool) -> Result<Option<serde_yaml_ng::Mapp
     if !metadata.is_file() {
         return Ok(None);
     }
-    if metadata.len() > MAX_BYTES {
-        return Err(format!("{}: larger than 64 KiB; skipped", shown(file)));
-    }
-    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", shown(file)))?;
+    let bytes = files::read_bounded(file, MAX_BYTES).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => format!("{}: larger than 64 KiB; skipped", shown(file)),
+        _ => format!("{}: {e}", shown(file)),
+    })?;
     let text =
         String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8; skipped", shown(file)))?;
     if text.trim().is_empty() {

@@ -1,0 +1,346 @@
+//! doctor's checks of a project, in the order a user would fix them: its
+//! files, its config, its environments, the approval, what the backend
+//! needs, the environment itself and its Python, then the shell hook and
+//! direnv.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::backend::Diagnosis;
+use crate::config::{self, Config};
+use crate::engine::state;
+use crate::files::block;
+use crate::health::Finding;
+use crate::project::{self, registry, Resolved};
+use crate::python::{self, VersionRequest};
+use crate::trust::{self, Store, Verdict};
+use crate::vars::{self, Vars};
+use crate::{files, layout};
+
+/// Everything doctor says about the project at `root`.
+pub fn project(vars: &dyn Vars, root: &Path) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let Some((config, resolved)) = config_and_environment(root, &mut findings) else {
+        return findings;
+    };
+    if config.is_named() {
+        findings.extend(environments(root, &config));
+    }
+    let trust = trust(vars, root, &resolved);
+    // Inspecting runs the environment's Python: nothing of a project the
+    // user has not approved runs, not even to diagnose it.
+    let approved = trust.status == crate::health::Status::Ok;
+    findings.push(trust);
+    findings.extend(resolved.backend.diagnose(&Diagnosis {
+        root,
+        env_dir: &resolved.env_dir,
+        sources: &resolved.sources,
+        project_tools: vars::trust_all(vars) || Store::new(vars).approved_once(root),
+        vars,
+    }));
+    if !approved && resolved.marker().exists() {
+        findings.push(Finding::warning(
+            "environment",
+            format!(
+                "{} not inspected: pyve runs nothing of a project you have not approved",
+                resolved.env_dir.display()
+            ),
+            "review the project, then `pyve allow` and `pyve doctor` again",
+        ));
+    } else {
+        findings.extend(environment(root, &resolved));
+    }
+    findings.push(hook(vars, root));
+    findings.push(direnv(vars, root, config.direnv));
+    findings
+}
+
+/// The project's files and config, and the environment it selects; None
+/// (with the findings that say why) when doctor can go no further.
+fn config_and_environment(root: &Path, findings: &mut Vec<Finding>) -> Option<(Config, Resolved)> {
+    let config_path = layout::config(root);
+    if let Err(refused) = trust::check_project_files(root) {
+        findings.push(Finding::error(
+            "trust",
+            format!(
+                "{}; pyve does not read this project's config",
+                refused.message()
+            ),
+            "make the files yours and not writable by others (`chown`, `chmod go-w`)",
+        ));
+        return None;
+    }
+    let loaded = match config::load(&config_path) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            findings.push(Finding::error(
+                "config",
+                error.to_string(),
+                format!("fix {} (see docs/configuration.md)", config_path.display()),
+            ));
+            return None;
+        }
+    };
+    let resolved = match project::resolve(root, &loaded.config) {
+        Ok(resolved) => resolved,
+        Err(error) => {
+            let fix = if loaded.config.is_named() {
+                "pyve activate NAME (pyve envs lists them)"
+            } else {
+                "set micromamba.env_name in .pyve/config, or run `pyve init --env-name NAME`"
+            };
+            findings.push(Finding::error("config", error.to_string(), fix));
+            if loaded.config.is_named() {
+                findings.extend(environments(root, &loaded.config));
+            }
+            return None;
+        }
+    };
+    findings.push(Finding::ok(
+        "config",
+        format!(
+            "{} parses; backend {}, environment {}",
+            config_path.display(),
+            resolved.backend.name(),
+            resolved.env_dir.display()
+        ),
+    ));
+    for warning in &loaded.warnings {
+        findings.push(Finding::warning(
+            "config",
+            warning.clone(),
+            format!("remove the key from {}", config_path.display()),
+        ));
+    }
+    if let Err(error) = project::check_env_dir(&resolved.env_dir) {
+        findings.push(Finding::error(
+            "environment",
+            error.to_string(),
+            "move the project to a path without ':'",
+        ));
+        return None;
+    }
+    Some((loaded.config, resolved))
+}
+
+/// Whether the hook may activate the project, as `trust::decide` says.
+fn trust(vars: &dyn Vars, root: &Path, resolved: &Resolved) -> Finding {
+    let verdict = crate::cmd::verdict(vars, root, resolved);
+    if let Verdict::NotYours(refused) = &verdict {
+        return Finding::error(
+            "trust",
+            format!("{}; the hook does not activate it", refused.message()),
+            format!("{}, or `pyve init --force`", refused.fix),
+        );
+    }
+    let summary = verdict.summary();
+    if verdict.is_trusted() {
+        Finding::ok(
+            "trust",
+            format!("{summary}: this config and this environment"),
+        )
+    } else if vars::trust_all(vars) {
+        Finding::warning(
+            "trust",
+            format!(
+                "{summary}; the hook does not activate it, and {}=1 lets `pyve run` and `pyve export` through",
+                vars::TRUST_ALL
+            ),
+            "pyve allow",
+        )
+    } else {
+        Finding::error(
+            "trust",
+            format!("{summary}; the hook does not activate it and `pyve run` refuses it"),
+            "pyve allow",
+        )
+    }
+}
+
+/// The environment itself, by running it, and its Python against what
+/// the project asks for.
+fn environment(root: &Path, resolved: &Resolved) -> Vec<Finding> {
+    let inspection = resolved.backend.inspect(&resolved.env_dir);
+    let runs = inspection
+        .runs
+        .filter(|_| resolved.backend.follows_python_version());
+    let mut findings = inspection.findings;
+    let Some(version) = runs else {
+        return findings;
+    };
+    findings.push(match requested_version(root, resolved) {
+        Ok(Some((request, source))) if !request.matches(&version) => Finding::error(
+            "version",
+            format!("the environment has Python {version}, but {source} asks for {request}"),
+            "pyve init",
+        ),
+        Ok(Some((request, source))) => Finding::ok(
+            "version",
+            format!("Python {version} matches {request} from {source}"),
+        ),
+        Ok(None) => Finding::ok("version", format!("Python {version}; no version is pinned")),
+        Err(error) => Finding::error("version", error.to_string(), "fix the pin file"),
+    });
+    findings
+}
+
+/// Named environments: whether the registry (what was built) agrees with
+/// the config (what should exist).
+fn environments(root: &Path, config: &Config) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let registry = registry::read(root).unwrap_or_else(|why| {
+        findings.push(Finding::error(
+            "registry",
+            why.to_string(),
+            format!(
+                "remove {} and run `pyve init --env NAME` for each environment",
+                layout::REGISTRY
+            ),
+        ));
+        Default::default()
+    });
+    let mut disagreements = Vec::new();
+    let mut fixes = Vec::new();
+    for resolved in project::all_envs(root, config).unwrap_or_default() {
+        let Some(name) = resolved.named.clone() else {
+            continue;
+        };
+        let exists = resolved.marker().exists();
+        match registry.get(&name) {
+            None if exists => {
+                disagreements.push(format!(
+                    "`{name}` exists at {} but is not in the registry",
+                    resolved.env_dir.display()
+                ));
+                fixes.push(format!("pyve init --env {name}"));
+            }
+            Some(entry) if entry.backend != resolved.backend.name() => {
+                disagreements.push(format!(
+                    "`{name}` is {} in .pyve/config but was built with {}",
+                    resolved.backend.name(),
+                    entry.backend
+                ));
+                fixes.push(format!("pyve init --env {name} --force"));
+            }
+            Some(_) if !exists => {
+                disagreements.push(format!(
+                    "`{name}` is in the registry but {} is gone (its creation failed, or it was removed by hand)",
+                    resolved.env_dir.display()
+                ));
+                fixes.push(format!("pyve init --env {name}"));
+            }
+            _ => {}
+        }
+    }
+    for name in registry.keys() {
+        if config.environments.get(name).is_none() {
+            disagreements.push(format!(
+                "the registry lists `{name}`, which .pyve/config does not define"
+            ));
+            fixes.push(format!("pyve purge --env {name}"));
+        }
+    }
+    findings.push(if disagreements.is_empty() {
+        Finding::ok(
+            "registry",
+            format!(
+                "the registry agrees with .pyve/config ({} environments)",
+                config.environments.0.len()
+            ),
+        )
+    } else {
+        Finding::warning("registry", disagreements.join("; "), fixes.join("; "))
+    });
+    findings
+}
+
+fn requested_version(
+    root: &Path,
+    resolved: &Resolved,
+) -> Result<Option<(VersionRequest, String)>, crate::error::Error> {
+    if let Some(request) = resolved.python {
+        return Ok(Some((
+            request,
+            "the Python version in .pyve/config".to_owned(),
+        )));
+    }
+    Ok(python::find_pin(root)?
+        .map(|(request, file)| (request, format!("the pin in {}", file.display()))))
+}
+
+/// The hook leaves `PYVE_STATE` in the environment of the shell it runs
+/// in; doctor, started from that shell, sees it.
+fn hook(vars: &dyn Vars, root: &Path) -> Finding {
+    match state::applied_project(vars) {
+        Some(project) if project == root => Finding::ok(
+            "hook",
+            "the shell hook has applied this project in the calling shell",
+        ),
+        Some(project) => Finding::warning(
+            "hook",
+            format!(
+                "the calling shell has {} applied, not this project; the hook applies a project at the next prompt inside it",
+                project.to_string_lossy()
+            ),
+            "press Enter at a prompt inside the project, then run pyve doctor again",
+        ),
+        None => Finding::warning(
+            "hook",
+            "the shell hook is not active in the calling shell (no PYVE_STATE)",
+            crate::cmd::hook_advice(vars),
+        ),
+    }
+}
+
+fn direnv(vars: &dyn Vars, root: &Path, wanted: Option<bool>) -> Finding {
+    let envrc = root.join(".envrc");
+    if wanted == Some(false) {
+        return Finding::ok("direnv", "not used (`direnv: false` in .pyve/config)");
+    }
+    let has_block = files::read_optional(&envrc)
+        .ok()
+        .flatten()
+        .is_some_and(|bytes| matches!(block::without_block(&envrc, &bytes), Ok(Some(_))));
+    let Some(direnv) = python::which(vars, "direnv") else {
+        return Finding::ok(
+            "direnv",
+            if has_block {
+                "direnv is not installed; .envrc is ready for it"
+            } else {
+                "direnv is not installed"
+            },
+        );
+    };
+    if !has_block {
+        return Finding::warning(
+            "direnv",
+            format!("{} has no pyve block", envrc.display()),
+            "pyve init",
+        );
+    }
+    let output = Command::new(direnv)
+        .arg("status")
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output();
+    let text = output
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let found = format!("Found RC path {}", envrc.display());
+    let allowed = text
+        .lines()
+        .any(|l| l.trim() == "Found RC allowed true" || l.trim() == "Found RC allowed 0");
+    if text.lines().any(|l| l.trim() == found) && allowed {
+        Finding::ok("direnv", format!("{} is allowed", envrc.display()))
+    } else {
+        Finding::warning(
+            "direnv",
+            format!(
+                "{} is not allowed, so direnv does not load it",
+                envrc.display()
+            ),
+            format!("direnv allow {}", root.display()),
+        )
+    }
+}

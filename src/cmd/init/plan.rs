@@ -1,0 +1,375 @@
+//! What init decides before it writes anything: the config as it will be
+//! written (only the lines the flags change), the environment it selects,
+//! the backend's checked build plan, and the shared files' blocks.
+
+use std::path::{Path, PathBuf};
+
+use super::{named, shared, Options};
+use crate::backend::{self, Backend, BuildRequest, Builder};
+use crate::config::{self, BackendKind, Config};
+use crate::error::{user, Error};
+use crate::project::{self, registry};
+use crate::python::{self, Source, VersionRequest};
+use crate::text::shown;
+use crate::trust::{EnvRef, Store};
+use crate::vars::{self, Vars};
+use crate::{ask, layout};
+
+const NEW_CONFIG: &str =
+    "# pyve project configuration: keys are described in docs/configuration.md\n";
+
+/// What init was asked, where.
+pub struct Ask<'a> {
+    pub options: &'a Options,
+    /// `--python-version`, parsed.
+    pub flag_version: Option<VersionRequest>,
+    /// The project's real path.
+    pub root: &'a Path,
+    pub vars: &'a dyn Vars,
+}
+
+/// Everything init decided before writing anything.
+pub struct Plan {
+    /// The config's bytes when read, to notice a concurrent change.
+    pub existing: Option<Vec<u8>>,
+    /// The config as it will be written.
+    pub text: String,
+    pub backend: &'static dyn Backend,
+    pub env_dir: PathBuf,
+    pub builder: Box<dyn Builder>,
+    pub requirements: Vec<PathBuf>,
+    pub direnv: bool,
+    /// pyve's block for `.gitignore`.
+    pub gitignore: String,
+    /// The named environment built, if the project names them.
+    pub named: Option<String>,
+    /// The environment the project had before it named any, now named, to
+    /// record in the registry.
+    pub adopted: Option<(String, registry::Entry)>,
+    /// Every environment of the project, for the approval.
+    pub all_envs: Vec<EnvRef>,
+    /// The files the environment is built from, for the registry.
+    pub spec: Vec<String>,
+}
+
+/// The config's text, or a new config's first line.
+pub fn starting_text(existing: &Option<Vec<u8>>) -> String {
+    match existing {
+        Some(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        None => NEW_CONFIG.to_owned(),
+    }
+}
+
+/// A config edit through `config::set_value` and friends, or the error that
+/// says which line to change by hand.
+pub fn edited(
+    config_path: &Path,
+    name: &str,
+    value: &str,
+    result: Option<String>,
+) -> Result<String, Error> {
+    result.ok_or_else(|| {
+        user(format!(
+            "cannot update {} automatically (its `{name}` is not a simple `key: value` line)",
+            shown(config_path)
+        ))
+        .with_hint(format!(
+            "set `{name}: {value}` by hand and run `pyve init` again"
+        ))
+    })
+}
+
+/// Reads the config and the project, decides, and checks everything the
+/// build needs. Writes nothing.
+pub fn plan(ask: &Ask) -> Result<Plan, Error> {
+    let config_path = layout::config(ask.root);
+    // Through the config's own checks (a directory, a dangling link,
+    // something huge): init never rewrites what it could not read as one.
+    let existing = match std::fs::symlink_metadata(&config_path) {
+        Ok(_) => Some(config::read(&config_path)?),
+        Err(_) => None,
+    };
+    let loaded = config::parse(&config_path, existing.as_deref().unwrap_or_default())?;
+    for warning in &loaded.warnings {
+        warn!("{warning}");
+    }
+    let config = loaded.config;
+    // A project that names its environments builds one of them: `--env`,
+    // else the active one.
+    let target = match &ask.options.env {
+        Some(name) => Some(name.clone()),
+        None if config.is_named() => {
+            if ask.options.env_name.is_some() {
+                return Err(Error::usage(
+                    "this project names its environments; choose one with --env NAME",
+                ));
+            }
+            project::resolve(ask.root, &config)?.named
+        }
+        None => None,
+    };
+    match target {
+        Some(name) => {
+            let (text, adopted) = named::config_text(ask, &config, &existing, &name)?;
+            finish(ask, existing, text, Some(name), adopted)
+        }
+        None => {
+            let text = single_config_text(ask, &config, &existing)?;
+            finish(ask, existing, text, None, None)
+        }
+    }
+}
+
+/// The config of a project with one environment, with the lines the flags
+/// and the chosen name change.
+fn single_config_text(
+    ask: &Ask,
+    config: &Config,
+    existing: &Option<Vec<u8>>,
+) -> Result<String, Error> {
+    let config_path = layout::config(ask.root);
+    let backend = backend::by_kind(choose_backend(ask.options.backend, config, ask.root));
+    let name = backend.init_name(ask.root, config, ask.options.env_name.as_deref())?;
+    if let Some(source) = name.derived_from {
+        info!("environment name `{}`, from {source}", name.name);
+    }
+    let mut text = starting_text(existing);
+    let mut edit = |section: Option<&str>, key: &str, value: String| -> Result<(), Error> {
+        let shown_key = section.map_or(key.to_owned(), |s| format!("{s}.{key}"));
+        let result = config::set_value(&text, section, key, &value);
+        text = edited(&config_path, &shown_key, &value, result)?;
+        Ok(())
+    };
+    if config.backend.as_deref() != Some(backend.name()) {
+        edit(None, "backend", backend.name().to_owned())?;
+    }
+    if let Some((section, key)) = name.record {
+        edit(section, key, config::yaml_string(&name.name))?;
+    }
+    if let Some(version) = ask.flag_version {
+        if config.python.request() != Some(version) {
+            edit(
+                Some("python"),
+                "version",
+                config::yaml_string(&version.to_string()),
+            )?;
+        }
+    }
+    if ask.options.no_direnv && config.direnv != Some(false) {
+        edit(None, "direnv", "false".to_owned())?;
+    }
+    Ok(text)
+}
+
+/// Backend selection, highest first: the flag, the config, the project's
+/// files, then venv. A spec a backend claims is never ignored without
+/// saying so.
+pub fn choose_backend(flag: Option<BackendKind>, config: &Config, root: &Path) -> BackendKind {
+    let claimed = BackendKind::ALL
+        .into_iter()
+        .find_map(|kind| Some((kind, backend::by_kind(kind).claims(root)?)));
+    let (kind, reason) = match (flag, config.backend.as_deref(), claimed) {
+        (Some(kind), _, _) => (kind, format!("--backend {kind}")),
+        (None, Some(name), _) => (
+            config.backend(),
+            format!("`backend: {name}` in .pyve/config"),
+        ),
+        (None, None, Some((kind, file))) => (kind, format!("{file} in the project")),
+        (None, None, None) => (BackendKind::Venv, String::new()),
+    };
+    if let Some((_, file)) = claimed.filter(|(claimer, _)| *claimer != kind) {
+        info!(
+            "note: {file} is not used: {reason} selects {}",
+            describe(kind)
+        );
+    }
+    kind
+}
+
+/// A backend in words, for the note about an unused spec.
+fn describe(kind: BackendKind) -> &'static str {
+    match kind {
+        BackendKind::Venv => "a virtual environment (venv)",
+        BackendKind::Micromamba => "a conda environment (micromamba)",
+    }
+}
+
+/// Checks the config as it will be written and everything the build of the
+/// environment it selects needs. Writes nothing.
+fn finish(
+    ask: &Ask,
+    existing: Option<Vec<u8>>,
+    text: String,
+    named: Option<String>,
+    adopted: Option<(String, registry::Entry)>,
+) -> Result<Plan, Error> {
+    let (root, options) = (ask.root, ask.options);
+    let new_config = config::parse(&layout::config(root), text.as_bytes())
+        .map_err(|e| {
+            user(format!(
+                "pyve produced an invalid config, nothing written: {e}"
+            ))
+        })?
+        .config;
+    let selector = match &named {
+        Some(name) => project::Selector::Named(name),
+        None => project::Selector::Active,
+    };
+    let resolved = project::resolve_env(root, &new_config, selector)?;
+    project::check_env_dir(&resolved.env_dir)?;
+    let backend = resolved.backend;
+    let install_deps = options.install_deps || new_config.install_deps;
+    if install_deps {
+        backend.installs_requirements(root, &resolved.sources)?;
+    }
+    let python = python_asked(ask, resolved.python)?;
+    let env_dir = resolved.env_dir.clone();
+    check_env_dir_is_ours(backend, root, &env_dir)?;
+    if options.force || !backend.marker(&env_dir).exists() {
+        check_buildable(&env_dir)?;
+    }
+    let requirements = if install_deps {
+        requirement_files(root, resolved.sources.requirements.as_deref())?
+    } else {
+        Vec::new()
+    };
+    let builder = backend.prepare(&BuildRequest {
+        root,
+        env_dir: &env_dir,
+        config: &new_config,
+        env_name: &String::from_utf8_lossy(&resolved.env_name),
+        sources: &resolved.sources,
+        python,
+        interactive: ask::interactive(),
+        yes: options.yes,
+        strict: options.strict,
+        auto_bootstrap: options.auto_bootstrap,
+        bootstrap_to: options.bootstrap_to,
+        project_tools: vars::trust_all(ask.vars) || Store::new(ask.vars).approved_once(root),
+        vars: ask.vars,
+    })?;
+    let all_envs = project::all_envs(root, &new_config)?
+        .iter()
+        .map(crate::cmd::env_ref)
+        .collect();
+    let direnv = !options.no_direnv && new_config.direnv != Some(false);
+    // The shared files are checked now, so a broken block fails before
+    // anything is built or written.
+    let gitignore = shared::gitignore_body(root, &env_dir, named.is_some());
+    shared::check_block(&root.join(".gitignore"), &gitignore)?;
+    if direnv {
+        shared::check_block(&root.join(".envrc"), shared::ENVRC_BODY)?;
+    }
+    Ok(Plan {
+        existing,
+        text,
+        backend,
+        spec: backend.spec_files(root, &resolved.sources),
+        env_dir,
+        builder,
+        requirements,
+        direnv,
+        gitignore,
+        named,
+        adopted,
+        all_envs,
+    })
+}
+
+/// The Python version asked for, and by what: the flag, the config, else
+/// a pin file.
+fn python_asked(
+    ask: &Ask,
+    configured: Option<VersionRequest>,
+) -> Result<Option<(VersionRequest, Source)>, Error> {
+    Ok(match (ask.flag_version, configured) {
+        (Some(version), _) => Some((version, Source::Flag)),
+        (None, Some(version)) => Some((version, Source::Config(layout::config(ask.root)))),
+        (None, None) => {
+            python::find_pin(ask.root)?.map(|(version, file)| (version, Source::Pin(file)))
+        }
+    })
+}
+
+/// Whether any tool can build an environment at `env_dir`. Measured: uv
+/// refuses a path that is not UTF-8, and `python -m venv` fails writing
+/// its activation scripts, half-way.
+fn check_buildable(env_dir: &Path) -> Result<(), Error> {
+    if env_dir.to_str().is_some() {
+        return Ok(());
+    }
+    Err(user(format!(
+        "{}: the environment's path is not valid UTF-8, and neither uv, venv nor conda can \
+         build an environment there",
+        shown(env_dir)
+    ))
+    .with_hint("rename the directory, or set venv.directory to a UTF-8 path"))
+}
+
+/// pyve replaces only environments: a directory at the environment's path
+/// that is something else is the user's, and stays.
+fn check_env_dir_is_ours(backend: &dyn Backend, root: &Path, env_dir: &Path) -> Result<(), Error> {
+    // Replacing the project itself (`venv.directory: .` in a project that
+    // is also a venv) or a directory above it would delete the project.
+    let real_env = std::fs::canonicalize(env_dir).unwrap_or_else(|_| env_dir.to_owned());
+    if root.starts_with(env_dir) || root.starts_with(&real_env) {
+        return Err(user(format!(
+            "the environment's path {} is the project directory or above it",
+            shown(env_dir)
+        ))
+        .with_hint(
+            "set venv.directory in .pyve/config to a directory inside the project, such as `.venv`",
+        ));
+    }
+    let Ok(metadata) = std::fs::symlink_metadata(env_dir) else {
+        return Ok(());
+    };
+    if let Some(error) = project::unreadable_environment(env_dir, &backend.marker(env_dir)) {
+        return Err(error);
+    }
+    let fix = "move it away, or point venv.directory in .pyve/config elsewhere";
+    if metadata.file_type().is_symlink() || !metadata.is_dir() {
+        return Err(user(format!(
+            "{} exists and is not a directory pyve made",
+            shown(env_dir)
+        ))
+        .with_hint(fix));
+    }
+    let empty = std::fs::read_dir(env_dir).is_ok_and(|mut d| d.next().is_none());
+    if !empty && !backend.marker(env_dir).exists() && !backend.unfinished(env_dir) {
+        return Err(user(format!(
+            "{} exists and is not an environment (no {})",
+            shown(env_dir),
+            backend::marker_name(backend, env_dir)
+        ))
+        .with_hint(fix));
+    }
+    Ok(())
+}
+
+/// The requirements files to install: the config's, else
+/// `requirements.txt`; each must exist.
+fn requirement_files(root: &Path, listed: Option<&[PathBuf]>) -> Result<Vec<PathBuf>, Error> {
+    let names = listed
+        .map(<[PathBuf]>::to_vec)
+        .unwrap_or_else(|| vec![PathBuf::from("requirements.txt")]);
+    for name in &names {
+        if root.join(name).is_file() {
+            continue;
+        }
+        return Err(if listed.is_some() {
+            user(format!(
+                "requirements in .pyve/config lists {}, which does not exist in {}",
+                shown(name),
+                shown(root)
+            ))
+        } else {
+            user(format!(
+                "--install-deps: no requirements.txt in {}",
+                shown(root)
+            ))
+            .with_hint("create it, or list files under `requirements:` in .pyve/config")
+        });
+    }
+    Ok(names)
+}

@@ -1,0 +1,103 @@
+//! The files init shares with the user: pyve's block in `.gitignore`
+//! (the environments, the active-environment pointer) and in `.envrc`
+//! (what direnv evaluates).
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use crate::error::{user, Error};
+use crate::files::{self, block};
+use crate::paths::lexical;
+use crate::text::shown;
+
+pub const ENVRC_BODY: &str = "\
+# Managed by `pyve init`; `pyve purge` removes this block. Lines outside it are yours.
+watch_file .pyve/config
+if has pyve; then
+  eval \"$(pyve export direnv)\"
+else
+  log_error \"pyve is not on PATH: install it to load this project's environment\"
+fi
+";
+
+/// `.gitignore`'s special characters, escaped so a path matches only itself.
+fn gitignore_escape(relative: &[u8]) -> String {
+    let mut out = String::new();
+    for (i, c) in String::from_utf8_lossy(relative).chars().enumerate() {
+        if matches!(c, '*' | '?' | '[' | '\\') || (i == 0 && matches!(c, '#' | '!')) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    if out.ends_with(' ') {
+        out.insert(out.len() - 1, '\\');
+    }
+    out
+}
+
+/// pyve's block for `.gitignore`: the environment when it lives outside
+/// `.pyve/envs`, `.pyve/envs` itself, and the pointer of a project with
+/// named environments (which environment is active is each checkout's
+/// own choice).
+pub fn gitignore_body(root: &Path, env_dir: &Path, named: bool) -> String {
+    let mut body = String::from("# Managed by `pyve init`; `pyve purge` removes this block.\n");
+    if let Ok(relative) = lexical(env_dir).strip_prefix(root) {
+        if !relative.as_os_str().is_empty() && !relative.starts_with(crate::layout::ENVS) {
+            body.push_str(&format!(
+                "/{}/\n",
+                gitignore_escape(relative.as_os_str().as_bytes())
+            ));
+        }
+    }
+    body.push_str(&format!("/{}/\n", crate::layout::ENVS));
+    if named {
+        body.push_str(&format!("/{}\n", crate::layout::POINTER));
+    }
+    body
+}
+
+/// Fails now if pyve's block in a shared file could not be written later:
+/// an unterminated block, or a symlink that leads nowhere.
+pub fn check_block(path: &Path, body: &str) -> Result<(), Error> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::canonicalize(path).is_err()
+    {
+        return Err(user(format!("{} is a symlink to nothing", shown(path)))
+            .with_hint("remove it or point it at a file"));
+    }
+    let current = files::read_optional(path)?.unwrap_or_default();
+    block::with_block(path, &current, body).map(|_| ())
+}
+
+/// Sets pyve's block in a shared file, writing only when it changes.
+pub fn update_block(path: &Path, body: &str) -> Result<(), Error> {
+    let current = files::read_optional(path)?;
+    let text = current.clone().unwrap_or_default();
+    let updated = block::with_block(path, &text, body)?;
+    if current.as_deref() != Some(updated.as_slice()) {
+        files::write_atomic(path, &updated)?;
+        done!("updated {}", path.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gitignore_patterns_match_only_the_path() {
+        assert_eq!(gitignore_escape(b".venv"), ".venv");
+        assert_eq!(gitignore_escape(b"#env"), "\\#env");
+        assert_eq!(gitignore_escape(b"e[1]*?"), "e\\[1]\\*\\?");
+        assert_eq!(gitignore_escape(b"env "), "env\\ ");
+    }
+
+    #[test]
+    fn the_block_ignores_environments_and_the_pointer() {
+        let body = gitignore_body(Path::new("/p"), Path::new("/p/.venv"), false);
+        assert!(body.ends_with("/.venv/\n/.pyve/envs/\n"), "{body}");
+        let body = gitignore_body(Path::new("/p"), Path::new("/p/.pyve/envs/dev"), true);
+        assert!(body.ends_with("\n/.pyve/envs/\n/.pyve/current\n"), "{body}");
+    }
+}

@@ -1,0 +1,154 @@
+//! Reading and parsing the config: bounded, UTF-8, a YAML mapping, then
+//! `validate`; serde's wording turned into the user's.
+
+use std::io::Read;
+use std::path::Path;
+
+use super::{validate, Config, ConfigError};
+use crate::text::{one_line, shown};
+
+/// What parsing yields besides the config itself: warnings the caller shows.
+pub struct Loaded {
+    pub config: Config,
+    pub warnings: Vec<String>,
+}
+
+/// Configs are a handful of lines; anything this large is not one, and
+/// refusing it keeps a hostile repository from making the hook slow.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    parse(path, &read(path)?)
+}
+
+/// The config's bytes, refusing what cannot be a config (a directory, a
+/// device, something huge) before reading it.
+pub fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    let metadata = std::fs::metadata(path).map_err(|e| match std::fs::read_link(path) {
+        Ok(target) if e.kind() == std::io::ErrorKind::NotFound => ConfigError::at(
+            path,
+            format!(
+                "is a symbolic link to {}, which does not exist",
+                shown(&target)
+            ),
+        )
+        .with_hint("fix or remove the link"),
+        _ => ConfigError::at(path, format!("cannot read: {e}")),
+    })?;
+    if !metadata.is_file() {
+        return Err(ConfigError::at(path, "is not a regular file")
+            .with_hint("remove it or replace it with a YAML file"));
+    }
+    let too_large = |size: u64| {
+        ConfigError::at(
+            path,
+            format!("is {size} bytes; a pyve config is at most {MAX_CONFIG_BYTES} bytes"),
+        )
+    };
+    if metadata.len() > MAX_CONFIG_BYTES {
+        return Err(too_large(metadata.len()));
+    }
+    // Bounded by what is read, not by the size the file reports.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| ConfigError::at(path, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        ConfigError {
+            line: Some(line),
+            ..ConfigError::at(path, "is not UTF-8 text; a pyve config is YAML")
+        }
+    })?;
+    // An empty file (or one holding only comments) is a valid, all-default config.
+    let config: Config = if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        Config::default()
+    } else {
+        let value: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(text).map_err(|e| yaml_error(path, &e))?;
+        match value {
+            serde_yaml_ng::Value::Null => Config::default(),
+            serde_yaml_ng::Value::Mapping(_) => {
+                // Deserializing from the text (not the Value) keeps line numbers.
+                serde_yaml_ng::from_str(text).map_err(|e| yaml_error(path, &e))?
+            }
+            _ => {
+                return Err(ConfigError {
+                    line: Some(1),
+                    ..ConfigError::at(
+                        path,
+                        "must be a YAML mapping of keys (for example `env_name: myproject`)",
+                    )
+                })
+            }
+        }
+    };
+    validate::validate(path, text, &config)?;
+    let mut warnings: Vec<String> = config
+        .unknown
+        .keys()
+        .map(|key| format!("{}: unknown key `{}` ignored", shown(path), one_line(key)))
+        .collect();
+    if config.is_named() {
+        // These describe the single environment of a project without
+        // `environments:`; each named one has its own entry.
+        let unused = [
+            ("env_name", config.env_name.is_some()),
+            ("venv.directory", config.venv.directory.is_some()),
+            ("micromamba.env_name", config.micromamba.env_name.is_some()),
+        ];
+        for (key, set) in unused {
+            if set {
+                warnings.push(format!(
+                    "{}: `{key}` is not used once `environments` is set; remove it \
+                     (each environment is named by its key under `environments`)",
+                    shown(path)
+                ));
+            }
+        }
+    }
+    Ok(Loaded { config, warnings })
+}
+
+fn yaml_error(path: &Path, error: &serde_yaml_ng::Error) -> ConfigError {
+    let location = error.location();
+    // serde names the Rust type it wanted; the user wrote YAML.
+    let mut message = error.to_string();
+    for section in [
+        "PythonSection",
+        "VenvSection",
+        "MicromambaSection",
+        "PromptSection",
+        "EnvEntry",
+    ] {
+        message = message.replace(
+            &format!("expected struct {section}"),
+            "expected a mapping of keys indented below it",
+        );
+    }
+    // The position is printed in front; later positions ("while parsing a
+    // flow sequence at line 3 column 9") are context worth keeping.
+    if let Some(location) = &location {
+        let own = format!(" at line {} column {}", location.line(), location.column());
+        message = message.replacen(&own, "", 1);
+    }
+    ConfigError {
+        line: location.as_ref().map(|l| l.line()),
+        column: location.as_ref().map(|l| l.column()),
+        ..ConfigError::at(path, message)
+    }
+}

@@ -1,0 +1,139 @@
+//! A project as the engine sees it: the facts its state records (enough
+//! to recompute the activation without reading the config again) and its
+//! backend.
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+use super::state::{Facts, State};
+use super::told::Told;
+use crate::backend::{self, Activation, Before};
+use crate::trust::{self, EnvRef, Store, Subject};
+use crate::{config, files, layout, project};
+
+pub(super) struct Model {
+    pub facts: Facts,
+    pub backend: &'static dyn backend::Backend,
+}
+
+impl Model {
+    pub fn from_state(state: &State) -> Option<Model> {
+        Some(Model {
+            backend: backend::by_name(&state.facts.backend)?,
+            facts: state.facts.clone(),
+        })
+    }
+
+    /// Parses the config at `root`. Problems are told unless this shell was
+    /// already told about this very version of the file.
+    pub fn load(
+        root: &Path,
+        config_fp: String,
+        told: &mut Told,
+        diagnostics: &mut dyn Write,
+    ) -> Option<Model> {
+        // Resolved here, on the slow path only: a project reached through a
+        // symlink is the same project, with the same name and environment.
+        let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
+        // The config's own problems are told once per version of the file.
+        let token = config_fp.clone().into_bytes();
+        if let Err(refused) = trust::check_project_files(&real_root) {
+            told.tell(
+                token,
+                &[format!("{refused}; environment not activated")],
+                diagnostics,
+            );
+            return None;
+        }
+        let resolved = match project::load(&real_root, project::Selector::Active) {
+            Ok((resolved, warnings)) => {
+                if !warnings.is_empty() {
+                    told.tell(token, &warnings, diagnostics);
+                }
+                resolved
+            }
+            Err(error) => {
+                told.tell(
+                    token,
+                    &[format!("{error}; environment not activated")],
+                    diagnostics,
+                );
+                return None;
+            }
+        };
+        Some(Model {
+            facts: Facts {
+                root: root.as_os_str().as_bytes().to_vec(),
+                project: real_root.into_os_string().into_vec(),
+                config_fp,
+                backend: resolved.backend.name().to_owned(),
+                marker_fp: files::fingerprint_path(&resolved.marker()),
+                env_dir: resolved.env_dir.into_os_string().into_vec(),
+                env_name: resolved.env_name,
+                prompt: resolved.prompt,
+                show_prompt: resolved.show_prompt,
+                trust_fp: String::new(),
+            },
+            backend: resolved.backend,
+        })
+    }
+
+    /// The same model with the approval record's fingerprint as it is now.
+    pub fn with_trust(mut self, store: &Store) -> Model {
+        self.facts.trust_fp = store.record_fingerprint(self.project());
+        self
+    }
+
+    fn project(&self) -> &Path {
+        Path::new(OsStr::from_bytes(&self.facts.project))
+    }
+
+    pub fn marker(&self) -> PathBuf {
+        self.backend.marker(self.facts.env_dir())
+    }
+
+    /// The environment exists (its marker did when the facts were taken).
+    pub fn ready(&self) -> bool {
+        self.facts.marker_fp != files::MISSING
+    }
+
+    pub fn activation(&self, before: Before) -> Activation {
+        let facts = &self.facts;
+        project::activation(
+            self.backend,
+            facts.env_dir(),
+            &facts.env_name,
+            &facts.project,
+            &facts.prompt,
+            before,
+        )
+    }
+
+    /// Whether `activation` may be applied, as `trust::decide` says;
+    /// otherwise the one line that says why not.
+    pub fn approval(&self, store: &Store, activation: &Activation) -> Result<(), String> {
+        let project = self.project();
+        let config = config::read(&layout::config(project)).map_err(|e| {
+            format!(
+                "{}: not activated: cannot read .pyve/config: {}",
+                crate::text::shown(project),
+                e.message
+            )
+        })?;
+        let env = EnvRef {
+            dir: self.facts.env_dir().to_owned(),
+            marker: self.marker(),
+        };
+        let subject = Subject {
+            project,
+            config: &config,
+            envs: std::slice::from_ref(&env),
+        };
+        match trust::decide(store, &subject, Some(activation)) {
+            trust::Verdict::Trusted => Ok(()),
+            verdict => Err(verdict.blocked(project)),
+        }
+    }
+}

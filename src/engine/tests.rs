@@ -1,0 +1,431 @@
+//! The engine's decisions, table by table: each case is a directory, the
+//! shell's variables, and what the engine must say. Projects, environments
+//! and approvals are real files in a temporary directory; the shell is a
+//! recorder, so each case reads exactly what was exported and unset.
+
+use std::cell::RefCell;
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+use super::{run, Request};
+use crate::shell::{protocol, Shell};
+use crate::trust::{EnvRef, Store, Subject};
+use crate::vars::{self, Map};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Said {
+    Export(String, Vec<u8>),
+    Unset(String),
+    Global(String, Vec<u8>),
+    List(String, Vec<Vec<u8>>),
+    Rehash,
+    Call(String, Vec<u8>),
+    Source(Vec<u8>),
+}
+
+/// A shell that records what the engine tells it.
+#[derive(Default)]
+struct Recorder(RefCell<Vec<Said>>);
+
+impl Shell for Recorder {
+    fn hook_line(&self) -> &'static str {
+        ""
+    }
+    fn rc_file(&self) -> &'static str {
+        ""
+    }
+    fn init(&self, _exe: &Path) -> Vec<u8> {
+        Vec::new()
+    }
+    fn export(&self, _: &mut Vec<u8>, name: &str, value: &[u8]) {
+        self.0
+            .borrow_mut()
+            .push(Said::Export(name.into(), value.into()));
+    }
+    fn unset(&self, _: &mut Vec<u8>, name: &str) {
+        self.0.borrow_mut().push(Said::Unset(name.into()));
+    }
+    fn set_global(&self, _: &mut Vec<u8>, name: &str, value: &[u8]) {
+        self.0
+            .borrow_mut()
+            .push(Said::Global(name.into(), value.into()));
+    }
+    fn set_list(&self, _: &mut Vec<u8>, name: &str, values: &[Vec<u8>]) {
+        self.0
+            .borrow_mut()
+            .push(Said::List(name.into(), values.to_vec()));
+    }
+    fn rehash(&self, _: &mut Vec<u8>) {
+        self.0.borrow_mut().push(Said::Rehash);
+    }
+    fn call(&self, _: &mut Vec<u8>, function: &str, argument: &[u8]) {
+        self.0
+            .borrow_mut()
+            .push(Said::Call(function.into(), argument.into()));
+    }
+    fn source(&self, _: &mut Vec<u8>, script: &[u8]) {
+        self.0.borrow_mut().push(Said::Source(script.into()));
+    }
+}
+
+/// What one engine run said, and the shell's variables after it.
+struct Outcome {
+    said: Vec<Said>,
+    diagnostics: String,
+    vars: Map,
+}
+
+impl Outcome {
+    fn exported(&self, name: &str) -> Option<&[u8]> {
+        self.said.iter().find_map(|s| match s {
+            Said::Export(n, v) if n == name => Some(v.as_slice()),
+            _ => None,
+        })
+    }
+
+    fn unset(&self, name: &str) -> bool {
+        self.said.contains(&Said::Unset(name.into()))
+    }
+
+    fn changes(&self) -> usize {
+        self.said
+            .iter()
+            .filter(|s| matches!(s, Said::Export(..) | Said::Unset(_)))
+            .count()
+    }
+
+    fn prompt(&self) -> Option<&[u8]> {
+        self.said.iter().find_map(|s| match s {
+            Said::Call(f, v) if f == protocol::PROMPT => Some(v.as_slice()),
+            _ => None,
+        })
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        self.vars
+            .0
+            .get(name)
+            .map(|v| v.to_string_lossy().into_owned())
+    }
+}
+
+/// A temporary HOME with projects in it, and the shell's variables.
+struct World {
+    _dir: tempfile::TempDir,
+    base: PathBuf,
+    vars: Map,
+}
+
+const PATH: &str = "/usr/bin:/bin";
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize(dir.path()).unwrap();
+    for sub in ["home", "run", "data", "elsewhere"] {
+        std::fs::create_dir_all(base.join(sub)).unwrap();
+    }
+    let vars = Map::default()
+        .with("HOME", base.join("home"))
+        .with("XDG_DATA_HOME", base.join("data"))
+        .with("XDG_RUNTIME_DIR", base.join("run"))
+        .with("PATH", PATH);
+    World {
+        _dir: dir,
+        base,
+        vars,
+    }
+}
+
+impl World {
+    /// A venv project named `name` with its environment (not approved).
+    fn project(&self, name: &str) -> PathBuf {
+        let root = self.base.join(name);
+        std::fs::create_dir_all(root.join(".pyve")).unwrap();
+        std::fs::create_dir_all(root.join(".venv/bin")).unwrap();
+        std::fs::write(root.join(".pyve/config"), "").unwrap();
+        std::fs::write(root.join(".venv/pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+        root
+    }
+
+    fn approve(&self, root: &Path) {
+        let env = EnvRef {
+            dir: root.join(".venv"),
+            marker: root.join(".venv/pyvenv.cfg"),
+        };
+        let config = std::fs::read(root.join(".pyve/config")).unwrap();
+        Store::new(&self.vars)
+            .grant(
+                &Subject {
+                    project: root,
+                    config: &config,
+                    envs: std::slice::from_ref(&env),
+                },
+                Some(&env),
+            )
+            .unwrap();
+    }
+
+    /// Runs the engine in `pwd` with the shell's variables, then applies
+    /// what it said to them, as the shell would.
+    fn enter(&mut self, pwd: &Path) -> Outcome {
+        let shell = Recorder::default();
+        let mut diagnostics = Vec::new();
+        run(
+            &Request {
+                shell: &shell,
+                pwd: pwd.to_owned(),
+                stamp: None,
+                diagnosed: Vec::new(),
+                shell_pid: std::process::id(),
+                vars: &self.vars,
+            },
+            &mut diagnostics,
+        );
+        let said = shell.0.into_inner();
+        for s in &said {
+            match s {
+                Said::Export(name, value) => {
+                    self.vars
+                        .0
+                        .insert(name.clone(), OsString::from_vec(value.clone()));
+                }
+                Said::Unset(name) => {
+                    self.vars.0.remove(name);
+                }
+                _ => {}
+            }
+        }
+        Outcome {
+            said,
+            diagnostics: String::from_utf8(diagnostics).unwrap(),
+            vars: self.vars.clone(),
+        }
+    }
+
+    fn set(&mut self, name: &str, value: impl Into<OsString>) {
+        self.vars.0.insert(name.to_owned(), value.into());
+    }
+}
+
+fn bin(root: &Path) -> String {
+    root.join(".venv/bin").display().to_string()
+}
+
+#[test]
+fn entering_an_approved_project_applies_it_and_leaving_restores_everything() {
+    let mut w = world();
+    let root = w.project("p");
+    w.approve(&root);
+    let inside = w.enter(&root);
+    assert_eq!(inside.diagnostics, "");
+    assert_eq!(
+        inside.var("PATH").unwrap(),
+        format!("{}:{PATH}", bin(&root))
+    );
+    assert_eq!(
+        inside.var("VIRTUAL_ENV"),
+        Some(root.join(".venv").display().to_string())
+    );
+    assert_eq!(inside.var("PYVE_ENV_NAME").as_deref(), Some("p"));
+    assert!(inside.said.contains(&Said::Rehash));
+    assert_eq!(inside.prompt(), Some(&b"(venv:p)"[..]));
+    assert!(inside.exported(vars::STATE).is_some());
+    // The last thing said is the directory handled.
+    assert_eq!(
+        inside.said.last(),
+        Some(&Said::Global(
+            protocol::PWD.into(),
+            root.as_os_str().as_bytes().to_vec()
+        ))
+    );
+
+    let outside = w.enter(&w.base.join("elsewhere"));
+    assert_eq!(outside.var("PATH").as_deref(), Some(PATH));
+    for name in ["VIRTUAL_ENV", "PYVE_ENV_NAME", "PYVE_PROJECT", vars::STATE] {
+        assert!(outside.unset(name), "{name} unset");
+        assert_eq!(outside.var(name), None);
+    }
+    assert_eq!(outside.prompt(), Some(&b""[..]));
+}
+
+#[test]
+fn a_second_run_with_nothing_changed_changes_nothing() {
+    let mut w = world();
+    let root = w.project("p");
+    w.approve(&root);
+    w.enter(&root);
+    let again = w.enter(&root);
+    assert_eq!(again.changes(), 0, "{:?}", again.said);
+    assert_eq!(again.prompt(), Some(&b"(venv:p)"[..]));
+}
+
+#[test]
+fn a_path_edit_made_inside_survives_leaving() {
+    let mut w = world();
+    let root = w.project("p");
+    w.approve(&root);
+    w.enter(&root);
+    let path = format!("/mine:{}", w.vars.0["PATH"].to_string_lossy());
+    w.set("PATH", path);
+    let outside = w.enter(&w.base.join("elsewhere"));
+    assert_eq!(outside.var("PATH").unwrap(), format!("/mine:{PATH}"));
+}
+
+#[test]
+fn a_variable_the_user_changed_inside_is_left_alone() {
+    let mut w = world();
+    let root = w.project("p");
+    w.approve(&root);
+    w.enter(&root);
+    w.set("VIRTUAL_ENV", "/theirs");
+    let outside = w.enter(&w.base.join("elsewhere"));
+    assert_eq!(outside.var("VIRTUAL_ENV").as_deref(), Some("/theirs"));
+}
+
+#[test]
+fn switching_projects_swaps_one_environment_for_the_other() {
+    let mut w = world();
+    let (a, b) = (w.project("a"), w.project("b"));
+    w.approve(&a);
+    w.approve(&b);
+    w.enter(&a);
+    let in_b = w.enter(&b);
+    assert_eq!(in_b.var("PATH").unwrap(), format!("{}:{PATH}", bin(&b)));
+    assert_eq!(
+        in_b.var("VIRTUAL_ENV"),
+        Some(b.join(".venv").display().to_string())
+    );
+    assert_eq!(in_b.prompt(), Some(&b"(venv:b)"[..]));
+}
+
+#[test]
+fn an_unapproved_project_is_told_once_and_nothing_is_applied() {
+    let mut w = world();
+    let root = w.project("p");
+    let first = w.enter(&root);
+    assert_eq!(first.changes(), 0, "{:?}", first.said);
+    assert!(
+        first
+            .diagnostics
+            .contains("not activated: you have not approved this project"),
+        "{}",
+        first.diagnostics
+    );
+    assert_eq!(first.diagnostics.lines().count(), 1);
+    assert_eq!(first.prompt(), Some(&b""[..]));
+    // The shell keeps what it was told; the next run says nothing.
+    let told = first
+        .said
+        .iter()
+        .find_map(|s| match s {
+            Said::Global(n, v) if n == protocol::DIAGNOSED => Some(v.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let shell = Recorder::default();
+    let mut diagnostics = Vec::new();
+    run(
+        &Request {
+            shell: &shell,
+            pwd: root.clone(),
+            stamp: None,
+            diagnosed: told,
+            shell_pid: std::process::id(),
+            vars: &w.vars,
+        },
+        &mut diagnostics,
+    );
+    assert!(diagnostics.is_empty());
+}
+
+#[test]
+fn a_corrupt_state_changes_nothing_and_says_how_to_clear_it() {
+    let mut w = world();
+    let root = w.project("p");
+    w.approve(&root);
+    w.set(vars::STATE, "2;not a state");
+    let out = w.enter(&root);
+    assert_eq!(out.changes(), 0, "{:?}", out.said);
+    assert!(
+        out.diagnostics.contains("PYVE_STATE is corrupt"),
+        "{}",
+        out.diagnostics
+    );
+    assert!(
+        out.diagnostics.contains("`unset PYVE_STATE`"),
+        "{}",
+        out.diagnostics
+    );
+    assert_eq!(out.prompt(), None, "the prompt is not touched either");
+}
+
+#[test]
+fn shims_put_in_front_again_are_moved_behind_the_environment() {
+    let mut w = world();
+    let root = w.project("p");
+    w.approve(&root);
+    w.enter(&root);
+    let path = format!("/h/.pyenv/shims:{}", w.vars.0["PATH"].to_string_lossy());
+    w.set("PATH", path);
+    let again = w.enter(&root);
+    assert_eq!(
+        again.var("PATH").unwrap(),
+        format!("{}:/h/.pyenv/shims:{PATH}", bin(&root))
+    );
+    assert!(again.said.contains(&Said::Rehash));
+}
+
+#[test]
+fn a_denied_project_is_reverted_at_the_next_run() {
+    let mut w = world();
+    let root = w.project("p");
+    w.approve(&root);
+    w.enter(&root);
+    Store::new(&w.vars).deny(&root).unwrap();
+    let out = w.enter(&root);
+    assert_eq!(out.var("PATH").as_deref(), Some(PATH));
+    assert!(out.unset(vars::STATE));
+    assert!(
+        out.diagnostics.contains("you denied it"),
+        "{}",
+        out.diagnostics
+    );
+}
+
+#[test]
+fn a_project_without_its_environment_is_watched_not_applied() {
+    let mut w = world();
+    let root = w.project("p");
+    w.approve(&root);
+    std::fs::remove_dir_all(root.join(".venv")).unwrap();
+    let out = w.enter(&root);
+    assert_eq!(out.changes(), 0);
+    let watched = out
+        .said
+        .iter()
+        .find_map(|s| match s {
+            Said::List(n, v) if n == protocol::WATCH => Some(v.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let marker = root.join(".venv/pyvenv.cfg");
+    assert!(watched.contains(&marker.as_os_str().as_bytes().to_vec()));
+    assert!(watched.contains(&root.as_os_str().as_bytes().to_vec()));
+}
+
+#[test]
+fn the_environment_the_shell_already_has_is_not_added_twice() {
+    let mut w = world();
+    let root = w.project("p");
+    w.approve(&root);
+    w.set("PATH", format!("{}:{PATH}", bin(&root)));
+    let inside = w.enter(&root);
+    assert_eq!(inside.exported("PATH"), None);
+    let outside = w.enter(&w.base.join("elsewhere"));
+    assert_eq!(
+        outside.var("PATH").unwrap(),
+        format!("{}:{PATH}", bin(&root)),
+        "not pyve's to remove"
+    );
+}

@@ -1,0 +1,189 @@
+//! Filesystem helpers every layer shares: reads bounded by what is actually
+//! read, replacing a file in one step, fingerprints of files without
+//! reading them, and (in `owner`) whose files pyve may rely on.
+
+pub mod block;
+pub mod owner;
+
+use std::fs::Metadata;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::error::{user, Error};
+use crate::text::shown;
+
+/// Reads a regular file of at most `max` bytes: a repository can make any
+/// name a link to `/dev/zero` or a FIFO, and reading one must not hang.
+pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error as IoError, ErrorKind};
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(IoError::new(ErrorKind::InvalidData, "not a regular file"));
+    }
+    if metadata.len() > max {
+        return Err(IoError::new(
+            ErrorKind::InvalidData,
+            format!("{} bytes, more than {max}", metadata.len()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Reads a file that may not exist yet.
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(user(format!("cannot read {}: {e}", shown(path)))),
+    }
+}
+
+/// Replaces `path` with `bytes` in one step: a new sibling file (never
+/// through a link: created exclusively, not following one), written and
+/// synced, renamed over `path`. `mode` is the new file's permissions.
+/// Readers see the old content or the new, never a part.
+pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.pyve-{}", std::process::id()));
+    let _ = std::fs::remove_file(&temporary);
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+            .open(&temporary)?;
+        file.write_all(bytes)?;
+        // The umask may have taken bits the caller asked for.
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+/// Replaces a file the user shares with pyve (`.gitignore`, the config),
+/// keeping its permissions. A symlink is written through, so the file it
+/// points to changes and the link stays.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let target: PathBuf = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
+            .map_err(|e| user(format!("{}: cannot follow the symlink: {e}", shown(path))))?,
+        _ => path.to_owned(),
+    };
+    let mode = std::fs::metadata(&target)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o644);
+    replace(&target, bytes, mode).map_err(|e| user(format!("cannot write {}: {e}", shown(path))))
+}
+
+/// Removes a directory tree when dropped, unless disarmed (`.0 = None`):
+/// a build or download that fails or is interrupted leaves nothing.
+pub struct RemoveOnDrop(pub Option<PathBuf>);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.0 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Whether a file holds nothing but whitespace.
+pub fn is_blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(u8::is_ascii_whitespace)
+}
+
+/// A regular file with an execute bit (following links).
+pub fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// The fingerprint of a path that does not exist.
+pub const MISSING: &str = "-";
+
+/// A file's identity and content version, without reading it: device,
+/// inode, size and modification time. Another fingerprint means another
+/// file, or the same one changed.
+pub fn fingerprint(metadata: &Metadata) -> String {
+    format!(
+        "{:x}.{:x}.{:x}.{:x}.{:x}",
+        metadata.dev(),
+        metadata.ino(),
+        metadata.len(),
+        metadata.mtime(),
+        metadata.mtime_nsec()
+    )
+}
+
+/// `fingerprint` of `path` (following links), `MISSING` when absent.
+pub fn fingerprint_path(path: &Path) -> String {
+    std::fs::metadata(path).map_or_else(|_| MISSING.to_owned(), |m| fingerprint(&m))
+}
+
+/// `fingerprint` of `path` itself (a link, not what it points to).
+pub fn fingerprint_link(path: &Path) -> String {
+    std::fs::symlink_metadata(path).map_or_else(|_| MISSING.to_owned(), |m| fingerprint(&m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_bounded_and_regular_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, "12345").unwrap();
+        assert_eq!(read_bounded(&file, 5).unwrap(), b"12345");
+        assert!(read_bounded(&file, 4).is_err());
+        assert!(read_bounded(dir.path(), 4).is_err());
+        assert!(read_bounded(Path::new("/dev/zero"), 4).is_err());
+    }
+
+    #[test]
+    fn replace_never_writes_through_a_link_and_sets_the_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::write(&outside, "keep").unwrap();
+        let file = dir.path().join("f");
+        std::os::unix::fs::symlink(&outside, &file).unwrap();
+        replace(&file, b"new", 0o600).unwrap();
+        assert_eq!(std::fs::read(&outside).unwrap(), b"keep");
+        assert_eq!(std::fs::read(&file).unwrap(), b"new");
+        let mode = std::fs::symlink_metadata(&file)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temporary left"
+        );
+    }
+
+    #[test]
+    fn fingerprints_change_with_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        assert_eq!(fingerprint_path(&file), MISSING);
+        std::fs::write(&file, "a").unwrap();
+        let first = fingerprint_path(&file);
+        std::fs::write(&file, "ab").unwrap();
+        assert_ne!(fingerprint_path(&file), first);
+    }
+}

@@ -1,0 +1,123 @@
+//! Where pyve keeps its own files, by the XDG base directory rules, and
+//! path arithmetic that must not touch the filesystem.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::vars::Vars;
+
+/// `$HOME`, when set and not empty.
+pub fn home(vars: &dyn Vars) -> Option<PathBuf> {
+    vars.non_empty("HOME").map(PathBuf::from)
+}
+
+/// An XDG base directory: the variable when it holds an absolute path
+/// (the specification says to ignore a relative one), else `$HOME/<rest>`.
+fn xdg(vars: &dyn Vars, var: &str, under_home: &str) -> Option<PathBuf> {
+    vars.non_empty(var)
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute())
+        .or_else(|| home(vars).map(|home| home.join(under_home)))
+}
+
+/// `$XDG_DATA_HOME`, default `~/.local/share`.
+pub fn data_home(vars: &dyn Vars) -> Option<PathBuf> {
+    xdg(vars, "XDG_DATA_HOME", ".local/share")
+}
+
+/// `$XDG_CACHE_HOME`, default `~/.cache`.
+pub fn cache_home(vars: &dyn Vars) -> Option<PathBuf> {
+    xdg(vars, "XDG_CACHE_HOME", ".cache")
+}
+
+/// `$XDG_STATE_HOME`, default `~/.local/state`.
+pub fn state_home(vars: &dyn Vars) -> Option<PathBuf> {
+    xdg(vars, "XDG_STATE_HOME", ".local/state")
+}
+
+/// Approvals: `$XDG_DATA_HOME/pyve/trust`.
+pub fn trust_store(vars: &dyn Vars) -> Option<PathBuf> {
+    data_home(vars).map(|dir| dir.join("pyve/trust"))
+}
+
+/// Interpreters' answers, remembered: `$XDG_CACHE_HOME/pyve/interpreters`.
+pub fn interpreter_cache(vars: &dyn Vars) -> Option<PathBuf> {
+    cache_home(vars).map(|dir| dir.join("pyve/interpreters"))
+}
+
+/// Whole logs of failed steps: `$XDG_STATE_HOME/pyve/logs`.
+pub fn log_dir(vars: &dyn Vars) -> Option<PathBuf> {
+    state_home(vars).map(|dir| dir.join("pyve/logs"))
+}
+
+/// Where `--bootstrap-to user` puts downloaded tools: `~/.pyve/bin`.
+pub fn user_tool_dir(vars: &dyn Vars) -> Option<PathBuf> {
+    home(vars).map(|home| home.join(".pyve/bin"))
+}
+
+/// The temporary directory: `$TMPDIR`, else `/tmp`.
+pub fn temp_dir(vars: &dyn Vars) -> PathBuf {
+    vars.non_empty("TMPDIR")
+        .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
+}
+
+/// This user's directory for per-session files (the hook's stamps):
+/// `$XDG_RUNTIME_DIR/pyve`, else `$TMPDIR/pyve-<uid>`. Whether it is safe
+/// to use is `files::owner`'s to say.
+pub fn runtime_dir(vars: &dyn Vars) -> PathBuf {
+    match vars
+        .non_empty("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute())
+    {
+        Some(runtime) => runtime.join("pyve"),
+        None => temp_dir(vars).join(format!("pyve-{}", nix::unistd::geteuid().as_raw())),
+    }
+}
+
+/// `a/./b/../c` as `a/c`, without touching the filesystem (the path may
+/// not exist yet).
+pub fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vars::Map;
+
+    #[test]
+    fn xdg_variables_win_only_when_absolute() {
+        let home = Map::default().with("HOME", "/h");
+        assert_eq!(data_home(&home), Some(PathBuf::from("/h/.local/share")));
+        let set = home.clone().with("XDG_DATA_HOME", "/d");
+        assert_eq!(trust_store(&set), Some(PathBuf::from("/d/pyve/trust")));
+        let relative = home.clone().with("XDG_CACHE_HOME", "cache");
+        assert_eq!(cache_home(&relative), Some(PathBuf::from("/h/.cache")));
+        let empty = home.clone().with("XDG_STATE_HOME", "");
+        assert_eq!(
+            log_dir(&empty),
+            Some(PathBuf::from("/h/.local/state/pyve/logs"))
+        );
+        assert_eq!(data_home(&Map::default().with("HOME", "")), None);
+        let runtime = Map::default().with("XDG_RUNTIME_DIR", "/run/u");
+        assert_eq!(runtime_dir(&runtime), PathBuf::from("/run/u/pyve"));
+        let tmp = Map::default().with("TMPDIR", "/t");
+        assert!(runtime_dir(&tmp).starts_with("/t"));
+    }
+
+    #[test]
+    fn lexical_resolves_dots_only() {
+        assert_eq!(lexical(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        assert_eq!(lexical(Path::new("a/b/..")), PathBuf::from("a"));
+    }
+}

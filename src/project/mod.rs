@@ -1,0 +1,334 @@
+//! A project: finding the one that owns a directory, resolving its config
+//! into the environment a command means (`Resolved`), the active-environment
+//! pointer (`pointer`), the lock commands take before writing (`lock`),
+//! building an environment beside its place and swapping it in (`build`),
+//! and the record of what was built (`registry`). Shared by the engine and
+//! the commands; it knows nothing of approvals or the command line.
+
+pub mod build;
+pub mod lock;
+pub mod pointer;
+pub mod registry;
+
+use std::fs::Metadata;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::backend::{self, Activation, Backend, Before, Sources};
+use crate::config::{self, Config, ConfigError};
+use crate::error::{user, Error};
+use crate::layout;
+use crate::text::{one_line, shown};
+
+/// Which of a project's environments a command means.
+#[derive(Debug, Clone, Copy)]
+pub enum Selector<'a> {
+    /// The active one: `.pyve/current`, else `default_env`; the only one
+    /// of a project without named environments.
+    Active,
+    /// `default_env`, whatever `.pyve/current` says (CI never guesses).
+    Default,
+    Named(&'a str),
+}
+
+/// How the environment was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The project has one environment, unnamed.
+    Single,
+    Pointer,
+    Default,
+    Explicit,
+}
+
+/// The nearest ancestor of `start` (itself included) holding `.pyve/config`,
+/// with the config's metadata (one stat per level walked, nothing else).
+/// `start` is walked as the logical path the shell shows, so a project
+/// reached through a symlink is found the way the user sees it.
+pub fn find_root(start: &Path) -> Option<(PathBuf, Metadata)> {
+    let mut candidate = PathBuf::new();
+    for dir in start.ancestors() {
+        candidate.clear();
+        candidate.push(dir);
+        candidate.push(layout::CONFIG);
+        // lstat first: one syscall per level. A dangling link or a directory
+        // still marks a project, to be reported rather than skipped.
+        if let Ok(link) = std::fs::symlink_metadata(&candidate) {
+            let metadata = if link.file_type().is_symlink() {
+                std::fs::metadata(&candidate).unwrap_or(link)
+            } else {
+                link
+            };
+            return Some((dir.to_owned(), metadata));
+        }
+    }
+    None
+}
+
+/// A project's config resolved into what activation and the commands need.
+pub struct Resolved {
+    pub backend: &'static dyn Backend,
+    pub env_dir: PathBuf,
+    pub env_name: Vec<u8>,
+    /// The rendered prompt prefix, exported as `PYVE_PROMPT` either way.
+    pub prompt: Vec<u8>,
+    pub show_prompt: bool,
+    /// The environment's name under `environments:`; None for a project
+    /// with one unnamed environment.
+    pub named: Option<String>,
+    pub via: Via,
+    /// The Python version the config asks for (the entry's, else the
+    /// project's).
+    pub python: Option<crate::python::VersionRequest>,
+    /// What the environment is built from, as the config names it.
+    pub sources: Sources,
+}
+
+impl Resolved {
+    /// The backend's marker of this environment.
+    pub fn marker(&self) -> PathBuf {
+        self.backend.marker(&self.env_dir)
+    }
+
+    /// The activation on top of the environment `before` describes.
+    pub fn activation(&self, project: &Path, before: Before) -> Activation {
+        activation(
+            self.backend,
+            &self.env_dir,
+            &self.env_name,
+            project.as_os_str().as_bytes(),
+            &self.prompt,
+            before,
+        )
+    }
+
+    /// The command that builds this environment.
+    pub fn init_command(&self) -> String {
+        match &self.named {
+            Some(name) => format!("pyve init --env {name}"),
+            None => "pyve init".to_owned(),
+        }
+    }
+}
+
+/// Where named environment `name` lives.
+pub fn named_env_dir(root: &Path, name: &str, entry: &config::EnvEntry) -> PathBuf {
+    match &entry.directory {
+        Some(dir) => root.join(dir),
+        None => layout::envs(root).join(name),
+    }
+}
+
+/// Resolves the active environment of the config.
+pub fn resolve(root: &Path, config: &Config) -> Result<Resolved, ConfigError> {
+    resolve_env(root, config, Selector::Active)
+}
+
+/// Every environment of the project: the named ones in config order, or
+/// the single one.
+pub fn all_envs(root: &Path, config: &Config) -> Result<Vec<Resolved>, ConfigError> {
+    if !config.is_named() {
+        return Ok(vec![resolve(root, config)?]);
+    }
+    config
+        .environments
+        .names()
+        .into_iter()
+        .map(|name| resolve_env(root, config, Selector::Named(name)))
+        .collect()
+}
+
+/// Resolves the environment `selector` means.
+pub fn resolve_env(
+    root: &Path,
+    config: &Config,
+    selector: Selector,
+) -> Result<Resolved, ConfigError> {
+    if !config.is_named() {
+        if let Selector::Named(name) = selector {
+            return Err(ConfigError::at(
+                &layout::config(root),
+                format!(
+                    "defines no named environments, so there is no `{}`",
+                    one_line(name)
+                ),
+            )
+            .with_hint(format!("add one with `pyve init --env {}`", one_line(name))));
+        }
+        return resolve_single(root, config);
+    }
+    let (name, via) = match selector {
+        Selector::Named(name) => (name.to_owned(), Via::Explicit),
+        Selector::Active => match pointer::read(root, config)? {
+            Some(name) => (name, Via::Pointer),
+            None => (default_name(root, config)?, Via::Default),
+        },
+        Selector::Default => (default_name(root, config)?, Via::Default),
+    };
+    let Some(entry) = config.environments.get(&name) else {
+        return Err(ConfigError::at(
+            &layout::config(root),
+            format!(
+                "has no environment `{}`; the environments are: {}",
+                one_line(&name),
+                config.environments.names().join(", ")
+            ),
+        ));
+    };
+    let backend = backend::by_kind(entry.backend(config));
+    let prompt = config::render_prompt(&config.prompt.format, backend.name(), name.as_bytes());
+    Ok(Resolved {
+        backend,
+        env_dir: named_env_dir(root, &name, entry),
+        env_name: name.clone().into_bytes(),
+        prompt,
+        show_prompt: config.prompt.show,
+        python: entry.python_request(config),
+        sources: Sources {
+            requirements: entry
+                .requirements
+                .as_ref()
+                .map(config::Requirements::files)
+                .or_else(|| config.requirements.clone()),
+            env_file: entry.env_file.clone(),
+            lock_file: entry.lock_file.clone(),
+        },
+        named: Some(name),
+        via,
+    })
+}
+
+fn default_name(root: &Path, config: &Config) -> Result<String, ConfigError> {
+    config.default_env.clone().ok_or_else(|| {
+        ConfigError::at(
+            &layout::config(root),
+            format!(
+                "names environments ({}) but no `default_env`, and .pyve/current does not \
+                 choose one",
+                config.environments.names().join(", ")
+            ),
+        )
+        .with_hint("run `pyve activate NAME`, or set `default_env: NAME`")
+    })
+}
+
+/// The environment of a project that names none; its backend says what it
+/// is called and where it lives.
+fn resolve_single(root: &Path, config: &Config) -> Result<Resolved, ConfigError> {
+    let backend = backend::by_kind(config.backend());
+    let (env_name, env_dir) = backend.single_env(root, config).map_err(|e| {
+        let error = ConfigError::at(&layout::config(root), e.message());
+        match e.hint() {
+            Some(hint) => error.with_hint(hint),
+            None => error,
+        }
+    })?;
+    let prompt = config::render_prompt(&config.prompt.format, backend.name(), &env_name);
+    Ok(Resolved {
+        backend,
+        env_dir,
+        env_name,
+        prompt,
+        show_prompt: config.prompt.show,
+        named: None,
+        via: Via::Single,
+        python: config.python.request(),
+        sources: Sources {
+            requirements: config.requirements.clone(),
+            ..Sources::default()
+        },
+    })
+}
+
+/// Everything activation sets: the backend's part, then pyve's own
+/// variables. The hook, `pyve run` and `pyve export` all apply this.
+pub fn activation(
+    backend: &dyn Backend,
+    env_dir: &Path,
+    env_name: &[u8],
+    project: &[u8],
+    prompt: &[u8],
+    before: Before,
+) -> Activation {
+    let mut activation = backend.activation(env_dir, env_name, before);
+    activation.set.extend([
+        (
+            "PYVE_BACKEND".to_owned(),
+            backend.name().as_bytes().to_vec(),
+        ),
+        ("PYVE_ENV_NAME".to_owned(), env_name.to_vec()),
+        ("PYVE_PROJECT".to_owned(), project.to_vec()),
+        ("PYVE_PROMPT".to_owned(), prompt.to_vec()),
+    ]);
+    activation
+}
+
+/// PATH cannot hold a directory whose name contains its separator;
+/// refusing beats a PATH that silently points somewhere else.
+pub fn check_env_dir(env_dir: &Path) -> Result<(), ConfigError> {
+    if env_dir.as_os_str().as_bytes().contains(&b':') {
+        return Err(ConfigError::at(
+            env_dir,
+            "the environment's path contains ':', which PATH cannot hold",
+        )
+        .with_hint("move the project or set venv.directory"));
+    }
+    Ok(())
+}
+
+/// Loads the project at `root` and resolves the environment `selector`
+/// means.
+pub fn load(root: &Path, selector: Selector) -> Result<(Resolved, Vec<String>), ConfigError> {
+    let loaded = config::load(&layout::config(root))?;
+    let resolved = resolve_env(root, &loaded.config, selector)?;
+    check_env_dir(&resolved.env_dir)?;
+    Ok((resolved, loaded.warnings))
+}
+
+/// A name that is not one of the config's environments, listing those
+/// there are.
+pub fn unknown_name(config: &Config, name: &str) -> Error {
+    if !config.is_named() {
+        return user(format!(
+            "this project has no named environments, so no `{}`",
+            one_line(name)
+        ))
+        .with_hint(format!("add one with `pyve init --env {}`", one_line(name)));
+    }
+    user(format!(
+        "no environment `{}` in .pyve/config; the environments are: {}",
+        one_line(name),
+        config.environments.names().join(", ")
+    ))
+}
+
+/// Why the environment cannot even be looked at (permission denied on it
+/// or its marker), as opposed to being absent.
+pub fn unreadable_environment(env_dir: &Path, marker: &Path) -> Option<Error> {
+    match std::fs::metadata(marker) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Some(
+            user(format!(
+                "{}: {e}; pyve can neither use nor replace it",
+                shown(env_dir)
+            ))
+            .with_hint("fix its permissions (or remove it as its owner), then run `pyve init`"),
+        ),
+        _ => None,
+    }
+}
+
+/// The missing-environment error, the same from every command.
+pub fn missing_environment(root: &Path, resolved: &Resolved) -> Error {
+    if let Some(error) = unreadable_environment(&resolved.env_dir, &resolved.marker()) {
+        return error;
+    }
+    user(format!(
+        "the environment {} does not exist yet",
+        shown(&resolved.env_dir)
+    ))
+    .with_hint(format!(
+        "create it with `{}` in {}",
+        resolved.init_command(),
+        shown(root)
+    ))
+}

@@ -1,0 +1,291 @@
+//! Finding the interpreter a new environment is built from: the requested
+//! version among asdf installs, pyenv versions, uv-managed Pythons and
+//! `pythonX.Y` on PATH. Shims are never used: they resolve per directory
+//! and per pin, so what they run today is not what they run tomorrow.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use super::probe::probe_cached;
+use super::{Interpreter, Version, VersionRequest};
+use crate::files::is_executable;
+use crate::pathlist;
+use crate::vars::{self, Vars};
+
+/// A place interpreters are looked for, and what was found there.
+struct Store {
+    name: &'static str,
+    /// Directory holding one directory per installed version.
+    root: Option<PathBuf>,
+    /// Turns a version directory's name into its version.
+    version_of: fn(&str) -> Option<Version>,
+}
+
+fn stores(vars: &dyn Vars) -> [Store; 3] {
+    let home = crate::paths::home(vars);
+    let dir = |var: &str| vars.non_empty(var).map(PathBuf::from);
+    [
+        Store {
+            name: "asdf",
+            root: dir("ASDF_DATA_DIR")
+                .or_else(|| home.as_ref().map(|h| h.join(".asdf")))
+                .map(|d| d.join("installs/python")),
+            version_of: plain_version,
+        },
+        Store {
+            name: "pyenv",
+            root: dir("PYENV_ROOT")
+                .or_else(|| home.as_ref().map(|h| h.join(".pyenv")))
+                .map(|d| d.join("versions")),
+            version_of: plain_version,
+        },
+        Store {
+            name: "uv",
+            root: dir("UV_PYTHON_INSTALL_DIR")
+                .or_else(|| crate::paths::data_home(vars).map(|d| d.join("uv/python"))),
+            version_of: uv_version,
+        },
+    ]
+}
+
+/// asdf and pyenv name CPython installs by their bare version; anything
+/// else there (`pypy3.10-7.3.12`, `miniconda3-latest`, a virtualenv) is not
+/// a candidate.
+fn plain_version(name: &str) -> Option<Version> {
+    name.bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.')
+        .then(|| Version::parse(name))
+        .flatten()
+}
+
+/// uv: `cpython-3.12.4-linux-x86_64-gnu`.
+fn uv_version(name: &str) -> Option<Version> {
+    let rest = name.strip_prefix("cpython-")?;
+    let version = rest.split('-').next()?;
+    // Free-threaded and debug builds (`3.13.0+freethreaded`) are not the default.
+    if version.contains('+') {
+        return None;
+    }
+    Version::parse(version)
+}
+
+/// The absolute directories on PATH, with whether each is a shim directory.
+fn path_dirs(vars: &dyn Vars) -> Vec<(PathBuf, bool)> {
+    let path = vars.bytes(vars::PATH).unwrap_or_default();
+    pathlist::entries(&path)
+        .filter(|entry| entry.first() == Some(&b'/'))
+        .map(|entry| {
+            (
+                PathBuf::from(OsStr::from_bytes(entry)),
+                pathlist::is_shims(entry),
+            )
+        })
+        .collect()
+}
+
+/// The first executable `name` on PATH outside shim directories.
+pub fn which(vars: &dyn Vars, name: &str) -> Option<PathBuf> {
+    path_dirs(vars)
+        .into_iter()
+        .filter(|(_, shims)| !shims)
+        .map(|(dir, _)| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+/// What discovery tried, for the error when nothing matched.
+pub struct NotFound {
+    pub request: Option<VersionRequest>,
+    pub tried: Vec<String>,
+}
+
+impl NotFound {
+    /// The commands that would install the requested version, for managers
+    /// that are present on this machine (all of them when none is).
+    pub fn install_commands(&self, vars: &dyn Vars) -> Vec<(&'static str, Vec<String>)> {
+        let version = self
+            .request
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "3".to_owned());
+        let asdf_version = match self.request {
+            Some(r) if r.patch.is_some() => r.to_string(),
+            _ => format!("latest:{version}"),
+        };
+        let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let all = [
+            ("uv", words(&["uv", "python", "install", &version])),
+            ("pyenv", words(&["pyenv", "install", &version])),
+            ("asdf", words(&["asdf", "install", "python", &asdf_version])),
+        ];
+        let present: Vec<_> = all
+            .iter()
+            .filter(|(tool, _)| which(vars, tool).is_some())
+            .cloned()
+            .collect();
+        if present.is_empty() {
+            all.to_vec()
+        } else {
+            present
+        }
+    }
+}
+
+/// Finds an interpreter for `request` (the default `python3` when None).
+/// Among matches the newest version wins, then the order asdf, pyenv, uv,
+/// PATH; each candidate is run once to confirm what it is.
+pub fn find(vars: &dyn Vars, request: Option<VersionRequest>) -> Result<Interpreter, NotFound> {
+    let mut tried = Vec::new();
+    if let Some(request) = request {
+        if let Some(found) = from_managers(vars, request, &mut tried) {
+            return Ok(found);
+        }
+    }
+    from_path(vars, request, &mut tried).ok_or(NotFound { request, tried })
+}
+
+/// The newest matching install of asdf, pyenv or uv that really is what its
+/// directory claims.
+fn from_managers(
+    vars: &dyn Vars,
+    request: VersionRequest,
+    tried: &mut Vec<String>,
+) -> Option<Interpreter> {
+    let mut candidates: Vec<(Version, PathBuf, &'static str)> = Vec::new();
+    for store in stores(vars) {
+        let Some(root) = store.root else { continue };
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let Some(version) = name.to_str().and_then(store.version_of) else {
+                continue;
+            };
+            seen.push(version);
+            let program = entry.path().join("bin/python3");
+            if request.matches(&version) && is_executable(&program) {
+                candidates.push((version, program, store.name));
+            }
+        }
+        seen.sort();
+        tried.push(if seen.is_empty() {
+            format!("{}: nothing installed in {}", store.name, root.display())
+        } else {
+            let listed: Vec<String> = seen.iter().map(Version::to_string).collect();
+            format!(
+                "{}: {} in {}",
+                store.name,
+                listed.join(", "),
+                root.display()
+            )
+        });
+    }
+    // Versions from directory names are claims; sort so the best claim is
+    // run first, and fall through to the next when it does not hold.
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
+    for (claimed, program, found_in) in candidates {
+        match probe_cached(vars, &program) {
+            Some((version, executable)) if request.matches(&version) => {
+                return Some(Interpreter {
+                    executable,
+                    version,
+                    found_in,
+                })
+            }
+            Some((version, _)) => tried.push(format!(
+                "{}: claims {claimed} but runs {version}",
+                program.display()
+            )),
+            None => tried.push(format!("{}: does not run", program.display())),
+        }
+    }
+    None
+}
+
+/// `pythonX.Y` on PATH for a request, `python3` for the default: not a
+/// shim, not inside a virtual environment.
+fn from_path(
+    vars: &dyn Vars,
+    request: Option<VersionRequest>,
+    tried: &mut Vec<String>,
+) -> Option<Interpreter> {
+    let name = match request {
+        Some(r) => format!("python{}.{}", r.major, r.minor),
+        None => "python3".to_owned(),
+    };
+    let mut on_path = Vec::new();
+    for (dir, shims) in path_dirs(vars) {
+        let program = dir.join(&name);
+        if !is_executable(&program) {
+            continue;
+        }
+        if shims {
+            tried.push(format!("{}: a shim, skipped", program.display()));
+            continue;
+        }
+        // An activated environment's `bin` (this project's own, even): an
+        // environment is built from a base interpreter, not from another
+        // environment.
+        if dir.parent().is_some_and(|p| p.join("pyvenv.cfg").is_file()) {
+            tried.push(format!(
+                "{}: inside a virtual environment, skipped",
+                program.display()
+            ));
+            continue;
+        }
+        if on_path.contains(&program) {
+            continue;
+        }
+        on_path.push(program.clone());
+        match probe_cached(vars, &program) {
+            Some((version, executable)) if request.is_none_or(|r| r.matches(&version)) => {
+                return Some(Interpreter {
+                    executable,
+                    version,
+                    found_in: "PATH",
+                })
+            }
+            Some((version, _)) => tried.push(format!("{}: is {version}", program.display())),
+            None => tried.push(format!("{}: does not run", program.display())),
+        }
+    }
+    if on_path.is_empty() {
+        tried.push(format!("PATH: no {name} outside shim directories"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vars::Map;
+
+    #[test]
+    fn store_directory_names() {
+        assert_eq!(plain_version("3.12.1"), Some(Version(3, 12, 1)));
+        assert_eq!(plain_version("pypy3.10-7.3.12"), None);
+        assert_eq!(
+            uv_version("cpython-3.12.4-linux-x86_64-gnu"),
+            Some(Version(3, 12, 4))
+        );
+        assert_eq!(
+            uv_version("cpython-3.13.0+freethreaded-linux-x86_64-gnu"),
+            None
+        );
+        assert_eq!(uv_version("pypy-3.10.14-linux-x86_64-gnu"), None);
+    }
+
+    #[test]
+    fn which_skips_shims_and_relative_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["shims", "bin"] {
+            let program = dir.path().join(sub).join("tool");
+            std::fs::create_dir_all(program.parent().unwrap()).unwrap();
+            std::fs::write(&program, "").unwrap();
+            let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+            std::fs::set_permissions(&program, executable).unwrap();
+        }
+        let path = format!("relative:{0}/shims:{0}/bin", dir.path().display());
+        let vars = Map::default().with("PATH", &path);
+        assert_eq!(which(&vars, "tool"), Some(dir.path().join("bin/tool")));
+        assert_eq!(which(&vars, "absent"), None);
+    }
+}
