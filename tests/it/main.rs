@@ -1,21 +1,41 @@
-//! Integration tests: one binary (link time matters on two cores), one
-//! module per area. Every test drives the real `pyve` binary; shell tests
-//! run real bash, zsh and fish.
+//! Integration tests: one binary (link time matters on two cores), grouped
+//! by area. Every test drives the real `pyve` binary; shell tests run real
+//! bash, zsh and fish. Shared fixtures live in `support`.
 
-mod cli;
-mod completions;
-mod conda;
-mod direnv;
-mod ecosystem;
-mod edges;
-mod fastpath;
-mod lifecycle;
-mod named;
-mod output;
-mod pty;
-mod quoting;
-mod scenarios;
-mod security;
-mod status;
+/// The prompt hook in real shells: its cost, its exact escaping, scripted
+/// and interactive prompts, prompt themes.
+mod hook {
+    mod fast_path;
+    mod interactive;
+    mod prompt_themes;
+    mod quoting;
+    mod scripted;
+}
+
+/// The commands people type: the command line itself, completions and the
+/// man page, output for people, `status`, named environments.
+mod commands {
+    mod command_line;
+    mod completions;
+    mod named_environments;
+    mod output;
+    mod status;
+}
+
+/// Each backend end to end: venv with real interpreters and uv, conda
+/// environments built by micromamba.
+mod backends {
+    mod micromamba;
+    mod venv;
+}
+
+/// pyve among everything else: direnv, version managers, editors and CI
+/// recipes, the filesystem's edge cases, and hostile input.
+mod integration {
+    mod direnv;
+    mod ecosystem;
+    mod edges;
+    mod security;
+}
+
 pub mod support;
-mod themes;

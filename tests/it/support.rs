@@ -3,11 +3,22 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
+use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use tempfile::TempDir;
+
+/// A command's stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A command's stdout as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
 
 pub fn pyve_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_pyve"))
@@ -193,7 +204,7 @@ impl Sandbox {
     /// Like `pyve`, but panics with stderr unless it exited 0; returns stderr.
     pub fn pyve_ok(&self, dir: &Path, args: &[&str]) -> String {
         let out = self.pyve(dir, args);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let stderr = stderr(&out);
         assert!(
             out.status.success(),
             "pyve {args:?} failed ({:?}):\n{stderr}",
@@ -518,10 +529,7 @@ pub fn path_entries(dump: &Dump) -> Vec<String> {
 /// label, and stderr.
 pub fn run(sandbox: &Sandbox, sh: Sh, steps: &[String]) -> (BTreeMap<String, Dump>, String) {
     let output = sandbox.script_ok(sh, &steps.join("\n"));
-    (
-        dumps(&output.stdout),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    (dumps(&output.stdout), stderr(&output))
 }
 
 pub fn cd(sh: Sh, path: &Path) -> String {
@@ -703,4 +711,122 @@ fn json_strings(line: &str) -> Vec<String> {
         out.push(s);
     }
     out
+}
+
+// --- Fixtures several areas share. ---
+
+/// A minimal, valid wheel (module `name` with `VALUE = 42`), built with
+/// Python's zipfile so pip and uv install it offline.
+pub fn make_wheel(dir: &Path, name: &str) -> PathBuf {
+    let script = r#"
+import base64, hashlib, sys, zipfile, os
+out, name = sys.argv[1], sys.argv[2]
+files = {
+    f"{name}.py": b"VALUE = 42\n",
+    f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
+    f"{name}-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+}
+record = []
+path = os.path.join(out, f"{name}-1.0-py3-none-any.whl")
+with zipfile.ZipFile(path, "w") as z:
+    for n, data in files.items():
+        z.writestr(n, data)
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{n},sha256={digest},{len(data)}")
+    record.append(f"{name}-1.0.dist-info/RECORD,,")
+    z.writestr(f"{name}-1.0.dist-info/RECORD", "\n".join(record) + "\n")
+print(path)
+"#;
+    let out = std::process::Command::new(python())
+        .args(["-c", script])
+        .arg(dir)
+        .arg(name)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    PathBuf::from(stdout(&out).trim())
+}
+
+/// A tarball holding `bin/micromamba`, served once per connection on
+/// 127.0.0.1. `cut` closes the connection after that many bytes of the
+/// body (a broken download).
+pub fn serve(body: Vec<u8>, cut: Option<usize>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body[..cut.unwrap_or(body.len())]);
+        }
+    });
+    format!("http://127.0.0.1:{port}/api/micromamba/linux-64/latest")
+}
+
+pub fn tarball(sb: &Sandbox) -> Vec<u8> {
+    let stage = sb.path("stage");
+    sb.install_micromamba(&stage.join("bin"));
+    let out = sb.path("micromamba.tar.bz2");
+    let status = std::process::Command::new("tar")
+        .arg("-cjf")
+        .arg(&out)
+        .arg("-C")
+        .arg(&stage)
+        .arg("bin/micromamba")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read(out).unwrap()
+}
+
+pub const NAMED_CONFIG: &str = "\
+# three environments
+environments:
+  dev: {}
+  prod:
+    requirements: requirements-prod.txt
+  gpu:
+    backend: micromamba
+    env_file: environment-gpu.yml
+";
+
+pub const ENVIRONMENT_GPU: &str = "\
+channels:
+  - conda-forge
+dependencies:
+  - python=3.11
+";
+
+/// The project of CONFIG with all three environments built by `pyve init`.
+pub fn three_envs(sb: &Sandbox, rel: &str) -> PathBuf {
+    sb.micromamba_on_path();
+    let root = sb.path(rel);
+    std::fs::create_dir_all(root.join(".pyve")).unwrap();
+    std::fs::write(root.join(".pyve/config"), NAMED_CONFIG).unwrap();
+    std::fs::write(root.join("environment-gpu.yml"), ENVIRONMENT_GPU).unwrap();
+    let wheel = make_wheel(&root, "prod_pkg");
+    std::fs::write(
+        root.join("requirements-prod.txt"),
+        format!("./{}\n", wheel.file_name().unwrap().to_string_lossy()),
+    )
+    .unwrap();
+    sb.pyve_ok(&root, &["init", "--env", "dev", "--no-direnv"]);
+    sb.pyve_ok(&root, &["init", "--env", "prod", "--install-deps"]);
+    sb.pyve_ok(&root, &["init", "--env", "gpu"]);
+    root
+}
+
+/// `program` on the test process's PATH.
+pub fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+    })
 }

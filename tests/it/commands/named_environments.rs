@@ -3,56 +3,10 @@
 //! with `pyve activate` (the hook follows at the next prompt, in every shell
 //! inside), `run --env`, purging one, and moving the project.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use crate::per_shell;
 use crate::support::*;
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-const CONFIG: &str = "\
-# three environments
-environments:
-  dev: {}
-  prod:
-    requirements: requirements-prod.txt
-  gpu:
-    backend: micromamba
-    env_file: environment-gpu.yml
-";
-
-const ENVIRONMENT_GPU: &str = "\
-channels:
-  - conda-forge
-dependencies:
-  - python=3.11
-";
-
-/// The project of CONFIG with all three environments built by `pyve init`.
-pub(crate) fn three_envs(sb: &Sandbox, rel: &str) -> PathBuf {
-    sb.micromamba_on_path();
-    let root = sb.path(rel);
-    std::fs::create_dir_all(root.join(".pyve")).unwrap();
-    std::fs::write(root.join(".pyve/config"), CONFIG).unwrap();
-    std::fs::write(root.join("environment-gpu.yml"), ENVIRONMENT_GPU).unwrap();
-    let wheel = crate::lifecycle::make_wheel(&root, "prod_pkg");
-    std::fs::write(
-        root.join("requirements-prod.txt"),
-        format!("./{}\n", wheel.file_name().unwrap().to_string_lossy()),
-    )
-    .unwrap();
-    sb.pyve_ok(&root, &["init", "--env", "dev", "--no-direnv"]);
-    sb.pyve_ok(&root, &["init", "--env", "prod", "--install-deps"]);
-    sb.pyve_ok(&root, &["init", "--env", "gpu"]);
-    root
-}
 
 /// The environment `pyve run ARGS python` runs in, as the Python it starts
 /// sees it (the stand-in's conda Python is the system's, so its
@@ -102,7 +56,7 @@ fn three_environments_list_run_switch_purge_one_and_move() {
     let envs = root.join(".pyve/envs");
     let config = std::fs::read_to_string(root.join(".pyve/config")).unwrap();
     assert!(
-        config.starts_with(CONFIG),
+        config.starts_with(NAMED_CONFIG),
         "the user's text is kept: {config}"
     );
     assert!(config.contains("\ndefault_env: dev\n"), "{config}");

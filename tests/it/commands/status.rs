@@ -41,7 +41,7 @@ fn outside_a_project_status_says_so_and_succeeds() {
     assert_eq!(field(&json, "project"), "null");
     assert_eq!(field(&json, "hook_active"), "false");
     let out = sb.pyve(&dir, &["status"]);
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("no pyve project in "));
+    assert!(stdout(&out).starts_with("no pyve project in "));
 }
 
 #[test]

@@ -367,7 +367,7 @@ per_shell!(sourcing_the_hook_twice_registers_once, |sh: Sh| {
         ]
         .join("\n"),
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = stdout(&output);
     let lines: Vec<&str> = stdout
         .lines()
         .filter(|l| l.contains("__pyve_hook"))
@@ -403,7 +403,7 @@ per_shell!(exit_status_survives_the_hook, |sh: Sh| {
         ),
     };
     let output = sandbox.script_ok(sh, &body);
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = stdout(&output);
     match sh {
         Sh::Fish => assert!(stdout.contains("(venv:p) st=1 ps=1 0 1"), "{stdout}"),
         _ => assert!(
@@ -631,7 +631,7 @@ echo "VE=$VIRTUAL_ENV""#,
             root = Sh::Bash.q(&root),
         );
         let output = sandbox.script_ok(Sh::Bash, &body);
-        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stdout = stdout(&output);
         assert_eq!(
             stdout.matches("__pyve_hook").count(),
             1,

@@ -3,20 +3,11 @@
 //! py-rattler from the suite's own channel (packages `python`, `hello`,
 //! `tool`, with activation scripts and env_vars.d files).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use crate::per_shell;
 use crate::support::*;
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 const ENVIRONMENT_YML: &str = "\
 name: ML Dev
@@ -488,44 +479,6 @@ fn purge_removes_the_prefix_directly_and_keeps_the_specs() {
     );
 }
 
-/// A tarball holding `bin/micromamba`, served once per connection on
-/// 127.0.0.1. `cut` closes the connection after that many bytes of the
-/// body (a broken download).
-pub(crate) fn serve(body: Vec<u8>, cut: Option<usize>) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body[..cut.unwrap_or(body.len())]);
-        }
-    });
-    format!("http://127.0.0.1:{port}/api/micromamba/linux-64/latest")
-}
-
-pub(crate) fn tarball(sb: &Sandbox) -> Vec<u8> {
-    let stage = sb.path("stage");
-    sb.install_micromamba(&stage.join("bin"));
-    let out = sb.path("micromamba.tar.bz2");
-    let status = std::process::Command::new("tar")
-        .arg("-cjf")
-        .arg(&out)
-        .arg("-C")
-        .arg(&stage)
-        .arg("bin/micromamba")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    std::fs::read(out).unwrap()
-}
-
 fn sha256(bytes: &[u8]) -> String {
     let mut child = std::process::Command::new("sha256sum")
         .stdin(std::process::Stdio::piped())
@@ -650,7 +603,7 @@ per_shell!(hook_activates_conda_natively_with_scripts, |sh: Sh| {
     let calls = sb.micromamba_calls().len();
     let output = sb.script_ok(sh, &hook_steps(sh, &root, &sb.path("tmp")).join("\n"));
     let d = dumps(&output.stdout);
-    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert_eq!(stderr(&output), "");
     let prefix = root.join(".pyve/envs/ml-dev");
     let p = prefix.display().to_string();
     let inside = &d["inside"];
@@ -754,7 +707,7 @@ per_shell!(
         std::fs::write(&config, format!("{text}# changed upstream\n")).unwrap();
         let output = sb.script_ok(sh, &hook_steps(sh, &root, &sb.path("tmp")).join("\n"));
         let d = dumps(&output.stdout);
-        let err = String::from_utf8_lossy(&output.stderr);
+        let err = stderr(&output);
         assert_eq!(
             err.matches(".pyve/config changed since you approved it (comments or layout only)")
                 .count(),

@@ -3,7 +3,6 @@
 //! step's whole output kept.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use rexpect::reader::Options;
 use rexpect::session::{spawn_with_options, PtySession};
@@ -12,10 +11,6 @@ use crate::support::*;
 
 const ESC: &str = "\x1b[";
 const RED_PREFIX: &str = "\x1b[31mpyve:\x1b[0m";
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn empty_dir(sb: &Sandbox, rel: &str) -> PathBuf {
     let dir = sb.path(rel);

@@ -5,13 +5,9 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use crate::support::*;
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// A mount that is undone when dropped, even when the test fails.
 struct Mount(PathBuf);
@@ -46,10 +42,7 @@ fn tree(dir: &Path) -> Vec<String> {
         .current_dir(dir)
         .output()
         .unwrap();
-    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_owned)
-        .collect();
+    let mut lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
     lines.sort();
     lines
 }
@@ -98,7 +91,7 @@ fn a_read_only_project_is_refused_cleanly_and_still_activates() {
         &["run", "python", "-c", "import sys; print(sys.prefix)"],
     );
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
+        stdout(&out).trim(),
         built.join(".venv").display().to_string()
     );
 }
@@ -134,7 +127,7 @@ fn a_full_disk_during_init_leaves_no_half_environment() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(tree(&disk), before, "no half environment, no leftovers");
     let out = sb.pyve(&kept, &["run", "python", "-c", "print('still here')"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "still here");
+    assert_eq!(stdout(&out).trim(), "still here");
 }
 
 #[test]
@@ -270,7 +263,7 @@ fn shells_entering_and_leaving_one_project_at_once_keep_their_own_state() {
         .collect();
     for (n, child) in children.into_iter().enumerate() {
         let output = child.wait_with_output().unwrap();
-        let err = String::from_utf8_lossy(&output.stderr);
+        let err = stderr(&output);
         assert!(
             output.status.success() && err.is_empty(),
             "shell {n}: {err}"

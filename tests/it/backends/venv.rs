@@ -4,18 +4,10 @@
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A plain directory (not yet a project) under the sandbox.
 fn dir(sb: &Sandbox, rel: &str) -> PathBuf {
@@ -36,38 +28,6 @@ fn env_python(root: &Path, code: &str) -> String {
 
 fn env_version(root: &Path) -> String {
     env_python(root, "import sys; print('%d.%d.%d' % sys.version_info[:3])")
-}
-
-/// A minimal, valid wheel (module `name` with `VALUE = 42`), built with
-/// Python's zipfile so pip and uv install it offline.
-pub(crate) fn make_wheel(dir: &Path, name: &str) -> PathBuf {
-    let script = r#"
-import base64, hashlib, sys, zipfile, os
-out, name = sys.argv[1], sys.argv[2]
-files = {
-    f"{name}.py": b"VALUE = 42\n",
-    f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
-    f"{name}-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-}
-record = []
-path = os.path.join(out, f"{name}-1.0-py3-none-any.whl")
-with zipfile.ZipFile(path, "w") as z:
-    for n, data in files.items():
-        z.writestr(n, data)
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{n},sha256={digest},{len(data)}")
-    record.append(f"{name}-1.0.dist-info/RECORD,,")
-    z.writestr(f"{name}-1.0.dist-info/RECORD", "\n".join(record) + "\n")
-print(path)
-"#;
-    let out = std::process::Command::new(python())
-        .args(["-c", script])
-        .arg(dir)
-        .arg(name)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    PathBuf::from(stdout(&out).trim())
 }
 
 #[test]

@@ -35,7 +35,7 @@ fn hook_prints_only_shell_code_that_parses() {
             check.status.success(),
             "{} rejects its hook: {}",
             sh.name(),
-            String::from_utf8_lossy(&check.stderr)
+            stderr(&check)
         );
     }
 }
@@ -54,7 +54,7 @@ fn unknown_shell_is_a_usage_error_listing_the_supported_ones() {
     let output = pyve().args(["hook", "tcsh"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = stderr(&output);
     for name in ["bash", "zsh", "fish"] {
         assert!(stderr.contains(name), "{stderr}");
     }
@@ -65,7 +65,7 @@ fn engine_entry_point_rejects_bad_arguments_with_usage_exit() {
     let output = pyve().args(["_engine", "tcsh"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&output.stderr).starts_with("pyve: "));
+    assert!(stderr(&output).starts_with("pyve: "));
 }
 
 #[test]
@@ -87,19 +87,7 @@ fn shellcheck(severity: &str, files: &[std::path::PathBuf]) {
         .args(files)
         .output()
         .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stdout)
-    );
-}
-
-pub fn which(program: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|candidate| candidate.is_file())
-    })
+    assert!(check.status.success(), "{}", stdout(&check));
 }
 
 /// The project's own scripts: the test command, CI's entry and the

@@ -5,18 +5,9 @@
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use crate::per_shell;
 use crate::support::*;
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A cloned repository: a config and a venv whose `bin` has an `ls` that
 /// leaves a mark when it runs. Not approved.
@@ -798,7 +789,7 @@ fn a_marker_that_is_not_a_small_file_is_never_trusted() {
         }
         let out = sb.pyve(&root, &["run", "python"]);
         assert_eq!(out.status.code(), Some(1), "{marker}");
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = stderr(&out);
         assert!(err.contains("not a small regular file"), "{marker}: {err}");
         let (d, err) = run(
             &sb,

@@ -310,7 +310,7 @@ per_shell!(
     two_shells_in_one_project_follow_pyve_activate_at_their_next_prompt,
     |sh: Sh| {
         let sandbox = Sandbox::new();
-        let root = crate::named::three_envs(&sandbox, "proj");
+        let root = three_envs(&sandbox, "proj");
         let mut first = Interactive::start(&sandbox, sh);
         let mut second = Interactive::start(&sandbox, sh);
         assert!(first.cd(&root).starts_with("(venv:dev) ["));

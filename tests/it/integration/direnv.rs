@@ -23,11 +23,7 @@ fn direnv(sb: &Sandbox, dir: &Path, args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "direnv {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "direnv {args:?}: {}", stderr(&out));
     out
 }
 
@@ -47,7 +43,7 @@ fn direnv_exec_runs_in_the_environment() {
         ],
     );
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
+        stdout(&out).trim(),
         root.join(".venv").display().to_string()
     );
 }
@@ -101,12 +97,12 @@ fn a_missing_environment_is_reported_and_watched() {
         .args(["export", "bash"])
         .output()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains("does not exist yet; create it with `pyve init`"),
         "{err}"
     );
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("VIRTUAL_ENV"));
+    assert!(!stdout(&out).contains("VIRTUAL_ENV"));
     // Recreated: direnv sees the watched marker and loads it.
     sb.pyve_ok(&root, &["init"]);
     let env = dump_after(&sb, &root, "eval \"$(direnv export bash)\"");
@@ -170,7 +166,7 @@ per_shell!(direnv_and_the_hook_together_apply_once, |sh: Sh| {
                 entries.iter().filter(|e| **e == bin).count(),
                 1,
                 "{sh:?} direnv_first={direnv_first} {label}: {entries:?}\n{}",
-                String::from_utf8_lossy(&out.stderr)
+                stderr(&out)
             );
             assert_eq!(entries[0], bin);
             assert_eq!(
@@ -182,7 +178,7 @@ per_shell!(direnv_and_the_hook_together_apply_once, |sh: Sh| {
             visible(&seen["after"]),
             visible(&seen["before"]),
             "{sh:?} direnv_first={direnv_first}: leaving restores everything\n{}",
-            String::from_utf8_lossy(&out.stderr)
+            stderr(&out)
         );
     }
 });
@@ -194,7 +190,7 @@ fn doctor_reports_whether_direnv_allowed_the_envrc() {
     std::fs::create_dir_all(&root).unwrap();
     sb.pyve_ok(&root, &["init"]);
     let out = sb.pyve(&root, &["doctor"]);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(out.status.success(), "a warning is not an error: {err}");
     assert!(err.contains("is not allowed"), "{err}");
     assert!(
@@ -203,7 +199,7 @@ fn doctor_reports_whether_direnv_allowed_the_envrc() {
     );
     direnv(&sb, &root, &["allow", "."]);
     let out = sb.pyve(&root, &["doctor"]);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains(&format!(
             "ok       direnv       {}/.envrc is allowed",

@@ -46,14 +46,9 @@ per_shell!(bare_enter_forks_and_execs_nothing, |sh: Sh| {
     let mut args: Vec<String> = vec!["-f".into(), "-o".into(), log.display().to_string()];
     args.extend(script.split(' ').map(|s| s.trim_matches('\'').to_owned()));
     let output = sandbox.command(strace).args(&args).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
     assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&output.stdout)
-            .contains(&format!("VE={}", root.join(".venv").display())),
+        stdout(&output).contains(&format!("VE={}", root.join(".venv").display())),
         "the project was active during the loop"
     );
     let log = std::fs::read_to_string(&log).unwrap();
@@ -88,7 +83,7 @@ fn engine_call_with_nothing_to_do_stays_within_a_syscall_budget() {
         .args(["", "", "4242"])
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&first.stdout).into_owned();
+    let text = stdout(&first);
     let field = |prefix: &str| {
         let line = text.lines().find(|l| l.starts_with(prefix)).unwrap();
         line[prefix.len()..].trim_matches('\'').to_owned()
@@ -108,7 +103,7 @@ fn engine_call_with_nothing_to_do_stays_within_a_syscall_budget() {
         .output()
         .unwrap();
     assert!(output.status.success());
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = stdout(&output);
     assert!(
         !stdout.contains("export"),
         "nothing to do, nothing exported: {stdout}"

@@ -86,13 +86,9 @@ fn the_man_page_renders_without_warnings() {
         .env("MANPAGER", "cat")
         .output()
         .unwrap();
-    let shown = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "man warns");
+    let shown = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "man warns");
     assert!(shown.contains("PYVE STATUS"), "{shown}");
     // Examples keep their lines.
     assert!(
@@ -125,11 +121,7 @@ fn bash_completes_commands_options_and_values() {
             .args(["--norc", "--noprofile", "-c", &script])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", stderr(&out));
         // Options are offered everywhere; the values are what is checked.
         String::from_utf8(out.stdout)
             .unwrap()
@@ -156,11 +148,7 @@ fn fish_completes_commands_options_and_values() {
             .args(["--no-config", "-c", &script])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", stderr(&out));
         String::from_utf8(out.stdout)
             .unwrap()
             .lines()

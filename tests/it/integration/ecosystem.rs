@@ -163,11 +163,7 @@ fn the_makefile_recipe_runs_in_the_environment() {
         .args(["--no-print-directory", "-s", "where"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap().trim(),
         root.join(".venv").display().to_string()
@@ -272,7 +268,7 @@ fn checkout(sb: &Sandbox, dir: &Path, conda: bool) {
         "import os, shutil, unittest\n\nclass T(unittest.TestCase):\n    def test_env(self):\n        prefix = os.environ['CONDA_PREFIX']\n        self.assertIn('/.pyve/envs/', prefix)\n        self.assertEqual(shutil.which('hello'), os.path.join(prefix, 'bin', 'hello'))\n"
     } else {
         std::fs::create_dir_all(dir.join("wheels")).unwrap();
-        crate::lifecycle::make_wheel(&dir.join("wheels"), "vendored");
+        make_wheel(&dir.join("wheels"), "vendored");
         std::fs::write(
             dir.join("requirements.txt"),
             "./wheels/vendored-1.0-py3-none-any.whl\n",
@@ -305,13 +301,13 @@ fn run_steps(sb: &Sandbox, job: &Job, dir: &Path, url: &str) -> String {
             command.env(name, value);
         }
         let out = command.output().unwrap();
-        said.push_str(&String::from_utf8_lossy(&out.stderr));
+        said.push_str(&stderr(&out));
         assert!(
             out.status.success(),
             "{}: `{step}` failed:\n{}{}",
             job.name,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            stdout(&out),
+            stderr(&out)
         );
     }
     said
@@ -323,7 +319,7 @@ fn run_twice(job: &Job) {
     let sb = Sandbox::new();
     let conda = job.name.contains("conda");
     let url = if conda {
-        crate::conda::serve(crate::conda::tarball(&sb), None)
+        serve(tarball(&sb), None)
     } else {
         String::new()
     };

@@ -130,7 +130,7 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
         cmd.env(format!("DIR{i}"), root);
     }
     let output = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = stderr(&output);
     prop_assert!(output.status.success(), "{} failed: {}", sh.name(), stderr);
     // PATH cannot hold ':' inside an entry: such projects are refused, once.
     let refused = names.iter().filter(|n| n.contains(&b':')).count();
