@@ -3,6 +3,7 @@
 #
 #   bash bench/run.sh            # prints the tables; also in target/bench/results.md
 #   BENCH_ROUNDS=5 bash bench/run.sh
+#   BENCH_BASELINE=/path/to/old/pyve bash bench/run.sh   # and an older pyve beside it
 #
 # It installs what it compares against, idempotently (direnv, hyperfine,
 # strace and GNU time from Debian's packages when root on Debian; mise
@@ -67,6 +68,13 @@ ln -s "$repo/target/release/pyve" "$bin/pyve"
 ln -s "$(command -v direnv)" "$bin/direnv"
 ln -s "$mise_dir/bin/mise" "$bin/mise"
 ln -s "$uv" "$bin/uv"
+# An older pyve measured beside this one (a column "pyve before"), for a
+# change that must not cost the prompt anything.
+tools=(pyve direnv mise)
+if [ -n "${BENCH_BASELINE-}" ]; then
+  ln -s "$BENCH_BASELINE" "$bin/pyve-base"
+  tools=(pyve base direnv mise)
+fi
 python=/usr/bin/python3
 hyperfine=$(command -v hyperfine)
 
@@ -83,15 +91,17 @@ clean_env=(
   MISE_YES=1 MISE_QUIET=1
 )
 clean() { env -i "${clean_env[@]}" "$@"; }
+# The command of the pyve being measured (`base`: the older one).
+pyve_named() { if [ "$1" = base ]; then echo pyve-base; else echo pyve; fi; }
 
-for tool in pyve direnv mise; do
+for tool in "${tools[@]}"; do
   project=$work/$tool/project
   mkdir -p "$project/a" "$project/b"
   "$python" -m venv --without-pip "$project/.venv"
   case $tool in
-    pyve)
+    pyve | base)
       mkdir -p "$project/.pyve" && : >"$project/.pyve/config"
-      (cd "$project" && clean pyve allow 2>/dev/null) ;;
+      (cd "$project" && clean "$(pyve_named "$tool")" allow 2>/dev/null) ;;
     direnv)
       printf 'export VIRTUAL_ENV="$PWD/.venv"\nPATH_add .venv/bin\n' >"$project/.envrc"
       (cd "$project" && clean direnv allow 2>/dev/null) ;;
@@ -104,7 +114,10 @@ done
 # The hook line and one prompt's worth of hook calls, per shell and tool.
 hook_line() { # shell tool
   case $2 in
-    pyve) case $1 in fish) echo 'pyve hook fish | source' ;; *) echo "eval \"\$(pyve hook $1)\"" ;; esac ;;
+    pyve | base)
+      local exe
+      exe=$(pyve_named "$2")
+      case $1 in fish) echo "$exe hook fish | source" ;; *) echo "eval \"\$($exe hook $1)\"" ;; esac ;;
     direnv) case $1 in fish) echo 'direnv hook fish | source' ;; *) echo "eval \"\$(direnv hook $1)\"" ;; esac ;;
     mise) case $1 in fish) echo 'mise activate fish | source' ;; *) echo "eval \"\$(mise activate $1)\"" ;; esac ;;
   esac
@@ -198,7 +211,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3g×", a / b; els
 # 1. The engine with nothing to do, after a directory change inside the
 # project: each tool's state is what its own hook left in a shell that was
 # in `b` and moved to `a`.
-for tool in pyve direnv mise; do
+for tool in "${tools[@]}"; do
   project=$work/$tool/project
   file=$(loop_script bash "$tool" enter)
   clean bash --norc --noprofile -c "source $file 0; cd $project/b; p; cd $project/a; env -0 >$work/$tool.env; printf '%s' \"\${__pyve_stamp-}\" >$work/$tool.stamp" 2>/dev/null
@@ -206,18 +219,18 @@ done
 engine_cmd() { # tool
   case $1 in
     # The fourth argument is what this shell was told already: anything.
-    pyve) echo "pyve _engine bash $work/pyve/project/a $(cat "$work/pyve.stamp") - $$" ;;
+    pyve | base) echo "$(pyve_named "$1") _engine bash $work/$1/project/a $(cat "$work/$1.stamp") - $$" ;;
     direnv) echo 'direnv export bash' ;;
     mise) echo 'mise hook-env -s bash' ;;
   esac
 }
 declare -A result
 for _ in $(seq "$rounds"); do
-  for tool in pyve direnv mise; do
+  for tool in "${tools[@]}"; do
     result[engine,$tool]+=" $(time_in "$work/$tool/project/a" "$work/$tool.env" 300 "$(engine_cmd $tool)" -N)"
   done
 done
-for tool in pyve direnv mise; do
+for tool in "${tools[@]}"; do
   # shellcheck disable=SC2086 # the rounds' medians, word-split on purpose
   result[engine,$tool]=$(median ${result[engine,$tool]})
   read -r -a words <<<"$(engine_cmd $tool)"
@@ -230,7 +243,7 @@ loops=${BENCH_PROMPTS:-100}
 for sh in bash zsh fish; do
   for scenario in enter switch leave; do
     for _ in $(seq "$rounds"); do
-      for tool in pyve direnv mise; do
+      for tool in "${tools[@]}"; do
         file=$(loop_script "$sh" "$tool" "$scenario")
         prompts=$loops
         [ "$scenario" = enter ] || prompts=$((loops * 2))
@@ -240,7 +253,7 @@ for sh in bash zsh fish; do
         result[$sh-$scenario,$tool]+=" $per"
       done
     done
-    for tool in pyve direnv mise; do
+    for tool in "${tools[@]}"; do
       # shellcheck disable=SC2086
       result[$sh-$scenario,$tool]=$(median ${result[$sh-$scenario,$tool]})
     done
@@ -251,11 +264,14 @@ done
 project=$work/pyve/project
 for _ in $(seq "$rounds"); do
   result[run,pyve]+=" $(time_in "$project" "" 200 'pyve run python -c pass' -N)"
+  if [ -n "${BENCH_BASELINE-}" ]; then
+    result[run,base]+=" $(time_in "$work/base/project" "" 200 'pyve-base run python -c pass' -N)"
+  fi
   result[run,direct]+=" $(time_in "$project" "" 200 "$project/.venv/bin/python -c pass" -N)"
   result[run,direnv]+=" $(time_in "$work/direnv/project" "" 100 'direnv exec . python -c pass' -N)"
   result[run,mise]+=" $(time_in "$work/mise/project" "" 100 'mise exec -- python -c pass' -N)"
 done
-for what in pyve direct direnv mise; do
+for what in pyve direct direnv mise ${BENCH_BASELINE:+base}; do
   # shellcheck disable=SC2086
   result[run,$what]=$(median ${result[run,$what]})
 done
@@ -284,11 +300,13 @@ size() { stat -L -c %s "$1" | awk '{printf "%.1f MB", $1 / 1000000}'; }
 {
   echo "pyve $("$bin/pyve" --version | awk '{print $2}'), direnv $(clean direnv version), mise $mise_version, $(uname -m), $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r); medians of $rounds alternating rounds."
   echo
-  echo "| measurement | pyve | direnv | mise | pyve / direnv | pyve / mise |"
-  echo "|---|---|---|---|---|---|"
-  echo "| engine call, nothing to do (after a directory change) | $(ms "${result[engine,pyve]}") | $(ms "${result[engine,direnv]}") | $(ms "${result[engine,mise]}") | $(ratio "${result[engine,pyve]}" "${result[engine,direnv]}") | $(ratio "${result[engine,pyve]}" "${result[engine,mise]}") |"
-  echo "| its syscalls (strace -f -c) | ${result[engine-sys,pyve]} | ${result[engine-sys,direnv]} | ${result[engine-sys,mise]} | | |"
-  echo "| its peak memory | ${result[engine-rss,pyve]} KiB | ${result[engine-rss,direnv]} KiB | ${result[engine-rss,mise]} KiB | | |"
+  # With a baseline: its column after pyve's, and pyve / before last.
+  before() { [ -n "${BENCH_BASELINE-}" ] && printf ' %s |' "$1"; }
+  echo "| measurement | pyve |$(before 'pyve before') direnv | mise | pyve / direnv | pyve / mise |$(before 'pyve / before')"
+  echo "|---|---|$(before '---')---|---|---|---|$(before '---')"
+  echo "| engine call, nothing to do (after a directory change) | $(ms "${result[engine,pyve]}") |$(before "$(ms "${result[engine,base]-0}")") $(ms "${result[engine,direnv]}") | $(ms "${result[engine,mise]}") | $(ratio "${result[engine,pyve]}" "${result[engine,direnv]}") | $(ratio "${result[engine,pyve]}" "${result[engine,mise]}") |$(before "$(ratio "${result[engine,pyve]}" "${result[engine,base]-0}")")"
+  echo "| its syscalls (strace -f -c) | ${result[engine-sys,pyve]} |$(before "${result[engine-sys,base]-}") ${result[engine-sys,direnv]} | ${result[engine-sys,mise]} | | |$(before '')"
+  echo "| its peak memory | ${result[engine-rss,pyve]} KiB |$(before "${result[engine-rss,base]-} KiB") ${result[engine-rss,direnv]} KiB | ${result[engine-rss,mise]} KiB | | |$(before '')"
   for sh in bash zsh fish; do
     for scenario in enter switch leave; do
       case $scenario in
@@ -296,15 +314,18 @@ size() { stat -L -c %s "$1" | awk '{printf "%.1f MB", $1 / 1000000}'; }
         switch) label="$sh prompt, between two directories of the project" ;;
         leave) label="$sh prompt, leaving and entering the project" ;;
       esac
-      echo "| $label | $(us "${result[$sh-$scenario,pyve]}") | $(us "${result[$sh-$scenario,direnv]}") | $(us "${result[$sh-$scenario,mise]}") | $(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,direnv]}") | $(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,mise]}") |"
+      echo "| $label | $(us "${result[$sh-$scenario,pyve]}") |$(before "$(us "${result[$sh-$scenario,base]-0}")") $(us "${result[$sh-$scenario,direnv]}") | $(us "${result[$sh-$scenario,mise]}") | $(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,direnv]}") | $(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,mise]}") |$(before "$(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,base]-0}")")"
     done
   done
-  echo "| binary size | $(size "$bin/pyve") | $(size "$bin/direnv") | $(size "$bin/mise") | | |"
+  echo "| binary size | $(size "$bin/pyve") |$(before "$(size "$bin/pyve-base" 2>/dev/null)") $(size "$bin/direnv") | $(size "$bin/mise") | | |$(before '')"
   echo
   echo "| command | median | against |"
   echo "|---|---|---|"
   echo "| \`.venv/bin/python -c pass\` | $(ms "${result[run,direct]}") | |"
   echo "| \`pyve run python -c pass\` | $(ms "${result[run,pyve]}") | overhead $(ms "$(awk -v a="${result[run,pyve]}" -v b="${result[run,direct]}" 'BEGIN {print a - b}')"); ${result[run-sys,pyve]} syscalls and ${result[run-rss,pyve]} KiB peak for \`pyve run true\` |"
+  if [ -n "${BENCH_BASELINE-}" ]; then
+    echo "| \`pyve run python -c pass\`, pyve before | $(ms "${result[run,base]}") | overhead $(ms "$(awk -v a="${result[run,base]}" -v b="${result[run,direct]}" 'BEGIN {print a - b}')") |"
+  fi
   echo "| \`direnv exec . python -c pass\` | $(ms "${result[run,direnv]}") | pyve run / direnv exec $(ratio "${result[run,pyve]}" "${result[run,direnv]}") |"
   echo "| \`mise exec -- python -c pass\` | $(ms "${result[run,mise]}") | pyve run / mise exec $(ratio "${result[run,pyve]}" "${result[run,mise]}") |"
   echo "| \`python -m venv .venv\` | $(ms "${result[init,stdlib]}") | |"

@@ -65,10 +65,19 @@ pub fn run(dir: Option<&Path>) -> Result<ExitCode, Error> {
             resolved.init_command()
         );
     }
-    if layout::bin(&root).join("micromamba").exists() {
+    // Tools a project keeps for itself (`--bootstrap-to project`) run
+    // only in projects the user approved, as from now.
+    let mut tools: Vec<String> = std::fs::read_dir(layout::bin(&root))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| format!("{}/{}", layout::BIN, e.file_name().to_string_lossy()))
+        .collect();
+    tools.sort();
+    if !tools.is_empty() {
         info!(
-            "note: this project has its own .pyve/bin/micromamba, which `pyve init` and \
-             `pyve doctor` now run"
+            "note: this project has its own {}, which `pyve init` and `pyve doctor` now run",
+            crate::text::one_line(&tools.join(", "))
         );
     }
     Ok(ExitCode::SUCCESS)

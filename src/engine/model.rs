@@ -40,11 +40,8 @@ impl Model {
         // The config's own problems are told once per version of the file.
         let token = config_fp.clone().into_bytes();
         if let Err(refused) = trust::check_project_files(&real_root) {
-            told.tell(
-                token,
-                &[format!("{refused}; environment not activated")],
-                diagnostics,
-            );
+            let line = format!("{refused}; environment not activated");
+            told.tell(token, &[line], diagnostics);
             return None;
         }
         let resolved = match project::load(&real_root, project::Selector::Active) {
@@ -55,11 +52,8 @@ impl Model {
                 resolved
             }
             Err(error) => {
-                told.tell(
-                    token,
-                    &[format!("{error}; environment not activated")],
-                    diagnostics,
-                );
+                let line = format!("{error}; environment not activated");
+                told.tell(token, &[line], diagnostics);
                 return None;
             }
         };
@@ -115,13 +109,8 @@ impl Model {
     /// otherwise the one line that says why not.
     pub fn approval(&self, store: &Store, activation: &Activation) -> Result<(), String> {
         let project = self.project();
-        let config = config::read(&layout::config(project)).map_err(|e| {
-            format!(
-                "{}: not activated: cannot read .pyve/config: {}",
-                crate::text::shown(project),
-                e.message
-            )
-        })?;
+        let config = config::read(&layout::config(project))
+            .map_err(|e| format!("{}: not activated: {e}", crate::text::shown(project)))?;
         let env = EnvRef {
             dir: self.facts.env_dir().to_owned(),
             marker: self.marker(),
