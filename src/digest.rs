@@ -1,9 +1,6 @@
 //! sha256, as lowercase hex: what approvals, build records and downloads
 //! are checked against.
 
-use std::io::Read;
-use std::path::Path;
-
 use sha2::{Digest, Sha256};
 
 /// Lowercase hex of `bytes`.
@@ -27,30 +24,6 @@ pub fn short(bytes: &[u8]) -> String {
     let mut full = sha256(bytes);
     full.truncate(16);
     full
-}
-
-/// The sha256 of a file's content, read in blocks (a download or a spec
-/// may be large), at most `max` bytes of it.
-pub fn file(path: &Path, max: u64) -> std::io::Result<String> {
-    let mut hasher = Hasher::default();
-    let mut reader = std::fs::File::open(path)?.take(max.saturating_add(1));
-    let mut buffer = [0u8; 64 << 10];
-    let mut total = 0u64;
-    loop {
-        let read = reader.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        total += read as u64;
-        if total > max {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("more than {max} bytes"),
-            ));
-        }
-        hasher.update(&buffer[..read]);
-    }
-    Ok(hasher.finish())
 }
 
 /// A digest over several pieces, fed in turn.
@@ -78,10 +51,5 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(short(b"abc"), "ba7816bf8f01cfea");
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f");
-        std::fs::write(&path, b"abc").unwrap();
-        assert_eq!(file(&path, 3).unwrap(), sha256(b"abc"));
-        assert!(file(&path, 2).is_err());
     }
 }

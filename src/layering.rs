@@ -23,7 +23,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("paths", &["vars"]),
     ("ui", &["vars"]),
     ("shell", &["text"]),
-    ("files", &["error", "text", "shell"]),
+    ("files", &["digest", "error", "shell", "text"]),
     ("process", &["error", "paths", "shell", "ui", "vars"]),
     (
         "python",
@@ -31,7 +31,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "digest", "error", "files", "pathlist", "paths", "text", "vars",
         ],
     ),
-    ("config", &["error", "layout", "python", "text"]),
+    ("config", &["error", "files", "layout", "python", "text"]),
     (
         "backend",
         &[

@@ -165,13 +165,18 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
 }
 
 /// What a failed step says: its exit, the tail of its output, and where
-/// the whole output is kept when it is long.
+/// the whole output is kept when it is long. The output may be huge (a
+/// verbose build): only its end is read into memory, and it is copied to
+/// the log file as it is.
 fn failure(what: &str, program: &str, status: ExitStatus, output: &mut File) -> Error {
-    let mut text = String::new();
-    let _ = output.seek(SeekFrom::Start(0));
-    let _ = output.read_to_string(&mut text);
-    let lines: Vec<&str> = text.lines().collect();
-    let tail = &lines[lines.len().saturating_sub(TAIL_LINES)..];
+    let lines = count_lines(output);
+    let mut tail = Vec::new();
+    let size = output.seek(SeekFrom::End(0)).unwrap_or(0);
+    let _ = output.seek(SeekFrom::Start(size.saturating_sub(TAIL_BYTES)));
+    let _ = output.take(TAIL_BYTES).read_to_end(&mut tail);
+    let text = String::from_utf8_lossy(&tail);
+    let tail: Vec<&str> = text.lines().collect();
+    let tail = &tail[tail.len().saturating_sub(TAIL_LINES)..];
     let code = status
         .code()
         .map(|c| format!("exit code {c}"))
@@ -181,28 +186,44 @@ fn failure(what: &str, program: &str, status: ExitStatus, output: &mut File) -> 
         message.push_str(":\n  ");
         message.push_str(&tail.join("\n  "));
     }
-    if lines.len() > TAIL_LINES {
+    if lines > TAIL_LINES {
         // The head of a long build log is often where the cause is.
-        message.push_str(&match keep_log(&text) {
+        message.push_str(&match keep_log(output) {
             Ok(path) => format!(
-                "\n  (the last {TAIL_LINES} of {} lines; all of them are in {})",
-                lines.len(),
+                "\n  (the last {TAIL_LINES} of {lines} lines; all of them are in {})",
                 path.display()
             ),
-            Err(e) => format!(
-                "\n  (the last {TAIL_LINES} of {} lines; the rest is lost: {e})",
-                lines.len()
-            ),
+            Err(e) => {
+                format!("\n  (the last {TAIL_LINES} of {lines} lines; the rest is lost: {e})")
+            }
         });
     }
     user(message)
 }
 
 const TAIL_LINES: usize = 20;
+/// Twenty lines fit in this, unless they are very long ones.
+const TAIL_BYTES: u64 = 64 << 10;
+
+/// The lines of the whole output, counted as it streams by.
+fn count_lines(output: &mut File) -> usize {
+    let _ = output.seek(SeekFrom::Start(0));
+    let mut buffer = [0u8; 64 << 10];
+    let (mut lines, mut last) = (0, b'\n');
+    while let Ok(read) = output.read(&mut buffer) {
+        if read == 0 {
+            break;
+        }
+        lines += buffer[..read].iter().filter(|&&b| b == b'\n').count();
+        last = buffer[read - 1];
+    }
+    // A last line without its newline is a line too.
+    lines + usize::from(last != b'\n')
+}
 
 /// Keeps a failed step's whole output in
 /// `$XDG_STATE_HOME/pyve/logs/<seconds since 1970>-<pid>.log`.
-fn keep_log(text: &str) -> std::io::Result<std::path::PathBuf> {
+fn keep_log(output: &mut File) -> std::io::Result<std::path::PathBuf> {
     let dir = paths::log_dir(vars::process())
         .ok_or_else(|| std::io::Error::other("neither XDG_STATE_HOME nor HOME is set"))?;
     std::fs::create_dir_all(&dir)?;
@@ -211,7 +232,8 @@ fn keep_log(text: &str) -> std::io::Result<std::path::PathBuf> {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let path = dir.join(format!("{stamp}-{}.log", std::process::id()));
-    std::fs::write(&path, text)?;
+    output.seek(SeekFrom::Start(0))?;
+    std::io::copy(output, &mut std::fs::File::create(&path)?)?;
     Ok(path)
 }
 

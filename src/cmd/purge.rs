@@ -295,7 +295,8 @@ fn shared_file_has_block(root: &Path, path: &Path) -> Result<bool, String> {
             ));
         }
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let bytes = files::read_bounded(path, files::MAX_SHARED_BYTES)
+        .map_err(|e| format!("{}: {e}", shown(path)))?;
     block::without_block(path, &bytes)
         .map(|result| result.is_some())
         .map_err(|e| e.to_string())
@@ -316,8 +317,8 @@ fn remove(path: &Path) -> Result<(), Error> {
 
 /// Removes pyve's block; the file goes too when nothing else is left in it.
 fn remove_block(path: &Path) -> Result<(), Error> {
-    let bytes =
-        std::fs::read(path).map_err(|e| user(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = files::read_bounded(path, files::MAX_SHARED_BYTES)
+        .map_err(|e| user(format!("{}: {e}", shown(path))))?;
     let Some(rest) = block::without_block(path, &bytes)? else {
         return Ok(());
     };

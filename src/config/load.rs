@@ -1,10 +1,10 @@
 //! Reading and parsing the config: bounded, UTF-8, a YAML mapping, then
 //! `validate`; serde's wording turned into the user's.
 
-use std::io::Read;
 use std::path::Path;
 
 use super::{validate, Config, ConfigError};
+use crate::files::{self, ReadError};
 use crate::text::{one_line, shown};
 
 /// What parsing yields besides the config itself: warnings the caller shows.
@@ -22,41 +22,41 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
 }
 
 /// The config's bytes, refusing what cannot be a config (a directory, a
-/// device, something huge) before reading it.
+/// device, a FIFO, something huge) with the reason. Bounded by the bytes
+/// read: a link to a `/proc` file reports size 0.
 pub fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
-    let metadata = std::fs::metadata(path).map_err(|e| match std::fs::read_link(path) {
-        Ok(target) if e.kind() == std::io::ErrorKind::NotFound => ConfigError::at(
+    // A regular file that says it is too large is named by its size.
+    if let Ok(metadata) = std::fs::metadata(path) {
+        if metadata.is_file() && metadata.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigError::at(
+                path,
+                format!(
+                    "is {} bytes; a pyve config is at most {MAX_CONFIG_BYTES} bytes",
+                    metadata.len()
+                ),
+            ));
+        }
+    }
+    files::read_bounded(path, MAX_CONFIG_BYTES).map_err(|e| match e {
+        ReadError::NotFound => match std::fs::read_link(path) {
+            Ok(target) => ConfigError::at(
+                path,
+                format!(
+                    "is a symbolic link to {}, which does not exist",
+                    shown(&target)
+                ),
+            )
+            .with_hint("fix or remove the link"),
+            Err(_) => ConfigError::at(path, "cannot read: it does not exist"),
+        },
+        ReadError::NotRegular => ConfigError::at(path, "is not a regular file")
+            .with_hint("remove it or replace it with a YAML file"),
+        ReadError::TooLarge(_) => ConfigError::at(
             path,
-            format!(
-                "is a symbolic link to {}, which does not exist",
-                shown(&target)
-            ),
-        )
-        .with_hint("fix or remove the link"),
-        _ => ConfigError::at(path, format!("cannot read: {e}")),
-    })?;
-    if !metadata.is_file() {
-        return Err(ConfigError::at(path, "is not a regular file")
-            .with_hint("remove it or replace it with a YAML file"));
-    }
-    let too_large = |size: u64| {
-        ConfigError::at(
-            path,
-            format!("is {size} bytes; a pyve config is at most {MAX_CONFIG_BYTES} bytes"),
-        )
-    };
-    if metadata.len() > MAX_CONFIG_BYTES {
-        return Err(too_large(metadata.len()));
-    }
-    // Bounded by what is read, not by the size the file reports.
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| ConfigError::at(path, format!("cannot read: {e}")))?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(too_large(bytes.len() as u64));
-    }
-    Ok(bytes)
+            format!("has more than {MAX_CONFIG_BYTES} bytes; a pyve config is at most {MAX_CONFIG_BYTES} bytes"),
+        ),
+        ReadError::Io(e) => ConfigError::at(path, format!("cannot read: {e}")),
+    })
 }
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {

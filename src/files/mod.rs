@@ -13,33 +13,102 @@ use std::path::{Path, PathBuf};
 use crate::error::{user, Error};
 use crate::text::shown;
 
-/// Reads a regular file of at most `max` bytes: a repository can make any
-/// name a link to `/dev/zero` or a FIFO, and reading one must not hang.
-pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::{Error as IoError, ErrorKind};
-    let metadata = std::fs::metadata(path)?;
-    if !metadata.is_file() {
-        return Err(IoError::new(ErrorKind::InvalidData, "not a regular file"));
+/// Why a bounded read of a file gave nothing.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Nothing at that path (or a link to nothing).
+    NotFound,
+    /// A directory, a device, a FIFO: nothing pyve reads as a file.
+    NotRegular,
+    /// More bytes than the bound, counted as read (a `/proc` file reports
+    /// size 0).
+    TooLarge(u64),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::NotFound => f.write_str("does not exist"),
+            ReadError::NotRegular => f.write_str("is not a regular file"),
+            ReadError::TooLarge(max) => write!(f, "is larger than {max} bytes"),
+            ReadError::Io(e) => write!(f, "cannot be read: {e}"),
+        }
     }
-    if metadata.len() > max {
-        return Err(IoError::new(
-            ErrorKind::InvalidData,
-            format!("{} bytes, more than {max}", metadata.len()),
-        ));
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> ReadError {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => ReadError::NotFound,
+            _ => ReadError::Io(e),
+        }
     }
+}
+
+/// Opens a regular file for reading, following links. Opened without
+/// blocking and checked on the descriptor: a repository can make any name
+/// a FIFO, whose open would wait forever, or swap a file for one between
+/// a check and the open.
+pub fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(ReadError::NotRegular);
+    }
+    Ok(file)
+}
+
+/// Reads a regular file of at most `max` bytes, bounded by the bytes
+/// actually read: every file a repository or an environment controls is
+/// read this way, so a link to `/dev/zero`, a FIFO or a `/proc` file can
+/// neither hang pyve nor fill its memory.
+pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    let mut file = open_regular(path)?;
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(max)
-        .read_to_end(&mut bytes)?;
+    (&mut file).take(max).read_to_end(&mut bytes)?;
+    // One more read says whether there is more. Eight bytes: some files
+    // (`/proc/*/pagemap`) refuse reads of a size that is not a multiple.
+    let mut probe = [0u8; 8];
+    if file.read(&mut probe)? > 0 {
+        return Err(ReadError::TooLarge(max));
+    }
     Ok(bytes)
 }
 
-/// Reads a file that may not exist yet.
+/// The sha256 of a regular file's content, read in blocks, at most `max`
+/// bytes of it.
+pub fn sha256_of(path: &Path, max: u64) -> Result<String, ReadError> {
+    let mut file = open_regular(path)?;
+    let mut hasher = crate::digest::Hasher::default();
+    let mut buffer = [0u8; 64 << 10];
+    let mut reader = (&mut file).take(max);
+    loop {
+        let read = reader.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    // As in `read_bounded`: one more read says whether there is more.
+    if file.read(&mut buffer[..8])? > 0 {
+        return Err(ReadError::TooLarge(max));
+    }
+    Ok(hasher.finish())
+}
+
+/// Files pyve shares with the user (`.gitignore`, `.envrc`, VS Code's
+/// settings) are text of a human size; larger is not one of them.
+pub const MAX_SHARED_BYTES: u64 = 16 << 20;
+
+/// Reads a file that may not exist yet (a shared file), bounded.
 pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
-    match std::fs::read(path) {
+    match read_bounded(path, MAX_SHARED_BYTES) {
         Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(user(format!("cannot read {}: {e}", shown(path)))),
+        Err(ReadError::NotFound) => Ok(None),
+        Err(e) => Err(user(format!("{}: {e}", shown(path)))),
     }
 }
 
@@ -144,14 +213,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_are_bounded_and_regular_files_only() {
+    fn reads_are_bounded_by_what_is_read_and_regular_files_only() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("f");
         std::fs::write(&file, "12345").unwrap();
         assert_eq!(read_bounded(&file, 5).unwrap(), b"12345");
-        assert!(read_bounded(&file, 4).is_err());
-        assert!(read_bounded(dir.path(), 4).is_err());
-        assert!(read_bounded(Path::new("/dev/zero"), 4).is_err());
+        assert!(matches!(
+            read_bounded(&file, 4),
+            Err(ReadError::TooLarge(4))
+        ));
+        assert!(matches!(
+            read_bounded(dir.path(), 4),
+            Err(ReadError::NotRegular)
+        ));
+        assert!(matches!(
+            read_bounded(Path::new("/dev/zero"), 4),
+            Err(ReadError::NotRegular)
+        ));
+        assert!(matches!(
+            read_bounded(&dir.path().join("no"), 4),
+            Err(ReadError::NotFound)
+        ));
+        // A /proc file reports size 0 and has far more to read.
+        let proc_file = Path::new("/proc/self/pagemap");
+        assert_eq!(std::fs::metadata(proc_file).unwrap().len(), 0);
+        assert!(matches!(
+            read_bounded(proc_file, 4096),
+            Err(ReadError::TooLarge(4096))
+        ));
+        // A FIFO is refused without waiting for a writer.
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        assert!(matches!(read_bounded(&fifo, 4), Err(ReadError::NotRegular)));
+        assert_eq!(
+            sha256_of(&file, 5).unwrap(),
+            crate::digest::sha256(b"12345")
+        );
+        assert!(sha256_of(&file, 4).is_err());
+        assert!(sha256_of(&fifo, 4).is_err());
     }
 
     #[test]

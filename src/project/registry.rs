@@ -47,8 +47,8 @@ pub fn read(root: &Path) -> Result<BTreeMap<String, Entry>, Error> {
     let path = path(root);
     let bytes = match files::read_bounded(&path, 1 << 20) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-        Err(e) => return Err(user(format!("{}: cannot read: {e}", shown(&path)))),
+        Err(files::ReadError::NotFound) => return Ok(BTreeMap::new()),
+        Err(e) => return Err(user(format!("{}: {e}", shown(&path)))),
     };
     let text =
         std::str::from_utf8(&bytes).map_err(|_| user(format!("{}: is not UTF-8", shown(&path))))?;

@@ -10,9 +10,14 @@ use crate::text::shown;
 /// Pin files are a line or two; a larger one is not read.
 const MAX_PIN_BYTES: u64 = 64 << 10;
 
-fn read(path: &Path) -> Option<String> {
-    let bytes = crate::files::read_bounded(path, MAX_PIN_BYTES).ok()?;
-    Some(String::from_utf8_lossy(&bytes).into_owned())
+/// The pin file's text; None when there is none. One that exists and is
+/// not a small regular file is an error, never "no pin".
+fn read(path: &Path) -> Result<Option<String>, Error> {
+    match crate::files::read_bounded(path, MAX_PIN_BYTES) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(crate::files::ReadError::NotFound) => Ok(None),
+        Err(e) => Err(user(format!("{}: {e}", shown(path)))),
+    }
 }
 
 /// The nearest `.tool-versions` or `.python-version` from `start` upward.
@@ -20,7 +25,7 @@ fn read(path: &Path) -> Option<String> {
 pub fn find_pin(start: &Path) -> Result<Option<(VersionRequest, PathBuf)>, Error> {
     for dir in start.ancestors() {
         let tool_versions = dir.join(".tool-versions");
-        if let Some(text) = read(&tool_versions) {
+        if let Some(text) = read(&tool_versions)? {
             let versions = text
                 .lines()
                 .map(|l| l.split('#').next().unwrap_or("").trim())
@@ -33,7 +38,7 @@ pub fn find_pin(start: &Path) -> Result<Option<(VersionRequest, PathBuf)>, Error
             }
         }
         let python_version = dir.join(".python-version");
-        if let Some(text) = read(&python_version) {
+        if let Some(text) = read(&python_version)? {
             let words = text
                 .lines()
                 .map(|l| l.split('#').next().unwrap_or("").trim())

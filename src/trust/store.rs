@@ -281,14 +281,16 @@ pub(super) fn identity(env: &EnvRef) -> Result<String, String> {
     const MAX_MARKER_BYTES: u64 = 1 << 20;
     let marker = match files::read_bounded(&env.marker, MAX_MARKER_BYTES) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(files::MISSING.to_owned()),
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+        Err(files::ReadError::NotFound) => return Ok(files::MISSING.to_owned()),
+        Err(files::ReadError::NotRegular | files::ReadError::TooLarge(_)) => {
             return Err(format!(
                 "{} is not a small regular file, as an environment's marker is",
                 shown(&env.marker)
             ))
         }
-        Err(e) => return Err(format!("cannot read {}: {e}", shown(&env.marker))),
+        Err(files::ReadError::Io(e)) => {
+            return Err(format!("cannot read {}: {e}", shown(&env.marker)))
+        }
     };
     let dir =
         std::fs::metadata(&env.dir).map_err(|e| format!("cannot read {}: {e}", shown(&env.dir)))?;

@@ -35,6 +35,7 @@ mod integration {
     mod direnv;
     mod ecosystem;
     mod edges;
+    mod hardening;
     mod security;
 }
 

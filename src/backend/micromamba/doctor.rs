@@ -116,9 +116,12 @@ fn lock_finding(files: &SpecFiles) -> Finding {
 
 /// Whether the environment was built from the spec as it is now.
 fn built_finding(prefix: &Path, spec: &spec::Spec) -> Finding {
-    let current = spec::digest(&spec.path).ok();
+    let current = match spec::digest(&spec.path) {
+        Ok(digest) => digest,
+        Err(error) => return Finding::error("spec", error.to_string(), "fix the file"),
+    };
     match built_from(prefix) {
-        Some((file, digest)) if file == spec.file_name() && Some(&digest) == current.as_ref() => {
+        Some((file, digest)) if file == spec.file_name() && digest == current => {
             Finding::ok("built", format!("built from the current {file}"))
         }
         Some((file, _)) => Finding::warning(

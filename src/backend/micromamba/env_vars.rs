@@ -111,14 +111,15 @@ pub fn read(prefix: &Path) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
 
 /// The mapping in an env_vars.d file, or the `env_vars` of the state file.
 fn read_object(file: &Path, is_state: bool) -> Result<Option<serde_yaml_ng::Mapping>, String> {
-    let metadata = std::fs::metadata(file).map_err(|e| format!("{}: {e}", shown(file)))?;
-    if !metadata.is_file() {
-        return Ok(None);
-    }
-    let bytes = files::read_bounded(file, MAX_BYTES).map_err(|e| match e.kind() {
-        std::io::ErrorKind::InvalidData => format!("{}: larger than 64 KiB; skipped", shown(file)),
-        _ => format!("{}: {e}", shown(file)),
-    })?;
+    let bytes = match files::read_bounded(file, MAX_BYTES) {
+        Ok(bytes) => bytes,
+        // A directory (or a device) among the files is not one of them.
+        Err(files::ReadError::NotRegular) => return Ok(None),
+        Err(files::ReadError::TooLarge(_)) => {
+            return Err(format!("{}: larger than 64 KiB; skipped", shown(file)))
+        }
+        Err(e) => return Err(format!("{}: {e}", shown(file))),
+    };
     let text =
         String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8; skipped", shown(file)))?;
     if text.trim().is_empty() {

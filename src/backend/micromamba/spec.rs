@@ -112,11 +112,11 @@ pub fn minimal_environment_yml(name: &str) -> String {
 const MAX_SPEC_BYTES: u64 = 16 << 20;
 
 fn read_yaml(path: &Path) -> Result<Value, Error> {
-    let bytes = files::read_bounded(path, MAX_SPEC_BYTES).map_err(|e| match e.kind() {
-        std::io::ErrorKind::InvalidData => {
+    let bytes = files::read_bounded(path, MAX_SPEC_BYTES).map_err(|e| match e {
+        files::ReadError::TooLarge(_) => {
             user(format!("{}: {e}, too large for a conda spec", shown(path)))
         }
-        _ => user(format!("{}: cannot read: {e}", shown(path))),
+        e => user(format!("{}: {e}", shown(path))),
     })?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| user(format!("{}: is not UTF-8 text", shown(path))))?;
@@ -293,8 +293,7 @@ pub fn lock_command(files: &SpecFiles) -> String {
 
 /// The spec's content digest: what the environment was built from.
 pub fn digest(path: &Path) -> Result<String, Error> {
-    crate::digest::file(path, MAX_SPEC_BYTES)
-        .map_err(|e| user(format!("{}: cannot read: {e}", shown(path))))
+    files::sha256_of(path, MAX_SPEC_BYTES).map_err(|e| user(format!("{}: {e}", shown(path))))
 }
 
 #[cfg(test)]

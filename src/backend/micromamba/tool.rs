@@ -185,8 +185,8 @@ pub fn bootstrap(vars: &dyn Vars, dir: &Path, origin: Origin) -> Result<Tool, Er
         "downloading micromamba",
     )?;
 
-    let actual = crate::digest::file(&archive, MAX_DOWNLOAD_BYTES)
-        .map_err(|e| user(format!("{}: cannot read: {e}", shown(&archive))))?;
+    let actual = files::sha256_of(&archive, MAX_DOWNLOAD_BYTES)
+        .map_err(|e| user(format!("{}: {e}", shown(&archive))))?;
     if let Some(expected) = vars.non_empty("PYVE_MICROMAMBA_SHA256") {
         let expected = expected.to_string_lossy().trim().to_lowercase();
         if expected != actual {

@@ -1,0 +1,164 @@
+//! A hostile repository, a hostile environment and odd shells: each case an
+//! adversarial review found, driven through the real binary (and a real
+//! shell where the shell is involved). docs/security.md lists them.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::support::*;
+
+/// A file that reports size 0 and holds far more: a read bounded by the
+/// size a file reports has no bound here.
+const PROC_FILE: &str = "/proc/self/pagemap";
+
+/// `pyve ARGS` in `dir` with its address space capped at 512 MiB, so an
+/// unbounded read fails loudly instead of filling the machine.
+fn pyve_capped(sb: &Sandbox, dir: &Path, args: &[&str]) -> Output {
+    let mut line = format!("ulimit -v 524288; exec {}", Sh::Bash.q(&pyve_bin()));
+    for arg in args {
+        line.push(' ');
+        line.push_str(arg);
+    }
+    sb.command("sh")
+        .arg("-c")
+        .arg(line)
+        .current_dir(dir)
+        .env("PWD", dir)
+        .output()
+        .unwrap()
+}
+
+/// The config, environment.yml, or a file the environment holds, is a link
+/// to a /proc file: every command and the hook say so in one line and
+/// read at most the bound.
+#[test]
+fn a_config_that_is_a_proc_file_is_refused_by_every_command() {
+    let sb = Sandbox::new();
+    let root = sb.venv_project("p", "");
+    std::fs::remove_file(root.join(".pyve/config")).unwrap();
+    std::os::unix::fs::symlink(PROC_FILE, root.join(".pyve/config")).unwrap();
+    for args in [
+        &["status"][..],
+        &["allow"],
+        &["doctor"],
+        &["run", "true"],
+        &["export", "bash"],
+        &["envs"],
+        &["init"],
+        &["purge", "--yes"],
+    ] {
+        let out = pyve_capped(&sb, &root, args);
+        let said = format!("{}{}", stderr(&out), stdout(&out));
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+        assert!(
+            said.contains("has more than 1048576 bytes; a pyve config is at most 1048576 bytes"),
+            "{args:?}: {said}"
+        );
+    }
+    assert!(
+        root.join(".venv/pyvenv.cfg").exists(),
+        "purge removed nothing"
+    );
+    let (d, err) = run(
+        &sb,
+        Sh::Bash,
+        &[
+            dump("before"),
+            cd(Sh::Bash, &root),
+            "__pyve_hook".into(),
+            dump("inside"),
+        ],
+    );
+    assert_eq!(visible(&d["inside"]), visible(&d["before"]));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("has more than 1048576 bytes"), "{err}");
+}
+
+#[test]
+fn a_conda_spec_or_environment_file_that_is_a_proc_file_is_bounded() {
+    let sb = Sandbox::new();
+    sb.micromamba_on_path();
+    let root = sb.path("condaproj");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(
+        root.join("environment.yml"),
+        "channels:\n  - conda-forge\ndependencies:\n  - python=3.11\n  - tool\n",
+    )
+    .unwrap();
+    sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    let prefix = std::fs::read_dir(root.join(".pyve/envs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .unwrap();
+    // The environment's own variable files: skipped with one warning each.
+    let vars = prefix.join("etc/conda/env_vars.d");
+    std::fs::create_dir_all(&vars).unwrap();
+    std::os::unix::fs::symlink(PROC_FILE, vars.join("zz.json")).unwrap();
+    std::fs::remove_file(prefix.join("conda-meta/state")).ok();
+    std::os::unix::fs::symlink(PROC_FILE, prefix.join("conda-meta/state")).unwrap();
+    let out = pyve_capped(&sb, &root, &["run", "true"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("zz.json: larger than 64 KiB; skipped"),
+        "{err}"
+    );
+    assert!(err.contains("state: larger than 64 KiB; skipped"), "{err}");
+    // The spec: refused with its bound.
+    std::fs::remove_file(root.join("environment.yml")).unwrap();
+    std::os::unix::fs::symlink(PROC_FILE, root.join("environment.yml")).unwrap();
+    for args in [&["init", "--force"][..], &["doctor"]] {
+        let out = pyve_capped(&sb, &root, args);
+        let said = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+        assert!(
+            said.contains("environment.yml: is larger than 16777216 bytes"),
+            "{args:?}: {said}"
+        );
+    }
+}
+
+/// A FIFO where pyve reads a file the user shares with it, or a pin, is
+/// refused at once: opening one for reading would wait for a writer.
+#[test]
+fn a_fifo_in_place_of_a_file_is_refused_without_waiting() {
+    let sb = Sandbox::new();
+    for name in [".envrc", ".gitignore", ".python-version"] {
+        let root = sb.path(format!("fifo{name}"));
+        std::fs::create_dir_all(&root).unwrap();
+        nix::unistd::mkfifo(&root.join(name), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        // `timeout`: a hang is a failure here, not a stuck suite.
+        let out = sb
+            .command("timeout")
+            .arg("60")
+            .arg(pyve_bin())
+            .arg("init")
+            .current_dir(&root)
+            .env("PWD", &root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("{name}: is not a regular file")),
+            "{name}: {}",
+            stderr(&out)
+        );
+    }
+    // In a project: purge and doctor.
+    let root = sb.venv_project("p", "");
+    nix::unistd::mkfifo(&root.join(".envrc"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+    for args in [&["doctor"][..], &["purge", "--yes"]] {
+        let out = sb
+            .command("timeout")
+            .arg("60")
+            .arg(pyve_bin())
+            .args(args)
+            .current_dir(&root)
+            .env("PWD", &root)
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(124), "{args:?} hung");
+    }
+}
