@@ -32,7 +32,13 @@ __pyve_run() {
     __pyve_fail "pyve: hook disabled: ${__pyve_exe-pyve} is missing or not executable; reinstall pyve or remove the hook from ~/.bashrc"
     return
   fi
-  local __pyve_out __pyve_code __pyve_traps
+  \builtin local __pyve_out __pyve_code __pyve_traps
+  # Handled, until the output says otherwise: when Ctrl-C kills an engine
+  # that hangs, bash abandons PROMPT_COMMAND and runs it again at once;
+  # this directory then takes the fast path instead of starting the engine
+  # again, until the next change of directory.
+  __pyve_pwd=$PWD
+  __pyve_watch=()
   # `trap -p` inside the substitution still lists this shell's traps, and
   # bash execs the engine in place, so this costs one process in all.
   __pyve_out=$(
@@ -41,7 +47,8 @@ __pyve_run() {
   )
   __pyve_code=$?
   if ((__pyve_code != 0)) || [[ $__pyve_out != *"#pyve-engine"$'\n'* ]]; then
-    # Killed by a signal (Ctrl-C): nothing was applied; try again next prompt.
+    # Killed by a signal (Ctrl-C): nothing was applied, and the directory
+    # stays handled (above).
     ((__pyve_code > 128)) && return
     __pyve_fail "pyve: hook engine failed (exit $__pyve_code); environment left unchanged"
     return

@@ -27,10 +27,16 @@ function __pyve_run
         __pyve_fail "pyve: hook disabled: $__pyve_exe is missing or not executable; reinstall pyve or remove the hook from config.fish"
         return
     end
+    # Handled, until the output says otherwise: when Ctrl-C kills an engine
+    # that hangs, this directory takes the fast path instead of starting
+    # the engine again, until the next change of directory.
+    set -g __pyve_pwd $PWD
+    set -g __pyve_watch
     set -l __pyve_out (command $__pyve_exe _engine fish $PWD "$__pyve_stamp" "$__pyve_diagnosed" $fish_pid | string collect -N; builtin printf '%s' $pipestatus[1])
     set -l __pyve_code $__pyve_out[-1]
     if builtin test "$__pyve_code" != 0
-        # Killed by a signal (Ctrl-C): nothing was applied; try again next prompt.
+        # Killed by a signal (Ctrl-C): nothing was applied, and the
+        # directory stays handled (above).
         builtin test "$__pyve_code" -gt 128 2>/dev/null; and return
         __pyve_fail "pyve: hook engine failed (exit $__pyve_code); environment left unchanged"
         return

@@ -44,10 +44,16 @@ __pyve_run() {
     return
   fi
   \builtin local __pyve_out __pyve_code
+  # Handled, until the output says otherwise: when Ctrl-C kills an engine
+  # that hangs, this directory takes the fast path instead of starting the
+  # engine again, until the next change of directory.
+  __pyve_pwd=$PWD
+  __pyve_watch=()
   __pyve_out=$("$__pyve_exe" _engine zsh "$PWD" "$__pyve_stamp" "$__pyve_diagnosed" "$$")
   __pyve_code=$?
   if (( __pyve_code != 0 )); then
-    # Killed by a signal (Ctrl-C): nothing was applied; try again next prompt.
+    # Killed by a signal (Ctrl-C): nothing was applied, and the directory
+    # stays handled (above).
     (( __pyve_code > 128 )) && return
     __pyve_fail "pyve: hook engine failed (exit $__pyve_code); environment left unchanged"
     return

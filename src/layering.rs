@@ -19,6 +19,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("layout", &[]),
     ("health", &[]),
     ("pathlist", &[]),
+    ("yaml", &[]),
     ("ask", &[]),
     ("paths", &["vars"]),
     ("ui", &["vars"]),
@@ -31,25 +32,28 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "digest", "error", "files", "pathlist", "paths", "text", "vars",
         ],
     ),
-    ("config", &["error", "files", "layout", "python", "text"]),
+    (
+        "config",
+        &["error", "files", "layout", "python", "text", "yaml"],
+    ),
     (
         "backend",
         &[
             "ask", "config", "digest", "error", "files", "health", "layout", "paths", "process",
-            "python", "text", "ui", "vars",
+            "python", "text", "ui", "vars", "yaml",
         ],
     ),
     (
         "trust",
         &[
-            "backend", "digest", "error", "files", "layout", "paths", "text", "vars",
+            "backend", "digest", "error", "files", "layout", "paths", "text", "vars", "yaml",
         ],
     ),
     (
         "project",
         &[
             "backend", "config", "digest", "error", "files", "json", "layout", "paths", "process",
-            "python", "text", "ui",
+            "python", "text", "ui", "yaml",
         ],
     ),
     (

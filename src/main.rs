@@ -31,6 +31,7 @@ mod shell;
 mod text;
 mod trust;
 mod vars;
+mod yaml;
 
 #[cfg(test)]
 mod layering;

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::{validate, Config, ConfigError};
 use crate::files::{self, ReadError};
 use crate::text::{one_line, shown};
+use crate::yaml;
 
 /// What parsing yields besides the config itself: warnings the caller shows.
 pub struct Loaded {
@@ -78,6 +79,19 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
     {
         Config::default()
     } else {
+        yaml::check_depth(text).map_err(|e| match e {
+            yaml::Error::TooDeep { line } => ConfigError {
+                line: Some(line),
+                ..ConfigError::at(
+                    path,
+                    format!(
+                        "is nested more than {} levels deep, which no pyve config needs",
+                        yaml::MAX_DEPTH
+                    ),
+                )
+            },
+            yaml::Error::Yaml(e) => yaml_error(path, &e),
+        })?;
         let value: serde_yaml_ng::Value =
             serde_yaml_ng::from_str(text).map_err(|e| yaml_error(path, &e))?;
         match value {

@@ -52,7 +52,7 @@ pub fn read(root: &Path) -> Result<BTreeMap<String, Entry>, Error> {
     };
     let text =
         std::str::from_utf8(&bytes).map_err(|_| user(format!("{}: is not UTF-8", shown(&path))))?;
-    let file: File = serde_yaml_ng::from_str(text).map_err(|e| {
+    let file: File = crate::yaml::from_str(text).map_err(|e| {
         user(format!("{}: is damaged ({e})", shown(&path)))
             .with_hint("`pyve init --env NAME` records each environment again")
     })?;

@@ -38,7 +38,7 @@ pub(super) fn changed_keys(approved: &[u8], now: &[u8]) -> String {
         let value: serde_yaml_ng::Value = if text.trim().is_empty() {
             serde_yaml_ng::Value::Null
         } else {
-            serde_yaml_ng::from_str(text).ok()?
+            crate::yaml::from_str(text).ok()?
         };
         let mut flat = BTreeMap::new();
         if !value.is_null() {

@@ -126,7 +126,7 @@ fn read_object(file: &Path, is_state: bool) -> Result<Option<serde_yaml_ng::Mapp
         return Ok(None);
     }
     // JSON is YAML: the one parser pyve already has reads both.
-    let value: Value = serde_yaml_ng::from_str(&text)
+    let value: Value = crate::yaml::from_str(&text)
         .map_err(|e| format!("{}: not a JSON object ({e}); skipped", shown(file)))?;
     let value = if is_state {
         match value.get("env_vars") {

@@ -8,8 +8,8 @@ use serde_yaml_ng::Value;
 
 use crate::backend::Sources;
 use crate::error::{user, Error};
-use crate::files;
 use crate::text::shown;
+use crate::{files, yaml};
 
 pub const LOCK_FILE: &str = "conda-lock.yml";
 pub const ENVIRONMENT_FILE: &str = "environment.yml";
@@ -120,12 +120,19 @@ fn read_yaml(path: &Path) -> Result<Value, Error> {
     })?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| user(format!("{}: is not UTF-8 text", shown(path))))?;
-    let value: Value = serde_yaml_ng::from_str(text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!(":{}:{}", l.line(), l.column()))
-            .unwrap_or_default();
-        user(format!("{}{at}: invalid YAML: {e}", shown(path)))
+    let value: Value = yaml::from_str(text).map_err(|e| match e {
+        yaml::Error::TooDeep { line } => user(format!(
+            "{}:{line}: nested more than {} levels deep, which no conda spec needs",
+            shown(path),
+            yaml::MAX_DEPTH
+        )),
+        yaml::Error::Yaml(e) => {
+            let at = e
+                .location()
+                .map(|l| format!(":{}:{}", l.line(), l.column()))
+                .unwrap_or_default();
+            user(format!("{}{at}: invalid YAML: {e}", shown(path)))
+        }
     })?;
     if !value.is_mapping() {
         return Err(user(format!(

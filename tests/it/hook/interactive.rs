@@ -261,13 +261,57 @@ per_shell!(
             assert_eq!(path, original_path);
             assert!(state.is_empty());
         }
-        // Either way the next prompt brings it to the new environment.
+        // The interrupted directory counts as handled (an engine that
+        // hangs must not take every prompt); the next change of directory
+        // brings it to the new environment.
+        shell.line("cd /");
+        shell.sync();
+        shell.line(&format!("cd {}", sh.q(&root)));
         let prompt = shell.prompt_after("true");
         assert!(prompt.contains("(venv:p)"), "{prompt:?}");
         assert_eq!(
             shell.value("VIRTUAL_ENV"),
             root.join(".venv").display().to_string()
         );
+    }
+);
+
+per_shell!(
+    an_engine_that_hangs_is_interrupted_once_and_not_started_again,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("p", "");
+        // An engine that never answers, counting its starts.
+        let hang = sandbox.path("tmp/hanging-pyve");
+        let log = sandbox.path("tmp/hang-calls.log");
+        std::fs::write(
+            &hang,
+            format!(
+                "#!/bin/sh\necho started >> '{}'\nexec sleep 1000\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&hang, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let mut shell = Interactive::start(&sandbox, sh);
+        shell.line(&set_exe(sh, &hang));
+        shell.sync();
+        shell.line(&format!("cd {}", sh.q(&root)));
+        let started = std::time::Instant::now();
+        while count_lines(&log) == 0 && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        shell.session.send_control('c').unwrap();
+        // The prompt comes back and what is typed runs.
+        shell.line("printf 'TYPED-%s%s\\n' 4 2");
+        shell.session.exp_string("TYPED-42").unwrap();
+        shell.sync();
+        shell.line("");
+        shell.sync();
+        assert_eq!(count_lines(&log), 1, "not started again at a prompt");
+        shell.session.send_control('c').ok();
     }
 );
 

@@ -162,3 +162,54 @@ fn a_fifo_in_place_of_a_file_is_refused_without_waiting() {
         assert_ne!(out.status.code(), Some(124), "{args:?} hung");
     }
 }
+
+/// Deeply nested YAML made the parser take minutes (its time grows with
+/// the square of the depth): refused before parsing, with the line.
+#[test]
+fn deeply_nested_yaml_is_refused_before_it_is_parsed() {
+    let sb = Sandbox::new();
+    let deep = format!("{}{}", "[".repeat(128 << 10), "]".repeat(128 << 10));
+    let root = sb.venv_project("p", "");
+    std::fs::write(
+        root.join(".pyve/config"),
+        format!("# 256 KB\nenv_name: {deep}\n"),
+    )
+    .unwrap();
+    for args in [&["status"][..], &["run", "true"], &["doctor"]] {
+        let out = sb.pyve(&root, args);
+        let said = format!("{}{}", stderr(&out), stdout(&out));
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+        assert!(
+            said.contains(".pyve/config:2: is nested more than 64 levels deep"),
+            "{args:?}: {said}"
+        );
+    }
+    let (d, err) = run(
+        &sb,
+        Sh::Bash,
+        &[
+            dump("before"),
+            cd(Sh::Bash, &root),
+            "__pyve_hook".into(),
+            dump("inside"),
+        ],
+    );
+    assert_eq!(visible(&d["inside"]), visible(&d["before"]));
+    assert!(err.contains("nested more than 64 levels deep"), "{err}");
+    // A conda spec likewise.
+    sb.micromamba_on_path();
+    let conda = sb.path("condaproj");
+    std::fs::create_dir_all(&conda).unwrap();
+    std::fs::write(
+        conda.join("environment.yml"),
+        format!("channels: [conda-forge]\ndependencies: {deep}\n"),
+    )
+    .unwrap();
+    let out = sb.pyve(&conda, &["init"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("environment.yml:2: nested more than 64 levels deep"),
+        "{}",
+        stderr(&out)
+    );
+}
