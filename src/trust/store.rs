@@ -44,6 +44,8 @@ struct Record {
 
 const HEADER: &str = "pyve-approval 2";
 
+static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+
 /// Records are a header and a config, itself at most 1 MiB.
 const MAX_RECORD_BYTES: u64 = 2 << 20;
 
@@ -200,6 +202,44 @@ impl Store {
             }
         }
         Verdict::Trusted
+    }
+
+    /// Whether `pyve init` built the environment `env` of the project at
+    /// this path on this machine, and it is still that one (the record of
+    /// its builds holds its identity). Denying a project keeps the record.
+    pub fn built_here(&self, project: &Path, env: &EnvRef) -> bool {
+        self.recorded(project, env, |record| &record.built)
+    }
+
+    /// Whether the user approved the project with the environment `env` as
+    /// it is now (`pyve allow` after reviewing it), and has not denied it
+    /// since.
+    pub fn approved_env(&self, project: &Path, env: &EnvRef) -> bool {
+        self.recorded(project, env, |record| {
+            if record.status == Status::Allow {
+                &record.envs
+            } else {
+                &EMPTY
+            }
+        })
+    }
+
+    /// Whether the record's map `which` holds `env` as it is now.
+    fn recorded(
+        &self,
+        project: &Path,
+        env: &EnvRef,
+        which: impl Fn(&Record) -> &BTreeMap<String, String>,
+    ) -> bool {
+        if self.checked_dir().is_err() {
+            return false;
+        }
+        let Some(record) = self.read(project) else {
+            return false;
+        };
+        env.identity().is_ok_and(|identity| {
+            identity != files::MISSING && which(&record).get(&env.key(project)) == Some(&identity)
+        })
     }
 
     /// Whether the user approved the project at this path at some point

@@ -107,6 +107,29 @@ fn an_environment_pyve_did_not_build_is_reported_foreign() {
 }
 
 #[test]
+fn what_pyve_built_here_is_known_until_it_is_replaced() {
+    let w = world();
+    assert!(!w.store.built_here(&w.project, &w.env), "no record yet");
+    assert!(!w.store.approved_env(&w.project, &w.env));
+    w.grant(false);
+    assert!(
+        !w.store.built_here(&w.project, &w.env),
+        "approved, not built"
+    );
+    assert!(w.store.approved_env(&w.project, &w.env));
+    w.grant(true);
+    assert!(w.store.built_here(&w.project, &w.env));
+    w.store.deny(&w.project).unwrap();
+    assert!(w.store.built_here(&w.project, &w.env), "a denial keeps it");
+    assert!(
+        !w.store.approved_env(&w.project, &w.env),
+        "but not the approval"
+    );
+    std::fs::write(&w.env.marker, "home = /elsewhere\n").unwrap();
+    assert!(!w.store.built_here(&w.project, &w.env), "changed since");
+}
+
+#[test]
 fn a_denial_stands_until_allowed_again() {
     let w = world();
     w.grant(true);

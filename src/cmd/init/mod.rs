@@ -79,7 +79,7 @@ pub fn run(options: Options) -> Result<ExitCode, Error> {
     } else {
         plan
     };
-    let (kept, runs) = make_environment(&plan, &options, &root)?;
+    let (kept, runs) = make_environment(&plan, &options, &root, vars)?;
     record(&plan, &root, kept, runs, vars)?;
     undo.pyve_dir = None;
     shared::update_block(&root.join(".gitignore"), &plan.gitignore)?;
@@ -128,16 +128,20 @@ fn make_environment(
     plan: &Plan,
     options: &Options,
     root: &Path,
+    vars: &dyn Vars,
 ) -> Result<(bool, Option<crate::python::Version>), Error> {
     let env_dir = &plan.env_dir;
     build::recover(plan.backend, env_dir);
-    let inspection = plan
-        .backend
-        .marker(env_dir)
-        .exists()
-        .then(|| plan.backend.inspect(env_dir));
+    let exists = plan.backend.marker(env_dir).exists();
+    let vouched = exists && vouched_for(plan, root, vars);
+    if exists && !options.force && !vouched {
+        rebuild_foreign(env_dir, options)?;
+    }
+    // Inspecting runs the environment's Python: only one vouched for, and
+    // only when it may be kept.
+    let inspection = (vouched && !options.force).then(|| plan.backend.inspect(env_dir));
     let runs = inspection.as_ref().and_then(|i| i.runs);
-    if keep(plan, options, inspection.as_ref()) {
+    if keep(plan, options, exists, inspection.as_ref()) {
         info!(
             "keeping the healthy environment at {} (Python {}); --force rebuilds it",
             env_dir.display(),
@@ -164,25 +168,64 @@ fn make_environment(
     Ok((false, runs))
 }
 
-/// Whether the existing environment stays: healthy, not `--force`d, and
-/// what the plan would build.
-fn keep(plan: &Plan, options: &Options, existing: Option<&Inspection>) -> bool {
-    let Some(existing) = existing else {
-        return false;
+/// Whether init may run the existing environment's programs (to inspect
+/// it) and keep it: pyve built it on this machine (the approval store's
+/// record of its builds says so), the user approved the project with this
+/// very environment (`pyve allow` after review), or the user vouched for
+/// every project (`PYVE_TRUST_ALL=1`: a CI cache restores environments
+/// built elsewhere).
+fn vouched_for(plan: &Plan, root: &Path, vars: &dyn Vars) -> bool {
+    let env = EnvRef {
+        dir: plan.env_dir.clone(),
+        marker: plan.backend.marker(&plan.env_dir),
     };
-    let why = if options.force {
-        "--force".to_owned()
-    } else if !existing.healthy() {
-        existing
+    let store = Store::new(vars);
+    vars::trust_all(vars) || store.built_here(root, &env) || store.approved_env(root, &env)
+}
+
+/// An environment pyve did not build on this machine (it came with the
+/// repository, or another tool made it): pyve runs none of its programs
+/// and does not adopt it. It is rebuilt when the person at the terminal
+/// (or `--yes`) agrees; otherwise nothing changes.
+fn rebuild_foreign(env_dir: &Path, options: &Options) -> Result<(), Error> {
+    let what = format!(
+        "the environment {} was not built by pyve on this machine (it came with the project, \
+         or another tool made it), so pyve runs none of its programs and does not adopt it",
+        shown(env_dir)
+    );
+    let refused = || {
+        user(format!("{what}; nothing was changed"))
+            .with_hint("rebuild it with `pyve init --force`, or move it away")
+    };
+    if !crate::ask::interactive() && !options.yes {
+        return Err(refused());
+    }
+    info!("{what}");
+    if crate::ask::confirm("Rebuild it now?", options.yes) {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
+/// Whether the existing environment stays: healthy, not `--force`d, and
+/// what the plan would build. Says why when it does not.
+fn keep(plan: &Plan, options: &Options, exists: bool, inspected: Option<&Inspection>) -> bool {
+    if !exists {
+        return false;
+    }
+    let why = match inspected {
+        _ if options.force => "--force".to_owned(),
+        None => "it was not built by pyve on this machine".to_owned(),
+        Some(existing) if !existing.healthy() => existing
             .findings
             .iter()
             .find(|f| f.is_error())
-            .map_or("it is not healthy".to_owned(), |f| f.message.clone())
-    } else {
-        match plan.builder.accepts(existing) {
+            .map_or("it is not healthy".to_owned(), |f| f.message.clone()),
+        Some(existing) => match plan.builder.accepts(existing) {
             Ok(()) => return true,
             Err(why) => why,
-        }
+        },
     };
     info!("rebuilding {}: {why}", plan.env_dir.display());
     false

@@ -96,8 +96,7 @@ fn adopt_single(root: &Path, config: &Config, text: &mut String) -> Result<Optio
     let result = config::add_environment(text, &kept, &fields);
     *text = edited(&layout::config(root), "environments", &kept, result)?;
     let spec = single.backend.spec_files(root, &single.sources);
-    let python = single.backend.inspect(&single.env_dir).runs;
-    let entry = registry_entry(root, single.backend, &single.env_dir, &spec, python, None);
+    let entry = registry_entry(root, single.backend, &single.env_dir, &spec, None, None);
     Ok(Some((kept, entry)))
 }
 
@@ -156,7 +155,8 @@ fn entry(ask: &Ask, config: &Config, name: &str, text: String) -> Result<String,
     Ok(text)
 }
 
-/// The registry's record of the environment at `env_dir` as it is now.
+/// The registry's record of the environment at `env_dir` as it is now;
+/// `python` is the version its Python reported, when it was run.
 pub fn registry_entry(
     root: &Path,
     backend: &dyn Backend,
@@ -174,9 +174,11 @@ pub fn registry_entry(
     });
     registry::Entry {
         backend: backend.name().to_owned(),
+        // Read from its files when it was not run: nothing of an
+        // environment pyve did not build here is run.
         python: python
-            .or_else(|| backend.inspect(env_dir).runs)
-            .map(|v| v.to_string()),
+            .map(|v| v.to_string())
+            .or_else(|| backend.installed_python(env_dir)),
         spec: spec.to_vec(),
         spec_sha256: registry::spec_digest(root, spec),
         created,

@@ -213,3 +213,114 @@ fn deeply_nested_yaml_is_refused_before_it_is_parsed() {
         stderr(&out)
     );
 }
+
+/// A clone that ships `.venv`, with a `bin/python` that answers like the
+/// real one and notes that it ran, and a `bin/ls`.
+fn clone_with_a_shipped_venv(sb: &Sandbox, rel: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let root = sb.path(rel);
+    let bin = root.join(".venv/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(root.join(".pyve")).unwrap();
+    std::fs::write(root.join(".pyve/config"), "").unwrap();
+    let ran = sb.path("tmp/shipped-ran");
+    let version = system_python_version();
+    std::fs::write(
+        root.join(".venv/pyvenv.cfg"),
+        format!("home = /usr/bin\nversion = {version}\n"),
+    )
+    .unwrap();
+    for (name, body) in [
+        (
+            "python",
+            format!(
+                "#!/bin/sh\necho python >> '{ran}'\necho {version}\necho '{prefix}'\n",
+                ran = ran.display(),
+                prefix = root.join(".venv").display()
+            ),
+        ),
+        ("ls", format!("#!/bin/sh\necho ls >> '{}'\n", ran.display())),
+    ] {
+        let path = bin.join(name);
+        std::fs::write(&path, body).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
+    (root, ran)
+}
+
+/// `pyve init` never runs a program of an environment it did not build on
+/// this machine: without a terminal it refuses to adopt one, `--force`
+/// rebuilds it without running it (even in a denied project), and on a
+/// terminal it asks.
+#[test]
+fn init_never_runs_or_adopts_an_environment_that_came_with_the_project() {
+    let sb = Sandbox::new();
+    let (root, ran) = clone_with_a_shipped_venv(&sb, "clone");
+    let python = root.join(".venv/bin/python");
+    let out = sb.pyve(&root, &["init"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("was not built by pyve on this machine")
+            && stderr(&out).contains("rebuild it with `pyve init --force`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!ran.exists(), "a shipped program ran");
+    assert!(
+        std::fs::symlink_metadata(&python).unwrap().is_file(),
+        "kept as it was"
+    );
+    // Not approved either: entering it runs nothing.
+    let (d, _) = run(
+        &sb,
+        Sh::Bash,
+        &[
+            dump("before"),
+            cd(Sh::Bash, &root),
+            "__pyve_hook".into(),
+            "ls >/dev/null 2>&1; true".into(),
+            dump("inside"),
+        ],
+    );
+    assert_eq!(visible(&d["inside"]), visible(&d["before"]));
+    assert!(!ran.exists(), "a shipped program ran");
+
+    sb.pyve_ok(&root, &["deny"]);
+    let err = sb.pyve_ok(&root, &["init", "--force"]);
+    assert!(err.contains("creating"), "{err}");
+    assert!(!ran.exists(), "--force ran the shipped python: {err}");
+    assert!(
+        std::fs::symlink_metadata(&python)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "rebuilt: bin/python is the venv's link now"
+    );
+}
+
+#[test]
+fn on_a_terminal_init_asks_before_rebuilding_a_shipped_environment() {
+    use rexpect::session::spawn_command;
+    let sb = Sandbox::new();
+    let (root, ran) = clone_with_a_shipped_venv(&sb, "clone");
+    let mut cmd = sb.pyve_command(&root, &["init"]);
+    cmd.env("TERM", "dumb");
+    let mut session = spawn_command(cmd, Some(20_000)).unwrap();
+    session.exp_string("Rebuild it now? [y/N]").unwrap();
+    session.send_line("n").unwrap();
+    session.exp_string("nothing was changed").unwrap();
+    session.exp_eof().unwrap();
+    assert!(!root.join(".pyve/envs").exists() && !ran.exists());
+    let mut cmd = sb.pyve_command(&root, &["init"]);
+    cmd.env("TERM", "dumb");
+    let mut session = spawn_command(cmd, Some(60_000)).unwrap();
+    session.exp_string("Rebuild it now? [y/N]").unwrap();
+    session.send_line("y").unwrap();
+    session.exp_string("ready:").unwrap();
+    session.exp_eof().unwrap();
+    assert!(!ran.exists(), "a shipped program ran");
+    assert!(std::fs::symlink_metadata(root.join(".venv/bin/python"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
