@@ -109,7 +109,7 @@ pub fn run(args: Options) -> Result<ExitCode, Error> {
     for action in &actions {
         match action {
             Action::Environment(path) | Action::Owned(path) => remove(path)?,
-            Action::Block(path) => remove_block(path)?,
+            Action::Block(path) => remove_block(&root, path)?,
         }
         done!("removed {}", action.describe());
     }
@@ -206,7 +206,7 @@ fn purge_one(
     for action in &actions {
         match action {
             Action::Environment(path) | Action::Owned(path) => remove(path)?,
-            Action::Block(path) => remove_block(path)?,
+            Action::Block(path) => remove_block(root, path)?,
         }
         done!("removed {}", action.describe());
     }
@@ -316,7 +316,7 @@ fn remove(path: &Path) -> Result<(), Error> {
 }
 
 /// Removes pyve's block; the file goes too when nothing else is left in it.
-fn remove_block(path: &Path) -> Result<(), Error> {
+fn remove_block(root: &Path, path: &Path) -> Result<(), Error> {
     let bytes = files::read_bounded(path, files::MAX_SHARED_BYTES)
         .map_err(|e| user(format!("{}: {e}", shown(path))))?;
     let Some(rest) = block::without_block(path, &bytes)? else {
@@ -326,6 +326,6 @@ fn remove_block(path: &Path) -> Result<(), Error> {
         std::fs::remove_file(path)
             .map_err(|e| user(format!("cannot remove {}: {e}", path.display())))
     } else {
-        files::write_atomic(path, &rest)
+        files::write_inside(root, path, &rest)
     }
 }

@@ -142,19 +142,61 @@ pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     result
 }
 
-/// Replaces a file the user shares with pyve (`.gitignore`, the config),
-/// keeping its permissions. A symlink is written through, so the file it
-/// points to changes and the link stays.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let target: PathBuf = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
-            .map_err(|e| user(format!("{}: cannot follow the symlink: {e}", shown(path))))?,
-        _ => path.to_owned(),
-    };
+/// Where writing `path` inside the project at `root` (its real path)
+/// really lands: each link on the way resolved, every one of them leading
+/// to a place inside the project. A link out of it (`.envrc -> ~/.bashrc`,
+/// `.vscode -> /etc/x`) or to nothing is refused, naming it: pyve writes
+/// nothing outside a project. Parts that do not exist yet are created
+/// inside.
+pub fn landing(root: &Path, path: &Path) -> Result<PathBuf, Error> {
+    let relative = path
+        .strip_prefix(root)
+        .map_err(|_| user(format!("{} is not inside {}", shown(path), shown(root))))?;
+    let mut at = root.to_owned();
+    for component in relative.components() {
+        at.push(component);
+        let Ok(metadata) = std::fs::symlink_metadata(&at) else {
+            continue;
+        };
+        if !metadata.file_type().is_symlink() {
+            continue;
+        }
+        let link = at.clone();
+        at = std::fs::canonicalize(&link).map_err(|_| {
+            user(format!("{} is a symbolic link to nothing", shown(&link)))
+                .with_hint("remove it, or point it at a file inside the project")
+        })?;
+        if !at.starts_with(root) {
+            return Err(user(format!(
+                "{} is a symbolic link out of the project (to {}); pyve writes only inside the project",
+                shown(&link),
+                shown(&at)
+            ))
+            .with_hint("replace the link with a file of the project's own, or remove it"));
+        }
+    }
+    Ok(at)
+}
+
+/// Replaces a file inside the project at `root` in one step, keeping its
+/// permissions: the config, and the files the user shares with pyve
+/// (`.gitignore`, `.envrc`, VS Code's settings). Links are followed only
+/// while they stay inside the project (see `landing`).
+pub fn write_inside(root: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let target = landing(root, path)?;
     let mode = std::fs::metadata(&target)
         .map(|m| m.permissions().mode() & 0o7777)
         .unwrap_or(0o644);
     replace(&target, bytes, mode).map_err(|e| user(format!("cannot write {}: {e}", shown(path))))
+}
+
+/// Replaces a file pyve keeps in its own directories, keeping its
+/// permissions.
+pub fn write_own(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o644);
+    replace(path, bytes, mode).map_err(|e| user(format!("cannot write {}: {e}", shown(path))))
 }
 
 /// Removes a directory tree when dropped, unless disarmed (`.0 = None`):
@@ -273,6 +315,42 @@ mod tests {
             2,
             "no temporary left"
         );
+    }
+
+    #[test]
+    fn writes_inside_a_project_never_leave_it() {
+        let base = tempfile::tempdir().unwrap();
+        let base = std::fs::canonicalize(base.path()).unwrap();
+        let (root, outside) = (base.join("p"), base.join("home"));
+        std::fs::create_dir_all(root.join("conf")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join(".bashrc"), "mine").unwrap();
+        std::os::unix::fs::symlink(outside.join(".bashrc"), root.join(".envrc")).unwrap();
+        let error = write_inside(&root, &root.join(".envrc"), b"x").unwrap_err();
+        assert!(
+            error
+                .message()
+                .contains(".envrc is a symbolic link out of the project"),
+            "{error}"
+        );
+        assert_eq!(std::fs::read(outside.join(".bashrc")).unwrap(), b"mine");
+        std::os::unix::fs::symlink(&outside, root.join(".vscode")).unwrap();
+        assert!(write_inside(&root, &root.join(".vscode/settings.json"), b"{}").is_err());
+        assert!(!outside.join("settings.json").exists());
+        std::os::unix::fs::symlink(outside.join("new"), root.join(".idea")).unwrap();
+        assert!(
+            landing(&root, &root.join(".idea/x")).is_err(),
+            "a link to nothing"
+        );
+        // A link that stays inside is written through.
+        std::fs::write(root.join("conf/gitignore"), "a\n").unwrap();
+        std::os::unix::fs::symlink("conf/gitignore", root.join(".gitignore")).unwrap();
+        write_inside(&root, &root.join(".gitignore"), b"b\n").unwrap();
+        assert_eq!(std::fs::read(root.join("conf/gitignore")).unwrap(), b"b\n");
+        assert!(std::fs::symlink_metadata(root.join(".gitignore"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
     }
 
     #[test]

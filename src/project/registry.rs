@@ -81,7 +81,7 @@ fn write(root: &Path, all: &BTreeMap<String, Entry>) -> Result<(), Error> {
         std::fs::create_dir_all(parent)
             .map_err(|e| user(format!("cannot create {}: {e}", shown(parent))))?;
     }
-    files::write_atomic(&path, encode(all).as_bytes())
+    files::write_own(&path, encode(all).as_bytes())
 }
 
 fn encode(all: &BTreeMap<String, Entry>) -> String {

@@ -82,9 +82,9 @@ pub fn run(options: Options) -> Result<ExitCode, Error> {
     let (kept, runs) = make_environment(&plan, &options, &root, vars)?;
     record(&plan, &root, kept, runs, vars)?;
     undo.pyve_dir = None;
-    shared::update_block(&root.join(".gitignore"), &plan.gitignore)?;
+    shared::update_block(&root, &root.join(".gitignore"), &plan.gitignore)?;
     if plan.direnv {
-        shared::update_block(&root.join(".envrc"), shared::ENVRC_BODY)?;
+        shared::update_block(&root, &root.join(".envrc"), shared::ENVRC_BODY)?;
     }
     if options.vscode {
         let setting = vscode::interpreter_setting(&root, &plan.env_dir, plan.named.is_some());
@@ -242,7 +242,7 @@ fn record(
 ) -> Result<(), Error> {
     let config_path = layout::config(root);
     if plan.existing.as_deref() != Some(plan.text.as_bytes()) {
-        files::write_atomic(&config_path, plan.text.as_bytes())?;
+        files::write_inside(root, &config_path, plan.text.as_bytes())?;
         done!("wrote {}", config_path.display());
     }
     if let Some(name) = &plan.named {

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{named, shared, Options};
+use super::{named, shared, vscode, Options};
 use crate::backend::{self, Backend, BuildRequest, Builder};
 use crate::config::{self, BackendKind, Config};
 use crate::error::{user, Error};
@@ -13,7 +13,7 @@ use crate::python::{self, Source, VersionRequest};
 use crate::text::shown;
 use crate::trust::{EnvRef, Store};
 use crate::vars::{self, Vars};
-use crate::{ask, layout};
+use crate::{ask, files, layout};
 
 const NEW_CONFIG: &str =
     "# pyve project configuration: keys are described in docs/configuration.md\n";
@@ -253,13 +253,8 @@ fn finish(
         .map(crate::cmd::env_ref)
         .collect();
     let direnv = !options.no_direnv && new_config.direnv != Some(false);
-    // The shared files are checked now, so a broken block fails before
-    // anything is built or written.
     let gitignore = shared::gitignore_body(root, &env_dir, named.is_some());
-    shared::check_block(&root.join(".gitignore"), &gitignore)?;
-    if direnv {
-        shared::check_block(&root.join(".envrc"), shared::ENVRC_BODY)?;
-    }
+    check_writable(ask, &gitignore, direnv)?;
     Ok(Plan {
         existing,
         text,
@@ -289,6 +284,22 @@ fn python_asked(
             python::find_pin(ask.root)?.map(|(version, file)| (version, Source::Pin(file)))
         }
     })
+}
+
+/// Fails now, before anything is built or written, when a file init
+/// writes could not be written later: a broken block in a shared file, a
+/// link to nothing or out of the project.
+fn check_writable(ask: &Ask, gitignore: &str, direnv: bool) -> Result<(), Error> {
+    let root = ask.root;
+    shared::check_block(root, &root.join(".gitignore"), gitignore)?;
+    if direnv {
+        shared::check_block(root, &root.join(".envrc"), shared::ENVRC_BODY)?;
+    }
+    files::landing(root, &layout::config(root))?;
+    if ask.options.vscode {
+        files::landing(root, &root.join(vscode::RELATIVE))?;
+    }
+    Ok(())
 }
 
 /// Whether any tool can build an environment at `env_dir`. Measured: uv

@@ -5,10 +5,9 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::error::{user, Error};
+use crate::error::Error;
 use crate::files::{self, block};
 use crate::paths::lexical;
-use crate::text::shown;
 
 pub const ENVRC_BODY: &str = "\
 # Managed by `pyve init`; `pyve purge` removes this block. Lines outside it are yours.
@@ -57,25 +56,21 @@ pub fn gitignore_body(root: &Path, env_dir: &Path, named: bool) -> String {
 }
 
 /// Fails now if pyve's block in a shared file could not be written later:
-/// an unterminated block, or a symlink that leads nowhere.
-pub fn check_block(path: &Path, body: &str) -> Result<(), Error> {
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
-        && std::fs::canonicalize(path).is_err()
-    {
-        return Err(user(format!("{} is a symlink to nothing", shown(path)))
-            .with_hint("remove it or point it at a file"));
-    }
+/// an unterminated block, a link to nothing or out of the project.
+pub fn check_block(root: &Path, path: &Path, body: &str) -> Result<(), Error> {
+    files::landing(root, path)?;
     let current = files::read_optional(path)?.unwrap_or_default();
     block::with_block(path, &current, body).map(|_| ())
 }
 
 /// Sets pyve's block in a shared file, writing only when it changes.
-pub fn update_block(path: &Path, body: &str) -> Result<(), Error> {
+pub fn update_block(root: &Path, path: &Path, body: &str) -> Result<(), Error> {
+    files::landing(root, path)?;
     let current = files::read_optional(path)?;
     let text = current.clone().unwrap_or_default();
     let updated = block::with_block(path, &text, body)?;
     if current.as_deref() != Some(updated.as_slice()) {
-        files::write_atomic(path, &updated)?;
+        files::write_inside(root, path, &updated)?;
         done!("updated {}", path.display());
     }
     Ok(())

@@ -205,12 +205,13 @@ pub fn write(root: &Path, value: &str) -> Result<(), Error> {
             path.display()
         ),
         Ok(Edit::Write(text)) => {
-            if let Some(dir) = path.parent() {
+            let target = files::landing(root, &path)?;
+            if let Some(dir) = target.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     crate::error::user(format!("cannot create {}: {e}", dir.display()))
                 })?;
             }
-            files::write_atomic(&path, text.as_bytes())?;
+            files::write_inside(root, &path, text.as_bytes())?;
             done!("set {KEY} in {}", path.display());
         }
         Err(why) => warn!(

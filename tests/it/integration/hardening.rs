@@ -324,3 +324,50 @@ fn on_a_terminal_init_asks_before_rebuilding_a_shipped_environment() {
         .file_type()
         .is_symlink());
 }
+
+/// init writes nothing through a link that leads out of the project:
+/// `.envrc -> ~/.bashrc`, `.gitignore -> ~/.ssh/config`, a config linked
+/// out, `.vscode` linked out. Each is refused before anything is built,
+/// naming the link; the outside file keeps its bytes and its inode.
+#[test]
+fn init_writes_nothing_through_a_link_out_of_the_project() {
+    use std::os::unix::fs::MetadataExt;
+    let sb = Sandbox::new();
+    let home = sb.home.clone();
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    std::fs::write(home.join(".bashrc"), "# mine\n").unwrap();
+    std::fs::write(home.join(".ssh/config"), "Host *\n").unwrap();
+    std::fs::write(home.join("notes.yml"), "# a comment, valid YAML\n").unwrap();
+    std::fs::create_dir_all(home.join("vscode")).unwrap();
+    let cases: [(&str, &Path, &[&str]); 4] = [
+        (".envrc", &home.join(".bashrc"), &["init"]),
+        (".gitignore", &home.join(".ssh/config"), &["init"]),
+        (".pyve/config", &home.join("notes.yml"), &["init"]),
+        (".vscode", &home.join("vscode"), &["init", "--vscode"]),
+    ];
+    for (name, target, args) in cases {
+        let root = sb.path(format!("p{}", name.replace('/', "-")));
+        std::fs::create_dir_all(root.join(".pyve")).unwrap();
+        std::os::unix::fs::symlink(target, root.join(name)).unwrap();
+        let before = std::fs::symlink_metadata(target).map(|m| m.ino()).unwrap();
+        let bytes = std::fs::read(target).ok();
+        let out = sb.pyve(&root, args);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "{} is a symbolic link out of the project",
+                root.join(name).display()
+            )),
+            "{name}: {}",
+            stderr(&out)
+        );
+        assert!(!root.join(".venv").exists(), "{name}: nothing built");
+        assert_eq!(
+            std::fs::symlink_metadata(target).unwrap().ino(),
+            before,
+            "{name}"
+        );
+        assert_eq!(std::fs::read(target).ok(), bytes, "{name}");
+        assert!(!home.join("vscode/settings.json").exists());
+    }
+}
