@@ -6,7 +6,9 @@ use crate::error::{user, Error};
 
 /// Names conda tools give a meaning of their own.
 const RESERVED: [&str; 6] = ["base", "root", "default", "conda", "mamba", "micromamba"];
-const MAX_LEN: usize = 255;
+/// The longest name, in characters (the seed's rule): names are shown in
+/// every prompt and exported to every process.
+pub const MAX_LEN: usize = 255;
 
 /// Lowercase, with every run of characters outside `[a-z0-9_-]` turned
 /// into one `-`, and no `-` at either end.
@@ -82,6 +84,12 @@ pub fn derive(raw: &str) -> Result<String, Error> {
 pub fn check_display(name: &str) -> Result<(), Error> {
     if name.trim().is_empty() {
         return Err(user("must not be empty"));
+    }
+    let length = name.chars().count();
+    if length > MAX_LEN {
+        return Err(user(format!(
+            "is {length} characters long, more than {MAX_LEN}"
+        )));
     }
     if name.chars().any(char::is_control) {
         return Err(user("must not contain control characters or newlines"));

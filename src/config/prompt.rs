@@ -2,6 +2,10 @@
 
 pub const DEFAULT_FORMAT: &str = "({backend}:{env_name})";
 
+/// A prompt prefix is a few words; it is exported as `PYVE_PROMPT` to
+/// every process, so its size is bounded.
+pub const MAX_FORMAT_BYTES: usize = 1024;
+
 /// Only `{backend}` and `{env_name}` are placeholders; any other `{word}` is
 /// almost certainly a typo, so it is an error rather than literal text.
 /// Returns the unknown placeholder.

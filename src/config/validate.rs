@@ -89,6 +89,7 @@ pub(super) fn validate(path: &Path, text: &str, config: &Config) -> Result<(), C
             ));
         }
     }
+    sizes(&check, config)?;
     if let Some(word) = prompt::unknown_placeholder(&config.prompt.format) {
         return Err(check.key(
             Some("prompt"),
@@ -99,6 +100,38 @@ pub(super) fn validate(path: &Path, text: &str, config: &Config) -> Result<(), C
     }
     environments(&check, config)?;
     default_env(&check, config)
+}
+
+/// What is shown in every prompt and exported to every process stays
+/// small: the name at most 255 characters, the prompt's format 1024 bytes.
+fn sizes(check: &Checker, config: &Config) -> Result<(), ConfigError> {
+    if let Some(name) = config.env_name.as_deref() {
+        let length = name.chars().count();
+        if length > names::MAX_LEN {
+            return Err(check.key(
+                None,
+                "env_name",
+                format!(
+                    "env_name: is {length} characters long, more than {}",
+                    names::MAX_LEN
+                ),
+                "shorten it: it is shown in every prompt and exported to every process",
+            ));
+        }
+    }
+    if config.prompt.format.len() > prompt::MAX_FORMAT_BYTES {
+        return Err(check.key(
+            Some("prompt"),
+            "format",
+            format!(
+                "prompt.format: is {} bytes long, more than {}",
+                config.prompt.format.len(),
+                prompt::MAX_FORMAT_BYTES
+            ),
+            "shorten it: it is shown in every prompt and exported to every process",
+        ));
+    }
+    Ok(())
 }
 
 fn is_empty(path: impl AsRef<Path>) -> bool {

@@ -247,8 +247,29 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        let active = ready.filter(|_| activation.is_some());
-        let scripts = self.apply(state, raw_state, active, activation.as_ref())?;
+        let mut active = ready.filter(|_| activation.is_some());
+        let mark = self.out.len();
+        let (mut scripts, size) = self.apply(state, raw_state, active, activation.as_ref())?;
+        if let Some(model) = active.filter(|_| size > state::MAX_BYTES) {
+            // Exported, a state this large would make every later command
+            // in the shell fail ("Argument list too long"), the engine too:
+            // nothing is applied, and the line says why.
+            self.out.truncate(mark);
+            let facts = &model.facts;
+            let token = format!("size:{}/{}", facts.config_fp, facts.marker_fp);
+            let line = format!(
+                "{}: not activated: its variables would make {} {size} bytes, and pyve keeps it \
+                 under {} (a variable over 128 KiB makes every command in the shell fail); \
+                 remove variables from the environment (conda's etc/conda/env_vars.d or \
+                 conda-meta/state)",
+                crate::text::shown(Path::new(OsStr::from_bytes(&facts.project))),
+                vars::STATE,
+                state::MAX_BYTES
+            );
+            self.told.tell(token.into_bytes(), &[line], diagnostics);
+            active = None;
+            (scripts, _) = self.apply(state, raw_state, None, None)?;
+        }
         let prompt: &[u8] = match active {
             Some(m) if m.facts.show_prompt => &m.facts.prompt,
             _ => b"",
@@ -291,15 +312,16 @@ impl<'a> Run<'a> {
 
     /// Writes the diff from what `state` applied to `activation` (None:
     /// nothing active) and the new state, and returns the activation
-    /// scripts that are due. Returns None when it wrote a first phase of
-    /// leaving instead (deactivation scripts, then the engine again).
+    /// scripts that are due and the new state's size. Returns None when it
+    /// wrote a first phase of leaving instead (deactivation scripts, then
+    /// the engine again).
     fn apply(
         &mut self,
         state: Option<&State>,
         raw_state: Option<&OsStr>,
         active: Option<&Model>,
         activation: Option<&Activation>,
-    ) -> Option<Vec<PathBuf>> {
+    ) -> Option<(Vec<PathBuf>, usize)> {
         let old_ops: &[Op] = state.map_or(&[], |s| &s.ops);
         let mut wanted = activation.map(wanted_ops).unwrap_or_default();
         if let (Some(model), Some(activation)) = (active, activation) {
@@ -343,18 +365,17 @@ impl<'a> Run<'a> {
         let entered = wanted
             .iter()
             .any(|w| matches!(w, Op::Scripts { .. }) && !old_ops.contains(w));
-        self.record(active, ops, raw_state);
+        let size = self.record(active, ops, raw_state);
         if path_changed {
             self.shell().rehash(&mut self.out);
         }
         let extension = self.shell().script_extension();
-        Some(
-            activation
-                .and_then(|a| a.scripts.as_ref())
-                .filter(|_| entered)
-                .map(|s| s.list(true, extension))
-                .unwrap_or_default(),
-        )
+        let scripts = activation
+            .and_then(|a| a.scripts.as_ref())
+            .filter(|_| entered)
+            .map(|s| s.list(true, extension))
+            .unwrap_or_default();
+        Some((scripts, size))
     }
 
     /// Leaving an environment whose activation scripts ran: its
@@ -388,26 +409,24 @@ impl<'a> Run<'a> {
     }
 
     /// Exports the new state (or unsets it when nothing is active), only
-    /// when it differs from the one the shell has.
-    fn record(&mut self, active: Option<&Model>, ops: Vec<Op>, raw_state: Option<&OsStr>) {
-        match active {
-            Some(model) => {
-                let encoded = State {
-                    facts: model.facts.clone(),
-                    ops,
-                }
-                .encode();
-                if raw_state.map(OsStr::as_bytes) != Some(encoded.as_bytes()) {
-                    self.shell()
-                        .export(&mut self.out, vars::STATE, encoded.as_bytes());
-                }
+    /// when it differs from the one the shell has. Returns its size.
+    fn record(&mut self, active: Option<&Model>, ops: Vec<Op>, raw_state: Option<&OsStr>) -> usize {
+        let Some(model) = active else {
+            if raw_state.is_some() {
+                self.shell().unset(&mut self.out, vars::STATE);
             }
-            None => {
-                if raw_state.is_some() {
-                    self.shell().unset(&mut self.out, vars::STATE);
-                }
-            }
+            return 0;
+        };
+        let encoded = State {
+            facts: model.facts.clone(),
+            ops,
         }
+        .encode();
+        if raw_state.map(OsStr::as_bytes) != Some(encoded.as_bytes()) {
+            self.shell()
+                .export(&mut self.out, vars::STATE, encoded.as_bytes());
+        }
+        encoded.len()
     }
 
     /// The shell variables every run ends with: what to watch for the fast

@@ -20,6 +20,11 @@ use std::path::{Path, PathBuf};
 use crate::vars::{self, Vars};
 
 const VERSION: &str = "2";
+
+/// The largest state pyve exports. Linux refuses to start any program when
+/// one variable passes 128 KiB, so a state near that would break every
+/// command in the shell; real states are a few hundred bytes.
+pub const MAX_BYTES: usize = 64 << 10;
 /// Version 1 had no trust fingerprint; it is still read, so a shell that
 /// outlives an upgrade reverts what the older pyve applied.
 const VERSION_1: &str = "1";

@@ -24,9 +24,29 @@ enum Said {
     Source(Vec<u8>),
 }
 
-/// A shell that records what the engine tells it.
+/// A shell that records what the engine tells it. Each call also writes
+/// its number into the output, so what the engine takes back (it may
+/// truncate its output) is not counted as said.
 #[derive(Default)]
 struct Recorder(RefCell<Vec<Said>>);
+
+impl Recorder {
+    fn say(&self, out: &mut Vec<u8>, said: Said) {
+        let mut all = self.0.borrow_mut();
+        out.extend_from_slice(format!("#{}\n", all.len()).as_bytes());
+        all.push(said);
+    }
+
+    /// What the output still holds, in order.
+    fn said(self, out: &[u8]) -> Vec<Said> {
+        let all = self.0.into_inner();
+        String::from_utf8_lossy(out)
+            .lines()
+            .filter_map(|l| l.strip_prefix('#')?.parse::<usize>().ok())
+            .map(|i| all[i].clone())
+            .collect()
+    }
+}
 
 impl Shell for Recorder {
     fn hook_line(&self) -> &'static str {
@@ -38,34 +58,26 @@ impl Shell for Recorder {
     fn init(&self, _exe: &Path) -> Vec<u8> {
         Vec::new()
     }
-    fn export(&self, _: &mut Vec<u8>, name: &str, value: &[u8]) {
-        self.0
-            .borrow_mut()
-            .push(Said::Export(name.into(), value.into()));
+    fn export(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
+        self.say(out, Said::Export(name.into(), value.into()));
     }
-    fn unset(&self, _: &mut Vec<u8>, name: &str) {
-        self.0.borrow_mut().push(Said::Unset(name.into()));
+    fn unset(&self, out: &mut Vec<u8>, name: &str) {
+        self.say(out, Said::Unset(name.into()));
     }
-    fn set_global(&self, _: &mut Vec<u8>, name: &str, value: &[u8]) {
-        self.0
-            .borrow_mut()
-            .push(Said::Global(name.into(), value.into()));
+    fn set_global(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
+        self.say(out, Said::Global(name.into(), value.into()));
     }
-    fn set_list(&self, _: &mut Vec<u8>, name: &str, values: &[Vec<u8>]) {
-        self.0
-            .borrow_mut()
-            .push(Said::List(name.into(), values.to_vec()));
+    fn set_list(&self, out: &mut Vec<u8>, name: &str, values: &[Vec<u8>]) {
+        self.say(out, Said::List(name.into(), values.to_vec()));
     }
-    fn rehash(&self, _: &mut Vec<u8>) {
-        self.0.borrow_mut().push(Said::Rehash);
+    fn rehash(&self, out: &mut Vec<u8>) {
+        self.say(out, Said::Rehash);
     }
-    fn call(&self, _: &mut Vec<u8>, function: &str, argument: &[u8]) {
-        self.0
-            .borrow_mut()
-            .push(Said::Call(function.into(), argument.into()));
+    fn call(&self, out: &mut Vec<u8>, function: &str, argument: &[u8]) {
+        self.say(out, Said::Call(function.into(), argument.into()));
     }
-    fn source(&self, _: &mut Vec<u8>, script: &[u8]) {
-        self.0.borrow_mut().push(Said::Source(script.into()));
+    fn source(&self, out: &mut Vec<u8>, script: &[u8]) {
+        self.say(out, Said::Source(script.into()));
     }
 }
 
@@ -171,7 +183,7 @@ impl World {
     fn enter(&mut self, pwd: &Path) -> Outcome {
         let shell = Recorder::default();
         let mut diagnostics = Vec::new();
-        run(
+        let out = run(
             &Request {
                 shell: &shell,
                 pwd: pwd.to_owned(),
@@ -182,7 +194,7 @@ impl World {
             },
             &mut diagnostics,
         );
-        let said = shell.0.into_inner();
+        let said = shell.said(&out);
         for s in &said {
             match s {
                 Said::Export(name, value) => {
@@ -428,4 +440,59 @@ fn the_environment_the_shell_already_has_is_not_added_twice() {
         format!("{}:{PATH}", bin(&root)),
         "not pyve's to remove"
     );
+}
+
+/// A conda-style environment whose own variables would make a state larger
+/// than a variable may be: Linux would then refuse every later command in
+/// the shell, the engine's too.
+#[test]
+fn an_environment_too_large_to_export_is_not_applied() {
+    let mut w = world();
+    let root = w.base.join("big");
+    let prefix = root.join(".pyve/envs/big");
+    std::fs::create_dir_all(prefix.join("conda-meta")).unwrap();
+    std::fs::create_dir_all(prefix.join("bin")).unwrap();
+    std::fs::create_dir_all(prefix.join("etc/conda/env_vars.d")).unwrap();
+    std::fs::write(
+        root.join(".pyve/config"),
+        "backend: micromamba\nmicromamba:\n  env_name: big\n",
+    )
+    .unwrap();
+    std::fs::write(
+        prefix.join("conda-meta/pyve-built"),
+        "spec: environment.yml\n",
+    )
+    .unwrap();
+    // Each value and each file under its cap; together far over.
+    for i in 0..18 {
+        std::fs::write(
+            prefix.join(format!("etc/conda/env_vars.d/{i:02}.json")),
+            format!("{{\"V{i}\": \"{}\"}}", "x".repeat(8000)),
+        )
+        .unwrap();
+    }
+    let env = EnvRef {
+        dir: prefix.clone(),
+        marker: prefix.join("conda-meta/pyve-built"),
+    };
+    let config = std::fs::read(root.join(".pyve/config")).unwrap();
+    Store::new(&w.vars)
+        .grant(
+            &Subject {
+                project: &root,
+                config: &config,
+                envs: std::slice::from_ref(&env),
+            },
+            Some(&env),
+        )
+        .unwrap();
+    let out = w.enter(&root);
+    assert_eq!(out.changes(), 0, "{:?}", out.diagnostics);
+    assert!(
+        out.diagnostics
+            .contains("not activated: its variables would make PYVE_STATE"),
+        "{}",
+        out.diagnostics
+    );
+    assert_eq!(out.prompt(), Some(&b""[..]));
 }

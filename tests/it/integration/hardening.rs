@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::process::Output;
 
+use crate::per_shell;
 use crate::support::*;
 
 /// A file that reports size 0 and holds far more: a read bounded by the
@@ -370,4 +371,88 @@ fn init_writes_nothing_through_a_link_out_of_the_project() {
         assert_eq!(std::fs::read(target).ok(), bytes, "{name}");
         assert!(!home.join("vscode/settings.json").exists());
     }
+}
+
+/// A conda environment whose own variables (each under its cap) would make
+/// the state larger than Linux lets one variable be: not applied, said
+/// once, and every command in the shell still starts.
+fn oversized_conda_project(sb: &Sandbox) -> std::path::PathBuf {
+    let root = sb.path("big");
+    let prefix = root.join(".pyve/envs/big");
+    for dir in ["conda-meta", "bin", "etc/conda/env_vars.d"] {
+        std::fs::create_dir_all(prefix.join(dir)).unwrap();
+    }
+    std::fs::write(
+        root.join(".pyve/config"),
+        "backend: micromamba\nmicromamba:\n  env_name: big\n",
+    )
+    .unwrap();
+    std::fs::write(
+        prefix.join("conda-meta/pyve-built"),
+        "spec: environment.yml\n",
+    )
+    .unwrap();
+    for i in 0..18 {
+        std::fs::write(
+            prefix.join(format!("etc/conda/env_vars.d/{i:02}.json")),
+            format!("{{\"V{i}\": \"{}\"}}", "x".repeat(8000)),
+        )
+        .unwrap();
+    }
+    sb.allow(&root);
+    root
+}
+
+per_shell!(
+    a_state_too_large_to_export_is_refused_and_the_shell_keeps_working,
+    |sh: Sh| {
+        let sb = Sandbox::new();
+        let root = oversized_conda_project(&sb);
+        let (d, err) = run(
+            &sb,
+            sh,
+            &[
+                dump("before"),
+                cd(sh, &root),
+                sh.prompt().into(),
+                "/bin/true".into(),
+                dump("inside"),
+                cd(sh, Path::new("/")),
+                sh.prompt().into(),
+                "/bin/true".into(),
+                dump("after"),
+            ],
+        );
+        assert_eq!(visible(&d["inside"]), visible(&d["before"]));
+        assert_eq!(visible(&d["after"]), visible(&d["before"]));
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("not activated: its variables would make PYVE_STATE"),
+            "{err}"
+        );
+    }
+);
+
+#[test]
+fn a_name_longer_than_255_characters_is_refused() {
+    let sb = Sandbox::new();
+    let root = sb.venv_project("p", "");
+    std::fs::write(
+        root.join(".pyve/config"),
+        format!("env_name: {}\n", "n".repeat(45_000)),
+    )
+    .unwrap();
+    let out = sb.pyve(&root, &["status"]);
+    assert!(
+        stdout(&out).contains("env_name: is 45000 characters long, more than 255"),
+        "{}",
+        stdout(&out)
+    );
+    let out = sb.pyve(&root, &["init", "--env-name", &"n".repeat(300)]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is 300 characters long, more than 255"),
+        "{}",
+        stderr(&out)
+    );
 }
