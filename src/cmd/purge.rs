@@ -108,7 +108,7 @@ pub fn run(args: Options) -> Result<ExitCode, Error> {
     let lock = lock_project(&root)?;
     for action in &actions {
         match action {
-            Action::Environment(path) | Action::Owned(path) => remove(path)?,
+            Action::Environment(path) | Action::Owned(path) => remove(&root, path)?,
             Action::Block(path) => remove_block(&root, path)?,
         }
         done!("removed {}", action.describe());
@@ -205,7 +205,7 @@ fn purge_one(
     let lock = lock_project(root)?;
     for action in &actions {
         match action {
-            Action::Environment(path) | Action::Owned(path) => remove(path)?,
+            Action::Environment(path) | Action::Owned(path) => remove(root, path)?,
             Action::Block(path) => remove_block(root, path)?,
         }
         done!("removed {}", action.describe());
@@ -302,17 +302,25 @@ fn shared_file_has_block(root: &Path, path: &Path) -> Result<bool, String> {
         .map_err(|e| e.to_string())
 }
 
-fn remove(path: &Path) -> Result<(), Error> {
-    let Ok(metadata) = std::fs::symlink_metadata(path) else {
+/// Removes `path` (a link as a link), checked again now: the directory it
+/// is in must still be inside the project, and the removal itself never
+/// follows a link (`files::remove_inside`), so a directory swapped for a
+/// link since the question deletes nothing outside.
+fn remove(root: &Path, path: &Path) -> Result<(), Error> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return Ok(());
     };
-    let result = if metadata.is_dir() {
-        // std's remove_dir_all unlinks symlinks inside instead of following them.
-        std::fs::remove_dir_all(path)
-    } else {
-        std::fs::remove_file(path)
+    let Ok(real_parent) = std::fs::canonicalize(parent) else {
+        return Ok(());
     };
-    result.map_err(|e| user(format!("cannot remove {}: {e}", path.display())))
+    if !real_parent.starts_with(root) {
+        return Err(user(format!(
+            "{} now leads out of the project (to {}); nothing there was removed",
+            shown(parent),
+            shown(&real_parent)
+        )));
+    }
+    files::remove_inside(root, &real_parent.join(name))
 }
 
 /// Removes pyve's block; the file goes too when nothing else is left in it.

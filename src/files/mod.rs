@@ -4,6 +4,9 @@
 
 pub mod block;
 pub mod owner;
+mod remove;
+
+pub use remove::remove_inside;
 
 use std::fs::Metadata;
 use std::io::{Read, Write};

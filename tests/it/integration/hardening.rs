@@ -456,3 +456,30 @@ fn a_name_longer_than_255_characters_is_refused() {
         stderr(&out)
     );
 }
+
+/// Between purge's question and the removal, the directory holding the
+/// environment is swapped for a link out of the project: nothing outside
+/// is deleted (the removal is checked again, and never follows a link).
+#[test]
+fn purge_deletes_nothing_outside_when_a_directory_becomes_a_link() {
+    use rexpect::session::spawn_command;
+    let sb = Sandbox::new();
+    let root = sb.path("p");
+    std::fs::create_dir_all(root.join(".pyve")).unwrap();
+    std::fs::write(root.join(".pyve/config"), "venv:\n  directory: sub/venv\n").unwrap();
+    sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(root.join("sub/venv/pyvenv.cfg").exists());
+    let outside = sb.path("outside");
+    std::fs::create_dir_all(outside.join("venv")).unwrap();
+    std::fs::write(outside.join("venv/keep"), "mine").unwrap();
+    let mut cmd = sb.pyve_command(&root, &["purge"]);
+    cmd.env("TERM", "dumb");
+    let mut session = spawn_command(cmd, Some(20_000)).unwrap();
+    session.exp_string("Remove these? [y/N]").unwrap();
+    std::fs::rename(root.join("sub"), root.join("sub.moved")).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("sub")).unwrap();
+    session.send_line("y").unwrap();
+    session.exp_string("now leads out of the project").unwrap();
+    session.exp_eof().unwrap();
+    assert_eq!(std::fs::read(outside.join("venv/keep")).unwrap(), b"mine");
+}
