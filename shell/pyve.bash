@@ -12,11 +12,11 @@
 # Runs at every prompt. The common case (same directory, no watched file
 # newer than the stamp) is decided with builtins and starts no process.
 __pyve_hook() {
-  local __pyve_status=$?
+  \builtin local __pyve_status=$?
   if [[ $PWD != "${__pyve_pwd-}" ]]; then
     __pyve_run
   else
-    local __pyve_file
+    \builtin local __pyve_file
     for __pyve_file in ${__pyve_watch[@]+"${__pyve_watch[@]}"}; do
       if [[ $__pyve_file -nt $__pyve_stamp ]]; then
         __pyve_run
@@ -24,15 +24,18 @@ __pyve_hook() {
       fi
     done
   fi
-  return "$__pyve_status"
+  # Under `set -e` a non-zero status here would end the interactive shell
+  # (bash applies errexit to PROMPT_COMMAND): then it is not passed on.
+  [[ $- == *e* ]] && \builtin return 0
+  \builtin return "$__pyve_status"
 }
 
 __pyve_run() {
   if [[ ! -x ${__pyve_exe-} ]]; then
     __pyve_fail "pyve: hook disabled: ${__pyve_exe-pyve} is missing or not executable; reinstall pyve or remove the hook from ~/.bashrc"
-    return
+    \builtin return
   fi
-  \builtin local __pyve_out __pyve_code __pyve_traps
+  \builtin local __pyve_out __pyve_code=0 __pyve_traps
   # Handled, until the output says otherwise: when Ctrl-C kills an engine
   # that hangs, bash abandons PROMPT_COMMAND and runs it again at once;
   # this directory then takes the fast path instead of starting the engine
@@ -41,17 +44,17 @@ __pyve_run() {
   __pyve_watch=()
   # `trap -p` inside the substitution still lists this shell's traps, and
   # bash execs the engine in place, so this costs one process in all.
+  # `|| …`: under `set -e`, a failing assignment would end the shell.
   __pyve_out=$(
     \builtin trap -p INT
     "$__pyve_exe" _engine bash "$PWD" "${__pyve_stamp-}" "${__pyve_diagnosed-}" "$$"
-  )
-  __pyve_code=$?
+  ) || __pyve_code=$?
   if ((__pyve_code != 0)) || [[ $__pyve_out != *"#pyve-engine"$'\n'* ]]; then
     # Killed by a signal (Ctrl-C): nothing was applied, and the directory
     # stays handled (above).
-    ((__pyve_code > 128)) && return
+    ((__pyve_code > 128)) && \builtin return
     __pyve_fail "pyve: hook engine failed (exit $__pyve_code); environment left unchanged"
-    return
+    \builtin return
   fi
   __pyve_traps=${__pyve_out%%"#pyve-engine"$'\n'*}
   # Ctrl-C while applying must leave the old or the new environment, not a
@@ -66,9 +69,10 @@ __pyve_run() {
   fi
   # The environment's activation scripts, after: the user's code, which
   # Ctrl-C must be able to stop.
-  local __pyve_script
+  \builtin local __pyve_script
   for __pyve_script in ${__pyve_scripts[@]+"${__pyve_scripts[@]}"}; do
-    \builtin . "$__pyve_script"
+    # `|| :`: a failing script must not end a `set -e` shell.
+    \builtin . "$__pyve_script" || :
   done
   __pyve_scripts=()
 }
@@ -88,11 +92,12 @@ __pyve_fail() {
 # starts with it. With promptvars on, PS1 gets a reference to a variable
 # rather than the text, so nothing in a project's name can expand or run.
 __pyve_prompt() {
-  local __pyve_text=$1
+  # Quoted: through `\builtin`, `local` takes plain words, split and globbed.
+  \builtin local __pyve_text="$1"
   if [[ -n ${VIRTUAL_ENV_DISABLE_PROMPT-} ]]; then
     __pyve_text=
   fi
-  [[ $__pyve_text == "${__pyve_ps1_text-}" ]] && return 0
+  [[ $__pyve_text == "${__pyve_ps1_text-}" ]] && \builtin return 0
   if [[ -n ${__pyve_ps1_ins-} && ${PS1-} == "$__pyve_ps1_ins"* ]]; then
     PS1=${PS1#"$__pyve_ps1_ins"}
   fi
@@ -111,18 +116,19 @@ __pyve_prompt() {
 }
 
 __pyve_register() {
-  local __pyve_entry
+  \builtin local __pyve_entry
   # With bash-preexec, hooks belong in precmd_functions; it owns PROMPT_COMMAND.
   if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
     for __pyve_entry in ${precmd_functions[@]+"${precmd_functions[@]}"}; do
-      [[ $__pyve_entry == __pyve_hook ]] && return 0
+      [[ $__pyve_entry == __pyve_hook ]] && \builtin return 0
     done
     precmd_functions+=(__pyve_hook)
-    return 0
+    \builtin return 0
   fi
-  if [[ ${PROMPT_COMMAND@a} == *a* ]]; then
+  # `-v` first: under `set -u`, an unset PROMPT_COMMAND cannot be expanded.
+  if [[ -v PROMPT_COMMAND && ${PROMPT_COMMAND@a} == *a* ]]; then
     for __pyve_entry in "${PROMPT_COMMAND[@]}"; do
-      [[ $__pyve_entry == __pyve_hook ]] && return 0
+      [[ $__pyve_entry == __pyve_hook ]] && \builtin return 0
     done
     PROMPT_COMMAND+=(__pyve_hook)
   elif [[ $'\n'${PROMPT_COMMAND-}$'\n' != *[$'\n;']__pyve_hook[$'\n;']* ]]; then

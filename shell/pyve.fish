@@ -41,7 +41,7 @@ function __pyve_run
         __pyve_fail "pyve: hook engine failed (exit $__pyve_code); environment left unchanged"
         return
     end
-    builtin printf '%s' $__pyve_out[1..-2] | source
+    builtin printf '%s' $__pyve_out[1..-2] | builtin source
 end
 
 function __pyve_fail
@@ -61,17 +61,17 @@ function __pyve_prompt
         set __pyve_text ''
     end
     builtin test "$__pyve_text" = "$__pyve_ps1_text"; and return 0
-    if functions -q __pyve_orig_fish_prompt
-        set -l __pyve_details (functions --details --verbose fish_prompt)
+    if builtin functions -q __pyve_orig_fish_prompt
+        set -l __pyve_details (builtin functions --details --verbose fish_prompt)
         if builtin test "$__pyve_details[5]" = 'pyve prompt wrapper'
-            functions --erase fish_prompt
-            functions --copy __pyve_orig_fish_prompt fish_prompt
+            builtin functions --erase fish_prompt
+            builtin functions --copy __pyve_orig_fish_prompt fish_prompt
         end
-        functions --erase __pyve_orig_fish_prompt
+        builtin functions --erase __pyve_orig_fish_prompt
     end
     set -g __pyve_ps1_text $__pyve_text
-    if builtin test -n "$__pyve_text"; and functions -q fish_prompt
-        functions --copy fish_prompt __pyve_orig_fish_prompt
+    if builtin test -n "$__pyve_text"; and builtin functions -q fish_prompt
+        builtin functions --copy fish_prompt __pyve_orig_fish_prompt
         function fish_prompt --description 'pyve prompt wrapper'
             # The original runs first, so it still sees the last command's
             # $status and $pipestatus.

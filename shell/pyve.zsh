@@ -27,7 +27,10 @@ __pyve_hook() {
       fi
     done
   fi
-  return $__pyve_status
+  # Under ERR_EXIT a non-zero status here would end the shell: then it is
+  # not passed on.
+  [[ -o errexit ]] && \builtin return 0
+  \builtin return $__pyve_status
 }
 
 __pyve_run() {
@@ -41,22 +44,21 @@ __pyve_run() {
   \builtin setopt local_traps
   if [[ ! -x $__pyve_exe ]]; then
     __pyve_fail "pyve: hook disabled: ${__pyve_exe:-pyve} is missing or not executable; reinstall pyve or remove the hook from ~/.zshrc"
-    return
+    \builtin return
   fi
-  \builtin local __pyve_out __pyve_code
+  \builtin local __pyve_out __pyve_code=0
   # Handled, until the output says otherwise: when Ctrl-C kills an engine
   # that hangs, this directory takes the fast path instead of starting the
   # engine again, until the next change of directory.
   __pyve_pwd=$PWD
   __pyve_watch=()
-  __pyve_out=$("$__pyve_exe" _engine zsh "$PWD" "$__pyve_stamp" "$__pyve_diagnosed" "$$")
-  __pyve_code=$?
+  __pyve_out=$("$__pyve_exe" _engine zsh "$PWD" "$__pyve_stamp" "$__pyve_diagnosed" "$$") || __pyve_code=$?
   if (( __pyve_code != 0 )); then
     # Killed by a signal (Ctrl-C): nothing was applied, and the directory
     # stays handled (above).
-    (( __pyve_code > 128 )) && return
+    (( __pyve_code > 128 )) && \builtin return
     __pyve_fail "pyve: hook engine failed (exit $__pyve_code); environment left unchanged"
-    return
+    \builtin return
   fi
   # Ctrl-C while applying must leave the old or the new environment.
   \builtin trap '' INT
@@ -67,7 +69,7 @@ __pyve_run() {
   # Ctrl-C must be able to stop.
   \builtin local __pyve_script
   for __pyve_script in "${__pyve_scripts[@]}"; do
-    \builtin . "$__pyve_script"
+    \builtin . "$__pyve_script" || :
   done
   __pyve_scripts=()
 }
@@ -85,16 +87,16 @@ __pyve_fail() {
 # (and `!` under PROMPT_BANG) are doubled; under PROMPT_SUBST, PS1 gets a
 # reference to a variable, so nothing in a project's name can expand or run.
 __pyve_prompt() {
-  \builtin local __pyve_text=$1
+  \builtin local __pyve_text="$1"
   [[ -n ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] && __pyve_text=
-  [[ $__pyve_text == "$__pyve_ps1_text" ]] && return 0
+  [[ $__pyve_text == "$__pyve_ps1_text" ]] && \builtin return 0
   if [[ -n $__pyve_ps1_ins && $PS1 == "$__pyve_ps1_ins"* ]]; then
     PS1=${PS1#"$__pyve_ps1_ins"}
   fi
   __pyve_ps1_text=$__pyve_text
   __pyve_ps1_ins=
   if [[ -n $__pyve_text ]]; then
-    \builtin local __pyve_escaped=${__pyve_text//\%/%%}
+    \builtin local __pyve_escaped="${__pyve_text//\%/%%}"
     (( ${__pyve_bang:-0} )) && __pyve_escaped=${__pyve_escaped//\!/!!}
     if (( ${__pyve_subst:-0} )); then
       __pyve_ps1_val="$__pyve_escaped "

@@ -23,6 +23,12 @@ impl Interactive {
     /// last status: `[STATUS] P> ` (zsh adds `|PIPESTATUS` through
     /// PROMPT_SUBST, which also exercises pyve's prompt reference there).
     fn start(sandbox: &Sandbox, sh: Sh) -> Interactive {
+        Interactive::start_after(sandbox, sh, None)
+    }
+
+    /// `start`, with `first` run before the hook is installed (options,
+    /// the user's own functions).
+    fn start_after(sandbox: &Sandbox, sh: Sh, first: Option<&str>) -> Interactive {
         let mut cmd = sandbox.command(sh.name());
         match sh {
             Sh::Bash => cmd.args(["--norc", "--noprofile", "-i"]),
@@ -46,6 +52,9 @@ impl Interactive {
         };
         shell.line(&setup);
         shell.session.exp_string("P> ").unwrap();
+        if let Some(first) = first {
+            shell.line(first);
+        }
         shell.line(&hook_line(sh));
         shell.sync();
         shell
@@ -299,10 +308,12 @@ per_shell!(
         shell.sync();
         shell.line(&format!("cd {}", sh.q(&root)));
         let started = std::time::Instant::now();
-        while count_lines(&log) == 0 && started.elapsed() < Duration::from_secs(10) {
+        while count_lines(&log) == 0 && started.elapsed() < Duration::from_secs(60) {
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(count_lines(&log), 1, "the engine did not start");
+        // Until the wrapper has become `sleep`.
+        std::thread::sleep(Duration::from_millis(500));
         shell.session.send_control('c').unwrap();
         // The prompt comes back and what is typed runs.
         shell.line("printf 'TYPED-%s%s\\n' 4 2");
@@ -378,5 +389,67 @@ per_shell!(
             root.join(".pyve/envs/gpu").display().to_string()
         );
         assert_eq!(first.value("VIRTUAL_ENV"), "");
+    }
+);
+
+/// `set -eu` in bash's rc file (zsh: `ERR_EXIT` and `NO_UNSET`): the hook
+/// installs, works, and neither a failed command nor a failing engine ends
+/// the shell.
+#[test]
+fn strict_shell_options_neither_break_the_hook_nor_end_the_shell() {
+    for (sh, options) in [(Sh::Bash, "set -eu"), (Sh::Zsh, "setopt errexit nounset")] {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("p", "");
+        let mut shell = Interactive::start_after(&sandbox, sh, Some(options));
+        let prompt = shell.cd(&root);
+        assert!(prompt.contains("(venv:p)"), "{sh:?}: {prompt:?}");
+        // A status that does not end the shell by itself (`!` is exempt).
+        shell.line("! true");
+        shell.sync();
+        shell.line(&set_exe(sh, Path::new("/bin/false")));
+        shell.line("cd /");
+        shell
+            .session
+            .exp_string("hook engine failed (exit 1)")
+            .unwrap();
+        shell.sync();
+        assert_eq!(shell.value("PWD"), "/", "{sh:?}: alive");
+    }
+}
+
+// Functions a user named like the builtins the hook uses (`local` and
+// `return` in bash, `return` in zsh, `source` and `functions` in fish)
+// are never called by it.
+per_shell!(
+    user_functions_named_like_builtins_are_not_called,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("p", "");
+        let mark = sandbox.path("tmp/hijacked");
+        let touch = format!("echo x >> {}", sh.q(&mark));
+        let hijack = match sh {
+            Sh::Bash => format!("local() {{ {touch}; }}; return() {{ {touch}; }}"),
+            Sh::Zsh => format!("function local return {{ {touch} }}"),
+            // `cd .` first: fish's own autoloader sources `cd.fish` through
+            // whatever `source` is at that moment.
+            Sh::Fish => {
+                format!("cd .; function source; {touch}; end; function functions; {touch}; end")
+            }
+        };
+        // fish installs the hook with `| source`, which such a function would
+        // take over: there it is defined once the hook is in place.
+        let mut shell = if sh == Sh::Fish {
+            let mut shell = Interactive::start(&sandbox, sh);
+            shell.line(&hijack);
+            shell
+        } else {
+            Interactive::start_after(&sandbox, sh, Some(&hijack))
+        };
+        let prompt = shell.cd(&root);
+        assert!(prompt.contains("(venv:p)"), "{prompt:?}");
+        let prompt = shell.prompt_after("cd /");
+        assert!(!prompt.contains("(venv:p)"), "{prompt:?}");
+        shell.sync();
+        assert!(!mark.exists(), "the hook called the user's function");
     }
 );
