@@ -10,6 +10,7 @@ pub fn interactive() -> bool {
 
 /// Asks a yes/no question on stderr; no is the default. `yes` answers it.
 pub fn confirm(question: &str, yes: bool) -> bool {
+    let question = crate::text::terminal(question);
     let mut stderr = std::io::stderr().lock();
     if yes {
         let _ = writeln!(stderr, "pyve: {question} yes (--yes)");
@@ -27,6 +28,7 @@ pub fn confirm(question: &str, yes: bool) -> bool {
 /// Asks a yes/no question on stderr whose default is yes (`[Y/n]`): only
 /// an explicit no stops.
 pub fn confirm_default_yes(question: &str) -> bool {
+    let question = crate::text::terminal(question);
     let mut stderr = std::io::stderr().lock();
     let _ = write!(stderr, "pyve: {question} [Y/n] ");
     let _ = stderr.flush();

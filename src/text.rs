@@ -18,6 +18,55 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
+/// Text for a terminal: control characters other than newline and tab (C0,
+/// DEL, C1) escaped, so nothing a repository or an environment names can
+/// move the cursor, clear the screen or set a title. Newlines stay:
+/// messages span lines on purpose.
+pub fn terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A prompt prefix made safe to show at every prompt: every control
+/// character escaped (a prompt is one line), bytes that are not UTF-8 kept
+/// as they are (a directory name need not be UTF-8) except 0x80–0x9F,
+/// which 8-bit terminals take as control characters.
+pub fn prompt_bytes(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (valid, invalid) = match std::str::from_utf8(rest) {
+            Ok(text) => (text.len(), 0),
+            Err(e) => (
+                e.valid_up_to(),
+                e.error_len().unwrap_or(rest.len() - e.valid_up_to()),
+            ),
+        };
+        let text = std::str::from_utf8(&rest[..valid]).unwrap_or_default();
+        out.extend_from_slice(one_line(text).as_bytes());
+        for &b in &rest[valid..valid + invalid] {
+            if (0x80..0xa0).contains(&b) {
+                out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
+            } else {
+                out.push(b);
+            }
+        }
+        rest = &rest[valid + invalid..];
+    }
+    out
+}
+
 /// A path for a one-line message: lossy, control characters escaped.
 pub fn shown(path: &Path) -> String {
     one_line(&path.to_string_lossy())
@@ -58,6 +107,20 @@ mod tests {
         assert_eq!(one_line("a\nb\u{1b}[2J"), "a\\nb\\u{1b}[2J");
         assert_eq!(shown(Path::new("/p/a\nb")), "/p/a\\nb");
         assert_eq!(one_line("plain ü"), "plain ü");
+    }
+
+    #[test]
+    fn terminal_text_keeps_lines_and_escapes_the_rest() {
+        assert_eq!(terminal("plain\nlines\ttab"), "plain\nlines\ttab");
+        assert_eq!(
+            terminal("n\u{1b}]0;TITLE\u{7}\u{1b}[2J \u{9b}x"),
+            "n\\u{1b}]0;TITLE\\u{7}\\u{1b}[2J \\u{9b}x"
+        );
+        assert_eq!(
+            prompt_bytes(b"a\nb\x1b[2J\xff\x9bc"),
+            b"a\\nb\\u{1b}[2J\xff\\x9bc".to_vec()
+        );
+        assert_eq!(prompt_bytes("caf\u{e9}".as_bytes()), "caf\u{e9}".as_bytes());
     }
 
     #[test]

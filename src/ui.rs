@@ -93,10 +93,17 @@ fn emit(line: fmt::Arguments) {
     let _ = writeln!(stderr, "{line}");
 }
 
+/// A message made safe for the terminal: what it names may come from a
+/// repository or an environment (see `text::terminal`). Colour codes are
+/// added after, by pyve itself.
+fn safe(message: fmt::Arguments) -> String {
+    crate::text::terminal(&message.to_string()).into_owned()
+}
+
 /// `pyve: …`, the ordinary progress of a command; silent with `--quiet`.
 pub fn info(message: fmt::Arguments) {
     if !settings().quiet {
-        emit(format_args!("{} {message}", paint(BOLD, "pyve:")));
+        emit(format_args!("{} {}", paint(BOLD, "pyve:"), safe(message)));
     }
 }
 
@@ -104,16 +111,17 @@ pub fn info(message: fmt::Arguments) {
 /// `--quiet`.
 pub fn detail(message: fmt::Arguments) {
     if !settings().quiet {
-        emit(message);
+        emit(format_args!("{}", safe(message)));
     }
 }
 
 /// `pyve: warning: …`, shown even with `--quiet`.
 pub fn warn(message: fmt::Arguments) {
     emit(format_args!(
-        "{} {} {message}",
+        "{} {} {}",
         paint(BOLD, "pyve:"),
-        paint(YELLOW, "warning:")
+        paint(YELLOW, "warning:"),
+        safe(message)
     ));
 }
 
@@ -123,9 +131,9 @@ pub fn done(message: fmt::Arguments) {
         return;
     }
     if settings().color {
-        emit(format_args!("{} {message}", paint(GREEN, "✓")));
+        emit(format_args!("{} {}", paint(GREEN, "✓"), safe(message)));
     } else {
-        emit(format_args!("pyve: {message}"));
+        emit(format_args!("pyve: {}", safe(message)));
     }
 }
 
@@ -135,14 +143,18 @@ pub fn debug(message: fmt::Arguments) {
         emit(format_args!(
             "{} {}",
             paint(DIM, "pyve:"),
-            paint(DIM, &message.to_string())
+            paint(DIM, &safe(message))
         ));
     }
 }
 
 /// The error that ends the command, written by `main`.
 pub fn error(message: &dyn fmt::Display) {
-    emit(format_args!("{} {message}", paint(RED, "pyve:")));
+    emit(format_args!(
+        "{} {}",
+        paint(RED, "pyve:"),
+        safe(format_args!("{message}"))
+    ));
 }
 
 macro_rules! info {

@@ -159,6 +159,11 @@ fn write(text: &str) -> Result<ExitCode, Error> {
     super::write_stdout(text.as_bytes(), "the listing")
 }
 
+/// A listing for people: what it names may come from the repository.
+fn write_text(text: &str) -> Result<ExitCode, Error> {
+    write(&crate::text::terminal(text))
+}
+
 pub fn list(json_output: bool) -> Result<ExitCode, Error> {
     let listing = load()?;
     let all: Vec<Facts> = listing.envs.iter().map(|r| listing.facts(r)).collect();
@@ -237,7 +242,7 @@ pub fn list(json_output: bool) -> Result<ExitCode, Error> {
     if let Some(default) = &listing.config.default_env {
         out.push_str(&format!("Default: {default} (via .pyve/config)\n"));
     }
-    write(&out)
+    write_text(&out)
 }
 
 pub fn info(name: &str, json_output: bool) -> Result<ExitCode, Error> {
@@ -315,7 +320,7 @@ pub fn info(name: &str, json_output: bool) -> Result<ExitCode, Error> {
             format!("no: {}", approved.summary())
         },
     );
-    write(&out)
+    write_text(&out)
 }
 
 fn json_facts(out: &mut String, facts: &Facts, verbose: bool) {

@@ -43,7 +43,8 @@ pub fn run(json_output: bool) -> Result<ExitCode, Error> {
     let text = if json_output {
         json(&status)
     } else {
-        human(&status)
+        // What it shows may come from the repository or the environment.
+        crate::text::terminal(&human(&status)).into_owned()
     };
     super::write_stdout(text.as_bytes(), "the status")?;
     Ok(if status.problem.is_some() {

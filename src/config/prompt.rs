@@ -27,6 +27,8 @@ pub(super) fn unknown_placeholder(format: &str) -> Option<&str> {
 
 /// Renders the prompt prefix. Works on bytes because a project's directory
 /// name, and so the environment name, need not be UTF-8.
+/// Control characters are escaped (`text::prompt_bytes`): the prefix is
+/// shown at every prompt.
 pub fn render(format: &str, backend: &str, env_name: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(format.len() + env_name.len());
     let mut rest = format.as_bytes();
@@ -42,7 +44,7 @@ pub fn render(format: &str, backend: &str, env_name: &[u8]) -> Vec<u8> {
             rest = &rest[1..];
         }
     }
-    out
+    crate::text::prompt_bytes(&out)
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ impl Told {
             return;
         }
         for line in lines {
-            let _ = writeln!(diagnostics, "pyve: {line}");
+            let _ = writeln!(diagnostics, "pyve: {}", crate::text::terminal(line));
         }
         if self.0.len() >= Self::MAX {
             self.0.remove(0);

@@ -56,9 +56,11 @@ fn report(findings: &[Finding]) {
             Status::Warning => crate::ui::yellow(&word),
             Status::Error => crate::ui::red(&word),
         };
-        let _ = writeln!(stderr, "{word} {:<12} {}", finding.check, finding.message);
+        // What a finding names may come from the repository.
+        let message = crate::text::terminal(&finding.message);
+        let _ = writeln!(stderr, "{word} {:<12} {message}", finding.check);
         if let (Some(fix), true) = (&finding.fix, finding.status != Status::Ok) {
-            let _ = writeln!(stderr, "{:<21} fix: {fix}", "");
+            let _ = writeln!(stderr, "{:<21} fix: {}", "", crate::text::terminal(fix));
         }
     }
     let errors = findings

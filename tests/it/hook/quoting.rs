@@ -3,7 +3,8 @@
 //! fish and come back unchanged, and nothing in them executes.
 //!
 //! Project directories with arbitrary names carry the bytes into
-//! `PYVE_ENV_NAME`, `VIRTUAL_ENV`, `PATH`, `PYVE_PROMPT` and the prompt; an
+//! `PYVE_ENV_NAME`, `VIRTUAL_ENV` and `PATH`, and, with control characters
+//! escaped so the terminal shows them, into `PYVE_PROMPT` and the prompt; an
 //! arbitrary `PYTHONHOME` goes into `PYVE_STATE` on entering and back into
 //! the shell on leaving. The test hands values to the shell through the
 //! process environment, never through its own quoting.
@@ -48,6 +49,31 @@ fn dir_name() -> impl Strategy<Value = Vec<u8>> {
 
 fn value() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(any::<u8>().prop_filter("no NUL", |b| *b != 0), 0..40)
+}
+
+/// How a name shows in the prompt: every control character escaped the way
+/// Rust's `escape_default` writes it (`\n`, `\u{1b}`), bytes that are not
+/// UTF-8 as they are, except 0x80–0x9F (8-bit control characters), as
+/// `\xHH`. Written here independently of pyve.
+fn shown_in_prompt(name: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in name.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() {
+                out.extend(c.escape_default().to_string().bytes());
+            } else {
+                out.extend(c.to_string().bytes());
+            }
+        }
+        for &b in chunk.invalid() {
+            if (0x80..0xa0).contains(&b) {
+                out.extend(format!("\\x{b:02x}").bytes());
+            } else {
+                out.push(b);
+            }
+        }
+    }
+    out
 }
 
 /// Per project: write these variables to files named after them.
@@ -176,7 +202,7 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
         prop_assert_eq!(read(&format!("in{i}.PATH")), Some(path));
         prop_assert_eq!(read(&format!("in{i}.PYTHONHOME")), None, "unset inside");
         let mut prefix = b"(venv:".to_vec();
-        prefix.extend_from_slice(name);
+        prefix.extend_from_slice(&shown_in_prompt(name));
         prefix.push(b')');
         prop_assert_eq!(read(&format!("in{i}.PYVE_PROMPT")), Some(prefix.clone()));
         let mut shown = prefix;

@@ -483,3 +483,63 @@ fn purge_deletes_nothing_outside_when_a_directory_becomes_a_link() {
     session.exp_eof().unwrap();
     assert_eq!(std::fs::read(outside.join("venv/keep")).unwrap(), b"mine");
 }
+
+/// No byte that drives a terminal (ESC, BEL, other controls but newline
+/// and tab) in what a command prints for people.
+fn assert_terminal_safe(label: &str, bytes: &[u8]) {
+    let bad: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .filter(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f)
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{label}: {bad:?} in {}",
+        String::from_utf8_lossy(bytes)
+    );
+}
+
+/// Terminal escapes a repository (the config's env_name) or an environment
+/// (pyvenv.cfg's version) holds are shown escaped by every command, the
+/// hook's lines and the prompt.
+#[test]
+fn escapes_from_a_repository_never_reach_the_terminal_raw() {
+    let sb = Sandbox::new();
+    let root = sb.venv_project("p", "");
+    std::fs::write(
+        root.join(".pyve/config"),
+        "env_name: \"n\\e]0;TITLE\\a\\e[2J\"\n",
+    )
+    .unwrap();
+    let cfg = root.join(".venv/pyvenv.cfg");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("{text}version = 3.11\u{1b}[31m\n")).unwrap();
+    sb.allow(&root);
+    for args in [
+        &["status"][..],
+        &["envs"],
+        &["doctor"],
+        &["init"],
+        &["allow"],
+    ] {
+        let out = sb.pyve(&root, args);
+        assert_terminal_safe(&format!("{args:?} stdout"), &out.stdout);
+        assert_terminal_safe(&format!("{args:?} stderr"), &out.stderr);
+    }
+    let out = sb.pyve(&root, &["status"]);
+    assert!(
+        stdout(&out).contains("n\\u{1b}]0;TITLE\\u{7}\\u{1b}[2J"),
+        "{}",
+        stdout(&out)
+    );
+    // The hook: the prompt and PYVE_PROMPT hold the escaped name.
+    let (d, err) = run(
+        &sb,
+        Sh::Bash,
+        &[cd(Sh::Bash, &root), "__pyve_hook".into(), dump("inside")],
+    );
+    assert_terminal_safe("hook", err.as_bytes());
+    let prompt = var(&d["inside"], "PYVE_PROMPT");
+    assert_eq!(prompt, "(venv:n\\u{1b}]0;TITLE\\u{7}\\u{1b}[2J)");
+    assert_terminal_safe("PYVE_PROMPT", prompt.as_bytes());
+}
