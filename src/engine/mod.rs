@@ -14,7 +14,9 @@
 //! decision can be tested with a table of them.
 
 mod diff;
+mod leave;
 mod model;
+mod seal;
 pub mod state;
 mod told;
 mod watch;
@@ -25,7 +27,7 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::backend::{Activation, Scripts};
+use crate::backend::Activation;
 use crate::files;
 use crate::shell::{protocol, Shell};
 use crate::trust::Store;
@@ -33,7 +35,8 @@ use crate::vars::{self, Vars};
 use crate::{digest, layout, pathlist, project};
 use diff::Diff;
 use model::Model;
-use state::{Op, State};
+use seal::Seal;
+use state::{Decoded, Op, State};
 use told::Told;
 
 /// What the shell passes on every call.
@@ -56,6 +59,9 @@ struct Run<'a> {
     store: Store,
     told: Told,
     out: Vec<u8>,
+    /// The user's key, read when first needed (never on the
+    /// nothing-to-do path).
+    seal: Option<Option<Seal>>,
 }
 
 /// What the engine found for the directory.
@@ -80,16 +86,21 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         store: Store::new(request.vars),
         told: Told::parse(&request.diagnosed),
         out: Vec::with_capacity(1024),
+        seal: None,
     };
     let found = project::find_root(&request.pwd);
     request.shell.begin(&mut run.out);
     // Empty counts as absent: `export PYVE_STATE=` is how people clear it.
     let raw_state = request.vars.non_empty(vars::STATE);
-    let Ok(state) = run.read_state(raw_state.as_deref(), diagnostics) else {
+    let Ok(decoded) = run.read_state(raw_state.as_deref(), diagnostics) else {
         run.finish(&stamp, &found, None);
         return run.out;
     };
-    let here = match &found {
+    let (mut state, signature) = match decoded {
+        Some(Decoded { state, signature }) => (Some(state), Some(signature)),
+        None => (None, None),
+    };
+    let mut here = match &found {
         Some((root, config)) => run.here(root, config, state.as_ref(), diagnostics),
         None => Here {
             model: None,
@@ -97,6 +108,26 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             approved_before: false,
         },
     };
+    // A state another shell handed down is checked: what no longer holds
+    // (a child shell's rc file set PATH outright) is applied again. Handed
+    // down means written by another process, or met at this shell's first
+    // run (no stamp yet), as after `exec zsh`, which keeps the pid.
+    let inherited = |s: &&mut State| s.pid != request.shell_pid || request.stamp.is_none();
+    if let Some(inherited) = state.as_mut().filter(inherited) {
+        if here.unchanged && !inherited.ops.iter().all(|op| op.holds(request.vars)) {
+            inherited.ops.retain(|op| op.holds(request.vars));
+            here.unchanged = false;
+        }
+    }
+    let shims = here.unchanged && has_shims(request.vars);
+    // What the state says was applied is acted on only when this pyve
+    // sealed it for this user.
+    if let Some(signature) = signature.filter(|_| !here.unchanged || shims) {
+        if !run.sealed(&signature, &state, diagnostics) {
+            run.finish(&stamp, &found, None);
+            return run.out;
+        }
+    }
     let mut entering = Vec::new();
     if !here.unchanged {
         match run.change(&here, state.as_ref(), raw_state.as_deref(), diagnostics) {
@@ -106,7 +137,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             None => return run.out,
         }
     } else if let Some(model) = here.model.as_ref().filter(|m| m.ready()) {
-        run.keep(model, state.as_ref());
+        run.keep(model, state.as_ref(), shims);
     }
     run.finish(&stamp, &found, here.model.as_ref());
     // Entering: the environment's activation scripts run last, on the
@@ -119,6 +150,13 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         request.shell.activation_scripts(&mut run.out, &scripts);
     }
     run.out
+}
+
+/// Whether PATH has a version manager's shim directory. Most do not:
+/// then PATH is read once and nothing else is done.
+fn has_shims(vars: &dyn Vars) -> bool {
+    vars.bytes(vars::PATH)
+        .is_some_and(|path| pathlist::entries(&path).any(pathlist::is_shims))
 }
 
 /// What `name` held before pyve's applied ops: the prior recorded by
@@ -149,7 +187,7 @@ impl<'a> Run<'a> {
         &mut self,
         raw: Option<&OsStr>,
         diagnostics: &mut dyn Write,
-    ) -> Result<Option<State>, ()> {
+    ) -> Result<Option<Decoded>, ()> {
         let Some(raw) = raw else {
             return Ok(None);
         };
@@ -158,10 +196,17 @@ impl<'a> Run<'a> {
             Err(e) => {
                 let token = format!("state:{}", digest::short(raw.as_bytes())).into_bytes();
                 let clear = self.shell().unset_command(vars::STATE);
+                let why = if e == state::OLDER {
+                    "was written by an older pyve, whose states carry no seal".to_owned()
+                } else {
+                    format!(
+                        "is corrupt ({e}): it was edited by hand or written by an incompatible pyve"
+                    )
+                };
                 let line = format!(
-                    "{} is corrupt ({e}): it was edited by hand or written by an incompatible pyve, \
-                     so pyve cannot tell what it changed in this shell and changes nothing; \
-                     open a new shell, or run `{clear}` and leave and re-enter the project",
+                    "{} {why}, so pyve cannot tell what it changed in this shell and changes \
+                     nothing; open a new terminal, or run `{clear}` and leave and re-enter the \
+                     project",
                     vars::STATE
                 );
                 self.told.tell(token, &[line], diagnostics);
@@ -247,9 +292,22 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        if activation.is_some() && self.seal().is_none() {
+            // Without the key, what is applied could not be sealed, and
+            // could never be reverted.
+            let line = format!(
+                "not activated: pyve has no private place for its key ({}/pyve must be a \
+                 directory of yours alone)",
+                crate::paths::data_home(self.request.vars)
+                    .map_or_else(|| "$XDG_DATA_HOME".to_owned(), |d| crate::text::shown(&d))
+            );
+            self.told.tell(b"seal:none".to_vec(), &[line], diagnostics);
+            activation = None;
+        }
         let mut active = ready.filter(|_| activation.is_some());
         let mark = self.out.len();
-        let (mut scripts, size) = self.apply(state, raw_state, active, activation.as_ref())?;
+        let (mut scripts, size) =
+            self.apply(state, raw_state, active, activation.as_ref(), diagnostics)?;
         if let Some(model) = active.filter(|_| size > state::MAX_BYTES) {
             // Exported, a state this large would make every later command
             // in the shell fail ("Argument list too long"), the engine too:
@@ -268,7 +326,7 @@ impl<'a> Run<'a> {
             );
             self.told.tell(token.into_bytes(), &[line], diagnostics);
             active = None;
-            (scripts, _) = self.apply(state, raw_state, None, None)?;
+            (scripts, _) = self.apply(state, raw_state, None, None, diagnostics)?;
         }
         let prompt: &[u8] = match active {
             Some(m) if m.facts.show_prompt => &m.facts.prompt,
@@ -279,13 +337,9 @@ impl<'a> Run<'a> {
     }
 
     /// Nothing changed for pyve, but a shell started inside the project
-    /// may have put version manager shims in front again. Most PATHs have
-    /// no shims: then PATH is read once and nothing else is done.
-    fn keep(&mut self, model: &Model, state: Option<&State>) {
+    /// may have put version manager shims in front again.
+    fn keep(&mut self, model: &Model, state: Option<&State>, has_shims: bool) {
         let vars = self.request.vars;
-        let has_shims = vars
-            .bytes(vars::PATH)
-            .is_some_and(|path| pathlist::entries(&path).any(pathlist::is_shims));
         if has_shims {
             let mut diff = Diff::new(vars);
             // Recorded in reverse: each was prepended in turn.
@@ -321,6 +375,7 @@ impl<'a> Run<'a> {
         raw_state: Option<&OsStr>,
         active: Option<&Model>,
         activation: Option<&Activation>,
+        diagnostics: &mut dyn Write,
     ) -> Option<(Vec<PathBuf>, usize)> {
         let old_ops: &[Op] = state.map_or(&[], |s| &s.ops);
         let mut wanted = activation.map(wanted_ops).unwrap_or_default();
@@ -338,7 +393,7 @@ impl<'a> Run<'a> {
             }
         }
         if let Some(state) = state {
-            if self.leave_scripts_first(state, &wanted) {
+            if self.leave_scripts_first(state, &wanted, diagnostics) {
                 return None;
             }
         }
@@ -378,36 +433,6 @@ impl<'a> Run<'a> {
         Some((scripts, size))
     }
 
-    /// Leaving an environment whose activation scripts ran: its
-    /// deactivation scripts run first, while it is still active, and the
-    /// engine runs again on what they left, so PATH edits they make are not
-    /// overwritten by a value computed before them. Returns whether it
-    /// wrote that first phase.
-    fn leave_scripts_first(&mut self, state: &State, wanted: &[Op]) -> bool {
-        let leaving = state.ops.iter().position(|op| {
-            matches!(op, Op::Scripts { .. }) && !wanted.iter().any(|w| op.same_effect(w))
-        });
-        let Some(index) = leaving else {
-            return false;
-        };
-        if let Op::Scripts { env_dir, .. } = &state.ops[index] {
-            let scripts = Scripts {
-                dir: Path::new(OsStr::from_bytes(env_dir)).join("etc/conda"),
-            };
-            for script in scripts.list(false, self.shell().script_extension()) {
-                self.shell()
-                    .source(&mut self.out, script.as_os_str().as_bytes());
-            }
-        }
-        let mut remaining = state.clone();
-        remaining.ops.remove(index);
-        let shell = self.shell();
-        shell.export(&mut self.out, vars::STATE, remaining.encode().as_bytes());
-        shell.set_global(&mut self.out, protocol::DIAGNOSED, &self.told.encode());
-        shell.rerun(&mut self.out);
-        true
-    }
-
     /// Exports the new state (or unsets it when nothing is active), only
     /// when it differs from the one the shell has. Returns its size.
     fn record(&mut self, active: Option<&Model>, ops: Vec<Op>, raw_state: Option<&OsStr>) -> usize {
@@ -417,11 +442,16 @@ impl<'a> Run<'a> {
             }
             return 0;
         };
-        let encoded = State {
+        let state = State {
             facts: model.facts.clone(),
+            pid: self.request.shell_pid,
             ops,
-        }
-        .encode();
+        };
+        // Present: `change` applies nothing without it.
+        let Some(seal) = self.seal() else {
+            return 0;
+        };
+        let encoded = state.encode(seal);
         if raw_state.map(OsStr::as_bytes) != Some(encoded.as_bytes()) {
             self.shell()
                 .export(&mut self.out, vars::STATE, encoded.as_bytes());

@@ -1,33 +1,36 @@
 //! `PYVE_STATE`: the one exported variable that says what pyve applied, so a
 //! later run (in this shell or a child) can revert exactly that.
 //!
-//! Format (version 2; version 1, without `trust-fp`, is still read): fields separated by `;`, sub-fields of an operation by
-//! `=`, every byte outside printable ASCII and the three separators written as
-//! `%XX`. The whole value is therefore printable ASCII, whatever the paths.
+//! Format (version 3): fields separated by `;`, sub-fields of an operation
+//! by `=`, every byte outside printable ASCII and the three separators
+//! written as `%XX`. The whole value is therefore printable ASCII, whatever
+//! the paths.
 //!
-//! `2;root;project;config-fp;backend;env-dir;env-name;prompt;show;marker-fp;trust-fp;op;op…`
-//! where `root` is the project as reached from `$PWD` (what the engine
-//! compares cheaply) and `project` its real path (what activation exports).
-//! with ops `a=ENTRY` (prepended to PATH), `s=NAME=VALUE[=PRIOR]` (set; no
-//! PRIOR means it was unset before), `u=NAME=PRIOR` (unset, was PRIOR) and
-//! `x=ENV_DIR=VERSION` (the environment's activation scripts ran).
+//! `3;mac;root;project;config-fp;backend;env-dir;env-name;prompt;show;marker-fp;trust-fp;pid;op;op…`
+//! where `mac` seals everything after it with the user's key (`seal`),
+//! `root` is the project as reached from `$PWD` (what the engine compares
+//! cheaply), `project` its real path (what activation exports), and `pid`
+//! the shell that applied it (another one inherited it). Ops are `a=ENTRY`
+//! (prepended to PATH), `s=NAME=VALUE[=PRIOR]` (set; no PRIOR means it was
+//! unset before), `u=NAME=PRIOR` (unset, was PRIOR) and `x=ENV_DIR=VERSION`
+//! (the environment's activation scripts ran). Older versions carry no
+//! MAC, so they are not read.
 
 use std::ffi::OsStr;
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use super::seal::Seal;
 use crate::vars::{self, Vars};
+use crate::{digest, pathlist};
 
-const VERSION: &str = "2";
+const VERSION: &str = "3";
 
 /// The largest state pyve exports. Linux refuses to start any program when
 /// one variable passes 128 KiB, so a state near that would break every
 /// command in the shell; real states are a few hundred bytes.
 pub const MAX_BYTES: usize = 64 << 10;
-/// Version 1 had no trust fingerprint; it is still read, so a shell that
-/// outlives an upgrade reverts what the older pyve applied.
-const VERSION_1: &str = "1";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
@@ -137,12 +140,39 @@ impl Facts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
     pub facts: Facts,
+    /// The shell that applied it; another one inherited it.
+    pub pid: u32,
     /// What was applied, in order, with prior values.
     pub ops: Vec<Op>,
 }
 
+/// A state as read, with what it needs to be trusted.
+#[derive(Debug)]
+pub struct Decoded {
+    pub state: State,
+    pub signature: Signature,
+}
+
+/// A state's MAC and the bytes it seals.
+#[derive(Debug)]
+pub struct Signature {
+    mac: String,
+    body: Vec<u8>,
+}
+
+impl Signature {
+    /// Whether this pyve wrote the state for this user.
+    pub fn sealed_by(&self, seal: &Seal) -> bool {
+        digest::same(&seal.mac(&self.body), &self.mac)
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub struct DecodeError(pub &'static str);
+
+/// A state of an older format (versions 1 and 2): those carried no seal,
+/// so what such a state says cannot be trusted.
+pub const OLDER: DecodeError = DecodeError("written by an older pyve, without a seal");
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -193,17 +223,28 @@ fn unescape_name(text: &[u8]) -> Result<String, DecodeError> {
 }
 
 impl State {
-    pub fn encode(&self) -> String {
+    /// The state as exported, sealed with the user's key.
+    pub fn encode(&self, seal: &Seal) -> String {
+        let body = self.body();
+        format!("{VERSION};{};{body}", seal.mac(body.as_bytes()))
+    }
+
+    /// Everything but the version and the MAC, which seals it.
+    fn body(&self) -> String {
         let facts = &self.facts;
         let mut out = String::with_capacity(256);
-        out.push_str(VERSION);
-        for field in [
+        for (i, field) in [
             &facts.root[..],
             &facts.project[..],
             facts.config_fp.as_bytes(),
             facts.backend.as_bytes(),
-        ] {
-            out.push(';');
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                out.push(';');
+            }
             escape(&mut out, field);
         }
         for field in [&facts.env_dir[..], &facts.env_name[..], &facts.prompt[..]] {
@@ -214,6 +255,7 @@ impl State {
         escape(&mut out, facts.marker_fp.as_bytes());
         out.push(';');
         escape(&mut out, facts.trust_fp.as_bytes());
+        out.push_str(&format!(";{}", self.pid));
         for op in &self.ops {
             out.push(';');
             match op {
@@ -249,14 +291,18 @@ impl State {
     }
 
     /// Decodes any bytes without panicking; a value from another version or
-    /// edited by hand is an error the caller reports.
-    pub fn decode(text: &[u8]) -> Result<State, DecodeError> {
-        let mut fields = text.split(|&b| b == b';');
-        let version_1 = match fields.next() {
-            Some(v) if v == VERSION.as_bytes() => false,
-            Some(v) if v == VERSION_1.as_bytes() => true,
+    /// edited by hand is an error the caller reports. Whether it is to be
+    /// trusted is `Decoded::sealed_by`'s to say.
+    pub fn decode(text: &[u8]) -> Result<Decoded, DecodeError> {
+        let mut parts = text.splitn(3, |&b| b == b';');
+        match parts.next() {
+            Some(v) if v == VERSION.as_bytes() => {}
+            Some(b"1" | b"2") => return Err(OLDER),
             _ => return Err(DecodeError("unknown version")),
-        };
+        }
+        let mac = utf8(parts.next().ok_or(DecodeError("missing field"))?.to_vec())?;
+        let body = parts.next().ok_or(DecodeError("missing field"))?;
+        let mut fields = body.split(|&b| b == b';');
         let mut next = || fields.next().ok_or(DecodeError("missing field"));
         let root = unescape(next()?)?;
         let project = unescape(next()?)?;
@@ -271,18 +317,17 @@ impl State {
             _ => return Err(DecodeError("bad prompt flag")),
         };
         let marker_fp = utf8(unescape(next()?)?)?;
-        // Never equal to a real fingerprint: the approval is checked again.
-        let trust_fp = if version_1 {
-            String::new()
-        } else {
-            utf8(unescape(next()?)?)?
-        };
+        let trust_fp = utf8(unescape(next()?)?)?;
+        let pid = std::str::from_utf8(next()?)
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .ok_or(DecodeError("bad shell pid"))?;
         let absolute = |p: &[u8]| p.first() == Some(&b'/');
         if !absolute(&root) || !absolute(&project) || !absolute(&env_dir) {
             return Err(DecodeError("paths must be absolute"));
         }
         let ops = fields.map(Op::decode).collect::<Result<_, _>>()?;
-        Ok(State {
+        let state = State {
             facts: Facts {
                 root,
                 project,
@@ -295,19 +340,78 @@ impl State {
                 marker_fp,
                 trust_fp,
             },
+            pid,
             ops,
+        };
+        Ok(Decoded {
+            state,
+            signature: Signature {
+                mac,
+                body: body.to_vec(),
+            },
         })
     }
 }
 
-/// The project the hook applied in the shell these variables come from
-/// (its real path), or None when that shell has no state pyve can read.
+impl Op {
+    /// Whether this op's effect still holds in the shell whose variables
+    /// these are: what it prepended is on PATH, what it set has that value,
+    /// what it unset is unset.
+    pub fn holds(&self, vars: &dyn Vars) -> bool {
+        match self {
+            Op::Prepend { entry } => vars
+                .bytes(vars::PATH)
+                .is_some_and(|path| pathlist::contains(&path, entry)),
+            Op::Set { name, value, .. } => vars.bytes(name).as_ref() == Some(value),
+            Op::Unset { name, .. } => vars.get(name).is_none(),
+            Op::Scripts { .. } => true,
+        }
+    }
+}
+
+/// What the hook applied in the shell these variables come from, as
+/// `status` and `doctor` report it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// No state, or one pyve cannot read.
+    Nothing,
+    /// This project (its real path): sealed by this user's pyve, and what
+    /// it applied still holds.
+    Project(PathBuf),
+    /// A state this user's pyve did not seal: acted on by nothing.
+    Unsealed,
+    /// Sealed, but the shell undid part of it since (a startup file that
+    /// set PATH outright); the next prompt applies it again.
+    Undone(PathBuf),
+}
+
 /// The one answer to "is this shell's hook showing this project?", for
 /// `status` and `doctor` alike.
+pub fn applied(vars: &dyn Vars) -> Applied {
+    let Some(raw) = vars.non_empty(vars::STATE) else {
+        return Applied::Nothing;
+    };
+    let Ok(decoded) = State::decode(raw.as_bytes()) else {
+        return Applied::Nothing;
+    };
+    let sealed = Seal::open(vars, false).is_some_and(|seal| decoded.signature.sealed_by(&seal));
+    let state = &decoded.state;
+    let project = PathBuf::from(OsStr::from_bytes(&state.facts.project));
+    if !sealed {
+        Applied::Unsealed
+    } else if state.ops.iter().all(|op| op.holds(vars)) {
+        Applied::Project(project)
+    } else {
+        Applied::Undone(project)
+    }
+}
+
+/// The project the hook applied and still shows, or None.
 pub fn applied_project(vars: &dyn Vars) -> Option<PathBuf> {
-    let raw = vars.non_empty(vars::STATE)?;
-    let state = State::decode(raw.as_bytes()).ok()?;
-    Some(PathBuf::from(OsStr::from_bytes(&state.facts.project)))
+    match applied(vars) {
+        Applied::Project(project) => Some(project),
+        _ => None,
+    }
 }
 
 fn utf8(bytes: Vec<u8>) -> Result<String, DecodeError> {
@@ -333,6 +437,7 @@ mod tests {
                 marker_fp: "-".into(),
                 trust_fp: "1.2.3.4".into(),
             },
+            pid: 4242,
             ops: vec![
                 Op::Prepend {
                     entry: b"/x/bin".to_vec(),
@@ -359,60 +464,135 @@ mod tests {
         }
     }
 
+    fn seal() -> Seal {
+        Seal::with_key(b"0123456789abcdef0123456789abcdef")
+    }
+
+    fn decode(text: &str) -> State {
+        let decoded = State::decode(text.as_bytes()).unwrap();
+        assert!(decoded.signature.sealed_by(&seal()));
+        decoded.state
+    }
+
     #[test]
     fn round_trips_and_is_printable_ascii() {
-        let encoded = sample().encode();
+        let encoded = sample().encode(&seal());
         assert!(encoded.bytes().all(|b| b == b' ' || b.is_ascii_graphic()));
-        assert_eq!(State::decode(encoded.as_bytes()).unwrap(), sample());
+        assert_eq!(decode(&encoded), sample());
+    }
+
+    /// A state is acted on only when its MAC is this user's: another key,
+    /// or one byte changed anywhere after the MAC, and it is not.
+    #[test]
+    fn a_changed_byte_or_another_key_breaks_the_seal() {
+        let encoded = sample().encode(&seal());
+        let other = Seal::with_key(b"another key, another user's seal");
+        let decoded = State::decode(encoded.as_bytes()).unwrap();
+        assert!(!decoded.signature.sealed_by(&other));
+        // Naming BASH_ENV instead of PYVE_BACKEND: well-formed, not sealed.
+        let forged = encoded.replacen("s=PYVE_BACKEND=venv", "s=BASH_ENV=venv", 1);
+        assert_ne!(forged, encoded);
+        let decoded = State::decode(forged.as_bytes()).unwrap();
+        assert!(!decoded.signature.sealed_by(&seal()));
+        for i in 2..encoded.len() {
+            let mut bytes = encoded.clone().into_bytes();
+            bytes[i] ^= 1;
+            if let Ok(decoded) = State::decode(&bytes) {
+                assert!(!decoded.signature.sealed_by(&seal()), "byte {i}");
+            }
+        }
     }
 
     #[test]
-    fn reads_version_1_without_the_trust_fingerprint() {
-        let encoded = sample().encode();
-        let old = encoded
-            .replacen("2;", "1;", 1)
-            .replacen(";-;1.2.3.4;", ";-;", 1);
-        let state = State::decode(old.as_bytes()).unwrap();
-        assert_eq!(state.facts.trust_fp, "");
-        assert_eq!(state.ops, sample().ops);
-    }
-
-    #[test]
-    fn rejects_other_versions_and_garbage() {
+    fn rejects_older_unsealed_versions_and_garbage() {
         assert!(State::decode(b"").is_err());
         assert!(State::decode(b"3;/a").is_err());
-        assert!(State::decode(b"2;/a").is_err());
-        let mut bad = sample().encode();
+        assert!(State::decode(b"4;x;/a").is_err());
+        let unsealed = sample().encode(&seal());
+        let (_, body) = unsealed.split_once(';').unwrap();
+        let (_, body) = body.split_once(';').unwrap();
+        for version in ["1", "2"] {
+            let old = format!("{version};{body}");
+            assert_eq!(State::decode(old.as_bytes()).unwrap_err(), OLDER);
+        }
+        let mut bad = unsealed.clone();
         bad.push_str(";s=1BAD=x");
         assert!(State::decode(bad.as_bytes()).is_err());
     }
 
+    #[test]
+    fn ops_hold_while_the_shell_still_has_their_effect() {
+        use crate::vars::Map;
+        let prepend = Op::Prepend {
+            entry: b"/x/bin".to_vec(),
+        };
+        let set = Op::Set {
+            name: "VIRTUAL_ENV".into(),
+            value: b"/x".to_vec(),
+            prior: None,
+        };
+        let unset = Op::Unset {
+            name: "PYTHONHOME".into(),
+            prior: b"/usr".to_vec(),
+        };
+        let applied = Map::default()
+            .with(vars::PATH, "/x/bin:/usr/bin")
+            .with("VIRTUAL_ENV", "/x");
+        assert!([&prepend, &set, &unset].iter().all(|op| op.holds(&applied)));
+        let reset = Map::default()
+            .with(vars::PATH, "/usr/bin:/bin")
+            .with("VIRTUAL_ENV", "/x")
+            .with("PYTHONHOME", "/usr");
+        assert!(!prepend.holds(&reset));
+        assert!(set.holds(&reset));
+        assert!(!unset.holds(&reset));
+    }
+
     /// Whether the hook applied a project is read from the real path it
-    /// recorded; an empty or unreadable state is no state.
+    /// recorded, in a state this user's pyve sealed whose ops still hold;
+    /// an empty, unreadable or unsealed state is no state.
     #[test]
     fn the_applied_project_is_the_recorded_real_path() {
         use crate::vars::Map;
-        let state = sample().encode();
-        let vars = Map::default().with(vars::STATE, &state);
+        let data = tempfile::tempdir().unwrap();
+        let base = Map::default().with("XDG_DATA_HOME", data.path());
+        let key = Seal::open(&base, true).unwrap();
+        let mut state = sample();
+        state.ops.truncate(3);
+        let encoded = state.encode(&key);
+        let with = |state: &str, path: &str| {
+            base.clone()
+                .with(vars::STATE, state)
+                .with(vars::PATH, path)
+                .with("VIRTUAL_ENV", "/x")
+                .with("PYVE_BACKEND", "venv")
+        };
         assert_eq!(
-            applied_project(&vars),
+            applied_project(&with(&encoded, "/x/bin:/bin")),
             Some(PathBuf::from(OsStr::from_bytes(
                 b"/data/u/my proj;=%\n\xff"
             )))
         );
-        assert_eq!(applied_project(&Map::default().with(vars::STATE, "")), None);
         assert_eq!(
-            applied_project(&Map::default().with(vars::STATE, "2;x")),
-            None
+            applied(&with(&encoded, "/usr/bin:/bin")),
+            Applied::Undone(PathBuf::from(OsStr::from_bytes(
+                b"/data/u/my proj;=%\n\xff"
+            )))
         );
-        assert_eq!(applied_project(&Map::default()), None);
+        assert_eq!(
+            applied(&with(&state.encode(&seal()), "/x/bin")),
+            Applied::Unsealed
+        );
+        assert_eq!(applied_project(&with("", "/x/bin")), None);
+        assert_eq!(applied_project(&with("3;x", "/x/bin")), None);
+        assert_eq!(applied_project(&base), None);
     }
 
     proptest! {
         #[test]
         fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = State::decode(&bytes);
-            let mut prefixed = b"1;/".to_vec();
+            let mut prefixed = b"3;0;/".to_vec();
             prefixed.extend_from_slice(&bytes);
             let _ = State::decode(&prefixed);
         }
@@ -423,7 +603,7 @@ mod tests {
             let mut state = sample();
             state.facts.root = [b"/".to_vec(), root].concat();
             state.ops.push(Op::Set { name: "X".into(), value: value.clone(), prior: Some(value) });
-            prop_assert_eq!(State::decode(state.encode().as_bytes()).unwrap(), state);
+            prop_assert_eq!(decode(&state.encode(&seal())), state);
         }
     }
 }

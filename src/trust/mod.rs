@@ -198,8 +198,26 @@ pub fn check_environment(env_dir: &Path, activation: &Activation) -> Result<(), 
         owner::check(Path::new(OsStr::from_bytes(entry)))?;
     }
     if let Some(scripts) = &activation.scripts {
-        for sub in Scripts::SUBDIRS {
-            owner::check(&scripts.dir.join(sub))?;
+        check_scripts(scripts)?;
+    }
+    Ok(())
+}
+
+/// The environment's `etc/conda`, its script and variable directories and
+/// every file in them: a shell sources these, so none may be another
+/// user's or writable by others. Checked on entering (with the rest of the
+/// environment) and again before deactivation scripts run on leaving, when
+/// the state that names them may be old.
+pub fn check_scripts(scripts: &Scripts) -> Result<(), Unsafe> {
+    owner::check(&scripts.dir)?;
+    for sub in Scripts::SUBDIRS {
+        let dir = scripts.dir.join(sub);
+        owner::check(&dir)?;
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            owner::check(&entry.path())?;
         }
     }
     Ok(())

@@ -36,6 +36,7 @@ mod integration {
     mod ecosystem;
     mod edges;
     mod hardening;
+    mod inherited_state;
     mod security;
 }
 

@@ -8,14 +8,14 @@ use std::process::{Command, Stdio};
 
 use crate::backend::Diagnosis;
 use crate::config::{self, Config};
-use crate::engine::state;
+use crate::engine::state::{self, Applied};
 use crate::files::block;
 use crate::health::Finding;
 use crate::project::{self, registry, Resolved};
 use crate::python::{self, VersionRequest};
 use crate::trust::{self, Store, Verdict};
 use crate::vars::{self, Vars};
-use crate::{files, layout};
+use crate::{files, layout, text};
 
 /// Everything doctor says about the project at `root`.
 pub fn project(vars: &dyn Vars, root: &Path) -> Vec<Finding> {
@@ -271,20 +271,33 @@ fn requested_version(
 /// The hook leaves `PYVE_STATE` in the environment of the shell it runs
 /// in; doctor, started from that shell, sees it.
 fn hook(vars: &dyn Vars, root: &Path) -> Finding {
-    match state::applied_project(vars) {
-        Some(project) if project == root => Finding::ok(
+    match state::applied(vars) {
+        Applied::Project(project) if project == root => Finding::ok(
             "hook",
             "the shell hook has applied this project in the calling shell",
         ),
-        Some(project) => Finding::warning(
+        Applied::Project(project) => Finding::warning(
             "hook",
             format!(
                 "the calling shell has {} applied, not this project; the hook applies a project at the next prompt inside it",
-                project.to_string_lossy()
+                text::shown(&project)
             ),
             "press Enter at a prompt inside the project, then run pyve doctor again",
         ),
-        None => Finding::warning(
+        Applied::Undone(project) => Finding::warning(
+            "hook",
+            format!(
+                "the calling shell's PYVE_STATE says {} is applied, but PATH or its variables changed since, so its `python` may not be the environment's",
+                text::shown(&project)
+            ),
+            "leave the project and enter it again (`cd .. && cd -`) to apply it again; if a startup file sets PATH, put that line above the hook",
+        ),
+        Applied::Unsealed => Finding::warning(
+            "hook",
+            "the calling shell's PYVE_STATE was not written by this pyve for you, so the hook does not act on it",
+            "open a new terminal, or unset PYVE_STATE and leave and re-enter the project",
+        ),
+        Applied::Nothing => Finding::warning(
             "hook",
             "the shell hook is not active in the calling shell (no PYVE_STATE)",
             crate::cmd::hook_advice(vars),

@@ -278,7 +278,7 @@ per_shell!(a_corrupt_state_variable_changes_nothing, |sh: Sh| {
         &sb,
         sh,
         &[
-            sh.export("PYVE_STATE", "'2;garbage'"),
+            sh.export("PYVE_STATE", "'3;garbage'"),
             dump("before"),
             cd(sh, &root),
             sh.prompt().into(),
