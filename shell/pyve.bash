@@ -12,7 +12,7 @@
 # Runs at every prompt. The common case (same directory, no watched file
 # newer than the stamp) is decided with builtins and starts no process.
 __pyve_hook() {
-  \builtin local __pyve_status=$?
+  \builtin local __pyve_status=$? __pyve_ps1_now=
   if [[ $PWD != "${__pyve_pwd-}" ]]; then
     __pyve_run
   else
@@ -23,6 +23,15 @@ __pyve_hook() {
         break
       fi
     done
+  fi
+  # While a prefix is shown: a PROMPT_COMMAND that rebuilds PS1 (git-prompt)
+  # dropped it, or `shopt -s promptvars` since would make inserted text
+  # expand: put it back, made for the options as they are now.
+  if [[ -n ${__pyve_ps1_text-} ]]; then
+    \builtin shopt -q promptvars && __pyve_ps1_now=v || __pyve_ps1_now=
+    if [[ $__pyve_ps1_now != "${__pyve_ps1_mode-}" || ${PS1-} != "$__pyve_ps1_ins"* ]]; then
+      __pyve_prompt_put
+    fi
   fi
   # Under `set -e` a non-zero status here would end the interactive shell
   # (bash applies errexit to PROMPT_COMMAND): then it is not passed on.
@@ -98,18 +107,27 @@ __pyve_prompt() {
     __pyve_text=
   fi
   [[ $__pyve_text == "${__pyve_ps1_text-}" ]] && \builtin return 0
+  __pyve_ps1_text=$__pyve_text
+  __pyve_prompt_put
+}
+
+# Takes out what was inserted (if PS1 still starts with it), then inserts
+# `__pyve_ps1_text` as the prompt options are now; the mode it was made for
+# is kept, and `__pyve_hook` makes it again when the options change.
+__pyve_prompt_put() {
   if [[ -n ${__pyve_ps1_ins-} && ${PS1-} == "$__pyve_ps1_ins"* ]]; then
     PS1=${PS1#"$__pyve_ps1_ins"}
   fi
-  __pyve_ps1_text=$__pyve_text
   __pyve_ps1_ins=
-  if [[ -n $__pyve_text ]]; then
+  __pyve_ps1_mode=
+  if [[ -n ${__pyve_ps1_text-} ]]; then
     if \builtin shopt -q promptvars; then
-      __pyve_ps1_val="$__pyve_text "
+      __pyve_ps1_val="$__pyve_ps1_text "
       # shellcheck disable=SC2016 # the reference is expanded at prompt time
       __pyve_ps1_ins='${__pyve_ps1_val}'
+      __pyve_ps1_mode=v
     else
-      __pyve_ps1_ins="${__pyve_text//\\/\\\\} "
+      __pyve_ps1_ins="${__pyve_ps1_text//\\/\\\\} "
     fi
     PS1=$__pyve_ps1_ins${PS1-}
   fi

@@ -6,7 +6,7 @@
 # function runs under `emulate -L zsh` so user options cannot either.
 
 \builtin typeset -g __pyve_pwd __pyve_stamp __pyve_diagnosed __pyve_failed
-\builtin typeset -g __pyve_ps1_text __pyve_ps1_ins __pyve_ps1_val
+\builtin typeset -g __pyve_ps1_text __pyve_ps1_ins __pyve_ps1_val __pyve_ps1_mode
 \builtin typeset -ga __pyve_watch __pyve_scripts
 
 # precmd and chpwd both call this; after a `cd` the chpwd call has already
@@ -26,6 +26,17 @@ __pyve_hook() {
         break
       fi
     done
+  fi
+  # While a prefix is shown: a precmd that rebuilds PS1 dropped it, or
+  # PROMPT_SUBST / PROMPT_BANG changed since, so what was inserted could
+  # now expand: put it back, made for the options as they are now.
+  if [[ -n $__pyve_ps1_text ]]; then
+    \builtin local __pyve_subst=0 __pyve_bang=0
+    [[ -o promptsubst ]] && __pyve_subst=1
+    [[ -o promptbang ]] && __pyve_bang=1
+    if [[ $__pyve_subst$__pyve_bang != "$__pyve_ps1_mode" || $PS1 != "$__pyve_ps1_ins"* ]]; then
+      __pyve_prompt_put
+    fi
   fi
   # Under ERR_EXIT a non-zero status here would end the shell: then it is
   # not passed on.
@@ -90,13 +101,22 @@ __pyve_prompt() {
   \builtin local __pyve_text="$1"
   [[ -n ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] && __pyve_text=
   [[ $__pyve_text == "$__pyve_ps1_text" ]] && \builtin return 0
+  __pyve_ps1_text=$__pyve_text
+  __pyve_prompt_put
+}
+
+# Takes out what was inserted (if PS1 still starts with it), then inserts
+# `__pyve_ps1_text` for the prompt options the caller read as the user set
+# them (`__pyve_subst`, `__pyve_bang`); the mode it was made for is kept,
+# and `__pyve_hook` makes it again when they change.
+__pyve_prompt_put() {
   if [[ -n $__pyve_ps1_ins && $PS1 == "$__pyve_ps1_ins"* ]]; then
     PS1=${PS1#"$__pyve_ps1_ins"}
   fi
-  __pyve_ps1_text=$__pyve_text
   __pyve_ps1_ins=
-  if [[ -n $__pyve_text ]]; then
-    \builtin local __pyve_escaped="${__pyve_text//\%/%%}"
+  __pyve_ps1_mode=
+  if [[ -n $__pyve_ps1_text ]]; then
+    \builtin local __pyve_escaped="${__pyve_ps1_text//\%/%%}"
     (( ${__pyve_bang:-0} )) && __pyve_escaped=${__pyve_escaped//\!/!!}
     if (( ${__pyve_subst:-0} )); then
       __pyve_ps1_val="$__pyve_escaped "
@@ -104,6 +124,7 @@ __pyve_prompt() {
     else
       __pyve_ps1_ins="$__pyve_escaped "
     fi
+    __pyve_ps1_mode=${__pyve_subst:-0}${__pyve_bang:-0}
     PS1=$__pyve_ps1_ins$PS1
   fi
 }

@@ -453,3 +453,68 @@ per_shell!(
         assert!(!mark.exists(), "the hook called the user's function");
     }
 );
+
+/// A project named `$(touch PWNED)` entered with bash's `promptvars` (zsh:
+/// `PROMPT_SUBST`) off, which are then turned on: the prefix is made again
+/// for the new options before the next prompt expands it, so the name is
+/// shown, never run.
+#[test]
+fn the_prefix_stays_inert_when_prompt_options_change_later() {
+    for (sh, off, on) in [
+        (Sh::Bash, "shopt -u promptvars", "shopt -s promptvars"),
+        (
+            Sh::Zsh,
+            "unsetopt promptsubst promptbang",
+            "setopt promptsubst promptbang",
+        ),
+    ] {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("$(touch PWNED)", "");
+        let mut shell = Interactive::start_after(&sandbox, sh, Some(off));
+        let prompt = shell.cd(&root);
+        assert!(
+            prompt.starts_with("(venv:$(touch PWNED)) ["),
+            "{sh:?}: {prompt:?}"
+        );
+        for _ in 0..2 {
+            let prompt = shell.prompt_after(on);
+            assert!(
+                prompt.starts_with("(venv:$(touch PWNED)) ["),
+                "{sh:?}: {prompt:?}"
+            );
+        }
+        let prompt = shell.prompt_after(off);
+        assert!(
+            prompt.starts_with("(venv:$(touch PWNED)) ["),
+            "{sh:?}: {prompt:?}"
+        );
+        let prompt = shell.prompt_after("cd ..");
+        assert!(!prompt.contains("venv:"), "{sh:?}: {prompt:?}");
+        shell.sync();
+        assert!(!root.join("PWNED").exists(), "{sh:?}: the name ran");
+    }
+}
+
+/// A prompt rebuilt before the hook at every prompt (git-prompt's
+/// PROMPT_COMMAND mode in bash; a `precmd` that sets PS1 in zsh) keeps the
+/// prefix at every prompt while the environment is active, once.
+#[test]
+fn a_prompt_rebuilt_at_every_prompt_keeps_the_prefix() {
+    for (sh, rebuild) in [
+        (Sh::Bash, r#"PROMPT_COMMAND='PS1="[\$?] P> "'"#),
+        (Sh::Zsh, "precmd() { PS1='[%?] P> ' }"),
+    ] {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("p", "");
+        let mut shell = Interactive::start_after(&sandbox, sh, Some(rebuild));
+        let prompt = shell.cd(&root);
+        assert_eq!(prompt, "(venv:p) [0] P> ", "{sh:?}");
+        for command in ["true", "false", "true"] {
+            let prompt = shell.prompt_after(command);
+            assert!(prompt.starts_with("(venv:p) ["), "{sh:?}: {prompt:?}");
+            assert_eq!(prompt.matches("venv:").count(), 1, "{sh:?}: {prompt:?}");
+        }
+        let prompt = shell.prompt_after("cd ..");
+        assert_eq!(prompt, "[0] P> ", "{sh:?}");
+    }
+}
