@@ -60,18 +60,23 @@ pub fn temp_dir(vars: &dyn Vars) -> PathBuf {
         .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from)
 }
 
-/// This user's directory for per-session files (the hook's stamps):
-/// `$XDG_RUNTIME_DIR/pyve`, else `$TMPDIR/pyve-<uid>`. Whether it is safe
-/// to use is `files::owner`'s to say.
-pub fn runtime_dir(vars: &dyn Vars) -> PathBuf {
-    match vars
+/// Where this user's per-session files (the hook's stamps) may go, best
+/// first: `$XDG_RUNTIME_DIR/pyve`; without it `$TMPDIR/pyve-<uid>`, which
+/// another user can make first in a shared `/tmp`; and last
+/// `$XDG_CACHE_HOME/pyve/run`, under the home directory. The first that
+/// `files::owner` finds private is used.
+pub fn runtime_dirs(vars: &dyn Vars) -> Vec<PathBuf> {
+    let runtime = vars
         .non_empty("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
-        .filter(|dir| dir.is_absolute())
-    {
+        .filter(|dir| dir.is_absolute());
+    let first = match runtime {
         Some(runtime) => runtime.join("pyve"),
         None => temp_dir(vars).join(format!("pyve-{}", nix::unistd::geteuid().as_raw())),
-    }
+    };
+    let mut dirs = vec![first];
+    dirs.extend(cache_home(vars).map(|cache| cache.join("pyve/run")));
+    dirs
 }
 
 /// `a/./b/../c` as `a/c`, without touching the filesystem (the path may
@@ -109,10 +114,20 @@ mod tests {
             Some(PathBuf::from("/h/.local/state/pyve/logs"))
         );
         assert_eq!(data_home(&Map::default().with("HOME", "")), None);
-        let runtime = Map::default().with("XDG_RUNTIME_DIR", "/run/u");
-        assert_eq!(runtime_dir(&runtime), PathBuf::from("/run/u/pyve"));
+        let runtime = home.clone().with("XDG_RUNTIME_DIR", "/run/u");
+        assert_eq!(
+            runtime_dirs(&runtime),
+            [
+                PathBuf::from("/run/u/pyve"),
+                PathBuf::from("/h/.cache/pyve/run")
+            ]
+        );
         let tmp = Map::default().with("TMPDIR", "/t");
-        assert!(runtime_dir(&tmp).starts_with("/t"));
+        let uid = nix::unistd::geteuid();
+        assert_eq!(
+            runtime_dirs(&tmp),
+            [PathBuf::from(format!("/t/pyve-{uid}"))]
+        );
     }
 
     #[test]

@@ -80,7 +80,7 @@ struct Here {
 pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     // The stamp is renewed before anything is read, so a change made while
     // this runs is newer than the stamp and caught at the next prompt.
-    let stamp = watch::renew_stamp(request.stamp.as_deref(), request.shell_pid, request.vars);
+    let renewed = watch::renew_stamp(request.stamp.as_deref(), request.shell_pid, request.vars);
     let mut run = Run {
         request,
         store: Store::new(request.vars),
@@ -88,6 +88,13 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         out: Vec::with_capacity(1024),
         seal: None,
     };
+    let stamp = renewed
+        .map_err(|refused| {
+            if let Some(line) = watch::no_stamp_line(&refused) {
+                run.told.tell(b"stamp".to_vec(), &[line], diagnostics);
+            }
+        })
+        .ok();
     let found = project::find_root(&request.pwd);
     request.shell.begin(&mut run.out);
     // Empty counts as absent: `export PYVE_STATE=` is how people clear it.

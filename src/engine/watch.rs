@@ -12,7 +12,7 @@ use nix::sys::stat::{utimensat, UtimensatFlags};
 use nix::sys::time::TimeSpec;
 
 use crate::backend::Backend;
-use crate::files::owner;
+use crate::files::owner::{self, Unsafe};
 use crate::vars::Vars;
 use crate::{layout, paths, process};
 
@@ -40,17 +40,43 @@ fn touch(path: &Path) -> nix::Result<()> {
 }
 
 /// Renews this shell's stamp, creating it on a shell's first run (or after
-/// the temporary directory was cleaned). None when no safe place exists;
-/// the hook then runs only on directory changes.
-pub fn renew_stamp(previous: Option<&Path>, shell_pid: u32, vars: &dyn Vars) -> Option<PathBuf> {
+/// the temporary directory was cleaned). Without a safe place (each
+/// refusal is returned) the hook runs only on directory changes.
+pub fn renew_stamp(
+    previous: Option<&Path>,
+    shell_pid: u32,
+    vars: &dyn Vars,
+) -> Result<PathBuf, Vec<Unsafe>> {
     if let Some(path) = previous {
         if touch(path).is_ok() {
-            return Some(path.to_owned());
+            return Ok(path.to_owned());
         }
     }
-    // Used only if this user owns it and nobody else can write to it.
-    let dir = paths::runtime_dir(vars);
-    owner::private_dir(&dir).ok()?;
+    // Used only if this user owns it and nobody else can write to it: a
+    // directory someone else made first is passed over for the next.
+    let mut refused = Vec::new();
+    for dir in paths::runtime_dirs(vars) {
+        match owner::private_dir(&dir) {
+            Ok(()) => return make_stamp(&dir, shell_pid).ok_or(refused),
+            Err(unsafe_dir) => refused.push(unsafe_dir),
+        }
+    }
+    Err(refused)
+}
+
+/// What the shell is told once when no directory was safe for its stamp.
+pub fn no_stamp_line(refused: &[Unsafe]) -> Option<String> {
+    let last = refused.last()?;
+    let why: Vec<String> = refused.iter().map(Unsafe::message).collect();
+    Some(format!(
+        "no private directory for this shell's stamp ({}), so the hook notices a changed \
+         config, an approval or `pyve deny` only when you change directory; {}",
+        why.join("; "),
+        last.fix
+    ))
+}
+
+fn make_stamp(dir: &Path, shell_pid: u32) -> Option<PathBuf> {
     let path = dir.join(format!("stamp-{shell_pid}"));
     std::fs::OpenOptions::new()
         .write(true)
@@ -61,7 +87,7 @@ pub fn renew_stamp(previous: Option<&Path>, shell_pid: u32, vars: &dyn Vars) -> 
         .open(&path)
         .ok()?;
     touch(&path).ok()?;
-    prune_dead_stamps(&dir, shell_pid);
+    prune_dead_stamps(dir, shell_pid);
     Some(path)
 }
 

@@ -543,3 +543,49 @@ fn escapes_from_a_repository_never_reach_the_terminal_raw() {
     assert_eq!(prompt, "(venv:n\\u{1b}]0;TITLE\\u{7}\\u{1b}[2J)");
     assert_terminal_safe("PYVE_PROMPT", prompt.as_bytes());
 }
+
+// Without `XDG_RUNTIME_DIR`, another user made `$TMPDIR/pyve-<uid>` first
+// (here uid 4242, which needs root to arrange): the hook keeps its stamp
+// under the home directory instead, so `pyve deny` still takes effect at
+// the very next prompt.
+per_shell!(
+    a_stamp_directory_another_user_made_first_is_passed_over,
+    |sh: Sh| {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: needs root to make a directory for uid 4242");
+            return;
+        }
+        let sb = Sandbox::new();
+        let root = sb.venv_project("p", "");
+        let squatted = sb.path(format!("tmp/pyve-{}", nix::unistd::geteuid()));
+        std::fs::create_dir(&squatted).unwrap();
+        std::os::unix::fs::chown(&squatted, Some(4242), Some(4242)).unwrap();
+        let script = [
+            cd(sh, &root),
+            sh.prompt().into(),
+            dump("inside"),
+            "pyve deny 2>/dev/null".into(),
+            sh.prompt().into(),
+            dump("denied"),
+        ]
+        .join("\n");
+        let out = sb
+            .script_command(sh, &script)
+            .env_remove("XDG_RUNTIME_DIR")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let d = dumps(&out.stdout);
+        assert_eq!(
+            var(&d["inside"], "VIRTUAL_ENV"),
+            root.join(".venv").display().to_string()
+        );
+        assert_eq!(
+            var(&d["denied"], "VIRTUAL_ENV"),
+            "<unset>",
+            "deny took effect"
+        );
+        assert!(sb.home.join(".cache/pyve/run").is_dir());
+        assert_eq!(std::fs::read_dir(&squatted).unwrap().count(), 0);
+    }
+);

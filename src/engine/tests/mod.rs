@@ -13,6 +13,8 @@ use crate::shell::{protocol, Shell};
 use crate::trust::{EnvRef, Store, Subject};
 use crate::vars::{self, Map};
 
+mod hostile;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Said {
     Export(String, Vec<u8>),
@@ -517,75 +519,4 @@ fn an_environment_too_large_to_export_is_not_applied() {
         out.diagnostics
     );
     assert_eq!(out.prompt(), Some(&b""[..]));
-}
-
-/// A child shell (another pid, no stamp yet) whose rc file set PATH
-/// outright: the state it inherited says the environment is first on PATH,
-/// and it is not; its first run puts it back, once.
-#[test]
-fn an_inherited_state_that_no_longer_holds_is_applied_again() {
-    let mut w = world();
-    let root = w.project("p");
-    w.approve(&root);
-    w.enter(&root);
-    w.pid = 1;
-    w.stamp = None;
-    w.set("PATH", PATH);
-    let child = w.enter(&root);
-    assert_eq!(child.diagnostics, "");
-    assert_eq!(child.var("PATH").unwrap(), format!("{}:{PATH}", bin(&root)));
-    assert!(child.said.contains(&Said::Rehash));
-    let again = w.enter(&root);
-    assert_eq!(again.changes(), 0, "{:?}", again.said);
-}
-
-/// In the shell that applied it, a PATH the user set by hand inside the
-/// project is theirs: the engine does not put the environment back.
-#[test]
-fn the_users_own_path_edit_in_the_applying_shell_is_kept() {
-    let mut w = world();
-    let root = w.project("p");
-    w.approve(&root);
-    w.enter(&root);
-    assert!(w.stamp.is_some());
-    w.set("PATH", "/only/mine");
-    let again = w.enter(&root);
-    assert_eq!(again.changes(), 0, "{:?}", again.said);
-    assert_eq!(again.var("PATH").as_deref(), Some("/only/mine"));
-}
-
-/// A well-formed state this pyve did not seal (edited, or another user's
-/// key): nothing it names is reverted, and the shell is told once.
-#[test]
-fn a_state_not_sealed_for_this_user_changes_nothing() {
-    use super::seal::Seal;
-    use super::state::{Op, State};
-    let mut w = world();
-    let root = w.project("p");
-    w.approve(&root);
-    w.enter(&root);
-    let raw = w.vars.0[vars::STATE].clone();
-    let mut state = State::decode(raw.as_bytes()).unwrap().state;
-    state.ops.push(Op::Set {
-        name: "BASH_ENV".into(),
-        value: b"x".to_vec(),
-        prior: Some(b"/evil".to_vec()),
-    });
-    state.ops.push(Op::Prepend {
-        entry: b"/usr/bin".to_vec(),
-    });
-    w.set("BASH_ENV", "x");
-    let forged = state.encode(&Seal::with_key(&[7; 32]));
-    w.set(vars::STATE, forged);
-    let outside = w.enter(&w.base.join("elsewhere"));
-    assert_eq!(outside.changes(), 0, "{:?}", outside.said);
-    assert_eq!(outside.var("BASH_ENV").as_deref(), Some("x"));
-    assert!(outside.var("PATH").unwrap().contains("/usr/bin"));
-    assert!(
-        outside
-            .diagnostics
-            .contains("PYVE_STATE was not written by this pyve for you"),
-        "{}",
-        outside.diagnostics
-    );
 }
