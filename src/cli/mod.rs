@@ -67,7 +67,8 @@ enum Command {
         pyve init --vscode                 # and tell VS Code which interpreter to use\n  \
         pyve init --force --yes            # rebuild, no questions (CI)\n  \
         pyve init --backend micromamba     # conda environment from conda-lock.yml or environment.yml\n  \
-        pyve init --auto-bootstrap --strict  # CI: fetch micromamba, require a fresh lock file")]
+        pyve init --auto-bootstrap --strict  # CI: fetch micromamba, require a fresh lock file\n  \
+        pyve init --here                   # in mono/pkg-a: a project nested in mono")]
     Init(InitArgs),
     /// Run a command inside the project's environment, without any shell setup
     #[command(after_help = "Examples:\n  \
@@ -195,6 +196,10 @@ struct InitArgs {
     /// micromamba: where a downloaded micromamba goes: the project's .pyve/bin or ~/.pyve/bin
     #[arg(long, value_enum, value_name = "WHERE", default_value = "user")]
     bootstrap_to: BootstrapTo,
+    /// Make the current directory a project of its own, even inside another
+    /// project (without it, init in a project's subdirectory refuses)
+    #[arg(long)]
+    here: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -398,6 +403,7 @@ impl From<InitArgs> for cmd::init::Options {
                 BootstrapTo::Project => BootstrapPlace::Project,
                 BootstrapTo::User => BootstrapPlace::User,
             },
+            here: args.here,
         }
     }
 }

@@ -40,13 +40,39 @@ pub struct Options {
     pub strict: bool,
     pub auto_bootstrap: bool,
     pub bootstrap_to: BootstrapTo,
+    /// `--here`: the current directory is the project, even inside another.
+    pub here: bool,
+}
+
+/// The project init works on: the one `cwd` is the root of, or with
+/// `--here` the directory itself. Inside another project's subdirectory it
+/// refuses: rewriting that project's config and rebuilding its environment
+/// is not what `pyve init` typed in `mono/pkg-a` asks for.
+fn project_root(cwd: PathBuf, here: bool) -> Result<PathBuf, Error> {
+    match project::find_root(&cwd) {
+        Some((root, _)) if root != cwd && !here => {
+            let word = |p: &Path| crate::shell::posix_word(p.as_os_str().as_encoded_bytes());
+            Err(user(format!(
+                "{} is inside the project {}; `pyve init` here would rewrite its .pyve/config \
+                 and rebuild its environment",
+                shown(&cwd),
+                shown(&root)
+            ))
+            .with_hint(format!(
+                "to set up that project, run `cd {} && pyve init` (with the same options); to \
+                 make this directory a project of its own, nested in it, run `pyve init --here`",
+                word(&root)
+            )))
+        }
+        _ => Ok(cwd),
+    }
 }
 
 pub fn run(options: Options) -> Result<ExitCode, Error> {
     let vars = vars::process();
     let flag_version = check_flags(&options)?;
     let cwd = super::current_dir(vars)?;
-    let root = project::find_root(&cwd).map_or(cwd, |(root, _)| root);
+    let root = project_root(cwd, options.here)?;
     let root = std::fs::canonicalize(&root).unwrap_or(root);
     trust::check_project_files(&root)?;
     let ask = Ask {

@@ -589,3 +589,53 @@ per_shell!(
         assert_eq!(std::fs::read_dir(&squatted).unwrap().count(), 0);
     }
 );
+
+/// `pyve init` in `mono/pkg-a` neither rewrites `mono/.pyve/config` nor
+/// rebuilds `mono/.venv`: it refuses with both commands, and `--here`
+/// makes a project nested in the other, with its own environment.
+#[test]
+fn init_in_a_subdirectory_leaves_the_enclosing_project_alone() {
+    use std::os::unix::fs::MetadataExt;
+    let sb = Sandbox::new();
+    let mono = sb.venv_project("mono", "");
+    let pkg = mono.join("pkg-a");
+    std::fs::create_dir(&pkg).unwrap();
+    let config = std::fs::read(mono.join(".pyve/config")).unwrap();
+    let venv = std::fs::metadata(mono.join(".venv/pyvenv.cfg"))
+        .unwrap()
+        .ino();
+    for args in [
+        &["init", "--python-version", "3.11"][..],
+        &["init", "--force", "--yes"],
+    ] {
+        let out = sb.pyve(&pkg, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "{} is inside the project {}",
+                pkg.display(),
+                mono.display()
+            )) && err.contains(&format!("`cd {} && pyve init`", mono.display()))
+                && err.contains("`pyve init --here`"),
+            "{err}"
+        );
+    }
+    assert_eq!(std::fs::read(mono.join(".pyve/config")).unwrap(), config);
+    assert_eq!(
+        std::fs::metadata(mono.join(".venv/pyvenv.cfg"))
+            .unwrap()
+            .ino(),
+        venv
+    );
+    assert!(!pkg.join(".pyve").exists());
+
+    sb.pyve_ok(&pkg, &["init", "--here", "--no-direnv"]);
+    assert!(pkg.join(".pyve/config").is_file());
+    assert_eq!(std::fs::read(mono.join(".pyve/config")).unwrap(), config);
+    let out = sb.pyve(
+        &pkg,
+        &["run", "python", "-c", "import sys; print(sys.prefix)"],
+    );
+    assert_eq!(stdout(&out).trim(), pkg.join(".venv").display().to_string());
+}
