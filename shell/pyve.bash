@@ -58,11 +58,15 @@ __pyve_run() {
     \builtin trap -p INT
     "$__pyve_exe" _engine bash "$PWD" "${__pyve_stamp-}" "${__pyve_diagnosed-}" "$$"
   ) || __pyve_code=$?
-  if ((__pyve_code != 0)) || [[ $__pyve_out != *"#pyve-engine"$'\n'* ]]; then
+  if ((__pyve_code != 0)); then
     # Killed by a signal (Ctrl-C): nothing was applied, and the directory
     # stays handled (above).
     ((__pyve_code > 128)) && \builtin return
     __pyve_fail "pyve: hook engine failed (exit $__pyve_code); environment left unchanged"
+    \builtin return
+  fi
+  if [[ $__pyve_out != *"#pyve-engine"$'\n'* ]]; then
+    __pyve_fail "pyve: hook engine failed (its output is not pyve's: ${__pyve_exe} is not the pyve engine); environment left unchanged"
     \builtin return
   fi
   __pyve_traps=${__pyve_out%%"#pyve-engine"$'\n'*}

@@ -32,13 +32,17 @@ function __pyve_run
     # the engine again, until the next change of directory.
     set -g __pyve_pwd $PWD
     set -g __pyve_watch
-    set -l __pyve_out (command $__pyve_exe _engine fish $PWD "$__pyve_stamp" "$__pyve_diagnosed" $fish_pid | string collect -N; builtin printf '%s' $pipestatus[1])
+    set -l __pyve_out (command $__pyve_exe _engine fish $PWD "$__pyve_stamp" "$__pyve_diagnosed" $fish_pid | builtin string collect -N; builtin printf '%s' $pipestatus[1])
     set -l __pyve_code $__pyve_out[-1]
     if builtin test "$__pyve_code" != 0
         # Killed by a signal (Ctrl-C): nothing was applied, and the
         # directory stays handled (above).
         builtin test "$__pyve_code" -gt 128 2>/dev/null; and return
         __pyve_fail "pyve: hook engine failed (exit $__pyve_code); environment left unchanged"
+        return
+    end
+    if not builtin string match -q -- '#pyve-engine'\n'*' "$__pyve_out[1]"
+        __pyve_fail "pyve: hook engine failed (its output is not pyve's: $__pyve_exe is not the pyve engine); environment left unchanged"
         return
     end
     builtin printf '%s' $__pyve_out[1..-2] | builtin source
@@ -75,7 +79,7 @@ function __pyve_prompt
         function fish_prompt --description 'pyve prompt wrapper'
             # The original runs first, so it still sees the last command's
             # $status and $pipestatus.
-            set -l __pyve_body (__pyve_orig_fish_prompt | string collect -N)
+            set -l __pyve_body (__pyve_orig_fish_prompt | builtin string collect -N)
             # Checked after the original ran: a theme that draws
             # VIRTUAL_ENV itself sets this in its first fish_prompt.
             if set -q VIRTUAL_ENV_DISABLE_PROMPT; and builtin test -n "$VIRTUAL_ENV_DISABLE_PROMPT"

@@ -71,6 +71,10 @@ __pyve_run() {
     __pyve_fail "pyve: hook engine failed (exit $__pyve_code); environment left unchanged"
     \builtin return
   fi
+  if [[ $__pyve_out != "#pyve-engine"$'\n'* ]]; then
+    __pyve_fail "pyve: hook engine failed (its output is not pyve's: ${__pyve_exe} is not the pyve engine); environment left unchanged"
+    \builtin return
+  fi
   # Ctrl-C while applying must leave the old or the new environment.
   \builtin trap '' INT
   __pyve_scripts=()

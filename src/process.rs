@@ -129,6 +129,7 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
     command.stdin(Stdio::null()).stdout(sink()?).stderr(sink()?);
     let program = command.get_program().to_string_lossy().into_owned();
     debug!("running {}", shown_command(command));
+    dies_with_pyve(command);
     let mut step = ui::Step::start(what);
     let mut child = command
         .spawn()
@@ -162,6 +163,30 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
         return Ok(());
     }
     Err(failure(what, &program, status, &mut output))
+}
+
+/// The child is killed when pyve dies, whatever kills it: a `kill -9` of
+/// `pyve init` (which no handler sees) must not leave uv or micromamba
+/// writing into the build directory the next init removes and rebuilds.
+/// Linux's parent-death signal, set in the child between fork and exec;
+/// pyve spawns from its main thread, whose exit is pyve's.
+fn dies_with_pyve(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = nix::unistd::getpid();
+    // SAFETY: prctl, getppid and _exit are async-signal-safe, and nothing
+    // is allocated between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            if nix::libc::prctl(nix::libc::PR_SET_PDEATHSIG, nix::libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // pyve died before the signal was armed: nothing would send it.
+            if nix::unistd::getppid() != parent {
+                nix::libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
 }
 
 /// What a failed step says: its exit, the tail of its output, and where

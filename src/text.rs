@@ -67,6 +67,18 @@ pub fn prompt_bytes(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Warnings capped at `max` lines: past it, the last line says how many
+/// more there were, so a file with 60,000 faults prints a screenful, not
+/// 60,000 lines.
+pub fn at_most(mut lines: Vec<String>, max: usize) -> Vec<String> {
+    if lines.len() > max {
+        let more = lines.len() - (max - 1);
+        lines.truncate(max - 1);
+        lines.push(format!("… and {more} more like these"));
+    }
+    lines
+}
+
 /// A path for a one-line message: lossy, control characters escaped.
 pub fn shown(path: &Path) -> String {
     one_line(&path.to_string_lossy())
@@ -101,6 +113,16 @@ pub fn timestamp(time: SystemTime) -> String {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn warnings_are_capped_with_a_count_of_the_rest() {
+        let lines = |n: usize| (0..n).map(|i| i.to_string()).collect::<Vec<_>>();
+        assert_eq!(at_most(lines(3), 3), lines(3));
+        let capped = at_most(lines(60_000), 10);
+        assert_eq!(capped.len(), 10);
+        assert_eq!(capped[8], "8");
+        assert_eq!(capped[9], "… and 59991 more like these");
+    }
 
     #[test]
     fn control_characters_are_escaped() {

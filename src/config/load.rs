@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::{validate, Config, ConfigError};
 use crate::files::{self, ReadError};
-use crate::text::{one_line, shown};
+use crate::text::{self, one_line, shown};
 use crate::yaml;
 
 /// What parsing yields besides the config itself: warnings the caller shows.
@@ -135,8 +135,15 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
             }
         }
     }
-    Ok(Loaded { config, warnings })
+    Ok(Loaded {
+        config,
+        warnings: text::at_most(warnings, MAX_WARNINGS),
+    })
 }
+
+/// More than a screenful of warnings about one config helps nobody (60,000
+/// unknown keys printed 60,000 lines, at every command and in the hook).
+const MAX_WARNINGS: usize = 10;
 
 fn yaml_error(path: &Path, error: &serde_yaml_ng::Error) -> ConfigError {
     let location = error.location();

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{protocol, Shell};
+use super::Shell;
 
 pub struct Bash;
 
@@ -59,10 +59,6 @@ impl Shell for Bash {
 
     fn init(&self, exe: &Path) -> Vec<u8> {
         super::with_exe(self, exe, SCRIPT)
-    }
-
-    fn begin(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(protocol::ENGINE_MARK.as_bytes());
     }
 
     fn export(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {

@@ -21,8 +21,13 @@ pub trait Shell {
     fn hook_line(&self) -> &'static str;
     /// The rc file that line belongs in, for advice.
     fn rc_file(&self) -> &'static str;
-    /// Written before any engine output.
-    fn begin(&self, _out: &mut Vec<u8>) {}
+    /// Written before any engine output: the mark every hook script checks
+    /// before it evaluates a byte, so a program that exits 0 without being
+    /// pyve's engine (a wrong `__pyve_exe`) has nothing evaluated. A comment
+    /// in every shell.
+    fn begin(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(protocol::ENGINE_MARK.as_bytes());
+    }
     /// The init script for the rc file; `exe` is the absolute path the hook
     /// will run, so neither PATH nor a project's `bin` can substitute it.
     fn init(&self, exe: &Path) -> Vec<u8>;
@@ -174,14 +179,14 @@ mod tests {
     }
 
     #[test]
-    fn bash_marks_its_output_and_every_shell_can_rerun() {
-        let mut out = Vec::new();
-        Bash.begin(&mut out);
-        Bash.rerun(&mut out);
-        assert_eq!(out, b"#pyve-engine\n__pyve_run\n");
-        let mut out = Vec::new();
-        Zsh.begin(&mut out);
-        assert!(out.is_empty());
+    fn every_shell_marks_its_output_and_can_rerun() {
+        let shells: [&dyn Shell; 3] = [&Bash, &Zsh, &Fish];
+        for shell in shells {
+            let mut out = Vec::new();
+            shell.begin(&mut out);
+            shell.rerun(&mut out);
+            assert_eq!(out, b"#pyve-engine\n__pyve_run\n");
+        }
         assert_eq!(Fish.unset_command("PYVE_STATE"), "set -e PYVE_STATE");
         assert_eq!(Zsh.unset_command("PYVE_STATE"), "unset PYVE_STATE");
     }

@@ -123,8 +123,16 @@ mod tests {
                 );
             }
         }
-        let bash = SCRIPTS_BY_SHELL[0].1;
-        assert!(bash.contains(&ENGINE_MARK.replace('\n', "\"$'\\n'")));
+        // Each script checks the mark before it evaluates anything.
+        let (mark, _) = ENGINE_MARK.split_once('\n').unwrap();
+        let checks = [
+            format!("\"{mark}\"$'\\n'*"),
+            format!("\"{mark}\"$'\\n'*"),
+            format!("'{mark}'\\n'*'"),
+        ];
+        for ((shell, script), check) in SCRIPTS_BY_SHELL.iter().zip(checks) {
+            assert!(script.contains(&check), "{shell} does not check {check}");
+        }
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub fn read(prefix: &Path) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
             }
         }
     }
-    (vars, warnings)
+    (vars, crate::text::at_most(warnings, 10))
 }
 
 /// The mapping in an env_vars.d file, or the `env_vars` of the state file.

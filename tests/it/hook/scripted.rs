@@ -469,6 +469,47 @@ per_shell!(failing_binary_warns_once_and_applies_nothing, |sh: Sh| {
     assert!(stderr.contains("exit 3"), "{stderr}");
 });
 
+// A program that is not pyve's engine (a wrong `__pyve_exe`, a file put in
+// its place) prints shell code and exits 0: without the engine's mark,
+// nothing of it is evaluated, in any shell.
+per_shell!(
+    output_without_the_engine_mark_is_never_evaluated,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let a = sandbox.venv_project("a", "");
+        let mark = sandbox.path("tmp/evaluated");
+        let impostor = sandbox.path("impostor");
+        std::fs::write(
+            &impostor,
+            format!(
+                "#!/bin/sh\necho 'export VIRTUAL_ENV=/x; set -gx VIRTUAL_ENV /x; touch {m}'\n",
+                m = mark.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            &impostor,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let (d, stderr) = run(
+            &sandbox,
+            sh,
+            &[
+                set_exe(sh, &impostor),
+                dump("before"),
+                cd(sh, &a),
+                sh.prompt().into(),
+                dump("after"),
+            ],
+        );
+        assert_eq!(d["after"], d["before"]);
+        assert!(!mark.exists(), "evaluated");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("is not the pyve engine"), "{stderr}");
+    }
+);
+
 per_shell!(
     malformed_config_is_reported_once_and_fixing_it_activates,
     |sh: Sh| {

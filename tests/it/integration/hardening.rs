@@ -639,3 +639,83 @@ fn init_in_a_subdirectory_leaves_the_enclosing_project_alone() {
     );
     assert_eq!(stdout(&out).trim(), pkg.join(".venv").display().to_string());
 }
+
+/// A config with 60,000 unknown keys: ten lines of warnings, the last
+/// counting the rest, from a command and from the hook alike.
+#[test]
+fn sixty_thousand_unknown_keys_print_ten_lines() {
+    let sb = Sandbox::new();
+    let root = sb.venv_project("p", "");
+    let config: String = (0..60_000).map(|i| format!("k{i}: 1\n")).collect();
+    std::fs::write(root.join(".pyve/config"), config).unwrap();
+    let out = sb.pyve(&root, &["allow"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.contains("warning")).count(),
+        10,
+        "{err}"
+    );
+    assert!(err.contains("unknown key `k0` ignored"), "{err}");
+    assert!(
+        err.contains("pyve: warning: … and 59991 more like these\n"),
+        "{err}"
+    );
+    let (_, err) = run(
+        &sb,
+        Sh::Bash,
+        &[cd(Sh::Bash, &root), Sh::Bash.prompt().into()],
+    );
+    assert_eq!(err.lines().count(), 10, "{err}");
+}
+
+/// `kill -9` of `pyve init` while uv runs: uv goes with it, instead of
+/// writing on into the build directory after pyve is gone.
+#[test]
+fn a_killed_init_takes_its_builder_with_it() {
+    use std::time::{Duration, Instant};
+    let sb = Sandbox::new();
+    let root = sb.path("p");
+    std::fs::create_dir(&root).unwrap();
+    let started = sb.path("tmp/uv-started");
+    let wrote = sb.path("tmp/uv-wrote-after");
+    let uv = sb.path("tools/uv");
+    std::fs::remove_file(&uv).unwrap();
+    std::fs::write(
+        &uv,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = venv ] && {{ touch '{}'; sleep 2; touch '{}'; }}\nexec '{}' \"$@\"\n",
+            started.display(),
+            wrote.display(),
+            crate::support::uv().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&uv, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut init = sb
+        .pyve_command(&root, &["init", "--no-direnv"])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !started.exists() {
+        assert!(Instant::now() < deadline, "uv venv never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    init.kill().unwrap();
+    init.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!wrote.exists(), "uv went on after pyve was killed");
+    // The next init finds what the killed one left and builds afresh.
+    std::fs::remove_file(&uv).unwrap();
+    std::os::unix::fs::symlink(crate::support::uv(), &uv).unwrap();
+    sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(root.join(".venv/pyvenv.cfg").is_file());
+    // Builds happen beside the environment, as `.venv.pyve-<kind>-<pid>`.
+    let leftovers: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().contains(".pyve-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
