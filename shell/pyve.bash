@@ -11,12 +11,14 @@
 
 # Runs at every prompt. The common case (same directory, no watched file
 # newer than the stamp) is decided with builtins and starts no process.
+# Its variables are globals: `local` here cost a sixth of the hook's time,
+# and bash never runs this inside itself (`__pyve_run` keeps its own
+# `__pyve_status` all the same).
 __pyve_hook() {
-  \builtin local __pyve_status=$? __pyve_ps1_now=
+  __pyve_status=$?
   if [[ $PWD != "${__pyve_pwd-}" ]]; then
     __pyve_run
   else
-    \builtin local __pyve_file
     for __pyve_file in ${__pyve_watch[@]+"${__pyve_watch[@]}"}; do
       if [[ $__pyve_file -nt $__pyve_stamp ]]; then
         __pyve_run
@@ -24,14 +26,11 @@ __pyve_hook() {
       fi
     done
   fi
-  # While a prefix is shown: a PROMPT_COMMAND that rebuilds PS1 (git-prompt)
-  # dropped it, or `shopt -s promptvars` since would make inserted text
-  # expand: put it back, made for the options as they are now.
-  if [[ -n ${__pyve_ps1_text-} ]]; then
-    \builtin shopt -q promptvars && __pyve_ps1_now=v || __pyve_ps1_now=
-    if [[ $__pyve_ps1_now != "${__pyve_ps1_mode-}" || ${PS1-} != "$__pyve_ps1_ins"* ]]; then
-      __pyve_prompt_put
-    fi
+  # While a prefix is shown, one test for the common case: a
+  # PROMPT_COMMAND that rebuilds PS1 (git-prompt) dropped it, or it was
+  # made for the prompt options of that moment (`__pyve_ps1_opts`).
+  if [[ -n ${__pyve_ps1_text-} && ( ${PS1-} != "$__pyve_ps1_ins"* || -n ${__pyve_ps1_opts-} ) ]]; then
+    __pyve_prompt_check
   fi
   # Under `set -e` a non-zero status here would end the interactive shell
   # (bash applies errexit to PROMPT_COMMAND): then it is not passed on.
@@ -44,7 +43,7 @@ __pyve_run() {
     __pyve_fail "pyve: hook disabled: ${__pyve_exe-pyve} is missing or not executable; reinstall pyve or remove the hook from ~/.bashrc"
     \builtin return
   fi
-  \builtin local __pyve_out __pyve_code=0 __pyve_traps
+  \builtin local __pyve_out __pyve_code=0 __pyve_traps __pyve_status
   # Handled, until the output says otherwise: when Ctrl-C kills an engine
   # that hangs, bash abandons PROMPT_COMMAND and runs it again at once;
   # this directory then takes the fast path instead of starting the engine
@@ -102,7 +101,7 @@ __pyve_fail() {
 
 # Puts the project's prefix in front of PS1, or takes it away. Compare and
 # swap: only the text pyve inserted is removed, and only while PS1 still
-# starts with it. With promptvars on, PS1 gets a reference to a variable
+# holds it. With promptvars on, PS1 gets a reference to a variable
 # rather than the text, so nothing in a project's name can expand or run.
 __pyve_prompt() {
   # Quoted: through `\builtin`, `local` takes plain words, split and globbed.
@@ -115,23 +114,45 @@ __pyve_prompt() {
   __pyve_prompt_put
 }
 
-# Takes out what was inserted (if PS1 still starts with it), then inserts
-# `__pyve_ps1_text` as the prompt options are now; the mode it was made for
-# is kept, and `__pyve_hook` makes it again when the options change.
+# Makes the prefix again if PS1 lost it, or if it was made for a
+# promptvars setting that has changed since.
+__pyve_prompt_check() {
+  if [[ ${PS1-} != "$__pyve_ps1_ins"* ]]; then
+    __pyve_prompt_put
+  elif \builtin shopt -q promptvars; then
+    [[ ${__pyve_ps1_opts-} == promptvars ]] || __pyve_prompt_put
+  else
+    [[ ${__pyve_ps1_opts-} == none ]] || __pyve_prompt_put
+  fi
+}
+
+# Takes out what was inserted, then inserts `__pyve_ps1_text` in front.
+# Text without `$`, backquotes, quotes, `\` or `!` reads the same with
+# promptvars on or off (and in POSIX mode), so it goes in as is and no
+# prompt needs to look at the options. Other text goes in as promptvars is
+# now: a reference to a variable when on, so nothing in a project's name
+# can expand or run; else the text, its backslashes doubled. Either is
+# noted in `__pyve_ps1_opts`, so that each prompt makes it again when
+# `shopt promptvars` changes. What was inserted is taken out wherever it is
+# now (another hook may have put text in front), so two hooks that both
+# want to be first cannot grow PS1.
 __pyve_prompt_put() {
-  if [[ -n ${__pyve_ps1_ins-} && ${PS1-} == "$__pyve_ps1_ins"* ]]; then
-    PS1=${PS1#"$__pyve_ps1_ins"}
+  if [[ -n ${__pyve_ps1_ins-} && ${PS1-} == *"$__pyve_ps1_ins"* ]]; then
+    PS1=${PS1/"$__pyve_ps1_ins"/}
   fi
   __pyve_ps1_ins=
-  __pyve_ps1_mode=
+  __pyve_ps1_opts=
   if [[ -n ${__pyve_ps1_text-} ]]; then
-    if \builtin shopt -q promptvars; then
+    if [[ $__pyve_ps1_text != *[\$\`\\\'\"!]* ]]; then
+      __pyve_ps1_ins="$__pyve_ps1_text "
+    elif \builtin shopt -q promptvars; then
       __pyve_ps1_val="$__pyve_ps1_text "
       # shellcheck disable=SC2016 # the reference is expanded at prompt time
       __pyve_ps1_ins='${__pyve_ps1_val}'
-      __pyve_ps1_mode=v
+      __pyve_ps1_opts=promptvars
     else
       __pyve_ps1_ins="${__pyve_ps1_text//\\/\\\\} "
+      __pyve_ps1_opts=none
     fi
     PS1=$__pyve_ps1_ins${PS1-}
   fi

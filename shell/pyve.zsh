@@ -6,20 +6,23 @@
 # function runs under `emulate -L zsh` so user options cannot either.
 
 \builtin typeset -g __pyve_pwd __pyve_stamp __pyve_diagnosed __pyve_failed
-\builtin typeset -g __pyve_ps1_text __pyve_ps1_ins __pyve_ps1_val __pyve_ps1_mode
+\builtin typeset -g __pyve_ps1_text __pyve_ps1_ins __pyve_ps1_val __pyve_ps1_opts
+\builtin typeset -g __pyve_status __pyve_file
 \builtin typeset -ga __pyve_watch __pyve_scripts
 
 # precmd and chpwd both call this; after a `cd` the chpwd call has already
-# recorded the new directory, so the precmd call takes the fast path.
+# recorded the new directory, so the precmd call takes the fast path. Its
+# variables are globals: `local` here cost a tenth of the hook's time; a
+# call from inside `__pyve_run` (an activation script's `cd`) sets that
+# function's own `__pyve_status`, not this one.
 __pyve_hook() {
   # zsh saves $pipestatus around hook functions itself; $? is returned.
   # No `emulate` here: this fast path is all quoted tests on declared
   # globals, which no user option changes, and it runs at every prompt.
-  \builtin local __pyve_status=$?
+  __pyve_status=$?
   if [[ $PWD != "$__pyve_pwd" ]]; then
     __pyve_run
   else
-    \builtin local __pyve_file
     for __pyve_file in "${__pyve_watch[@]}"; do
       if [[ $__pyve_file -nt $__pyve_stamp ]]; then
         __pyve_run
@@ -27,16 +30,11 @@ __pyve_hook() {
       fi
     done
   fi
-  # While a prefix is shown: a precmd that rebuilds PS1 dropped it, or
-  # PROMPT_SUBST / PROMPT_BANG changed since, so what was inserted could
-  # now expand: put it back, made for the options as they are now.
-  if [[ -n $__pyve_ps1_text ]]; then
-    \builtin local __pyve_subst=0 __pyve_bang=0
-    [[ -o promptsubst ]] && __pyve_subst=1
-    [[ -o promptbang ]] && __pyve_bang=1
-    if [[ $__pyve_subst$__pyve_bang != "$__pyve_ps1_mode" || $PS1 != "$__pyve_ps1_ins"* ]]; then
-      __pyve_prompt_put
-    fi
+  # While a prefix is shown, one test for the common case: a precmd that
+  # rebuilds PS1 dropped it, or it was made for the prompt options of that
+  # moment (`__pyve_ps1_opts`).
+  if [[ -n $__pyve_ps1_text && ( $PS1 != "$__pyve_ps1_ins"* || -n $__pyve_ps1_opts ) ]]; then
+    __pyve_prompt_check
   fi
   # Under ERR_EXIT a non-zero status here would end the shell: then it is
   # not passed on.
@@ -47,7 +45,7 @@ __pyve_hook() {
 __pyve_run() {
   # The prompt options as the user set them, before emulate resets them;
   # __pyve_prompt (called from the engine's output) reads these.
-  \builtin local __pyve_subst=0 __pyve_bang=0
+  \builtin local __pyve_subst=0 __pyve_bang=0 __pyve_status
   [[ -o promptsubst ]] && __pyve_subst=1
   [[ -o promptbang ]] && __pyve_bang=1
   \builtin emulate -L zsh
@@ -98,7 +96,7 @@ __pyve_fail() {
 }
 
 # Puts the project's prefix in front of PS1, or takes it away, compare and
-# swap: only what pyve inserted, only while PS1 still starts with it. `%`
+# swap: only what pyve inserted, only while PS1 still holds it. `%`
 # (and `!` under PROMPT_BANG) are doubled; under PROMPT_SUBST, PS1 gets a
 # reference to a variable, so nothing in a project's name can expand or run.
 __pyve_prompt() {
@@ -109,26 +107,48 @@ __pyve_prompt() {
   __pyve_prompt_put
 }
 
-# Takes out what was inserted (if PS1 still starts with it), then inserts
-# `__pyve_ps1_text` for the prompt options the caller read as the user set
-# them (`__pyve_subst`, `__pyve_bang`); the mode it was made for is kept,
-# and `__pyve_hook` makes it again when they change.
+# Makes the prefix again if PS1 lost it, or if it was made for
+# PROMPT_SUBST / PROMPT_BANG settings that have changed since.
+__pyve_prompt_check() {
+  \builtin local __pyve_subst=0 __pyve_bang=0
+  [[ -o promptsubst ]] && __pyve_subst=1
+  [[ -o promptbang ]] && __pyve_bang=1
+  if [[ $PS1 != "$__pyve_ps1_ins"* || -n $__pyve_ps1_opts && $__pyve_subst$__pyve_bang != "$__pyve_ps1_opts" ]]; then
+    __pyve_prompt_put
+  fi
+}
+
+# Takes out what was inserted, then inserts `__pyve_ps1_text` in front, its
+# `%` doubled. Text without `$`, backquotes, quotes, `\` or `!` then reads
+# the same under any PROMPT_SUBST and PROMPT_BANG, so it goes in as is and
+# no prompt needs to look at the options. Other text goes in for the options
+# the caller read as the user set them (`__pyve_subst`, `__pyve_bang`): `!`
+# doubled under PROMPT_BANG; under PROMPT_SUBST a reference to a variable,
+# so nothing in a project's name can expand or run. The options it was made
+# for are noted in `__pyve_ps1_opts`, so that each prompt makes it again
+# when they change. What was inserted is taken out wherever it is now
+# (another hook may have put text in front), so two hooks that both want to
+# be first cannot grow PS1.
 __pyve_prompt_put() {
-  if [[ -n $__pyve_ps1_ins && $PS1 == "$__pyve_ps1_ins"* ]]; then
-    PS1=${PS1#"$__pyve_ps1_ins"}
+  if [[ -n $__pyve_ps1_ins && $PS1 == *"$__pyve_ps1_ins"* ]]; then
+    PS1=${PS1/"$__pyve_ps1_ins"/}
   fi
   __pyve_ps1_ins=
-  __pyve_ps1_mode=
+  __pyve_ps1_opts=
   if [[ -n $__pyve_ps1_text ]]; then
     \builtin local __pyve_escaped="${__pyve_ps1_text//\%/%%}"
-    (( ${__pyve_bang:-0} )) && __pyve_escaped=${__pyve_escaped//\!/!!}
-    if (( ${__pyve_subst:-0} )); then
-      __pyve_ps1_val="$__pyve_escaped "
-      __pyve_ps1_ins='${__pyve_ps1_val}'
-    else
+    if [[ $__pyve_escaped != *[\$\`\\\'\"!]* ]]; then
       __pyve_ps1_ins="$__pyve_escaped "
+    else
+      __pyve_ps1_opts=${__pyve_subst:-0}${__pyve_bang:-0}
+      (( ${__pyve_bang:-0} )) && __pyve_escaped=${__pyve_escaped//\!/!!}
+      if (( ${__pyve_subst:-0} )); then
+        __pyve_ps1_val="$__pyve_escaped "
+        __pyve_ps1_ins='${__pyve_ps1_val}'
+      else
+        __pyve_ps1_ins="$__pyve_escaped "
+      fi
     fi
-    __pyve_ps1_mode=${__pyve_subst:-0}${__pyve_bang:-0}
     PS1=$__pyve_ps1_ins$PS1
   fi
 }

@@ -455,9 +455,10 @@ per_shell!(
 );
 
 /// A project named `$(touch PWNED)` entered with bash's `promptvars` (zsh:
-/// `PROMPT_SUBST`) off, which are then turned on: the prefix is made again
-/// for the new options before the next prompt expands it, so the name is
-/// shown, never run.
+/// `PROMPT_SUBST`) off, which are then turned on and off again: the prefix
+/// is made again for the new options before the next prompt expands it, so
+/// the name is shown, never run, and never shown as a variable reference.
+/// A plain name reads the same under either setting.
 #[test]
 fn the_prefix_stays_inert_when_prompt_options_change_later() {
     for (sh, off, on) in [
@@ -468,30 +469,25 @@ fn the_prefix_stays_inert_when_prompt_options_change_later() {
             "setopt promptsubst promptbang",
         ),
     ] {
-        let sandbox = Sandbox::new();
-        let root = sandbox.venv_project("$(touch PWNED)", "");
-        let mut shell = Interactive::start_after(&sandbox, sh, Some(off));
-        let prompt = shell.cd(&root);
-        assert!(
-            prompt.starts_with("(venv:$(touch PWNED)) ["),
-            "{sh:?}: {prompt:?}"
-        );
-        for _ in 0..2 {
-            let prompt = shell.prompt_after(on);
-            assert!(
-                prompt.starts_with("(venv:$(touch PWNED)) ["),
-                "{sh:?}: {prompt:?}"
-            );
+        for name in ["$(touch PWNED)", "plain-name"] {
+            let sandbox = Sandbox::new();
+            let root = sandbox.venv_project(name, "");
+            let prefix = format!("(venv:{name}) [");
+            let mut shell = Interactive::start_after(&sandbox, sh, Some(off));
+            let prompt = shell.cd(&root);
+            assert!(prompt.starts_with(&prefix), "{sh:?}: {prompt:?}");
+            for option in [on, on, off, on, off] {
+                let prompt = shell.prompt_after(option);
+                assert!(
+                    prompt.starts_with(&prefix),
+                    "{sh:?} after {option}: {prompt:?}"
+                );
+            }
+            let prompt = shell.prompt_after("cd ..");
+            assert!(!prompt.contains("venv:"), "{sh:?}: {prompt:?}");
+            shell.sync();
+            assert!(!root.join("PWNED").exists(), "{sh:?}: the name ran");
         }
-        let prompt = shell.prompt_after(off);
-        assert!(
-            prompt.starts_with("(venv:$(touch PWNED)) ["),
-            "{sh:?}: {prompt:?}"
-        );
-        let prompt = shell.prompt_after("cd ..");
-        assert!(!prompt.contains("venv:"), "{sh:?}: {prompt:?}");
-        shell.sync();
-        assert!(!root.join("PWNED").exists(), "{sh:?}: the name ran");
     }
 }
 
@@ -516,5 +512,38 @@ fn a_prompt_rebuilt_at_every_prompt_keeps_the_prefix() {
         }
         let prompt = shell.prompt_after("cd ..");
         assert_eq!(prompt, "[0] P> ", "{sh:?}");
+    }
+}
+
+/// Another prompt hook after pyve's that also puts its text first (and
+/// takes its own out wherever it is): the two settle, one prefix each, at
+/// every prompt, instead of PS1 growing.
+#[test]
+fn two_hooks_that_both_want_to_be_first_do_not_grow_the_prompt() {
+    for (sh, other) in [
+        (
+            Sh::Bash,
+            r#"__x() { PS1="[x] ${PS1//"[x] "/}"; }; PROMPT_COMMAND+=$'\n'__x"#,
+        ),
+        (
+            Sh::Zsh,
+            r#"__x() { PS1="[x] ${PS1//"[x] "/}" }; precmd_functions+=(__x)"#,
+        ),
+    ] {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("p", "");
+        let mut shell = Interactive::start(&sandbox, sh);
+        shell.line(other);
+        shell.sync();
+        shell.cd(&root);
+        for command in ["true", "true", "true"] {
+            let prompt = shell.prompt_after(command);
+            assert!(prompt.starts_with("[x] (venv:p) ["), "{sh:?}: {prompt:?}");
+            assert_eq!(prompt.matches("venv:").count(), 1, "{sh:?}: {prompt:?}");
+            assert_eq!(prompt.matches("[x]").count(), 1, "{sh:?}: {prompt:?}");
+        }
+        let prompt = shell.prompt_after("cd ..");
+        assert!(prompt.starts_with("[x] [0"), "{sh:?}: {prompt:?}");
+        assert!(!prompt.contains("venv:"), "{sh:?}: {prompt:?}");
     }
 }
