@@ -44,25 +44,15 @@ pub fn terminal(text: &str) -> std::borrow::Cow<'_, str> {
 /// which 8-bit terminals take as control characters.
 pub fn prompt_bytes(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let (valid, invalid) = match std::str::from_utf8(rest) {
-            Ok(text) => (text.len(), 0),
-            Err(e) => (
-                e.valid_up_to(),
-                e.error_len().unwrap_or(rest.len() - e.valid_up_to()),
-            ),
-        };
-        let text = std::str::from_utf8(&rest[..valid]).unwrap_or_default();
-        out.extend_from_slice(one_line(text).as_bytes());
-        for &b in &rest[valid..valid + invalid] {
+    for chunk in bytes.utf8_chunks() {
+        out.extend_from_slice(one_line(chunk.valid()).as_bytes());
+        for &b in chunk.invalid() {
             if (0x80..0xa0).contains(&b) {
                 out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
             } else {
                 out.push(b);
             }
         }
-        rest = &rest[valid + invalid..];
     }
     out
 }

@@ -12,29 +12,20 @@ const SCRIPT: &str = include_str!("../../shell/pyve.fish");
 
 fn quote(out: &mut Vec<u8>, value: &[u8]) {
     out.push(b'\'');
-    let mut rest = value;
-    while !rest.is_empty() {
-        let (valid, invalid) = match std::str::from_utf8(rest) {
-            Ok(text) => (text.len(), 0),
-            Err(e) => (
-                e.valid_up_to(),
-                e.error_len().unwrap_or(rest.len() - e.valid_up_to()),
-            ),
-        };
-        for &b in &rest[..valid] {
+    for chunk in value.utf8_chunks() {
+        for &b in chunk.valid().as_bytes() {
             if b == b'\\' || b == b'\'' {
                 out.push(b'\\');
             }
             out.push(b);
         }
-        if invalid > 0 {
+        if !chunk.invalid().is_empty() {
             out.push(b'\'');
-            for &b in &rest[valid..valid + invalid] {
+            for &b in chunk.invalid() {
                 out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
             }
             out.push(b'\'');
         }
-        rest = &rest[valid + invalid..];
     }
     out.push(b'\'');
 }

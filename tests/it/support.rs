@@ -170,6 +170,31 @@ impl Sandbox {
         root
     }
 
+    /// A project `name` whose conda environment `name` pyve recorded as
+    /// built (`conda-meta/pyve-built`), made without micromamba: returns the
+    /// root and the prefix, which has empty `bin` and
+    /// `etc/conda/{activate.d,deactivate.d,env_vars.d}` for the caller to
+    /// fill. Not approved yet: approve after filling it.
+    pub fn built_conda_project(&self, name: &str) -> (PathBuf, PathBuf) {
+        let root = self.unapproved_project(
+            name,
+            &format!("backend: micromamba\nmicromamba:\n  env_name: {name}\n"),
+        );
+        let prefix = root.join(".pyve/envs").join(name);
+        for dir in ["bin", "conda-meta", "etc/conda/activate.d"] {
+            std::fs::create_dir_all(prefix.join(dir)).unwrap();
+        }
+        for dir in ["etc/conda/deactivate.d", "etc/conda/env_vars.d"] {
+            std::fs::create_dir_all(prefix.join(dir)).unwrap();
+        }
+        std::fs::write(
+            prefix.join("conda-meta/pyve-built"),
+            "spec: environment.yml\n",
+        )
+        .unwrap();
+        (root, prefix)
+    }
+
     /// `pyve allow` in `root`.
     pub fn allow(&self, root: &Path) {
         self.pyve_ok(root, &["allow"]);

@@ -328,21 +328,9 @@ per_shell!(
 
 per_shell!(ctrl_c_stops_a_hanging_activation_script, |sh: Sh| {
     let sandbox = Sandbox::new();
-    let root = sandbox.unapproved_project(
-        "hang",
-        "backend: micromamba\nmicromamba:\n  env_name: hang\n",
-    );
     // A conda environment whose activation script hangs (a network mount
     // that does not answer, a script waiting for input).
-    let prefix = root.join(".pyve/envs/hang");
-    for dir in ["conda-meta", "bin", "etc/conda/activate.d"] {
-        std::fs::create_dir_all(prefix.join(dir)).unwrap();
-    }
-    std::fs::write(
-        prefix.join("conda-meta/pyve-built"),
-        "spec: environment.yml\n",
-    )
-    .unwrap();
+    let (root, prefix) = sandbox.built_conda_project("hang");
     for ext in ["sh", "fish"] {
         std::fs::write(
             prefix.join(format!("etc/conda/activate.d/hang.{ext}")),

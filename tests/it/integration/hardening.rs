@@ -12,6 +12,18 @@ use crate::support::*;
 /// size a file reports has no bound here.
 const PROC_FILE: &str = "/proc/self/pagemap";
 
+/// Enters `root` in bash, runs the hook and then `then`: asserts that no
+/// variable a user sees changed, and returns what the shell printed on
+/// stderr.
+fn bash_enters_and_applies_nothing(sb: &Sandbox, root: &Path, then: &[&str]) -> String {
+    let mut lines = vec![dump("before"), cd(Sh::Bash, root), "__pyve_hook".into()];
+    lines.extend(then.iter().map(|line| line.to_string()));
+    lines.push(dump("inside"));
+    let (d, err) = run(sb, Sh::Bash, &lines);
+    assert_eq!(visible(&d["inside"]), visible(&d["before"]), "{err}");
+    err
+}
+
 /// `pyve ARGS` in `dir` with its address space capped at 512 MiB, so an
 /// unbounded read fails loudly instead of filling the machine.
 fn pyve_capped(sb: &Sandbox, dir: &Path, args: &[&str]) -> Output {
@@ -60,17 +72,7 @@ fn a_config_that_is_a_proc_file_is_refused_by_every_command() {
         root.join(".venv/pyvenv.cfg").exists(),
         "purge removed nothing"
     );
-    let (d, err) = run(
-        &sb,
-        Sh::Bash,
-        &[
-            dump("before"),
-            cd(Sh::Bash, &root),
-            "__pyve_hook".into(),
-            dump("inside"),
-        ],
-    );
-    assert_eq!(visible(&d["inside"]), visible(&d["before"]));
+    let err = bash_enters_and_applies_nothing(&sb, &root, &[]);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("has more than 1048576 bytes"), "{err}");
 }
@@ -185,17 +187,7 @@ fn deeply_nested_yaml_is_refused_before_it_is_parsed() {
             "{args:?}: {said}"
         );
     }
-    let (d, err) = run(
-        &sb,
-        Sh::Bash,
-        &[
-            dump("before"),
-            cd(Sh::Bash, &root),
-            "__pyve_hook".into(),
-            dump("inside"),
-        ],
-    );
-    assert_eq!(visible(&d["inside"]), visible(&d["before"]));
+    let err = bash_enters_and_applies_nothing(&sb, &root, &[]);
     assert!(err.contains("nested more than 64 levels deep"), "{err}");
     // A conda spec likewise.
     sb.micromamba_on_path();
@@ -272,18 +264,7 @@ fn init_never_runs_or_adopts_an_environment_that_came_with_the_project() {
         "kept as it was"
     );
     // Not approved either: entering it runs nothing.
-    let (d, _) = run(
-        &sb,
-        Sh::Bash,
-        &[
-            dump("before"),
-            cd(Sh::Bash, &root),
-            "__pyve_hook".into(),
-            "ls >/dev/null 2>&1; true".into(),
-            dump("inside"),
-        ],
-    );
-    assert_eq!(visible(&d["inside"]), visible(&d["before"]));
+    bash_enters_and_applies_nothing(&sb, &root, &["ls >/dev/null 2>&1; true"]);
     assert!(!ran.exists(), "a shipped program ran");
 
     sb.pyve_ok(&root, &["deny"]);
@@ -377,21 +358,7 @@ fn init_writes_nothing_through_a_link_out_of_the_project() {
 /// the state larger than Linux lets one variable be: not applied, said
 /// once, and every command in the shell still starts.
 fn oversized_conda_project(sb: &Sandbox) -> std::path::PathBuf {
-    let root = sb.path("big");
-    let prefix = root.join(".pyve/envs/big");
-    for dir in ["conda-meta", "bin", "etc/conda/env_vars.d"] {
-        std::fs::create_dir_all(prefix.join(dir)).unwrap();
-    }
-    std::fs::write(
-        root.join(".pyve/config"),
-        "backend: micromamba\nmicromamba:\n  env_name: big\n",
-    )
-    .unwrap();
-    std::fs::write(
-        prefix.join("conda-meta/pyve-built"),
-        "spec: environment.yml\n",
-    )
-    .unwrap();
+    let (root, prefix) = sb.built_conda_project("big");
     for i in 0..18 {
         std::fs::write(
             prefix.join(format!("etc/conda/env_vars.d/{i:02}.json")),

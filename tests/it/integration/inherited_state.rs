@@ -123,21 +123,7 @@ per_shell!(
 /// A conda-style environment whose deactivation script leaves a line in
 /// `log` each time it is sourced.
 fn conda_with_deactivation(sb: &Sandbox) -> (PathBuf, PathBuf, PathBuf) {
-    let root = sb.path("c");
-    let prefix = root.join(".pyve/envs/c");
-    for dir in ["conda-meta", "bin", "etc/conda/deactivate.d"] {
-        std::fs::create_dir_all(prefix.join(dir)).unwrap();
-    }
-    std::fs::write(
-        root.join(".pyve/config"),
-        "backend: micromamba\nmicromamba:\n  env_name: c\n",
-    )
-    .unwrap();
-    std::fs::write(
-        prefix.join("conda-meta/pyve-built"),
-        "spec: environment.yml\n",
-    )
-    .unwrap();
+    let (root, prefix) = sb.built_conda_project("c");
     let log = sb.path("tmp/deactivated.log");
     for ext in ["sh", "fish"] {
         std::fs::write(
