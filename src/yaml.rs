@@ -39,65 +39,67 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
 }
 
 /// The deepest flow nesting (`[`, `{`) of `text` must not pass
-/// `MAX_DEPTH`. Quoted scalars and comments are skipped, so a bracket in a
-/// string is not counted; block nesting is bounded by the files' sizes.
+/// `MAX_DEPTH`. Text with no more opening brackets than that cannot nest
+/// deeper (a config never has more). Other text is read with the parser's
+/// own scanner, so no rule for quotes, comments or plain scalars can differ
+/// from the parser's; each token costs it at most `MAX_DEPTH` steps,
+/// as it stops at the first level too deep. Block nesting costs the
+/// parser only linear time.
 pub fn check_depth(text: &str) -> Result<(), Error> {
-    let mut depth = 0usize;
-    let mut line = 1;
-    let mut chars = text.chars().peekable();
-    // Whether a scalar may start here (line start, after an indicator or
-    // a blank): only there does a quote open a quoted scalar.
-    let mut token_start = true;
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' => {
-                line += 1;
-                token_start = true;
-                continue;
-            }
-            '#' if token_start => {
-                while chars.peek().is_some_and(|&c| c != '\n') {
-                    chars.next();
-                }
-                continue;
-            }
-            '"' | '\'' if token_start => {
-                skip_quoted(c, &mut chars, &mut line);
-                token_start = false;
-                continue;
-            }
-            '[' | '{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(Error::TooDeep { line });
-                }
-            }
-            ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        token_start = matches!(c, ' ' | '\t' | '[' | '{' | ',' | ':' | '-' | '?');
+    let openers = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
+    if openers <= MAX_DEPTH {
+        return Ok(());
     }
-    Ok(())
+    scan_depth(text.as_bytes())
 }
 
-/// Past the closing quote of a scalar opened by `quote`: `\"` escapes in
-/// double quotes, `''` in single ones.
-fn skip_quoted(quote: char, chars: &mut std::iter::Peekable<std::str::Chars>, line: &mut usize) {
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' => *line += 1,
-            '\\' if quote == '"' => {
-                chars.next();
-            }
-            c if c == quote => {
-                if quote == '\'' && chars.peek() == Some(&'\'') {
-                    chars.next();
-                } else {
-                    return;
-                }
-            }
-            _ => {}
+/// The flow nesting of `text` as libyaml's scanner (the one the parser
+/// uses) tokenizes it, up to the first error, which the parser reports.
+fn scan_depth(text: &[u8]) -> Result<(), Error> {
+    use std::mem::MaybeUninit;
+    use unsafe_libyaml as unsafe_yaml;
+    // Boxed: the scanner keeps pointers into its parser, which must not
+    // move. SAFETY: the parser is initialized before use and deleted
+    // once; `text` outlives it; each token is deleted after its fields
+    // are read, and read only after a scan that succeeded.
+    let mut parser = Box::new(MaybeUninit::<unsafe_yaml::yaml_parser_t>::uninit());
+    let parser = parser.as_mut_ptr();
+    unsafe {
+        if unsafe_yaml::yaml_parser_initialize(parser).fail {
+            return Ok(());
         }
+        unsafe_yaml::yaml_parser_set_encoding(parser, unsafe_yaml::YAML_UTF8_ENCODING);
+        unsafe_yaml::yaml_parser_set_input_string(parser, text.as_ptr(), text.len() as u64);
+        let mut depth = 0usize;
+        let mut verdict = Ok(());
+        loop {
+            let mut token = MaybeUninit::<unsafe_yaml::yaml_token_t>::uninit();
+            let token = token.as_mut_ptr();
+            if unsafe_yaml::yaml_parser_scan(parser, token).fail {
+                break;
+            }
+            let kind = (*token).type_;
+            let line = (*token).start_mark.line as usize + 1;
+            unsafe_yaml::yaml_token_delete(token);
+            match kind {
+                unsafe_yaml::YAML_FLOW_SEQUENCE_START_TOKEN
+                | unsafe_yaml::YAML_FLOW_MAPPING_START_TOKEN => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        verdict = Err(Error::TooDeep { line });
+                        break;
+                    }
+                }
+                unsafe_yaml::YAML_FLOW_SEQUENCE_END_TOKEN
+                | unsafe_yaml::YAML_FLOW_MAPPING_END_TOKEN => {
+                    depth = depth.saturating_sub(1);
+                }
+                unsafe_yaml::YAML_STREAM_END_TOKEN | unsafe_yaml::YAML_NO_TOKEN => break,
+                _ => {}
+            }
+        }
+        unsafe_yaml::yaml_parser_delete(parser);
+        verdict
     }
 }
 
@@ -135,5 +137,28 @@ mod tests {
         // Many flow mappings one after the other are not nesting.
         let flat = "- {md5: a, sha256: b}\n".repeat(10_000);
         assert!(check_depth(&flat).is_ok());
+    }
+
+    /// Quotes and `#` inside a plain scalar are part of it: they open no
+    /// string and no comment that could hide the nesting after them.
+    #[test]
+    fn quotes_and_hashes_in_plain_scalars_hide_no_nesting() {
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        for text in [
+            format!("env_name: x '\nother: {deep}\n"),
+            format!("env_name: x \"\nother: {deep}\n"),
+            format!("other: [a-#, {deep}]\n"),
+            format!("other: [a'b, {deep}]\n"),
+            format!("a: b#c\nother: {deep}\n"),
+            format!("a: |\n  '\nother: {deep}\n"),
+        ] {
+            assert!(
+                matches!(check_depth(&text), Err(Error::TooDeep { .. })),
+                "{text}"
+            );
+        }
+        // A real string or comment with brackets in it still does not count.
+        let text = format!("a: 'x {0}'\n# {0}\nb: \"{0}\"\n", "[".repeat(100));
+        assert!(check_depth(&text).is_ok());
     }
 }

@@ -61,7 +61,7 @@ struct Run<'a> {
     out: Vec<u8>,
     /// The user's key, read when first needed (never on the
     /// nothing-to-do path).
-    seal: Option<Option<Seal>>,
+    seal: Option<Result<Seal, seal::NoKey>>,
 }
 
 /// What the engine found for the directory.
@@ -115,16 +115,8 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             approved_before: false,
         },
     };
-    // A state another shell handed down is checked: what no longer holds
-    // (a child shell's rc file set PATH outright) is applied again. Handed
-    // down means written by another process, or met at this shell's first
-    // run (no stamp yet), as after `exec zsh`, which keeps the pid.
-    let inherited = |s: &&mut State| s.pid != request.shell_pid || request.stamp.is_none();
-    if let Some(inherited) = state.as_mut().filter(inherited) {
-        if here.unchanged && !inherited.ops.iter().all(|op| op.holds(request.vars)) {
-            inherited.ops.retain(|op| op.holds(request.vars));
-            here.unchanged = false;
-        }
+    if let Some(state) = state.as_mut() {
+        repair_inherited(state, request, &mut here);
     }
     let shims = here.unchanged && has_shims(request.vars);
     // What the state says was applied is acted on only when this pyve
@@ -157,6 +149,21 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         request.shell.activation_scripts(&mut run.out, &scripts);
     }
     run.out
+}
+
+/// A state another shell handed down is checked: what no longer holds (a
+/// child shell's rc file set PATH outright) is dropped, so it is applied
+/// again. Handed down means written by another process, or met at this
+/// shell's first run (no stamp yet), as after `exec zsh`, which keeps the
+/// pid. An environment that reads its own files (conda) is recomputed every
+/// time, and the diff keeps what the state says it applied: dropped here,
+/// it is applied again there too.
+fn repair_inherited(state: &mut State, request: &Request, here: &mut Here) {
+    let inherited = state.pid != request.shell_pid || request.stamp.is_none();
+    if inherited && !state.ops.iter().all(|op| op.holds(request.vars)) {
+        state.ops.retain(|op| op.holds(request.vars));
+        here.unchanged = false;
+    }
 }
 
 /// Whether PATH has a version manager's shim directory. Most do not:
@@ -302,11 +309,11 @@ impl<'a> Run<'a> {
         if activation.is_some() && self.seal().is_none() {
             // Without the key, what is applied could not be sealed, and
             // could never be reverted.
+            let problem = self
+                .no_key()
+                .map_or_else(|| "is missing".to_owned(), |p| p.to_string());
             let line = format!(
-                "not activated: pyve has no private place for its key ({}/pyve must be a \
-                 directory of yours alone)",
-                crate::paths::data_home(self.request.vars)
-                    .map_or_else(|| "$XDG_DATA_HOME".to_owned(), |d| crate::text::shown(&d))
+                "not activated: pyve seals what it applies with a key, and its key {problem}"
             );
             self.told.tell(b"seal:none".to_vec(), &[line], diagnostics);
             activation = None;
@@ -363,12 +370,14 @@ impl<'a> Run<'a> {
                 self.shell().rehash(&mut self.out);
             }
         }
-        let prompt: &[u8] = if model.facts.show_prompt {
-            &model.facts.prompt
+        // Escaped again: on this path the state's seal is not checked, and
+        // escaping escaped text changes nothing.
+        let prompt = if model.facts.show_prompt {
+            crate::text::prompt_bytes(&model.facts.prompt)
         } else {
-            b""
+            Vec::new()
         };
-        self.shell().call(&mut self.out, protocol::PROMPT, prompt);
+        self.shell().call(&mut self.out, protocol::PROMPT, &prompt);
     }
 
     /// Writes the diff from what `state` applied to `activation` (None:
@@ -497,7 +506,8 @@ impl<'a> Run<'a> {
             .map_or(&b""[..], |p| p.as_os_str().as_bytes());
         shell.set_global(&mut self.out, protocol::STAMP, stamp_bytes);
         shell.set_global(&mut self.out, protocol::DIAGNOSED, &self.told.encode());
-        // Last: an interrupted eval leaves the old directory, so it runs again.
+        // Last: an apply cut short before here (fish cannot ignore Ctrl-C
+        // while applying) leaves the directory unhandled, so it runs again.
         shell.set_global(
             &mut self.out,
             protocol::PWD,

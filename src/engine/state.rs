@@ -21,7 +21,8 @@ use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::seal::Seal;
+use super::seal::{NoKey, Seal};
+use crate::files::owner::Unsafe;
 use crate::vars::{self, Vars};
 use crate::{digest, pathlist};
 
@@ -380,6 +381,9 @@ pub enum Applied {
     Project(PathBuf),
     /// A state this user's pyve did not seal: acted on by nothing.
     Unsealed,
+    /// The user's key (or its directory) is one pyve will not use, so no
+    /// state can be checked: what is wrong, and the fix.
+    NoKey(Unsafe),
     /// Sealed, but the shell undid part of it since (a startup file that
     /// set PATH outright); the next prompt applies it again.
     Undone(PathBuf),
@@ -394,7 +398,11 @@ pub fn applied(vars: &dyn Vars) -> Applied {
     let Ok(decoded) = State::decode(raw.as_bytes()) else {
         return Applied::Nothing;
     };
-    let sealed = Seal::open(vars, false).is_some_and(|seal| decoded.signature.sealed_by(&seal));
+    let sealed = match Seal::open(vars, false) {
+        Ok(seal) => decoded.signature.sealed_by(&seal),
+        Err(NoKey::Unusable(problem)) => return Applied::NoKey(problem),
+        Err(NoKey::Missing) => false,
+    };
     let state = &decoded.state;
     let project = PathBuf::from(OsStr::from_bytes(&state.facts.project));
     if !sealed {

@@ -49,14 +49,19 @@ impl From<std::io::Error> for ReadError {
     }
 }
 
-/// Opens a regular file for reading, following links. Opened without
-/// blocking and checked on the descriptor: a repository can make any name
-/// a FIFO, whose open would wait forever, or swap a file for one between
-/// a check and the open.
+/// Opens a regular file for reading, following links. Checked before the
+/// open, since opening a device can act (a link to a tape or a watchdog);
+/// opened without blocking and checked again on the descriptor: a
+/// repository can make any name a FIFO, whose open would wait forever, or
+/// swap a file for one between the check and the open.
 pub fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(ReadError::NotRegular);
+    }
+    let flags = nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_NOCTTY;
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .custom_flags(flags.bits())
         .open(path)?;
     if !file.metadata()?.is_file() {
         return Err(ReadError::NotRegular);

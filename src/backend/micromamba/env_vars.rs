@@ -64,7 +64,11 @@ pub fn read(prefix: &Path) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
                 _ => {
-                    warnings.push(format!("{}: `{key}` is not text; skipped", shown(&file)));
+                    warnings.push(format!(
+                        "{}: `{}` is not text; skipped",
+                        shown(&file),
+                        key.escape_default()
+                    ));
                     continue;
                 }
             };

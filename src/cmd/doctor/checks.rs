@@ -292,6 +292,14 @@ fn hook(vars: &dyn Vars, root: &Path) -> Finding {
             ),
             "leave the project and enter it again (`cd .. && cd -`) to apply it again; if a startup file sets PATH, put that line above the hook",
         ),
+        Applied::NoKey(problem) => Finding::warning(
+            "hook",
+            format!(
+                "the hook cannot check the calling shell's PYVE_STATE, so it changes nothing: its key {}",
+                problem.message()
+            ),
+            problem.fix,
+        ),
         Applied::Unsealed => Finding::warning(
             "hook",
             "the calling shell's PYVE_STATE was not written by this pyve for you, so the hook does not act on it",

@@ -189,6 +189,25 @@ fn deeply_nested_yaml_is_refused_before_it_is_parsed() {
     }
     let err = bash_enters_and_applies_nothing(&sb, &root, &[]);
     assert!(err.contains("nested more than 64 levels deep"), "{err}");
+    // A quote or `#` inside a plain scalar opens no string or comment that
+    // could hide the nesting after it from the check (the parser reads
+    // them as text).
+    for before in [
+        "env_name: x '",
+        "env_name: x \"",
+        "other: [a-#, [",
+        "a: b#c",
+    ] {
+        let config = format!("{before}\nother: {deep}\n");
+        std::fs::write(root.join(".pyve/config"), &config).unwrap();
+        let out = sb.pyve(&root, &["status"]);
+        let said = format!("{}{}", stderr(&out), stdout(&out));
+        assert_eq!(out.status.code(), Some(1), "{before}: {said}");
+        assert!(
+            said.contains("nested more than 64 levels deep"),
+            "{before}: {said}"
+        );
+    }
     // A conda spec likewise.
     sb.micromamba_on_path();
     let conda = sb.path("condaproj");

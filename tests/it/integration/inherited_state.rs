@@ -4,6 +4,7 @@
 //! prompt), or naming an environment that became writable by others since
 //! (its deactivation scripts are not sourced).
 
+use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -74,49 +75,80 @@ per_shell!(a_state_sealed_by_another_user_is_not_acted_on, |sh: Sh| {
     );
 });
 
+/// Enters `root`, then starts a child shell whose rc file sets PATH
+/// outright (as tmux panes, `su -` and macOS's path_helper do) and runs
+/// `then` there: the dumps of parent and child, and what the child printed.
+fn child_resetting_path(
+    sb: &Sandbox,
+    sh: Sh,
+    root: &Path,
+    then: &[&str],
+) -> (BTreeMap<String, Dump>, String) {
+    let mut lines = vec![
+        sh.export("PATH", &sb.base_path),
+        sh.prompt().into(),
+        dump("child"),
+    ];
+    lines.extend(then.iter().map(|line| line.to_string()));
+    lines.extend([
+        "pyve status --json".into(),
+        sh.prompt().into(),
+        dump("child-again"),
+    ]);
+    let child = sb.child_script(sh, "child", &lines.join("\n"));
+    let out = sb.script_ok(
+        sh,
+        &[cd(sh, root), sh.prompt().into(), dump("parent"), child].join("\n"),
+    );
+    let d = dumps(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(stderr(&out), "", "{text}");
+    assert_eq!(
+        path_entries(&d["child"]),
+        path_entries(&d["parent"]),
+        "the environment is first on PATH again, once"
+    );
+    assert_eq!(
+        d["child-again"], d["child"],
+        "repaired once, then left alone"
+    );
+    assert!(text.contains("\"hook_active\":true"), "{text}");
+    (d, text)
+}
+
 per_shell!(
     a_child_shell_whose_rc_resets_path_gets_the_environment_back,
     |sh: Sh| {
         let sb = Sandbox::new();
         let root = sb.venv_project("p", "");
-        // As tmux panes, `su -` and macOS's path_helper do.
-        let child = sb.child_script(
-            sh,
-            "child",
-            &[
-                sh.export("PATH", &sb.base_path),
-                sh.prompt().into(),
-                dump("child"),
-                "python -c 'import sys; print(sys.prefix)'".into(),
-                "pyve status --json".into(),
-                sh.prompt().into(),
-                dump("child-again"),
-            ]
-            .join("\n"),
-        );
-        let out = sb.script_ok(
-            sh,
-            &[cd(sh, &root), sh.prompt().into(), dump("parent"), child].join("\n"),
-        );
-        let d = dumps(&out.stdout);
-        assert_eq!(stderr(&out), "", "{}", String::from_utf8_lossy(&out.stdout));
+        let python = "python -c 'import sys; print(sys.prefix)'";
+        let (d, text) = child_resetting_path(&sb, sh, &root, &[python]);
         let venv = root.join(".venv");
-        assert_eq!(
-            path_entries(&d["child"]),
-            path_entries(&d["parent"]),
-            "the environment is first on PATH again, once"
-        );
         assert_eq!(var(&d["child"], "VIRTUAL_ENV"), venv.display().to_string());
-        assert_eq!(
-            d["child-again"], d["child"],
-            "repaired once, then left alone"
-        );
-        let text = String::from_utf8_lossy(&out.stdout);
         assert!(
             text.contains(&format!("\x1e{}\n", venv.display())),
             "python is the environment's: {text}"
         );
-        assert!(text.contains("\"hook_active\":true"), "{text}");
+    }
+);
+
+// A conda environment is recomputed at every engine run (it reads its own
+// variables), which took another path that kept the undone PATH entry.
+per_shell!(
+    a_child_shell_of_a_conda_project_gets_the_environment_back,
+    |sh: Sh| {
+        let sb = Sandbox::new();
+        let (root, prefix) = sb.built_conda_project("c");
+        sb.allow(&root);
+        let (d, _) = child_resetting_path(&sb, sh, &root, &[]);
+        assert_eq!(
+            var(&d["child"], "CONDA_PREFIX"),
+            prefix.display().to_string()
+        );
+        assert_eq!(
+            path_entries(&d["child"])[0],
+            prefix.join("bin").display().to_string()
+        );
     }
 );
 
@@ -204,3 +236,53 @@ per_shell!(
         );
     }
 );
+
+/// A key file others can read (or a link, or the wrong length) is never
+/// used, and every message about it names the file and the fix instead of
+/// blaming the state or the directory.
+#[test]
+fn a_key_file_pyve_will_not_use_is_named_with_its_fix() {
+    let sb = Sandbox::new();
+    let root = sb.venv_project("p", "");
+    let key = sb.path("data/pyve/state-key");
+    let out = sb.script_ok(
+        Sh::Bash,
+        &[
+            cd(Sh::Bash, &root),
+            "__pyve_hook".into(),
+            format!("chmod 644 {}", Sh::Bash.q(&key)),
+            "pyve doctor 2>&1; true".into(),
+            cd(Sh::Bash, Path::new("/")),
+            "__pyve_hook".into(),
+            dump("left"),
+        ]
+        .join("\n"),
+    );
+    let (text, err) = (String::from_utf8_lossy(&out.stdout), stderr(&out));
+    let problem = format!(
+        "{}: can be read or written by others (mode 0644)",
+        key.display()
+    );
+    assert!(
+        text.contains(&format!("its key {problem}")),
+        "doctor: {text}"
+    );
+    assert!(
+        err.contains(&format!(
+            "PYVE_STATE cannot be checked, so pyve changes nothing: its key {problem}"
+        )),
+        "hook: {err}"
+    );
+    assert!(err.contains("remove it; pyve makes a new one"), "{err}");
+    // Not replaced behind the user's back.
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    let d = dumps(&out.stdout);
+    assert_eq!(
+        var(&d["left"], "VIRTUAL_ENV"),
+        root.join(".venv").display().to_string(),
+        "nothing reverted on an unchecked state"
+    );
+}
