@@ -114,13 +114,13 @@ __pyve_prompt() {
   __pyve_prompt_put
 }
 
-# Makes the prefix again if PS1 lost it, or if it was made for a
-# promptvars setting that has changed since.
+# Makes the prefix again if PS1 lost it, or if it was made for prompt
+# options that have changed since.
 __pyve_prompt_check() {
   if [[ ${PS1-} != "$__pyve_ps1_ins"* ]]; then
     __pyve_prompt_put
-  elif \builtin shopt -q promptvars; then
-    [[ ${__pyve_ps1_opts-} == promptvars ]] || __pyve_prompt_put
+  elif \builtin shopt -q promptvars || \builtin shopt -qo posix; then
+    [[ ${__pyve_ps1_opts-} == 'expand' ]] || __pyve_prompt_put
   else
     [[ ${__pyve_ps1_opts-} == none ]] || __pyve_prompt_put
   fi
@@ -128,12 +128,13 @@ __pyve_prompt_check() {
 
 # Takes out what was inserted, then inserts `__pyve_ps1_text` in front.
 # Text without `$`, backquotes, quotes, `\` or `!` reads the same with
-# promptvars on or off (and in POSIX mode), so it goes in as is and no
-# prompt needs to look at the options. Other text goes in as promptvars is
-# now: a reference to a variable when on, so nothing in a project's name
+# promptvars on or off and in POSIX mode, so it goes in as is and no prompt
+# needs to look at the options. Other text goes in as PS1 is expanded now:
+# where it is (promptvars, or POSIX mode, which expands PS1 even without
+# promptvars), a reference to a variable, so nothing in a project's name
 # can expand or run; else the text, its backslashes doubled. Either is
 # noted in `__pyve_ps1_opts`, so that each prompt makes it again when
-# `shopt promptvars` changes. What was inserted is taken out wherever it is
+# those options change. What was inserted is taken out wherever it is
 # now (another hook may have put text in front), so two hooks that both
 # want to be first cannot grow PS1.
 __pyve_prompt_put() {
@@ -145,11 +146,11 @@ __pyve_prompt_put() {
   if [[ -n ${__pyve_ps1_text-} ]]; then
     if [[ $__pyve_ps1_text != *[\$\`\\\'\"!]* ]]; then
       __pyve_ps1_ins="$__pyve_ps1_text "
-    elif \builtin shopt -q promptvars; then
+    elif \builtin shopt -q promptvars || \builtin shopt -qo posix; then
       __pyve_ps1_val="$__pyve_ps1_text "
       # shellcheck disable=SC2016 # the reference is expanded at prompt time
       __pyve_ps1_ins='${__pyve_ps1_val}'
-      __pyve_ps1_opts=promptvars
+      __pyve_ps1_opts='expand'
     else
       __pyve_ps1_ins="${__pyve_ps1_text//\\/\\\\} "
       __pyve_ps1_opts=none
@@ -174,10 +175,15 @@ __pyve_register() {
       [[ $__pyve_entry == __pyve_hook ]] && \builtin return 0
     done
     PROMPT_COMMAND+=(__pyve_hook)
-  elif [[ $'\n'${PROMPT_COMMAND-}$'\n' != *[$'\n;']__pyve_hook[$'\n;']* ]]; then
-    # Appended last, so hooks before it (starship, history) see the real $?.
-    # shellcheck disable=SC2178,SC2128 # the string form of PROMPT_COMMAND
-    PROMPT_COMMAND=${PROMPT_COMMAND:+${PROMPT_COMMAND}$'\n'}__pyve_hook
+  else
+    # A word of its own, between newlines, `;` or blanks
+    # (`history -a; __pyve_hook`), counts as registered.
+    __pyve_entry=$'\n'${PROMPT_COMMAND-}$'\n'
+    if [[ ${__pyve_entry//[[:blank:]]/$'\n'} != *[$'\n;']__pyve_hook[$'\n;']* ]]; then
+      # Appended last, so hooks before it (starship, history) see the real $?.
+      # shellcheck disable=SC2178,SC2128 # the string form of PROMPT_COMMAND
+      PROMPT_COMMAND=${PROMPT_COMMAND:+${PROMPT_COMMAND}$'\n'}__pyve_hook
+    fi
   fi
 }
 __pyve_register

@@ -30,6 +30,7 @@ function __pyve_run
     # Handled, until the output says otherwise: when Ctrl-C kills an engine
     # that hangs, this directory takes the fast path instead of starting
     # the engine again, until the next change of directory.
+    set -l __pyve_handled $__pyve_pwd
     set -g __pyve_pwd $PWD
     set -g __pyve_watch
     set -l __pyve_out (command $__pyve_exe _engine fish $PWD "$__pyve_stamp" "$__pyve_diagnosed" $fish_pid | builtin string collect -N; builtin printf '%s' $pipestatus[1])
@@ -45,6 +46,10 @@ function __pyve_run
         __pyve_fail "pyve: hook engine failed (its output is not pyve's: $__pyve_exe is not the pyve engine); environment left unchanged"
         return
     end
+    # Not handled while the output is applied: its last line marks the
+    # directory, so an apply that Ctrl-C cut short (fish cannot ignore it
+    # here, as bash and zsh do) runs again at the next prompt.
+    set -g __pyve_pwd $__pyve_handled
     builtin printf '%s' $__pyve_out[1..-2] | builtin source
 end
 

@@ -7,19 +7,18 @@
 
 \builtin typeset -g __pyve_pwd __pyve_stamp __pyve_diagnosed __pyve_failed
 \builtin typeset -g __pyve_ps1_text __pyve_ps1_ins __pyve_ps1_val __pyve_ps1_opts
-\builtin typeset -g __pyve_status __pyve_file
 \builtin typeset -ga __pyve_watch __pyve_scripts
 
-# precmd and chpwd both call this; after a `cd` the chpwd call has already
-# recorded the new directory, so the precmd call takes the fast path. Its
-# variables are globals: `local` here cost a tenth of the hook's time; a
-# call from inside `__pyve_run` (an activation script's `cd`) sets that
-# function's own `__pyve_status`, not this one.
+# precmd and chpwd (through __pyve_chpwd) both call this; after a `cd` the
+# chpwd call has already recorded the new directory, so the precmd call
+# takes the fast path.
 __pyve_hook() {
   # zsh saves $pipestatus around hook functions itself; $? is returned.
   # No `emulate` here: this fast path is all quoted tests on declared
   # globals, which no user option changes, and it runs at every prompt.
-  __pyve_status=$?
+  # Its own variables are local: assigned as globals, WARN_NESTED_VAR
+  # would warn at every prompt.
+  \builtin local __pyve_status=$? __pyve_file
   if [[ $PWD != "$__pyve_pwd" ]]; then
     __pyve_run
   else
@@ -45,7 +44,7 @@ __pyve_hook() {
 __pyve_run() {
   # The prompt options as the user set them, before emulate resets them;
   # __pyve_prompt (called from the engine's output) reads these.
-  \builtin local __pyve_subst=0 __pyve_bang=0 __pyve_status
+  \builtin local __pyve_subst=0 __pyve_bang=0
   [[ -o promptsubst ]] && __pyve_subst=1
   [[ -o promptbang ]] && __pyve_bang=1
   \builtin emulate -L zsh
@@ -108,12 +107,14 @@ __pyve_prompt() {
 }
 
 # Makes the prefix again if PS1 lost it, or if it was made for
-# PROMPT_SUBST / PROMPT_BANG settings that have changed since.
+# PROMPT_SUBST / PROMPT_BANG settings that have changed since (or is still
+# to be made: `pending`).
 __pyve_prompt_check() {
   \builtin local __pyve_subst=0 __pyve_bang=0
   [[ -o promptsubst ]] && __pyve_subst=1
   [[ -o promptbang ]] && __pyve_bang=1
   if [[ $PS1 != "$__pyve_ps1_ins"* || -n $__pyve_ps1_opts && $__pyve_subst$__pyve_bang != "$__pyve_ps1_opts" ]]; then
+    \builtin emulate -L zsh
     __pyve_prompt_put
   fi
 }
@@ -126,9 +127,12 @@ __pyve_prompt_check() {
 # doubled under PROMPT_BANG; under PROMPT_SUBST a reference to a variable,
 # so nothing in a project's name can expand or run. The options it was made
 # for are noted in `__pyve_ps1_opts`, so that each prompt makes it again
-# when they change. What was inserted is taken out wherever it is now
-# (another hook may have put text in front), so two hooks that both want to
-# be first cannot grow PS1.
+# when they change. Text that PROMPT_SUBST would expand is never inserted
+# from a chpwd call, whose options may be a function's own (`emulate -LR
+# zsh` in a widget that runs `cd`) while a redraw before the next prompt
+# uses the user's: it is left `pending` for the next precmd. What was
+# inserted is taken out wherever it is now (another hook may have put text
+# in front), so two hooks that both want to be first cannot grow PS1.
 __pyve_prompt_put() {
   if [[ -n $__pyve_ps1_ins && $PS1 == *"$__pyve_ps1_ins"* ]]; then
     PS1=${PS1/"$__pyve_ps1_ins"/}
@@ -139,6 +143,9 @@ __pyve_prompt_put() {
     \builtin local __pyve_escaped="${__pyve_ps1_text//\%/%%}"
     if [[ $__pyve_escaped != *[\$\`\\\'\"!]* ]]; then
       __pyve_ps1_ins="$__pyve_escaped "
+    elif (( ! ${__pyve_subst:-0} )) && [[ -n ${__pyve_in_chpwd-} ]]; then
+      __pyve_ps1_opts=pending
+      \builtin return 0
     else
       __pyve_ps1_opts=${__pyve_subst:-0}${__pyve_bang:-0}
       (( ${__pyve_bang:-0} )) && __pyve_escaped=${__pyve_escaped//\!/!!}
@@ -153,7 +160,14 @@ __pyve_prompt_put() {
   fi
 }
 
+# A directory change seen from chpwd: in the options of whatever ran `cd`.
+__pyve_chpwd() {
+  \builtin local __pyve_in_chpwd=1
+  __pyve_hook
+}
+
 \builtin autoload -Uz add-zsh-hook
 # add-zsh-hook does not add a function twice.
 add-zsh-hook precmd __pyve_hook
-add-zsh-hook chpwd __pyve_hook
+add-zsh-hook -d chpwd __pyve_hook
+add-zsh-hook chpwd __pyve_chpwd

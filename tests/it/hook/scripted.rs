@@ -368,13 +368,10 @@ per_shell!(sourcing_the_hook_twice_registers_once, |sh: Sh| {
         .join("\n"),
     );
     let stdout = stdout(&output);
-    let lines: Vec<&str> = stdout
-        .lines()
-        .filter(|l| l.contains("__pyve_hook"))
-        .collect();
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("__pyve_")).collect();
     let expected = match sh {
         Sh::Bash => 1,
-        // precmd and chpwd.
+        // precmd, and chpwd through __pyve_chpwd.
         Sh::Zsh => 2,
         // fish_prompt event and PWD variable.
         Sh::Fish => 2,
@@ -657,6 +654,8 @@ fn bash_prompt_command_as_array_and_string() {
         "PROMPT_COMMAND=(first_hook)",
         "PROMPT_COMMAND='first_hook;'",
         "PROMPT_COMMAND=$'first_hook\\n'",
+        // Written by hand into the string form, after a blank.
+        "PROMPT_COMMAND='first_hook; __pyve_hook'",
         "unset PROMPT_COMMAND",
     ] {
         let body = format!(
@@ -753,4 +752,107 @@ fn ps1_is_never_exported() {
             sh.name()
         );
     }
+}
+
+/// zsh runs chpwd in the options of whatever ran `cd`: a function under
+/// `emulate -LR zsh` sees PROMPT_SUBST off while the user's is on. A prefix
+/// that PROMPT_SUBST would expand is not inserted there; the next prompt
+/// makes it for the user's options, so a redraw in between (a widget's
+/// `zle reset-prompt`, a `TRAPALRM` clock) runs nothing.
+#[test]
+fn zsh_a_cd_in_a_function_with_its_own_options_inserts_nothing_that_would_run() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("$(touch PWNED)", "");
+    let output = sandbox.script_ok(
+        Sh::Zsh,
+        &[
+            "setopt promptsubst".into(),
+            "PS1='P> '".into(),
+            format!(
+                "goto() {{ emulate -LR zsh; builtin cd -- {} }}",
+                Sh::Zsh.q(&root)
+            ),
+            "goto".into(),
+            // A redraw before the next prompt, in the user's options.
+            r#"print -rP -- "$PS1" >/dev/null"#.into(),
+            Sh::Zsh.prompt().into(),
+            r#"print -rP -- "$PS1""#.into(),
+        ]
+        .join("\n"),
+    );
+    assert!(!root.join("PWNED").exists(), "the name ran");
+    let stdout = stdout(&output);
+    assert!(
+        stdout.ends_with("(venv:$(touch PWNED)) P> \n"),
+        "made at the next prompt: {stdout}"
+    );
+}
+
+/// `setopt warn_nested_var` makes zsh warn about every function that sets
+/// a variable of an enclosing scope by assignment: the hook, which runs at
+/// every prompt, sets none that way.
+#[test]
+fn zsh_the_hook_is_quiet_under_warn_nested_var() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "");
+    let named = sandbox.venv_project("$(x)", "");
+    let output = sandbox.script_ok(
+        Sh::Zsh,
+        &[
+            "setopt warn_nested_var".into(),
+            format!("cd {}", Sh::Zsh.q(&root)),
+            "__pyve_hook".into(),
+            "__pyve_hook".into(),
+            // Rebuilt by a theme: the check puts the prefix back.
+            "PS1='> '".into(),
+            "__pyve_hook".into(),
+            format!("cd {}", Sh::Zsh.q(&named)),
+            "__pyve_hook".into(),
+            "setopt promptsubst".into(),
+            "__pyve_hook".into(),
+            "cd /".into(),
+            "__pyve_hook".into(),
+            r#"print -r -- "PS1=$PS1""#.into(),
+        ]
+        .join("\n"),
+    );
+    assert_eq!(stderr(&output), "");
+    assert!(stdout(&output).ends_with("PS1=> \n"), "{}", stdout(&output));
+}
+
+/// In POSIX mode bash expands PS1 even with `promptvars` off: a name that
+/// would run there goes in as a reference, and follows `set -o posix`
+/// being turned on and off.
+#[test]
+fn bash_posix_mode_counts_as_expanding_the_prompt() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("$(touch PWNED)", "");
+    let show = r#"printf '%s\n' "${PS1@P}""#;
+    let output = sandbox.script_ok(
+        Sh::Bash,
+        &[
+            "shopt -u promptvars".into(),
+            "PS1='P> '".into(),
+            "set -o posix".into(),
+            format!("cd {}", Sh::Bash.q(&root)),
+            "__pyve_hook".into(),
+            show.into(),
+            "set +o posix".into(),
+            "__pyve_hook".into(),
+            show.into(),
+            "set -o posix".into(),
+            "__pyve_hook".into(),
+            show.into(),
+        ]
+        .join("\n"),
+    );
+    assert!(!root.join("PWNED").exists(), "the name ran");
+    assert_eq!(
+        stdout(&output)
+            .matches("(venv:$(touch PWNED)) P> \n")
+            .count(),
+        3,
+        "{}",
+        stdout(&output)
+    );
 }
