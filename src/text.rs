@@ -41,8 +41,13 @@ pub fn terminal(text: &str) -> std::borrow::Cow<'_, str> {
 /// A prompt prefix made safe to show at every prompt: every control
 /// character escaped (a prompt is one line), bytes that are not UTF-8 kept
 /// as they are (a directory name need not be UTF-8) except 0x80–0x9F,
-/// which 8-bit terminals take as control characters.
-pub fn prompt_bytes(bytes: &[u8]) -> Vec<u8> {
+/// which 8-bit terminals take as control characters. Printable ASCII, the
+/// common case (the engine's nothing-to-do call escapes the state's prefix
+/// again), is borrowed, not copied.
+pub fn prompt_bytes(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
     let mut out = Vec::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         out.extend_from_slice(one_line(chunk.valid()).as_bytes());
@@ -54,7 +59,7 @@ pub fn prompt_bytes(bytes: &[u8]) -> Vec<u8> {
             }
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Warnings capped at `max` lines: past it, the last line says how many

@@ -44,7 +44,7 @@ pub fn render(format: &str, backend: &str, env_name: &[u8]) -> Vec<u8> {
             rest = &rest[1..];
         }
     }
-    crate::text::prompt_bytes(&out)
+    crate::text::prompt_bytes(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -371,11 +371,11 @@ impl<'a> Run<'a> {
             }
         }
         // Escaped again: on this path the state's seal is not checked, and
-        // escaping escaped text changes nothing.
+        // escaping escaped text changes nothing (nor copies it).
         let prompt = if model.facts.show_prompt {
             crate::text::prompt_bytes(&model.facts.prompt)
         } else {
-            Vec::new()
+            std::borrow::Cow::Borrowed(&b""[..])
         };
         self.shell().call(&mut self.out, protocol::PROMPT, &prompt);
     }
