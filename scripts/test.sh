@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v zsh >/dev/null || need+=(zsh)
+# An environment rebuilt after approval is vouched for by asking git.
+command -v git >/dev/null || need+=(git)
 command -v fish >/dev/null || need+=(fish)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v strace >/dev/null || need+=(strace)
@@ -82,6 +84,21 @@ if ! "$standin_dir/bin/python" -c 'import rattler, yaml' >/dev/null 2>&1; then
     "py-rattler==0.28.0" "pyyaml==6.0.3"
   "$standin_dir/bin/python" -c 'import rattler, yaml'
 fi
+
+# The wheels `uv venv --seed` installs (pip; setuptools, wheel and packaging too for
+# Python < 3.12), pinned, from PyPI: the tests' local wheel directory
+# holds them, so environments get pip offline (tests/deps/README.md).
+seed_dir="$PWD/target/tools/seed-wheels-2"
+if [ ! -f "$seed_dir/.done" ]; then
+  echo "test.sh: fetching pip, setuptools and wheel from PyPI"
+  mkdir -p "$seed_dir"
+  pip_python=python3
+  python3 -m pip --version >/dev/null 2>&1 || pip_python=/usr/bin/python3
+  "$pip_python" -m pip download --quiet --disable-pip-version-check --no-deps \
+    --only-binary=:all: --dest "$seed_dir" "pip==25.3" "setuptools==80.9.0" "wheel==0.45.1" "packaging==25.0"
+  touch "$seed_dir/.done"
+fi
+export PYVE_TEST_SEED_WHEELS="$seed_dir"
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings

@@ -26,6 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("shell", &["text"]),
     ("files", &["digest", "error", "shell", "text"]),
     ("process", &["error", "paths", "shell", "ui", "vars"]),
+    ("pyproject", &["error", "files", "text"]),
     (
         "python",
         &[
@@ -33,14 +34,26 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "deps",
+        &[
+            "error",
+            "files",
+            "paths",
+            "process",
+            "pyproject",
+            "text",
+            "ui",
+        ],
+    ),
+    (
         "config",
-        &["error", "files", "layout", "python", "text", "yaml"],
+        &["deps", "error", "files", "layout", "python", "text", "yaml"],
     ),
     (
         "backend",
         &[
-            "ask", "config", "digest", "error", "files", "health", "layout", "paths", "process",
-            "python", "text", "ui", "vars", "yaml",
+            "ask", "config", "deps", "digest", "error", "files", "health", "layout", "paths",
+            "process", "python", "text", "ui", "vars", "yaml",
         ],
     ),
     (
@@ -52,23 +65,42 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "project",
         &[
-            "backend", "config", "digest", "error", "files", "json", "layout", "paths", "process",
-            "python", "text", "ui", "yaml",
+            "backend", "config", "deps", "digest", "error", "files", "json", "layout", "paths",
+            "process", "python", "text", "ui", "yaml",
         ],
     ),
     (
         "engine",
         &[
-            "backend", "config", "digest", "files", "layout", "pathlist", "paths", "process",
-            "project", "shell", "text", "trust", "vars",
+            "backend", "config", "deps", "digest", "files", "layout", "pathlist", "paths",
+            "process", "project", "shell", "text", "trust", "vars",
         ],
     ),
     (
         "cmd",
         &[
-            "ask", "backend", "config", "digest", "engine", "error", "files", "health", "json",
-            "layout", "pathlist", "paths", "process", "project", "python", "shell", "text",
-            "trust", "ui", "vars",
+            "ask",
+            "backend",
+            "config",
+            "deps",
+            "digest",
+            "engine",
+            "error",
+            "files",
+            "health",
+            "json",
+            "layout",
+            "pathlist",
+            "paths",
+            "process",
+            "project",
+            "pyproject",
+            "python",
+            "shell",
+            "text",
+            "trust",
+            "ui",
+            "vars",
         ],
     ),
     ("cli", &["backend", "cmd", "config", "error", "shell", "ui"]),

@@ -9,9 +9,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::{BackendKind, Config};
+use crate::deps::{self, Choice, Declared};
 use crate::error::Error;
 use crate::health::Finding;
-use crate::python::{Source, Version, VersionRequest};
+use crate::python::{Requires, Source, Version, VersionRequest};
 use crate::vars::Vars;
 
 pub mod micromamba;
@@ -90,6 +91,11 @@ pub struct Sources {
     pub env_file: Option<PathBuf>,
     /// A lock file other than the backend's default.
     pub lock_file: Option<PathBuf>,
+    /// Where the dependencies are declared, when the config says; None:
+    /// detected.
+    pub dependencies: Option<Choice>,
+    /// Dependency groups beyond a source's defaults.
+    pub groups: Vec<String>,
 }
 
 /// Where a tool a backend downloads goes.
@@ -109,6 +115,8 @@ pub struct BuildRequest<'a> {
     pub env_name: &'a str,
     pub sources: &'a Sources,
     pub python: Option<(VersionRequest, Source)>,
+    /// The project's `requires-python`, which the interpreter must satisfy.
+    pub requires: Option<Requires>,
     /// A person can answer questions (stdin and stderr are terminals).
     pub interactive: bool,
     /// `--yes`: questions are answered yes.
@@ -143,9 +151,9 @@ pub trait Builder {
     fn accepts(&self, existing: &Inspection) -> Result<(), String>;
     /// Creates the environment in `dir`, which does not exist yet.
     fn build(&self, dir: &Path) -> Result<(), Error>;
-    /// Installs requirements files into the environment at `dir` with the
-    /// environment's own installer, run from the project root.
-    fn install(&self, dir: &Path, root: &Path, requirements: &[PathBuf]) -> Result<(), Error>;
+    /// Installs the declared dependencies into the environment at `dir`,
+    /// from the project root.
+    fn install(&self, dir: &Path, root: &Path, declared: &Declared) -> Result<(), Error>;
     /// Makes the environment built in `dir` correct at `final_dir`, where
     /// it is about to be renamed (files that name their own path).
     fn finish(&self, dir: &Path, final_dir: &Path) -> Result<(), Error>;
@@ -209,10 +217,22 @@ pub trait Backend: Sync {
     /// The file whose presence means the environment is ready to activate.
     fn marker(&self, env_dir: &Path) -> PathBuf;
     fn activation(&self, env_dir: &Path, env_name: &[u8], before: Before) -> Activation;
-    /// Whether requirements files (`--install-deps`) can go into this
-    /// backend's environments; the error says where packages go instead.
-    fn installs_requirements(&self, _root: &Path, _sources: &Sources) -> Result<(), Error> {
+    /// Whether this backend installs Python dependencies (`uv.lock`,
+    /// `pyproject.toml`, requirements files) into its environments; the
+    /// error says where packages go instead.
+    fn installs_dependencies(&self, _root: &Path, _sources: &Sources) -> Result<(), Error> {
         Ok(())
+    }
+    /// The declared dependencies this backend installs for an environment
+    /// (None: the spec holds them, or there are none).
+    fn declared(&self, root: &Path, sources: &Sources) -> Result<Option<Declared>, Error> {
+        Ok(deps::resolve(
+            root,
+            sources.dependencies,
+            &sources.groups,
+            sources.requirements.as_deref(),
+        )?
+        .0)
     }
     /// Checks everything a build needs and decides how to build; writes
     /// nothing.

@@ -63,7 +63,7 @@ enum Command {
     #[command(after_help = "Examples:\n  \
         pyve init                          # venv from the pinned or default Python\n  \
         pyve init --python-version 3.12    # a specific interpreter\n  \
-        pyve init --install-deps           # also install requirements.txt\n  \
+        pyve init --no-deps                # an empty environment, not the project's dependencies\n  \
         pyve init --vscode                 # and tell VS Code which interpreter to use\n  \
         pyve init --force --yes            # rebuild, no questions (CI)\n  \
         pyve init --backend micromamba     # conda environment from conda-lock.yml or environment.yml\n  \
@@ -76,6 +76,12 @@ enum Command {
         pyve run --trust make test        # CI, in a fresh checkout (or PYVE_TRUST_ALL=1)\n  \
         pyve run -- python -c 'import sys; print(sys.prefix)'")]
     Run(RunArgs),
+    /// Install the project's declared dependencies into its environment, as uv sync does
+    #[command(after_help = "Examples:\n  \
+        pyve sync                 # after a pull: uv.lock, pyproject.toml or requirements changed\n  \
+        pyve sync --locked        # CI: fail if uv.lock is out of date with pyproject.toml\n  \
+        pyve sync --env prod      # a named environment")]
+    Sync(SyncArgs),
     /// Approve a project, so the hook activates it (after you reviewed its .pyve/config)
     #[command(after_help = "Examples:\n  \
         pyve allow              # the project around the current directory\n  \
@@ -184,8 +190,19 @@ struct InitArgs {
     /// Answer yes to every question
     #[arg(long, short = 'y')]
     yes: bool,
-    /// Install requirements.txt (or the config's `requirements`) into the environment
-    #[arg(long)]
+    /// Install nothing: not the project's dependencies (recorded: dependencies: none)
+    #[arg(long, conflicts_with = "deps")]
+    no_deps: bool,
+    /// Where the dependencies are declared, when the project has several
+    /// (recorded: dependencies: SOURCE)
+    #[arg(long, value_name = "SOURCE", value_parser = ["uv.lock", "pylock.toml", "poetry.lock", "pdm.lock", "pyproject.toml", "requirements"])]
+    deps: Option<String>,
+    /// A dependency group (PEP 735) to install besides the defaults; repeatable
+    /// (recorded: groups)
+    #[arg(long, value_name = "NAME")]
+    group: Vec<String>,
+    /// Dependencies are installed by default now; kept for older scripts
+    #[arg(long, hide = true)]
     install_deps: bool,
     /// micromamba: a stale or missing conda-lock.yml is an error (config: lock_file_policy: strict)
     #[arg(long)]
@@ -225,6 +242,10 @@ struct RunArgs {
     /// (default: the active one; in CI, where CI is set, `default_env`)
     #[arg(long, value_name = "NAME")]
     env: Option<String>,
+    /// Do not sync the environment first when its declared dependencies
+    /// changed since the last sync (config: sync_on_run: false)
+    #[arg(long)]
+    no_sync: bool,
     /// The command and its arguments
     #[arg(
         required = true,
@@ -233,6 +254,22 @@ struct RunArgs {
         value_name = "CMD"
     )]
     command: Vec<OsString>,
+}
+
+#[derive(Args)]
+struct SyncArgs {
+    /// Install the lock as it is, without checking it against pyproject.toml
+    #[arg(long, conflicts_with = "locked")]
+    frozen: bool,
+    /// Fail if the lock is out of date with pyproject.toml (for CI)
+    #[arg(long)]
+    locked: bool,
+    /// Sync this named environment (default: the active one)
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
+    /// Sync even if you have not approved the project; PYVE_TRUST_ALL=1 does the same (for CI)
+    #[arg(long)]
+    trust: bool,
 }
 
 #[derive(Args)]
@@ -354,6 +391,16 @@ pub fn run() -> Result<ExitCode, Error> {
             trust: args.trust,
             env: args.env,
             command: args.command,
+            no_sync: args.no_sync,
+        }),
+        Command::Sync(args) => cmd::sync::run(cmd::sync::Options {
+            env: args.env,
+            trust: args.trust,
+            mode: match (args.frozen, args.locked) {
+                (true, _) => cmd::sync::Mode::Frozen,
+                (_, true) => cmd::sync::Mode::Locked,
+                _ => cmd::sync::Mode::Update,
+            },
         }),
         Command::Allow(args) => cmd::allow::run(args.dir.as_deref()),
         Command::Deny(args) => cmd::deny::run(args.dir.as_deref()),
@@ -397,6 +444,9 @@ impl From<InitArgs> for cmd::init::Options {
             force: args.force,
             yes: args.yes,
             install_deps: args.install_deps,
+            no_deps: args.no_deps,
+            deps: args.deps,
+            groups: args.group,
             strict: args.strict,
             auto_bootstrap: args.auto_bootstrap,
             bootstrap_to: match args.bootstrap_to {

@@ -14,6 +14,7 @@ pub mod init;
 pub mod purge;
 pub mod run;
 pub mod status;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -25,7 +26,7 @@ use crate::shell::{self, Shell};
 use crate::text::shown;
 use crate::trust::{self, EnvRef, Store, Subject, Verdict};
 use crate::vars::Vars;
-use crate::{config, layout};
+use crate::{config, deps, layout, python};
 
 /// Writes a command's data to stdout; a closed pipe (`| head`) is not an
 /// error worth a message.
@@ -182,6 +183,34 @@ fn decide(
         },
         activation,
     )
+}
+
+/// Installs the declared dependencies of the environment `resolved` in
+/// place, under the project's lock, and records the sync. Returns what it
+/// installed from (None: the project declares nothing).
+pub fn sync_environment(
+    vars: &dyn Vars,
+    root: &Path,
+    resolved: &Resolved,
+    mode: deps::Mode,
+) -> Result<Option<deps::Declared>, Error> {
+    let Some(declared) = resolved.backend.declared(root, &resolved.sources)? else {
+        return Ok(None);
+    };
+    let tools = deps::Tools {
+        uv: python::which(vars, "uv"),
+        poetry: python::which(vars, "poetry"),
+        pdm: python::which(vars, "pdm"),
+    };
+    let _lock = project::lock::take(&layout::pyve_dir(root))?;
+    info!(
+        "syncing {} from {}",
+        shown(&resolved.env_dir),
+        project::build::describe(&declared)
+    );
+    deps::install(&declared, root, &resolved.env_dir, &tools, mode)?;
+    deps::write_record(&resolved.env_dir, root, &declared)?;
+    Ok(Some(declared))
 }
 
 impl Project {

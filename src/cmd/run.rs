@@ -13,7 +13,7 @@ use crate::project::Selector;
 use crate::shell::Bash;
 use crate::text::shown;
 use crate::vars::{self, Vars};
-use crate::{files, pathlist, python};
+use crate::{deps, files, pathlist, python};
 
 pub struct Options {
     /// The user vouches for the project (`--trust`).
@@ -22,6 +22,8 @@ pub struct Options {
     pub env: Option<String>,
     /// The command and its arguments; never empty.
     pub command: Vec<OsString>,
+    /// `--no-sync`: never install before running.
+    pub no_sync: bool,
 }
 
 pub fn run(options: Options) -> Result<ExitCode, Error> {
@@ -43,6 +45,17 @@ pub fn run(options: Options) -> Result<ExitCode, Error> {
     }
     let activation = resolved.activation(&project.root, &super::before(vars));
     project.require_approval(vars, &activation, trusted)?;
+    // As `uv run` does: declaration files changed since the last sync
+    // (stats against the record, nothing parsed) mean a sync first.
+    if resolved.sync_on_run && !options.no_sync {
+        if let Some(stale) = deps::stale(&resolved.env_dir) {
+            info!(
+                "{} changed since the last sync",
+                crate::project::build::list(&stale.files)
+            );
+            super::sync_environment(vars, &project.root, resolved, deps::Mode::Update)?;
+        }
+    }
     let path = vars.bytes(vars::PATH).unwrap_or_default();
     let path = pathlist::prepend_moving(&activation.path_prepend, &path);
 

@@ -70,8 +70,16 @@ pub struct Config {
     /// What `pyve init` does about a stale or missing conda lock file.
     pub lock_file_policy: Option<LockPolicy>,
     pub prompt: PromptSection,
-    /// Install the requirements into the environment on `pyve init`.
-    pub install_deps: bool,
+    /// Where the dependencies are declared (`uv.lock`, `pyproject.toml`,
+    /// `requirements`, …, or `none`); detected when absent.
+    pub dependencies: Option<String>,
+    /// Dependency groups (PEP 735) installed besides a source's defaults.
+    pub groups: Option<Vec<String>>,
+    /// Whether `pyve run` syncs a stale environment first (default yes).
+    pub sync_on_run: Option<bool>,
+    /// Before `dependencies:`: `false` installs nothing, `true` is the
+    /// default now.
+    pub install_deps: Option<bool>,
     /// Requirements files for `install_deps`, relative to the project root;
     /// `requirements.txt` when absent.
     pub requirements: Option<Vec<PathBuf>>,
@@ -147,6 +155,10 @@ pub struct EnvEntry {
     pub backend: Option<String>,
     pub python_version: Option<VersionValue>,
     pub requirements: Option<Requirements>,
+    /// venv: where its dependencies are declared, else the project's.
+    pub dependencies: Option<String>,
+    /// venv: its dependency groups, else the project's.
+    pub groups: Option<Vec<String>>,
     /// micromamba: the environment file (default `environment.yml`).
     pub env_file: Option<PathBuf>,
     /// micromamba: the conda-lock file used instead of `env_file` when it
@@ -190,6 +202,17 @@ impl EnvEntry {
 }
 
 impl Config {
+    /// What the config says about dependencies: `dependencies:`, or the
+    /// older `install_deps: false`; None: detect.
+    pub fn dependencies(&self, entry: Option<&EnvEntry>) -> Option<crate::deps::Choice> {
+        let named = entry.and_then(|e| e.dependencies.as_deref());
+        match named.or(self.dependencies.as_deref()) {
+            Some(name) => crate::deps::Choice::parse(name),
+            None if self.install_deps == Some(false) => Some(crate::deps::Choice::Nothing),
+            None => None,
+        }
+    }
+
     /// Whether the project names its environments (`environments:`).
     pub fn is_named(&self) -> bool {
         !self.environments.is_empty()

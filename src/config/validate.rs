@@ -89,6 +89,12 @@ pub(super) fn validate(path: &Path, text: &str, config: &Config) -> Result<(), C
             ));
         }
     }
+    dependencies(
+        &check,
+        None,
+        config.dependencies.as_deref(),
+        config.groups.as_deref(),
+    )?;
     sizes(&check, config)?;
     if let Some(word) = prompt::unknown_placeholder(&config.prompt.format) {
         return Err(check.key(
@@ -299,7 +305,53 @@ fn environment(
             ));
         }
     }
+    dependencies(
+        check,
+        Some(name),
+        entry.dependencies.as_deref(),
+        entry.groups.as_deref(),
+    )?;
     keys_of_the_other_backend(check, config, name, entry)
+}
+
+/// `dependencies:` names a source pyve knows; `groups:` are names.
+fn dependencies(
+    check: &Checker,
+    entry: Option<&str>,
+    value: Option<&str>,
+    groups: Option<&[String]>,
+) -> Result<(), ConfigError> {
+    let fail = |field: &str, message: String, fix: &str| match entry {
+        Some(name) => check.entry(name, Some(field), message, fix),
+        None => check.key(None, field, message, fix),
+    };
+    if let Some(value) = value.filter(|v| crate::deps::Choice::parse(v).is_none()) {
+        return Err(fail(
+            "dependencies",
+            format!(
+                "dependencies: unknown source `{}`",
+                crate::text::one_line(value)
+            ),
+            "use one of uv.lock, pylock.toml, poetry.lock, pdm.lock, pyproject.toml, \
+             requirements, none",
+        ));
+    }
+    if let Some(bad) = groups.into_iter().flatten().find(|g| {
+        g.is_empty()
+            || !g
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    }) {
+        return Err(fail(
+            "groups",
+            format!(
+                "groups: `{}` is not a dependency group name",
+                crate::text::one_line(bad)
+            ),
+            "list names from [dependency-groups] in pyproject.toml, such as `dev`",
+        ));
+    }
+    Ok(())
 }
 
 /// A venv entry with a conda spec, or a conda entry with a directory.

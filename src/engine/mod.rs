@@ -32,7 +32,7 @@ use crate::files;
 use crate::shell::{protocol, Shell};
 use crate::trust::Store;
 use crate::vars::{self, Vars};
-use crate::{digest, layout, pathlist, project};
+use crate::{deps, digest, layout, pathlist, project};
 use diff::Diff;
 use model::Model;
 use seal::Seal;
@@ -62,6 +62,8 @@ struct Run<'a> {
     /// The user's key, read when first needed (never on the
     /// nothing-to-do path).
     seal: Option<Result<Seal, seal::NoKey>>,
+    /// The environment in effect after this run, if any.
+    active_env: Option<PathBuf>,
 }
 
 /// What the engine found for the directory.
@@ -87,6 +89,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         told: Told::parse(&request.diagnosed),
         out: Vec::with_capacity(1024),
         seal: None,
+        active_env: None,
     };
     let stamp = renewed
         .map_err(|refused| {
@@ -137,6 +140,9 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         }
     } else if let Some(model) = here.model.as_ref().filter(|m| m.ready()) {
         run.keep(model, state.as_ref(), shims);
+    }
+    if let Some(env_dir) = run.active_env.take() {
+        run.dependencies(&env_dir, diagnostics);
     }
     run.finish(&stamp, &found, here.model.as_ref());
     // Entering: the environment's activation scripts run last, on the
@@ -342,6 +348,7 @@ impl<'a> Run<'a> {
             active = None;
             (scripts, _) = self.apply(state, raw_state, None, None, diagnostics)?;
         }
+        self.active_env = active.map(|m| m.facts.env_dir().to_owned());
         let prompt: &[u8] = match active {
             Some(m) if m.facts.show_prompt => &m.facts.prompt,
             _ => b"",
@@ -350,9 +357,35 @@ impl<'a> Run<'a> {
         Some(scripts)
     }
 
+    /// Says once per change when the active environment is behind the
+    /// project's declared dependencies (a lock pulled or edited since the
+    /// last sync): stats against the sync record, nothing parsed.
+    fn dependencies(&mut self, env_dir: &Path, diagnostics: &mut dyn Write) {
+        let Some(stale) = deps::stale(env_dir) else {
+            return;
+        };
+        let names: Vec<String> = stale
+            .files
+            .iter()
+            .map(|f| {
+                f.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        let line = format!("dependencies changed ({}): pyve sync", names.join(", "));
+        self.told.tell(
+            format!("deps:{}", stale.token).into_bytes(),
+            &[line],
+            diagnostics,
+        );
+    }
+
     /// Nothing changed for pyve, but a shell started inside the project
     /// may have put version manager shims in front again.
     fn keep(&mut self, model: &Model, state: Option<&State>, has_shims: bool) {
+        self.active_env = Some(model.facts.env_dir().to_owned());
         let vars = self.request.vars;
         if has_shims {
             let mut diff = Diff::new(vars);
@@ -495,6 +528,11 @@ impl<'a> Run<'a> {
                     env_dir: m.facts.env_dir(),
                     backend: m.backend,
                     ready: m.ready(),
+                    declared: if m.ready() {
+                        deps::watched(m.facts.env_dir())
+                    } else {
+                        Vec::new()
+                    },
                 }),
             ),
             None => Vec::new(),

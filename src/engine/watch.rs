@@ -118,6 +118,9 @@ pub struct EnvWatch<'a> {
     pub backend: &'static dyn Backend,
     /// Whether the marker exists (already known to the caller: no stat).
     pub ready: bool,
+    /// The declaration files of its dependencies (`uv.lock`, …): their
+    /// change may make it stale.
+    pub declared: Vec<PathBuf>,
 }
 
 /// The paths whose change can alter the outcome for `pwd`:
@@ -126,7 +129,8 @@ pub struct EnvWatch<'a> {
 /// - the root's parent (the project deleted) and its config (edited in place);
 /// - the trust store, where `pyve allow` and `pyve deny` write;
 /// - the environment directory and its marker, or, while the environment is
-///   missing, its nearest existing ancestor (created later).
+///   missing, its nearest existing ancestor (created later);
+/// - the files that declare its dependencies, once pyve synced it.
 ///
 /// Paths that do not exist cost the shell one failed stat and are harmless.
 pub fn watch_list(
@@ -162,8 +166,12 @@ pub fn watch_list(
         env_dir,
         backend,
         ready,
+        declared,
     }) = env
     {
+        for file in &declared {
+            add(file);
+        }
         add(&backend.marker(env_dir));
         add(env_dir);
         for extra in backend.watched(env_dir) {

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::backend::{Backend, Builder};
+use crate::deps::{Declared, Kind};
 use crate::error::{user, Error};
 use crate::files::RemoveOnDrop;
 use crate::process;
@@ -92,13 +93,13 @@ pub fn recover(backend: &dyn Backend, env_dir: &Path) {
     }
 }
 
-/// Builds the environment for `env_dir` (installing `requirements` from
-/// `root`) and puts it in place of whatever is there.
+/// Builds the environment for `env_dir` (installing the `declared`
+/// dependencies from `root`) and puts it in place of whatever is there.
 pub fn build(
     builder: &dyn Builder,
     env_dir: &Path,
     root: &Path,
-    requirements: &[PathBuf],
+    declared: Option<&Declared>,
 ) -> Result<(), Error> {
     if let Some(parent) = env_dir.parent() {
         std::fs::create_dir_all(parent)
@@ -110,15 +111,28 @@ pub fn build(
     let build_dir = sibling(env_dir, "tmp");
     let mut guard = RemoveOnDrop(Some(build_dir.clone()));
     builder.build(&build_dir)?;
-    if !requirements.is_empty() {
-        info!("installing {}", list(requirements));
-        builder.install(&build_dir, root, requirements)?;
+    if let Some(declared) = declared {
+        info!("installing the dependencies from {}", describe(declared));
+        builder.install(&build_dir, root, declared)?;
     }
     builder.finish(&build_dir, env_dir)?;
     process::check()?;
     swap_into_place(&build_dir, env_dir)?;
     guard.0 = None;
     Ok(())
+}
+
+/// Where dependencies come from, for messages: `uv.lock`, or the
+/// requirements files.
+pub fn describe(declared: &Declared) -> String {
+    let mut text = match declared.kind {
+        Kind::Requirements => list(&declared.requirements),
+        kind => kind.name().to_owned(),
+    };
+    if !declared.groups.is_empty() {
+        text.push_str(&format!(" (groups: {})", declared.groups.join(", ")));
+    }
+    text
 }
 
 /// `a, b` for messages.

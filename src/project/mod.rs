@@ -82,6 +82,9 @@ pub struct Resolved {
     pub python: Option<crate::python::VersionRequest>,
     /// What the environment is built from, as the config names it.
     pub sources: Sources,
+    /// Whether `pyve run` syncs the environment first when its declared
+    /// dependencies changed (`sync_on_run`, default yes).
+    pub sync_on_run: bool,
 }
 
 impl Resolved {
@@ -192,9 +195,16 @@ pub fn resolve_env(
                 .or_else(|| config.requirements.clone()),
             env_file: entry.env_file.clone(),
             lock_file: entry.lock_file.clone(),
+            dependencies: config.dependencies(Some(entry)),
+            groups: entry
+                .groups
+                .clone()
+                .or_else(|| config.groups.clone())
+                .unwrap_or_default(),
         },
         named: Some(name),
         via,
+        sync_on_run: config.sync_on_run != Some(false),
     })
 }
 
@@ -233,8 +243,11 @@ fn resolve_single(root: &Path, config: &Config) -> Result<Resolved, ConfigError>
         named: None,
         via: Via::Single,
         python: config.python.request(),
+        sync_on_run: config.sync_on_run != Some(false),
         sources: Sources {
             requirements: config.requirements.clone(),
+            dependencies: config.dependencies(None),
+            groups: config.groups.clone().unwrap_or_default(),
             ..Sources::default()
         },
     })

@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use super::probe::probe_cached;
-use super::{Interpreter, Version, VersionRequest};
+use super::{Interpreter, Requires, Version, VersionRequest};
 use crate::files::is_executable;
 use crate::pathlist;
 use crate::vars::{self, Vars};
@@ -96,6 +96,8 @@ pub fn which(vars: &dyn Vars, name: &str) -> Option<PathBuf> {
 /// What discovery tried, for the error when nothing matched.
 pub struct NotFound {
     pub request: Option<VersionRequest>,
+    /// The project's `requires-python`, when it narrowed the search.
+    pub requires: Option<Requires>,
     pub tried: Vec<String>,
 }
 
@@ -103,6 +105,14 @@ impl NotFound {
     /// The commands that would install the requested version, for managers
     /// that are present on this machine (all of them when none is).
     pub fn install_commands(&self, vars: &dyn Vars) -> Vec<(&'static str, Vec<String>)> {
+        let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        if let (None, Some(requires)) = (self.request, &self.requires) {
+            // Only uv installs by a specifier.
+            return vec![(
+                "uv",
+                words(&["uv", "python", "install", &requires.to_string()]),
+            )];
+        }
         let version = self
             .request
             .map(|r| r.to_string())
@@ -111,7 +121,6 @@ impl NotFound {
             Some(r) if r.patch.is_some() => r.to_string(),
             _ => format!("latest:{version}"),
         };
-        let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let all = [
             ("uv", words(&["uv", "python", "install", &version])),
             ("pyenv", words(&["pyenv", "install", &version])),
@@ -130,26 +139,53 @@ impl NotFound {
     }
 }
 
-/// Finds an interpreter for `request` (the default `python3` when None).
-/// Among matches the newest version wins, then the order asdf, pyenv, uv,
-/// PATH; each candidate is run once to confirm what it is.
-pub fn find(vars: &dyn Vars, request: Option<VersionRequest>) -> Result<Interpreter, NotFound> {
+/// Finds an interpreter for `request` (the default `python3` when None)
+/// that `requires` (the project's `requires-python`) allows. Among matches
+/// the newest version wins, then the order asdf, pyenv, uv, PATH; each
+/// candidate is run once to confirm what it is. With only `requires`,
+/// every installed version is a candidate, so the newest it allows wins.
+pub fn find(
+    vars: &dyn Vars,
+    request: Option<VersionRequest>,
+    requires: Option<&Requires>,
+) -> Result<Interpreter, NotFound> {
+    let want = Want { request, requires };
     let mut tried = Vec::new();
-    if let Some(request) = request {
-        if let Some(found) = from_managers(vars, request, &mut tried) {
-            return Ok(found);
+    let from_manager = match (request, requires) {
+        (None, None) => None,
+        _ => from_managers(vars, &want, &mut tried),
+    };
+    let from_path = from_path(vars, &want, &mut tried);
+    let best = match (from_manager, from_path) {
+        (Some(m), Some(p)) if requires.is_some() && request.is_none() && p.version > m.version => {
+            Some(p)
         }
+        (Some(m), _) => Some(m),
+        (None, p) => p,
+    };
+    best.ok_or(NotFound {
+        request,
+        requires: requires.cloned(),
+        tried,
+    })
+}
+
+/// What a candidate must be.
+struct Want<'a> {
+    request: Option<VersionRequest>,
+    requires: Option<&'a Requires>,
+}
+
+impl Want<'_> {
+    fn accepts(&self, version: &Version) -> bool {
+        self.request.is_none_or(|r| r.matches(version))
+            && self.requires.is_none_or(|r| r.matches(version))
     }
-    from_path(vars, request, &mut tried).ok_or(NotFound { request, tried })
 }
 
 /// The newest matching install of asdf, pyenv or uv that really is what its
 /// directory claims.
-fn from_managers(
-    vars: &dyn Vars,
-    request: VersionRequest,
-    tried: &mut Vec<String>,
-) -> Option<Interpreter> {
+fn from_managers(vars: &dyn Vars, want: &Want, tried: &mut Vec<String>) -> Option<Interpreter> {
     let mut candidates: Vec<(Version, PathBuf, &'static str)> = Vec::new();
     for store in stores(vars) {
         let Some(root) = store.root else { continue };
@@ -161,7 +197,7 @@ fn from_managers(
             };
             seen.push(version);
             let program = entry.path().join("bin/python3");
-            if request.matches(&version) && is_executable(&program) {
+            if want.accepts(&version) && is_executable(&program) {
                 candidates.push((version, program, store.name));
             }
         }
@@ -183,7 +219,7 @@ fn from_managers(
     candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
     for (claimed, program, found_in) in candidates {
         match probe_cached(vars, &program) {
-            Some((version, executable)) if request.matches(&version) => {
+            Some((version, executable)) if want.accepts(&version) => {
                 return Some(Interpreter {
                     executable,
                     version,
@@ -201,56 +237,72 @@ fn from_managers(
 }
 
 /// `pythonX.Y` on PATH for a request, `python3` for the default: not a
-/// shim, not inside a virtual environment.
-fn from_path(
-    vars: &dyn Vars,
-    request: Option<VersionRequest>,
-    tried: &mut Vec<String>,
-) -> Option<Interpreter> {
-    let name = match request {
-        Some(r) => format!("python{}.{}", r.major, r.minor),
-        None => "python3".to_owned(),
+/// shim, not inside a virtual environment. With only `requires`, every
+/// `python3.N` and `python3` on PATH is a candidate and the newest allowed
+/// wins.
+fn from_path(vars: &dyn Vars, want: &Want, tried: &mut Vec<String>) -> Option<Interpreter> {
+    let names: Vec<String> = match (want.request, want.requires) {
+        (Some(r), _) => vec![format!("python{}.{}", r.major, r.minor)],
+        (None, None) => vec!["python3".to_owned()],
+        (None, Some(_)) => (0..=40)
+            .rev()
+            .map(|minor| format!("python3.{minor}"))
+            .chain(["python3".to_owned()])
+            .collect(),
     };
     let mut on_path = Vec::new();
-    for (dir, shims) in path_dirs(vars) {
-        let program = dir.join(&name);
-        if !is_executable(&program) {
-            continue;
-        }
-        if shims {
-            tried.push(format!("{}: a shim, skipped", program.display()));
-            continue;
-        }
-        // An activated environment's `bin` (this project's own, even): an
-        // environment is built from a base interpreter, not from another
-        // environment.
-        if dir.parent().is_some_and(|p| p.join("pyvenv.cfg").is_file()) {
-            tried.push(format!(
-                "{}: inside a virtual environment, skipped",
-                program.display()
-            ));
-            continue;
-        }
-        if on_path.contains(&program) {
-            continue;
-        }
-        on_path.push(program.clone());
-        match probe_cached(vars, &program) {
-            Some((version, executable)) if request.is_none_or(|r| r.matches(&version)) => {
-                return Some(Interpreter {
-                    executable,
-                    version,
-                    found_in: "PATH",
-                })
+    let mut best: Option<Interpreter> = None;
+    for name in &names {
+        for (dir, shims) in path_dirs(vars) {
+            let program = dir.join(name);
+            if !is_executable(&program) {
+                continue;
             }
-            Some((version, _)) => tried.push(format!("{}: is {version}", program.display())),
-            None => tried.push(format!("{}: does not run", program.display())),
+            if shims {
+                tried.push(format!("{}: a shim, skipped", program.display()));
+                continue;
+            }
+            // An activated environment's `bin` (this project's own, even): an
+            // environment is built from a base interpreter, not from another
+            // environment.
+            if dir.parent().is_some_and(|p| p.join("pyvenv.cfg").is_file()) {
+                tried.push(format!(
+                    "{}: inside a virtual environment, skipped",
+                    program.display()
+                ));
+                continue;
+            }
+            if on_path.contains(&program) {
+                continue;
+            }
+            on_path.push(program.clone());
+            match probe_cached(vars, &program) {
+                Some((version, executable)) if want.accepts(&version) => {
+                    if best.as_ref().is_none_or(|b| version > b.version) {
+                        best = Some(Interpreter {
+                            executable,
+                            version,
+                            found_in: "PATH",
+                        });
+                    }
+                    // The first on PATH for a name, as a shell would run it.
+                    break;
+                }
+                Some((version, _)) => tried.push(format!("{}: is {version}", program.display())),
+                None => tried.push(format!("{}: does not run", program.display())),
+            }
+        }
+        if best.is_some() && want.requires.is_none() {
+            break;
         }
     }
     if on_path.is_empty() {
-        tried.push(format!("PATH: no {name} outside shim directories"));
+        tried.push(format!(
+            "PATH: no {} outside shim directories",
+            names.last().map_or("python3", String::as_str)
+        ));
     }
-    None
+    best
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 mod discover;
 mod pin;
 mod probe;
+mod requires;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use crate::error::{user, Error};
 pub use discover::{find, which};
 pub use pin::find_pin;
 pub use probe::probe;
+pub use requires::{agree, Requires};
 
 /// `X.Y` (any patch release) or `X.Y.Z` (exactly that one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +44,15 @@ impl VersionRequest {
             }
             s.parse().map_err(|_| bad())
         };
+        let major = number(parts[0])?;
+        if major < 3 {
+            return Err(user(format!(
+                "`{text}`: pyve builds Python 3 environments; Python {major} is not supported"
+            ))
+            .with_hint("ask for a Python 3 version, for example `3.12`"));
+        }
         Ok(VersionRequest {
-            major: number(parts[0])?,
+            major,
             minor: number(parts[1])?,
             patch: parts.get(2).map(|p| number(p)).transpose()?,
         })
@@ -135,9 +144,22 @@ mod tests {
             VersionRequest::parse("python3.10").unwrap().to_string(),
             "3.10"
         );
-        for bad in ["3", "3.x", "", "3.11.2.1", "pypy3.10-7.3", "3..1"] {
+        for bad in [
+            "3",
+            "3.x",
+            "",
+            "3.11.2.1",
+            "pypy3.10-7.3",
+            "3..1",
+            "2.7",
+            "2.7.18",
+        ] {
             assert!(VersionRequest::parse(bad).is_err(), "{bad}");
         }
         assert!(VersionRequest::parse("3").unwrap_err().hint().is_some());
+        assert!(VersionRequest::parse("2.7")
+            .unwrap_err()
+            .message()
+            .contains("Python 2 is not supported"));
     }
 }

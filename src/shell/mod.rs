@@ -4,7 +4,7 @@
 //! leaf: it knows nothing of projects, backends or the command line.
 
 mod bash;
-mod direnv;
+pub mod direnv;
 mod fish;
 pub mod protocol;
 mod zsh;

@@ -16,6 +16,7 @@
 
 mod changes;
 mod store;
+mod vcs;
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -179,7 +180,49 @@ pub fn decide(store: &Store, subject: &Subject, activation: Option<&Activation>)
             }
         }
     }
-    store.verdict(subject)
+    match store.verdict(subject) {
+        Verdict::EnvChanged(dir)
+            if subject
+                .envs
+                .iter()
+                .filter(|env| env.dir == dir)
+                .all(|env| rebuilt_here(subject.project, env)) =>
+        {
+            Verdict::Trusted
+        }
+        verdict => verdict,
+    }
+}
+
+/// Whether an environment that changed since the approval was rebuilt on
+/// this machine (by uv, `python -m venv`, virtualenv) rather than brought
+/// by the repository: a pull or checkout writes only files the version
+/// control tracks, so an environment none of whose files git tracks was
+/// made here. Without git (or with another version control system, which
+/// pyve cannot ask) nothing vouches for it.
+pub fn rebuilt_here(project: &Path, env: &EnvRef) -> bool {
+    if env
+        .identity()
+        .map_or(true, |id| id == crate::files::MISSING)
+    {
+        return false;
+    }
+    let Ok(relative) = env.dir.strip_prefix(project) else {
+        // Outside the project: no pull of this repository writes there.
+        return true;
+    };
+    for dir in project.ancestors() {
+        if dir.join(".git").exists() {
+            return vcs::untracked(project, relative);
+        }
+        if [".hg", ".svn", ".jj", ".bzr", ".fslckout", "_FOSSIL_"]
+            .iter()
+            .any(|other| dir.join(other).exists())
+        {
+            return false;
+        }
+    }
+    true
 }
 
 /// The project's directory, its `.pyve` and its config: checked before the

@@ -96,6 +96,28 @@ fn an_approval_covers_this_config_and_this_environment() {
     std::fs::rename(&w.env.dir, w.project.join("old")).unwrap();
     std::fs::create_dir_all(w.env.dir.join("bin")).unwrap();
     std::fs::write(&w.env.marker, "home = /usr/bin\n").unwrap();
+    // Outside version control, only this machine can have made it (uv
+    // replacing .venv): it stays approved.
+    assert_eq!(w.verdict(CONFIG), Verdict::Trusted);
+    // Files git tracks came with a pull: held back.
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&w.project)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    assert_eq!(w.verdict(CONFIG), Verdict::Trusted, "untracked");
+    git(&["add", "-f", ".venv/pyvenv.cfg"]);
+    assert_eq!(w.verdict(CONFIG), Verdict::EnvChanged(w.env.dir.clone()));
+    git(&["rm", "-q", "--cached", ".venv/pyvenv.cfg"]);
+    assert_eq!(w.verdict(CONFIG), Verdict::Trusted);
+    // Another version control system: pyve cannot ask it, so no.
+    std::fs::remove_dir_all(w.project.join(".git")).unwrap();
+    std::fs::create_dir(w.project.join(".hg")).unwrap();
     assert_eq!(w.verdict(CONFIG), Verdict::EnvChanged(w.env.dir.clone()));
 }
 

@@ -32,6 +32,7 @@ mod backends {
 /// pyve among everything else: direnv, version managers, editors and CI
 /// recipes, the filesystem's edge cases, and hostile input.
 mod integration {
+    mod dependencies;
     mod direnv;
     mod ecosystem;
     mod edges;

@@ -253,6 +253,11 @@ impl Sandbox {
             .env("PYVE_STANDIN_CHANNELS", conda_channels())
             .env("PYVE_STANDIN_LOG", self.path("tmp/micromamba.log"))
             .env("PYVE_STANDIN_CACHE", standin_cache())
+            // uv: one cache for the whole run, and packages (pip for
+            // `--seed`, the test wheels) from the suite's wheel directory.
+            .env("UV_CACHE_DIR", uv_cache())
+            .env("UV_FIND_LINKS", wheels())
+            .env("UV_OFFLINE", "1")
             .current_dir(&self.base);
         cmd
     }
@@ -428,6 +433,7 @@ pub fn make_venv(dir: &Path) {
 pub const DUMPED: &[&str] = &[
     "PATH",
     "VIRTUAL_ENV",
+    "UV_PROJECT_ENVIRONMENT",
     "PYTHONHOME",
     "PYVE_BACKEND",
     "PYVE_ENV_NAME",
@@ -676,6 +682,43 @@ pub fn conda_channels() -> &'static Path {
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );
+        dir
+    })
+}
+
+/// The uv cache shared by every sandbox of this run.
+fn uv_cache() -> &'static Path {
+    static CACHE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("uv-cache"))
+}
+
+/// The suite's local wheel directory (tests/deps/wheels.py), with the
+/// seed wheels scripts/test.sh fetched (`PYVE_TEST_SEED_WHEELS`: pip,
+/// setuptools, wheel, packaging), built once per run.
+pub fn wheels() -> &'static Path {
+    static WHEELS: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    WHEELS.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheels");
+        let out = std::process::Command::new("/usr/bin/python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/deps/wheels.py"))
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "building the test wheels failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let seeds = std::env::var_os("PYVE_TEST_SEED_WHEELS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/seed-wheels-2")
+            });
+        for entry in std::fs::read_dir(&seeds).into_iter().flatten().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "whl") {
+                std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+            }
+        }
         dir
     })
 }

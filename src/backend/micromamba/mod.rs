@@ -17,6 +17,7 @@ use super::{
     Inspection, Scripts, Sources,
 };
 use crate::config::{names, BackendKind, Config, LockPolicy};
+use crate::deps::Declared;
 use crate::error::{user, Error};
 use crate::health::Finding;
 use crate::text::shown;
@@ -114,15 +115,19 @@ impl Backend for Micromamba {
         })
     }
 
-    fn installs_requirements(&self, root: &Path, sources: &Sources) -> Result<(), Error> {
+    fn installs_dependencies(&self, root: &Path, sources: &Sources) -> Result<(), Error> {
         Err(
             user("the micromamba backend installs only what the conda spec lists").with_hint(
                 format!(
-                "put pip packages under `- pip:` in {}'s dependencies instead of --install-deps",
-                SpecFiles::new(root, sources).environment_name()
-            ),
+                    "put pip packages under `- pip:` in {}'s dependencies instead",
+                    SpecFiles::new(root, sources).environment_name()
+                ),
             ),
         )
+    }
+
+    fn declared(&self, _root: &Path, _sources: &Sources) -> Result<Option<Declared>, Error> {
+        Ok(None)
     }
 
     fn claims(&self, root: &Path) -> Option<&'static str> {
@@ -376,7 +381,7 @@ impl Builder for CondaBuilder {
         process::run(&mut command, "creating the conda environment")
     }
 
-    fn install(&self, _dir: &Path, _root: &Path, _requirements: &[PathBuf]) -> Result<(), Error> {
+    fn install(&self, _dir: &Path, _root: &Path, _declared: &Declared) -> Result<(), Error> {
         Err(user(
             "the micromamba backend installs only what environment.yml lists; \
              put pip packages under `dependencies: - pip: [...]` there",

@@ -52,7 +52,69 @@ pub fn project(vars: &dyn Vars, root: &Path) -> Vec<Finding> {
     }
     findings.push(hook(vars, root));
     findings.push(direnv(vars, root, config.direnv));
+    findings.extend(python_pins(root, &resolved));
+    if approved {
+        findings.extend(dependencies(root, &resolved));
+    }
     findings
+}
+
+/// The version the config asks for, the pin file and `requires-python`
+/// agree (uv reads all of them and replaces an environment that does not).
+fn python_pins(root: &Path, resolved: &Resolved) -> Option<Finding> {
+    if !resolved.backend.follows_python_version() {
+        return None;
+    }
+    let pin = python::find_pin(root);
+    let requires = crate::pyproject::read(root).map(|p| {
+        p.and_then(|p| p.requires_python)
+            .and_then(|t| python::Requires::parse(&t).ok())
+    });
+    let asked = resolved
+        .python
+        .map(|v| (v, python::Source::Config(layout::config(root))));
+    let checked = match (pin, requires) {
+        (Ok(pin), Ok(requires)) => python::agree(asked.as_ref(), pin.as_ref(), requires.as_ref()),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    Some(match checked {
+        Ok(()) => Finding::ok(
+            "pins",
+            "the Python version asked for, the pin and requires-python agree",
+        ),
+        Err(e) => Finding::error("pins", e.message(), e.hint().unwrap_or("")),
+    })
+}
+
+/// Whether the environment is in step with the declared dependencies.
+fn dependencies(root: &Path, resolved: &Resolved) -> Option<Finding> {
+    let declared = match resolved.backend.declared(root, &resolved.sources) {
+        Ok(declared) => declared?,
+        Err(e) => {
+            return Some(Finding::error(
+                "dependencies",
+                e.message(),
+                e.hint().unwrap_or(""),
+            ))
+        }
+    };
+    if !resolved.marker().exists() {
+        return None;
+    }
+    Some(match crate::deps::stale(&resolved.env_dir) {
+        Some(stale) => Finding::warning(
+            "dependencies",
+            format!(
+                "{} changed since the environment was last synced",
+                crate::project::build::list(&stale.files)
+            ),
+            "pyve sync",
+        ),
+        None => Finding::ok(
+            "dependencies",
+            format!("declared in {}", crate::project::build::describe(&declared)),
+        ),
+    })
 }
 
 /// The project's files and config, and the environment it selects; None
@@ -332,6 +394,31 @@ fn direnv(vars: &dyn Vars, root: &Path, wanted: Option<bool>) -> Finding {
             },
         );
     };
+    let layout = files::read_optional(&envrc)
+        .ok()
+        .flatten()
+        .and_then(|bytes| {
+            let own = match block::without_block(&envrc, &bytes) {
+                Ok(Some(rest)) => rest,
+                _ => bytes,
+            };
+            crate::shell::direnv::python_layout(&String::from_utf8_lossy(&own))
+        });
+    if let Some((line, text)) = layout {
+        return Finding::warning(
+            "direnv",
+            format!(
+                "{}:{line}: `{text}` activates a Python environment of its own{}",
+                envrc.display(),
+                if has_block {
+                    ", beside pyve's block: two environments are on PATH"
+                } else {
+                    ""
+                }
+            ),
+            "remove that line and run `pyve init`, or set `direnv: false` to keep .envrc yours",
+        );
+    }
     if !has_block {
         return Finding::warning(
             "direnv",

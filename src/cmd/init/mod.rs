@@ -36,7 +36,14 @@ pub struct Options {
     pub vscode: bool,
     pub force: bool,
     pub yes: bool,
+    /// `--install-deps`, from before dependencies were installed by default.
     pub install_deps: bool,
+    /// `--no-deps`: install nothing (recorded).
+    pub no_deps: bool,
+    /// `--deps SOURCE`: where the dependencies are declared (recorded).
+    pub deps: Option<String>,
+    /// `--group NAME`…: dependency groups (recorded).
+    pub groups: Vec<String>,
     pub strict: bool,
     pub auto_bootstrap: bool,
     pub bootstrap_to: BootstrapTo,
@@ -173,9 +180,12 @@ fn make_environment(
             env_dir.display(),
             runs.map(|v| v.to_string()).unwrap_or_default()
         );
-        if !plan.requirements.is_empty() {
-            info!("installing {}", build::list(&plan.requirements));
-            plan.builder.install(env_dir, root, &plan.requirements)?;
+        if let Some(declared) = &plan.declared {
+            info!(
+                "installing the dependencies from {}",
+                build::describe(declared)
+            );
+            plan.builder.install(env_dir, root, declared)?;
         }
         return Ok((true, runs));
     }
@@ -185,7 +195,7 @@ fn make_environment(
         plan.builder.describe()
     );
     let started = Instant::now();
-    build::build(plan.builder.as_ref(), env_dir, root, &plan.requirements)?;
+    build::build(plan.builder.as_ref(), env_dir, root, plan.declared.as_ref())?;
     done!(
         "created {} in {} ms",
         env_dir.display(),
@@ -206,7 +216,11 @@ fn vouched_for(plan: &Plan, root: &Path, vars: &dyn Vars) -> bool {
         marker: plan.backend.marker(&plan.env_dir),
     };
     let store = Store::new(vars);
-    vars::trust_all(vars) || store.built_here(root, &env) || store.approved_env(root, &env)
+    vars::trust_all(vars)
+        || store.built_here(root, &env)
+        || store.approved_env(root, &env)
+        // Approved, and rebuilt here since by the user's own tools (uv).
+        || (store.approved_once(root) && trust::rebuilt_here(root, &env))
 }
 
 /// An environment pyve did not build on this machine (it came with the

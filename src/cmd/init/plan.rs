@@ -5,15 +5,16 @@
 use std::path::{Path, PathBuf};
 
 use super::{named, shared, vscode, Options};
-use crate::backend::{self, Backend, BuildRequest, Builder};
+use crate::backend::{self, Backend, BuildRequest, Builder, Sources};
 use crate::config::{self, BackendKind, Config};
+use crate::deps::{self, Declared};
 use crate::error::{user, Error};
 use crate::project::{self, registry};
 use crate::python::{self, Source, VersionRequest};
 use crate::text::shown;
 use crate::trust::{EnvRef, Store};
 use crate::vars::{self, Vars};
-use crate::{ask, files, layout};
+use crate::{ask, files, layout, pyproject};
 
 const NEW_CONFIG: &str =
     "# pyve project configuration: keys are described in docs/configuration.md\n";
@@ -37,7 +38,8 @@ pub struct Plan {
     pub backend: &'static dyn Backend,
     pub env_dir: PathBuf,
     pub builder: Box<dyn Builder>,
-    pub requirements: Vec<PathBuf>,
+    /// The dependencies to install (None: nothing declared, or `--no-deps`).
+    pub declared: Option<Declared>,
     pub direnv: bool,
     /// pyve's block for `.gitignore`.
     pub gitignore: String,
@@ -204,6 +206,7 @@ fn finish(
     adopted: Option<(String, registry::Entry)>,
 ) -> Result<Plan, Error> {
     let (root, options) = (ask.root, ask.options);
+    let text = record_dependencies(ask, text, named.as_deref())?;
     let new_config = config::parse(&layout::config(root), text.as_bytes())
         .map_err(|e| {
             user(format!(
@@ -218,21 +221,16 @@ fn finish(
     let resolved = project::resolve_env(root, &new_config, selector)?;
     project::check_env_dir(&resolved.env_dir)?;
     let backend = resolved.backend;
-    let install_deps = options.install_deps || new_config.install_deps;
-    if install_deps {
-        backend.installs_requirements(root, &resolved.sources)?;
+    if options.install_deps || options.deps.is_some() || !options.groups.is_empty() {
+        backend.installs_dependencies(root, &resolved.sources)?;
     }
-    let python = python_asked(ask, resolved.python)?;
+    let declared = backend.declared(root, &resolved.sources)?;
+    let (python, requires) = python_asked(ask, resolved.python, backend)?;
     let env_dir = resolved.env_dir.clone();
     check_env_dir_is_ours(backend, root, &env_dir)?;
     if options.force || !backend.marker(&env_dir).exists() {
         check_buildable(&env_dir)?;
     }
-    let requirements = if install_deps {
-        requirement_files(root, resolved.sources.requirements.as_deref())?
-    } else {
-        Vec::new()
-    };
     let builder = backend.prepare(&BuildRequest {
         root,
         env_dir: &env_dir,
@@ -240,6 +238,7 @@ fn finish(
         env_name: &String::from_utf8_lossy(&resolved.env_name),
         sources: &resolved.sources,
         python,
+        requires,
         interactive: ask::interactive(),
         yes: options.yes,
         strict: options.strict,
@@ -252,7 +251,8 @@ fn finish(
         .iter()
         .map(crate::cmd::env_ref)
         .collect();
-    let direnv = !options.no_direnv && new_config.direnv != Some(false);
+    let direnv =
+        !options.no_direnv && new_config.direnv != Some(false) && !envrc_activates_python(root);
     let gitignore = shared::gitignore_body(root, &env_dir, named.is_some());
     check_writable(ask, &gitignore, direnv)?;
     Ok(Plan {
@@ -262,7 +262,7 @@ fn finish(
         spec: backend.spec_files(root, &resolved.sources),
         env_dir,
         builder,
-        requirements,
+        declared,
         direnv,
         gitignore,
         named,
@@ -271,19 +271,147 @@ fn finish(
     })
 }
 
+/// A Python version asked for, and by what.
+type Asked = Option<(VersionRequest, Source)>;
+
 /// The Python version asked for, and by what: the flag, the config, else
-/// a pin file.
+/// a pin file; and the project's `requires-python`. They must agree: uv
+/// reads the pin and `requires-python` too, and replaces an environment
+/// that disagrees with them.
 fn python_asked(
     ask: &Ask,
     configured: Option<VersionRequest>,
-) -> Result<Option<(VersionRequest, Source)>, Error> {
-    Ok(match (ask.flag_version, configured) {
+    backend: &dyn Backend,
+) -> Result<(Asked, Option<python::Requires>), Error> {
+    let pin = python::find_pin(ask.root)?;
+    let asked = match (ask.flag_version, configured) {
         (Some(version), _) => Some((version, Source::Flag)),
         (None, Some(version)) => Some((version, Source::Config(layout::config(ask.root)))),
-        (None, None) => {
-            python::find_pin(ask.root)?.map(|(version, file)| (version, Source::Pin(file)))
+        (None, None) => None,
+    };
+    let requires = if backend.follows_python_version() {
+        requires_python(ask.root)?
+    } else {
+        None
+    };
+    if let (Some(flag), Some(_)) = (ask.flag_version, &pin) {
+        // The flag is this run's explicit choice: said, not refused. It is
+        // recorded, so the next init (and doctor) find the disagreement.
+        let flagged = Some((flag, Source::Flag));
+        if let Err(e) = python::agree(flagged.as_ref(), pin.as_ref(), None) {
+            warn!("{}; {}", e.message(), e.hint().unwrap_or(""));
         }
+        python::agree(asked.as_ref(), None, requires.as_ref())?;
+    } else {
+        python::agree(asked.as_ref(), pin.as_ref(), requires.as_ref())?;
+    }
+    let asked = asked.or_else(|| pin.map(|(version, file)| (version, Source::Pin(file))));
+    Ok((asked, requires))
+}
+
+/// `requires-python` from the project's pyproject.toml, parsed.
+fn requires_python(root: &Path) -> Result<Option<python::Requires>, Error> {
+    let Some(project) = pyproject::read(root)? else {
+        return Ok(None);
+    };
+    let Some(text) = project.requires_python.as_deref() else {
+        return Ok(None);
+    };
+    python::Requires::parse(text).map(Some).map_err(|why| {
+        user(format!(
+            "{}: [project] requires-python: {why}",
+            shown(&project.path)
+        ))
+        .with_hint("write PEP 440 specifiers, for example `>=3.10`")
     })
+}
+
+/// Records in the config text where dependencies come from, so a rebuild,
+/// a clone and `init --force` install the same: the flags' choice, else
+/// the source found (saying which others are not used).
+fn record_dependencies(ask: &Ask, mut text: String, named: Option<&str>) -> Result<String, Error> {
+    let (root, options) = (ask.root, ask.options);
+    let config_path = layout::config(root);
+    let config = config::parse(&config_path, text.as_bytes())?.config;
+    let entry = named.and_then(|n| config.environments.get(n));
+    let backend = match entry {
+        Some(entry) => backend::by_kind(entry.backend(&config)),
+        None => backend::by_kind(config.backend()),
+    };
+    if backend
+        .installs_dependencies(root, &Sources::default())
+        .is_err()
+    {
+        return Ok(text);
+    }
+    let mut edit = |key: &str, value: String| -> Result<(), Error> {
+        let result = config::set_value(&text, None, key, &value);
+        text = edited(&config_path, key, &value, result)?;
+        Ok(())
+    };
+    if !options.groups.is_empty() {
+        edit("groups", format!("[{}]", options.groups.join(", ")))?;
+    }
+    let wanted = if options.no_deps {
+        Some("none".to_owned())
+    } else {
+        options.deps.clone()
+    };
+    if let Some(wanted) = wanted {
+        if config.dependencies.as_deref() != Some(wanted.as_str()) {
+            edit("dependencies", wanted)?;
+        }
+        return Ok(text);
+    }
+    if config.dependencies(entry).is_some() {
+        return Ok(text);
+    }
+    let listed = entry
+        .and_then(|e| e.requirements.as_ref().map(config::Requirements::files))
+        .or_else(|| config.requirements.clone());
+    let groups = config.groups.clone().unwrap_or_default();
+    let (declared, unused) = deps::resolve(root, None, &groups, listed.as_deref())?;
+    if let Some(declared) = declared {
+        // A lock's own pyproject.toml is part of it, not another source.
+        let part_of = declared.files();
+        for other in unused
+            .into_iter()
+            .filter(|k| !part_of.iter().any(|f| f.as_os_str() == k.name()))
+        {
+            info!(
+                "note: {} is not used: {} comes first (`dependencies:` in .pyve/config chooses)",
+                other.name(),
+                declared.kind.name()
+            );
+        }
+        edit("dependencies", declared.kind.name().to_owned())?;
+    }
+    Ok(text)
+}
+
+/// An `.envrc` that already builds or activates a Python environment
+/// gets no pyve block (two environments would end up on PATH); says so,
+/// with the fix.
+fn envrc_activates_python(root: &Path) -> bool {
+    let envrc = root.join(".envrc");
+    let Ok(Some(bytes)) = files::read_optional(&envrc) else {
+        return false;
+    };
+    let own = match files::block::without_block(&envrc, &bytes) {
+        Ok(Some(rest)) => rest,
+        _ => bytes,
+    };
+    let Some((line, text)) = crate::shell::direnv::python_layout(&String::from_utf8_lossy(&own))
+    else {
+        return false;
+    };
+    warn!(
+        "{}:{line}: `{text}` already activates a Python environment, so pyve did not add its \
+         block (two environments would be on PATH); remove that line and run `pyve init` \
+         again, or keep the .envrc yours and pass --no-direnv",
+        shown(&envrc)
+    );
+    true
 }
 
 /// Fails now, before anything is built or written, when a file init
@@ -356,31 +484,4 @@ fn check_env_dir_is_ours(backend: &dyn Backend, root: &Path, env_dir: &Path) -> 
         .with_hint(fix));
     }
     Ok(())
-}
-
-/// The requirements files to install: the config's, else
-/// `requirements.txt`; each must exist.
-fn requirement_files(root: &Path, listed: Option<&[PathBuf]>) -> Result<Vec<PathBuf>, Error> {
-    let names = listed
-        .map(<[PathBuf]>::to_vec)
-        .unwrap_or_else(|| vec![PathBuf::from("requirements.txt")]);
-    for name in &names {
-        if root.join(name).is_file() {
-            continue;
-        }
-        return Err(if listed.is_some() {
-            user(format!(
-                "requirements in .pyve/config lists {}, which does not exist in {}",
-                shown(name),
-                shown(root)
-            ))
-        } else {
-            user(format!(
-                "--install-deps: no requirements.txt in {}",
-                shown(root)
-            ))
-            .with_hint("create it, or list files under `requirements:` in .pyve/config")
-        });
-    }
-    Ok(names)
 }

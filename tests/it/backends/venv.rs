@@ -195,9 +195,12 @@ fn pins_choose_the_interpreter_and_a_changed_pin_rebuilds() {
         config.contains(&format!("python:\n  version: \"{other}\"\n")),
         "{config}"
     );
-    // Now the pin disagrees with nothing that counts: the config decides.
+    // The flag was this run's choice, recorded; the pin now disagrees with
+    // the config, and uv would follow the pin: doctor says so, with the fix.
     let out = sb.pyve(&root, &["doctor"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("error    pins"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("uv python pin"), "{}", stderr(&out));
 }
 
 #[test]
@@ -677,7 +680,7 @@ fn purge_removes_what_pyve_made_and_only_that() {
     for (name, content) in user_files {
         std::fs::write(root.join(name), content).unwrap();
     }
-    sb.pyve_ok(&root, &["init", "--backend", "venv"]);
+    sb.pyve_ok(&root, &["init", "--backend", "venv", "--no-deps"]);
     let out = sb.pyve(&root, &["purge"]);
     assert_eq!(out.status.code(), Some(2), "no terminal, no --yes");
     assert!(stderr(&out).contains("pass --yes"), "{}", stderr(&out));

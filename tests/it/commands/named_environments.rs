@@ -485,11 +485,22 @@ fn every_error_names_the_environment_and_the_fix() {
         root.join(".pyve/envs/prod").display().to_string()
     );
 
-    // An environment replaced by other means than `pyve init` needs a new
+    // An environment replaced by a pull (files git tracks) needs a new
     // approval, like the single one.
     let prod = root.join(".pyve/envs/prod");
     std::fs::remove_dir_all(&prod).unwrap();
     make_venv(&prod);
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-f", ".pyve/envs/prod/pyvenv.cfg"],
+    ] {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&root)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
     let (code, err) = fails(&["run", "true"]);
     assert_eq!(code, Some(1));
     assert!(

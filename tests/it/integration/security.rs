@@ -110,7 +110,7 @@ per_shell!(
                 "pyve allow 2>/dev/null".into(),
                 sh.prompt().into(),
                 dump("reapproved"),
-                // Another environment moved into place, not built by pyve.
+                // Rebuilt here by the user's own tools: still approved.
                 format!(
                     "{} -m venv --without-pip {}",
                     python(),
@@ -119,9 +119,17 @@ per_shell!(
                 format!("rm -rf {}", sh.q(&venv)),
                 format!("mv {} {}", sh.q(&root.join("other")), sh.q(&venv)),
                 sh.prompt().into(),
+                dump("rebuilt"),
+                // Replaced by a pull: git tracks files in it.
+                "git init -q".into(),
+                format!("rm -rf {}", sh.q(&venv)),
+                format!("{} -m venv --without-pip .venv", python()),
+                "git add -f .venv/pyvenv.cfg".into(),
+                sh.prompt().into(),
                 dump("replaced"),
             ],
         );
+        assert_eq!(var(&d["rebuilt"], "PYVE_ENV_NAME"), "two", "{err}");
         assert_eq!(var(&d["approved"], "PYVE_ENV_NAME"), "one");
         assert_eq!(visible(&d["edited"]), visible(&d["before"]), "held back");
         assert_eq!(var(&d["reapproved"], "PYVE_ENV_NAME"), "two");

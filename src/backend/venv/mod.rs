@@ -9,12 +9,16 @@ use std::process::Command;
 
 use super::{Activation, Backend, Before, BuildRequest, Builder, InitName, Inspection, Sources};
 use crate::config::{names, BackendKind, Config, Creator};
+use crate::deps::Declared;
 use crate::error::{user, Error};
 use crate::files;
-use crate::health::Finding;
 use crate::python::{self, Interpreter, Source, Version, VersionRequest};
 use crate::text::shown;
-use crate::{ask, process};
+use crate::{ask, deps, process};
+
+mod inspect;
+
+use inspect::inspect;
 
 pub struct Venv;
 
@@ -75,10 +79,18 @@ impl Backend for Venv {
     fn activation(&self, env_dir: &Path, _env_name: &[u8], _before: Before) -> Activation {
         Activation {
             path_prepend: vec![env_dir.join("bin").as_os_str().as_bytes().to_vec()],
-            set: vec![(
-                "VIRTUAL_ENV".to_owned(),
-                env_dir.as_os_str().as_bytes().to_vec(),
-            )],
+            set: vec![
+                (
+                    "VIRTUAL_ENV".to_owned(),
+                    env_dir.as_os_str().as_bytes().to_vec(),
+                ),
+                // uv's project commands (`uv add`, `uv sync`, `uv run`) act on
+                // the environment this variable names, named ones included.
+                (
+                    "UV_PROJECT_ENVIRONMENT".to_owned(),
+                    env_dir.as_os_str().as_bytes().to_vec(),
+                ),
+            ],
             // `activate` unsets PYTHONHOME: a leftover one points the venv's
             // interpreter at another installation's standard library.
             unset: vec!["PYTHONHOME"],
@@ -105,9 +117,16 @@ impl Backend for Venv {
         if creator == Creator::Stdlib {
             check_stdlib_venv(&interpreter)?;
         }
+        let tools = deps::Tools {
+            uv: which_uv(),
+            poetry: python::which(request.vars, "poetry"),
+            pdm: python::which(request.vars, "pdm"),
+        };
         Ok(Box::new(VenvBuilder {
             interpreter,
             uv,
+            tools,
+            requires: request.requires.clone(),
             prompt: request.env_name.to_owned(),
             requested: request.python.clone(),
         }))
@@ -124,10 +143,10 @@ impl Backend for Venv {
     }
 
     fn spec_files(&self, root: &Path, sources: &Sources) -> Vec<String> {
-        sources
-            .requirements
-            .clone()
-            .unwrap_or_else(|| vec![PathBuf::from("requirements.txt")])
+        let declared = self.declared(root, sources).ok().flatten();
+        declared
+            .map(|d| d.files())
+            .unwrap_or_default()
             .into_iter()
             .filter(|f| root.join(f).is_file())
             .map(|f| f.to_string_lossy().into_owned())
@@ -139,14 +158,21 @@ impl Backend for Venv {
 fn find_interpreter(request: &BuildRequest) -> Result<Interpreter, Error> {
     let version = request.python.as_ref().map(|(v, _)| *v);
     let vars = request.vars;
-    let not_found = match python::find(vars, version) {
+    let requires = request.requires.as_ref();
+    let not_found = match python::find(vars, version, requires) {
         Ok(interpreter) => return Ok(interpreter),
         Err(not_found) => not_found,
     };
-    let wanted = match &request.python {
+    let mut wanted = match &request.python {
         Some((version, source)) => format!("Python {version} (requested by {source})"),
+        None if requires.is_some() => "Python".to_owned(),
         None => "a default `python3`".to_owned(),
     };
+    if let Some(requires) = requires {
+        wanted.push_str(&format!(
+            " allowed by requires-python `{requires}` in pyproject.toml"
+        ));
+    }
     let commands = not_found.install_commands(vars);
     let mut message = format!("no interpreter found for {wanted}. Tried:\n");
     for line in &not_found.tried {
@@ -169,7 +195,7 @@ fn find_interpreter(request: &BuildRequest) -> Result<Interpreter, Error> {
         return Err(user("no interpreter; nothing was changed"));
     }
     match Command::new(&command[0]).args(&command[1..]).status() {
-        Ok(status) if status.success() => python::find(vars, version).map_err(|_| {
+        Ok(status) if status.success() => python::find(vars, version, requires).map_err(|_| {
             user(format!(
                 "`{line}` succeeded, but pyve still finds no {wanted}"
             ))
@@ -205,14 +231,25 @@ struct VenvBuilder {
     interpreter: Interpreter,
     /// `uv venv` when set, the standard library's `venv` otherwise.
     uv: Option<PathBuf>,
+    /// The installers for the project's dependencies (uv even when the
+    /// environment is built by the standard library).
+    tools: deps::Tools,
+    requires: Option<python::Requires>,
     prompt: String,
     requested: Option<(VersionRequest, Source)>,
 }
 
 impl Builder for VenvBuilder {
     fn describe(&self) -> String {
+        let why = match (&self.requested, &self.requires) {
+            (Some((request, source)), _) => format!("; {source} asks for {request}"),
+            (None, Some(requires)) => {
+                format!("; the newest installed that requires-python `{requires}` allows")
+            }
+            (None, None) => String::new(),
+        };
         format!(
-            "Python {} ({}, {}) with {}",
+            "Python {} ({}, {}) with {}{why}",
             self.interpreter.version,
             self.interpreter.found_in,
             self.interpreter.executable.display(),
@@ -231,9 +268,12 @@ impl Builder for VenvBuilder {
         if let Some(bad) = existing.findings.iter().find(|f| f.is_error()) {
             return Err(bad.message.clone());
         }
-        match &self.requested {
-            Some((request, source)) if !request.matches(&version) => Err(format!(
+        match (&self.requested, &self.requires) {
+            (Some((request, source)), _) if !request.matches(&version) => Err(format!(
                 "it has Python {version}, but {source} asks for {request}"
+            )),
+            (_, Some(requires)) if !requires.matches(&version) => Err(format!(
+                "it has Python {version}, but pyproject.toml's requires-python is `{requires}`"
             )),
             _ => Ok(()),
         }
@@ -245,7 +285,9 @@ impl Builder for VenvBuilder {
         let mut command = match &self.uv {
             Some(uv) => {
                 let mut command = Command::new(uv);
-                command.args(["venv", "--no-config"]);
+                // --seed: pip in the environment, so `pip install` at its
+                // prompt installs into it, as in a stdlib venv.
+                command.args(["venv", "--no-config", "--seed"]);
                 if !crate::ui::verbose() {
                     command.arg("--quiet");
                 }
@@ -273,7 +315,28 @@ impl Builder for VenvBuilder {
             }
         };
         command.env_remove("VIRTUAL_ENV").env_remove("PYTHONHOME");
-        process::run(&mut command, "creating the environment")?;
+        let seeded = process::run(&mut command, "creating the environment");
+        if let (Err(why), Some(uv)) = (&seeded, &self.uv) {
+            // Seeding fetches pip (offline, without a cache, it cannot):
+            // an environment without pip beats none.
+            let _ = std::fs::remove_dir_all(dir);
+            let mut bare = Command::new(uv);
+            bare.args(["venv", "--no-config", "--quiet", "--python"])
+                .arg(&self.interpreter.executable)
+                .arg(&prompt)
+                .arg(dir)
+                .env("UV_PYTHON_DOWNLOADS", "never")
+                .env_remove("VIRTUAL_ENV")
+                .env_remove("PYTHONHOME");
+            process::run(&mut bare, "creating the environment")?;
+            warn!(
+                "the environment has no pip: uv could not add it ({}); `uv pip install pip` \
+                 adds it later",
+                why.message().lines().last().unwrap_or("").trim()
+            );
+        } else {
+            seeded?;
+        }
         if !dir.join("pyvenv.cfg").is_file() {
             return Err(user(format!(
                 "creating the environment: {} has no pyvenv.cfg afterwards",
@@ -283,35 +346,9 @@ impl Builder for VenvBuilder {
         Ok(())
     }
 
-    fn install(&self, dir: &Path, root: &Path, requirements: &[PathBuf]) -> Result<(), Error> {
-        let python = dir.join("bin/python");
-        let mut command = match &self.uv {
-            Some(uv) => {
-                let mut command = Command::new(uv);
-                command
-                    .args(["pip", "install", "--no-config", "--python"])
-                    .arg(&python)
-                    .env("UV_PYTHON_DOWNLOADS", "never");
-                command
-            }
-            None => {
-                let mut command = Command::new(&python);
-                command
-                    .args(["-m", "pip", "install", "--no-input"])
-                    .env("PIP_NO_COMPILE", "1")
-                    .env("PYTHONDONTWRITEBYTECODE", "1")
-                    .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
-                command
-            }
-        };
-        for file in requirements {
-            command.arg("-r").arg(file);
-        }
-        command
-            .current_dir(root)
-            .env_remove("VIRTUAL_ENV")
-            .env_remove("PYTHONHOME");
-        process::run(&mut command, "installing the requirements")
+    fn install(&self, dir: &Path, root: &Path, declared: &Declared) -> Result<(), Error> {
+        deps::install(declared, root, dir, &self.tools, deps::Mode::Frozen)?;
+        deps::write_record(dir, root, declared)
     }
 
     fn finish(&self, dir: &Path, final_dir: &Path) -> Result<(), Error> {
@@ -372,218 +409,4 @@ fn read_pyvenv_cfg(path: &Path) -> Option<Vec<(String, String)>> {
 
 fn cfg_get<'a>(cfg: &'a [(String, String)], key: &str) -> Option<&'a str> {
     cfg.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
-
-fn inspect(env_dir: &Path) -> Inspection {
-    let mut inspection = Inspection::default();
-    let fix = "pyve init --force";
-    let cfg_path = env_dir.join("pyvenv.cfg");
-    let Some(cfg) = read_pyvenv_cfg(&cfg_path) else {
-        inspection.findings.push(Finding::error(
-            "environment",
-            format!("no environment at {} (no pyvenv.cfg)", env_dir.display()),
-            "pyve init",
-        ));
-        return inspection;
-    };
-    inspection.exists = true;
-    inspection.findings.push(Finding::ok(
-        "environment",
-        format!("{} exists", env_dir.display()),
-    ));
-
-    // The base interpreter the environment's `python` links to.
-    match cfg_get(&cfg, "home") {
-        Some(home) if has_python(Path::new(home)) => inspection.findings.push(Finding::ok(
-            "interpreter",
-            format!("base interpreter in {home}"),
-        )),
-        Some(home) => inspection.findings.push(Finding::error(
-            "interpreter",
-            format!("the base interpreter is gone: pyvenv.cfg says `home = {home}`, which holds no python"),
-            fix,
-        )),
-        None => inspection.findings.push(Finding::error(
-            "interpreter",
-            format!("{} has no `home` line", cfg_path.display()),
-            fix,
-        )),
-    }
-
-    let recorded = cfg_get(&cfg, "version")
-        .or_else(|| cfg_get(&cfg, "version_info"))
-        .and_then(Version::parse);
-    match run_python(env_dir) {
-        Ok((version, prefix)) => {
-            inspection.runs = Some(version);
-            inspection.findings.push(Finding::ok(
-                "python",
-                format!("bin/python runs Python {version}"),
-            ));
-            if let Some(recorded) = recorded.filter(|r| *r != version) {
-                inspection.findings.push(Finding::warning(
-                    "python",
-                    format!(
-                        "pyvenv.cfg records Python {recorded}, but the interpreter is now {version} \
-                         (the base install was upgraded in place)"
-                    ),
-                    fix,
-                ));
-            }
-            if !same_dir(&prefix, env_dir) {
-                inspection.findings.push(Finding::error(
-                    "python",
-                    format!(
-                        "bin/python runs with sys.prefix {}, not this environment",
-                        prefix.display()
-                    ),
-                    fix,
-                ));
-            }
-        }
-        Err(why) => inspection.findings.push(Finding::error(
-            "python",
-            format!("bin/python does not run: {why}"),
-            fix,
-        )),
-    }
-    inspection.findings.push(check_location(env_dir));
-    inspection
-}
-
-fn has_python(dir: &Path) -> bool {
-    ["python3", "python"]
-        .iter()
-        .any(|name| dir.join(name).is_file())
-}
-
-fn same_dir(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
-}
-
-fn run_python(env_dir: &Path) -> Result<(Version, PathBuf), String> {
-    let output = Command::new(env_dir.join("bin/python"))
-        .args([
-            "-c",
-            "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.prefix)",
-        ])
-        .env_remove("PYTHONHOME")
-        .env_remove("PYTHONPATH")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(stderr
-            .lines()
-            .last()
-            .unwrap_or("it exited with an error")
-            .to_owned());
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
-    let mut lines = text.lines();
-    let version = lines
-        .next()
-        .and_then(Version::parse)
-        .ok_or("it printed no version")?;
-    let prefix = PathBuf::from(lines.next().ok_or("it printed no prefix")?);
-    Ok((version, prefix))
-}
-
-/// A moved or copied venv keeps a working `python`, but its scripts still
-/// start the interpreter at the old path and `activate` still names it.
-fn check_location(env_dir: &Path) -> Finding {
-    let real_env = std::fs::canonicalize(env_dir).unwrap_or_else(|_| env_dir.to_owned());
-    let bin = env_dir.join("bin");
-    let mut checked = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&bin)
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    entries.sort();
-    for path in entries {
-        let Some(named) = named_environment(&path) else {
-            continue;
-        };
-        checked += 1;
-        let real_named = std::fs::canonicalize(&named).unwrap_or_else(|_| named.clone());
-        if real_named != real_env {
-            let script = path.file_name().unwrap_or_default().to_string_lossy();
-            let state = if named.exists() {
-                "another environment"
-            } else {
-                "which no longer exists"
-            };
-            return Finding::error(
-                "location",
-                format!(
-                    "bin/{script} refers to {} ({state}): this environment was moved or copied from there",
-                    named.display()
-                ),
-                "pyve init --force",
-            );
-        }
-    }
-    Finding::ok(
-        "location",
-        format!("the files in bin/ that name an environment name this one ({checked} checked)"),
-    )
-}
-
-/// The environment a script in `bin/` belongs to: from its shebang
-/// (`#!/env/bin/python`, or pip's `/bin/sh` wrapper for long paths), or
-/// from `VIRTUAL_ENV=` in an activate script.
-fn named_environment(script: &Path) -> Option<PathBuf> {
-    if !std::fs::symlink_metadata(script).ok()?.is_file() {
-        return None;
-    }
-    let bytes = files::read_bounded(script, MAX_CFG_BYTES).ok()?;
-    let text = String::from_utf8_lossy(&bytes);
-    let mut lines = text.lines();
-    let first = lines.next()?;
-    let interpreter = if let Some(shebang) = first.strip_prefix("#!") {
-        let shebang = shebang.trim();
-        if shebang == "/bin/sh" {
-            // '''exec' "/env/bin/python" "$0" "$@"
-            let second = lines.next()?;
-            let rest = second.strip_prefix("'''exec' ")?;
-            let quoted = rest.strip_prefix('"')?;
-            Some(quoted[..quoted.find('"')?].to_owned())
-        } else {
-            shebang.split_whitespace().next().map(str::to_owned)
-        }
-    } else {
-        None
-    };
-    if let Some(interpreter) = interpreter {
-        let interpreter = PathBuf::from(interpreter);
-        let is_python = interpreter
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("python"));
-        if is_python && interpreter.parent()?.file_name()? == "bin" {
-            return Some(interpreter.parent()?.parent()?.to_owned());
-        }
-        return None;
-    }
-    if script.file_name()? != "activate" {
-        return None;
-    }
-    for line in text.lines() {
-        let Some(at) = line.find("VIRTUAL_ENV=") else {
-            continue;
-        };
-        let value = &line[at + "VIRTUAL_ENV=".len()..];
-        let quote = value.chars().next()?;
-        if quote != '"' && quote != '\'' {
-            continue;
-        }
-        let inner = &value[1..];
-        let end = inner.find(quote)?;
-        if inner.starts_with('/') {
-            return Some(PathBuf::from(&inner[..end]));
-        }
-    }
-    None
 }

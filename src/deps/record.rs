@@ -1,0 +1,195 @@
+//! What the last sync installed from: `<env>/.pyve-sync`, written by pyve
+//! after installing, listing the declaration files with their fingerprints.
+//! `pyve run` and the hook compare it with the files (stats only), so a
+//! lock edited or pulled since is noticed without parsing anything.
+//!
+//! Tools that sync the environment themselves (`uv add`, `uv sync`) leave
+//! the record behind; they also change the environment's site-packages
+//! after writing the lock, so a declaration file older than the
+//! environment's last install is taken as installed.
+
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use super::Declared;
+use crate::error::{user, Error};
+use crate::text::shown;
+use crate::{files, paths};
+
+const NAME: &str = ".pyve-sync";
+const HEADER: &str = "pyve-sync 1";
+/// A record lists a few files; anything larger is not one.
+const MAX_BYTES: u64 = 64 << 10;
+
+/// Records that `env_dir` was just synced from `declared` in `root`.
+/// The files are named relative to the environment (`../uv.lock` from
+/// `.venv`), so a project moved with its environment keeps its record.
+pub fn write_record(env_dir: &Path, root: &Path, declared: &Declared) -> Result<(), Error> {
+    let mut text = format!("{HEADER}\nsource {}\n", declared.kind.name()).into_bytes();
+    let up = relative_root(env_dir, root);
+    for file in declared.files() {
+        text.extend_from_slice(files::fingerprint_path(&root.join(&file)).as_bytes());
+        text.push(b' ');
+        text.extend_from_slice(up.join(&file).as_os_str().as_bytes());
+        text.push(b'\n');
+    }
+    let path = env_dir.join(NAME);
+    files::replace(&path, &text, 0o644)
+        .map_err(|e| user(format!("cannot write {}: {e}", shown(&path))))
+}
+
+/// The files a record lists, with their fingerprints then.
+fn read(env_dir: &Path) -> Option<Vec<(String, PathBuf)>> {
+    let bytes = files::read_bounded(&env_dir.join(NAME), MAX_BYTES).ok()?;
+    let mut lines = bytes.split(|&b| b == b'\n');
+    if lines.next()? != HEADER.as_bytes() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for line in lines.skip(1).filter(|l| !l.is_empty()) {
+        let at = line.iter().position(|&b| b == b' ')?;
+        let fingerprint = std::str::from_utf8(&line[..at]).ok()?.to_owned();
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(&line[at + 1..]));
+        out.push((fingerprint, paths::lexical(&env_dir.join(path))));
+    }
+    Some(out)
+}
+
+/// `root` as seen from `env_dir`: `..` for `.venv`, `../../..` for
+/// `.pyve/envs/prod`.
+fn relative_root(env_dir: &Path, root: &Path) -> PathBuf {
+    let env: Vec<_> = env_dir.components().collect();
+    let root_parts: Vec<_> = root.components().collect();
+    let common = env
+        .iter()
+        .zip(&root_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = PathBuf::new();
+    for _ in common..env.len() {
+        out.push("..");
+    }
+    for part in &root_parts[common..] {
+        out.push(part);
+    }
+    out
+}
+
+/// Declaration files changed since the environment was last installed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Stale {
+    pub files: Vec<PathBuf>,
+    /// Identifies this change (the files' fingerprints), so it is told once.
+    pub token: String,
+}
+
+/// Whether `env_dir` is behind its declaration files; None when in step,
+/// or when pyve never synced it (no record: nothing to compare).
+pub fn stale(env_dir: &Path) -> Option<Stale> {
+    let listed = read(env_dir)?;
+    let installed = last_install(env_dir);
+    let mut files = Vec::new();
+    let mut token = String::new();
+    for (recorded, path) in listed {
+        let metadata = std::fs::metadata(&path).ok();
+        let now = metadata
+            .as_ref()
+            .map_or_else(|| files::MISSING.to_owned(), files::fingerprint);
+        if now == recorded {
+            continue;
+        }
+        let newer = metadata.is_none_or(|m| m.mtime() > installed);
+        if newer {
+            token.push_str(&now);
+            files.push(path);
+        }
+    }
+    (!files.is_empty()).then_some(Stale { files, token })
+}
+
+/// When the environment last changed its packages: the record's time, or
+/// a later change of a site-packages directory (an installer ran since).
+fn last_install(env_dir: &Path) -> i64 {
+    let mut latest = std::fs::metadata(env_dir.join(NAME)).map_or(0, |m| m.mtime());
+    if let Ok(entries) = std::fs::read_dir(env_dir.join("lib")) {
+        for entry in entries.flatten().take(8) {
+            if let Ok(m) = std::fs::metadata(entry.path().join("site-packages")) {
+                latest = latest.max(m.mtime());
+            }
+        }
+    }
+    latest
+}
+
+/// The declaration files to watch: their change may make the environment
+/// stale.
+pub fn watched(env_dir: &Path) -> Vec<PathBuf> {
+    read(env_dir).map_or_else(Vec::new, |l| l.into_iter().map(|(_, p)| p).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Kind;
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn set_mtime(path: &Path, when: SystemTime) {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_record_notices_a_newer_declaration_once_per_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, env) = (dir.path().join("p"), dir.path().join("p/.venv"));
+        std::fs::create_dir_all(env.join("lib/python3.11/site-packages")).unwrap();
+        std::fs::write(root.join("uv.lock"), "a").unwrap();
+        let declared = Declared {
+            kind: Kind::UvLock,
+            groups: vec![],
+            requirements: vec![],
+        };
+        assert_eq!(stale(&env), None, "never synced: nothing to say");
+        write_record(&env, &root, &declared).unwrap();
+        assert_eq!(stale(&env), None);
+        assert_eq!(
+            watched(&env),
+            [root.join("uv.lock"), root.join("pyproject.toml")]
+        );
+        assert!(std::fs::read_to_string(env.join(NAME))
+            .unwrap()
+            .contains(" ../uv.lock\n"));
+        assert_eq!(
+            relative_root(Path::new("/p/.pyve/envs/x"), Path::new("/p")),
+            Path::new("../../..")
+        );
+
+        let later = SystemTime::now() + Duration::from_secs(5);
+        std::fs::write(root.join("uv.lock"), "bb").unwrap();
+        set_mtime(&root.join("uv.lock"), later);
+        let found = stale(&env).unwrap();
+        assert_eq!(found.files, [root.join("uv.lock")]);
+        // An installer that ran after the lock was written (uv add) counts.
+        let site = env.join("lib/python3.11/site-packages/x");
+        std::fs::write(&site, "").unwrap();
+        let dir_time = std::fs::File::open(env.join("lib/python3.11/site-packages")).unwrap();
+        dir_time
+            .set_modified(later + Duration::from_secs(2))
+            .unwrap();
+        assert_eq!(stale(&env), None);
+        // A new pyproject.toml later than that is stale again.
+        std::fs::write(root.join("pyproject.toml"), "[project]").unwrap();
+        set_mtime(
+            &root.join("pyproject.toml"),
+            later + Duration::from_secs(10),
+        );
+        assert_eq!(stale(&env).unwrap().files, [root.join("pyproject.toml")]);
+        std::fs::write(env.join(NAME), "garbage").unwrap();
+        assert_eq!(stale(&env), None);
+    }
+}
