@@ -109,6 +109,17 @@ pub struct Project {
     pub warnings: Vec<String>,
 }
 
+/// The environment a command that runs in it means: `--env NAME`, else
+/// in CI `default_env` (CI never guesses from a checkout's local
+/// pointer), else the active one.
+pub fn selector<'a>(vars: &dyn Vars, env: Option<&'a str>) -> project::Selector<'a> {
+    match env {
+        Some(name) => project::Selector::Named(name),
+        None if crate::vars::in_ci(vars) => project::Selector::Default,
+        None => project::Selector::Active,
+    }
+}
+
 /// Finds and loads the project around the current directory. The
 /// project's files must be the user's own, unless `trusted` (the user
 /// vouched for it).

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use crate::error::Error;
-use crate::project::Selector;
 use crate::shell::Bash;
 use crate::text::shown;
 use crate::vars::{self, Vars};
@@ -29,12 +28,7 @@ pub struct Options {
 pub fn run(options: Options) -> Result<ExitCode, Error> {
     let vars = vars::process();
     let trusted = options.trust || vars::trust_all(vars);
-    // CI never guesses from a checkout's local pointer.
-    let selector = match &options.env {
-        Some(name) => Selector::Named(name),
-        None if vars::in_ci(vars) => Selector::Default,
-        None => Selector::Active,
-    };
+    let selector = super::selector(vars, options.env.as_deref());
     let project = super::find_project(vars, trusted, selector)?;
     for warning in &project.warnings {
         warn!("{warning}");

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use crate::deps;
 pub use crate::deps::Mode;
 use crate::error::{user, Error};
-use crate::project::Selector;
 use crate::vars;
 
 pub struct Options {
@@ -20,11 +19,7 @@ pub struct Options {
 pub fn run(options: Options) -> Result<ExitCode, Error> {
     let vars = vars::process();
     let trusted = options.trust || vars::trust_all(vars);
-    let selector = match &options.env {
-        Some(name) => Selector::Named(name),
-        None if vars::in_ci(vars) => Selector::Default,
-        None => Selector::Active,
-    };
+    let selector = super::selector(vars, options.env.as_deref());
     let project = super::find_project(vars, trusted, selector)?;
     for warning in &project.warnings {
         warn!("{warning}");

@@ -38,6 +38,15 @@ pub fn install(
     tools: &Tools,
     mode: Mode,
 ) -> Result<(), Error> {
+    if mode == Mode::Locked && !declared.kind.is_lock() {
+        return Err(user(format!(
+            "--locked: {} is not a lock, so there is nothing to check it against",
+            declared.kind.name()
+        ))
+        .with_hint(
+            "lock the project (uv lock) and set `dependencies: uv.lock`, or drop --locked",
+        ));
+    }
     let python = env_dir.join("bin/python");
     let mut commands = match (declared.kind, &tools.uv) {
         (Kind::UvLock, Some(uv)) => vec![uv_sync(uv, declared, env_dir, mode)],
@@ -71,15 +80,6 @@ pub fn install(
             vec![command]
         }
     };
-    if mode == Mode::Locked && !declared.kind.is_lock() {
-        return Err(user(format!(
-            "--locked: {} is not a lock, so there is nothing to check it against",
-            declared.kind.name()
-        ))
-        .with_hint(
-            "lock the project (uv lock) and set `dependencies: uv.lock`, or drop --locked",
-        ));
-    }
     for command in &mut commands {
         command
             .current_dir(root)
@@ -170,10 +170,10 @@ fn from_pyproject(
     if project.has_build_system {
         command.args(["-e", "."]);
     }
-    // `--` keeps a requirement from being read as an option.
     if requirements.is_empty() && !project.has_build_system {
         return Ok(Vec::new());
     }
+    // `--` keeps a requirement from being read as an option.
     command.arg("--").args(&requirements);
     Ok(vec![command])
 }

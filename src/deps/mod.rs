@@ -14,7 +14,7 @@ use crate::pyproject;
 use crate::text::shown;
 
 pub use install::{install, Mode, Tools};
-pub use record::{stale, watched, write_record};
+pub use record::{stale, write_record, Record};
 
 /// Where a project's dependencies are declared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

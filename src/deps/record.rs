@@ -9,8 +9,8 @@
 //! environment's last install is taken as installed.
 
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use super::Declared;
 use crate::error::{user, Error};
@@ -37,23 +37,6 @@ pub fn write_record(env_dir: &Path, root: &Path, declared: &Declared) -> Result<
     let path = env_dir.join(NAME);
     files::replace(&path, &text, 0o644)
         .map_err(|e| user(format!("cannot write {}: {e}", shown(&path))))
-}
-
-/// The files a record lists, with their fingerprints then.
-fn read(env_dir: &Path) -> Option<Vec<(String, PathBuf)>> {
-    let bytes = files::read_bounded(&env_dir.join(NAME), MAX_BYTES).ok()?;
-    let mut lines = bytes.split(|&b| b == b'\n');
-    if lines.next()? != HEADER.as_bytes() {
-        return None;
-    }
-    let mut out = Vec::new();
-    for line in lines.skip(1).filter(|l| !l.is_empty()) {
-        let at = line.iter().position(|&b| b == b' ')?;
-        let fingerprint = std::str::from_utf8(&line[..at]).ok()?.to_owned();
-        let path = PathBuf::from(std::ffi::OsStr::from_bytes(&line[at + 1..]));
-        out.push((fingerprint, paths::lexical(&env_dir.join(path))));
-    }
-    Some(out)
 }
 
 /// `root` as seen from `env_dir`: `..` for `.venv`, `../../..` for
@@ -84,55 +67,92 @@ pub struct Stale {
     pub token: String,
 }
 
+/// A sync record as read: the declaration files, each with its
+/// fingerprint at the last sync.
+pub struct Record {
+    env_dir: PathBuf,
+    files: Vec<(String, PathBuf)>,
+}
+
+impl Record {
+    /// The record of `env_dir`; None when pyve never synced it (or the
+    /// record is not one).
+    pub fn read(env_dir: &Path) -> Option<Record> {
+        let bytes = files::read_bounded(&env_dir.join(NAME), MAX_BYTES).ok()?;
+        let mut lines = bytes.split(|&b| b == b'\n');
+        if lines.next()? != HEADER.as_bytes() {
+            return None;
+        }
+        let mut listed = Vec::new();
+        for line in lines.skip(1).filter(|l| !l.is_empty()) {
+            let at = line.iter().position(|&b| b == b' ')?;
+            let fingerprint = std::str::from_utf8(&line[..at]).ok()?.to_owned();
+            let path = PathBuf::from(std::ffi::OsStr::from_bytes(&line[at + 1..]));
+            listed.push((fingerprint, paths::lexical(&env_dir.join(path))));
+        }
+        Some(Record {
+            env_dir: env_dir.to_owned(),
+            files: listed,
+        })
+    }
+
+    /// The declaration files, to watch: their change may make the
+    /// environment stale.
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().map(|(_, path)| path.as_path())
+    }
+
+    /// Whether the environment is behind its declaration files; None when
+    /// in step. One stat per file; the environment's own times are read
+    /// only when a file changed.
+    pub fn stale(&self) -> Option<Stale> {
+        let mut installed = None;
+        let mut files = Vec::new();
+        let mut token = String::new();
+        for (recorded, path) in &self.files {
+            let metadata = std::fs::metadata(path).ok();
+            let now = metadata
+                .as_ref()
+                .map_or_else(|| files::MISSING.to_owned(), files::fingerprint);
+            if now == *recorded {
+                continue;
+            }
+            let installed = *installed.get_or_insert_with(|| last_install(&self.env_dir));
+            let newer = metadata.is_none_or(|m| m.modified().is_ok_and(|t| t > installed));
+            if newer {
+                token.push_str(&now);
+                files.push(path.clone());
+            }
+        }
+        (!files.is_empty()).then_some(Stale { files, token })
+    }
+}
+
 /// Whether `env_dir` is behind its declaration files; None when in step,
 /// or when pyve never synced it (no record: nothing to compare).
 pub fn stale(env_dir: &Path) -> Option<Stale> {
-    let listed = read(env_dir)?;
-    let installed = last_install(env_dir);
-    let mut files = Vec::new();
-    let mut token = String::new();
-    for (recorded, path) in listed {
-        let metadata = std::fs::metadata(&path).ok();
-        let now = metadata
-            .as_ref()
-            .map_or_else(|| files::MISSING.to_owned(), files::fingerprint);
-        if now == recorded {
-            continue;
-        }
-        let newer = metadata.is_none_or(|m| m.mtime() > installed);
-        if newer {
-            token.push_str(&now);
-            files.push(path);
-        }
-    }
-    (!files.is_empty()).then_some(Stale { files, token })
+    Record::read(env_dir)?.stale()
 }
 
 /// When the environment last changed its packages: the record's time, or
 /// a later change of a site-packages directory (an installer ran since).
-fn last_install(env_dir: &Path) -> i64 {
-    let mut latest = std::fs::metadata(env_dir.join(NAME)).map_or(0, |m| m.mtime());
+fn last_install(env_dir: &Path) -> SystemTime {
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let mut latest = modified(&env_dir.join(NAME)).unwrap_or(SystemTime::UNIX_EPOCH);
     if let Ok(entries) = std::fs::read_dir(env_dir.join("lib")) {
         for entry in entries.flatten().take(8) {
-            if let Ok(m) = std::fs::metadata(entry.path().join("site-packages")) {
-                latest = latest.max(m.mtime());
+            if let Some(time) = modified(&entry.path().join("site-packages")) {
+                latest = latest.max(time);
             }
         }
     }
     latest
 }
-
-/// The declaration files to watch: their change may make the environment
-/// stale.
-pub fn watched(env_dir: &Path) -> Vec<PathBuf> {
-    read(env_dir).map_or_else(Vec::new, |l| l.into_iter().map(|(_, p)| p).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::Kind;
     use super::*;
-    use std::time::{Duration, SystemTime};
+    use std::time::Duration;
 
     fn set_mtime(path: &Path, when: SystemTime) {
         std::fs::File::options()
@@ -157,10 +177,9 @@ mod tests {
         assert_eq!(stale(&env), None, "never synced: nothing to say");
         write_record(&env, &root, &declared).unwrap();
         assert_eq!(stale(&env), None);
-        assert_eq!(
-            watched(&env),
-            [root.join("uv.lock"), root.join("pyproject.toml")]
-        );
+        let record = Record::read(&env).unwrap();
+        let files: Vec<&Path> = record.files().collect();
+        assert_eq!(files, [root.join("uv.lock"), root.join("pyproject.toml")]);
         assert!(std::fs::read_to_string(env.join(NAME))
             .unwrap()
             .contains(" ../uv.lock\n"));

@@ -103,7 +103,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     // Empty counts as absent: `export PYVE_STATE=` is how people clear it.
     let raw_state = request.vars.non_empty(vars::STATE);
     let Ok(decoded) = run.read_state(raw_state.as_deref(), diagnostics) else {
-        run.finish(&stamp, &found, None);
+        run.finish(&stamp, &found, None, None);
         return run.out;
     };
     let (mut state, signature) = match decoded {
@@ -126,7 +126,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     // sealed it for this user.
     if let Some(signature) = signature.filter(|_| !here.unchanged || shims) {
         if !run.sealed(&signature, &state, diagnostics) {
-            run.finish(&stamp, &found, None);
+            run.finish(&stamp, &found, None, None);
             return run.out;
         }
     }
@@ -141,10 +141,13 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     } else if let Some(model) = here.model.as_ref().filter(|m| m.ready()) {
         run.keep(model, state.as_ref(), shims);
     }
-    if let Some(env_dir) = run.active_env.take() {
-        run.dependencies(&env_dir, diagnostics);
+    // The active environment's sync record, read once: what to say about
+    // its dependencies, and which declaration files to watch.
+    let record = run.active_env.take().and_then(|d| deps::Record::read(&d));
+    if let Some(record) = &record {
+        run.dependencies(record, diagnostics);
     }
-    run.finish(&stamp, &found, here.model.as_ref());
+    run.finish(&stamp, &found, here.model.as_ref(), record.as_ref());
     // Entering: the environment's activation scripts run last, on the
     // environment already in place, as conda runs them, and interruptibly.
     if !entering.is_empty() {
@@ -360,8 +363,8 @@ impl<'a> Run<'a> {
     /// Says once per change when the active environment is behind the
     /// project's declared dependencies (a lock pulled or edited since the
     /// last sync): stats against the sync record, nothing parsed.
-    fn dependencies(&mut self, env_dir: &Path, diagnostics: &mut dyn Write) {
-        let Some(stale) = deps::stale(env_dir) else {
+    fn dependencies(&mut self, record: &deps::Record, diagnostics: &mut dyn Write) {
+        let Some(stale) = record.stale() else {
             return;
         };
         let names: Vec<String> = stale
@@ -515,6 +518,7 @@ impl<'a> Run<'a> {
         stamp: &Option<PathBuf>,
         found: &Option<(PathBuf, Metadata)>,
         model: Option<&Model>,
+        record: Option<&deps::Record>,
     ) {
         let request = self.request;
         // Without a stamp every watched path would look newer: watch
@@ -528,11 +532,7 @@ impl<'a> Run<'a> {
                     env_dir: m.facts.env_dir(),
                     backend: m.backend,
                     ready: m.ready(),
-                    declared: if m.ready() {
-                        deps::watched(m.facts.env_dir())
-                    } else {
-                        Vec::new()
-                    },
+                    declared: record.map_or_else(Vec::new, |r| r.files().collect()),
                 }),
             ),
             None => Vec::new(),

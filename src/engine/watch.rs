@@ -118,9 +118,9 @@ pub struct EnvWatch<'a> {
     pub backend: &'static dyn Backend,
     /// Whether the marker exists (already known to the caller: no stat).
     pub ready: bool,
-    /// The declaration files of its dependencies (`uv.lock`, …): their
-    /// change may make it stale.
-    pub declared: Vec<PathBuf>,
+    /// The declaration files of its dependencies (`uv.lock`, …), when it
+    /// is active and pyve synced it: their change may make it stale.
+    pub declared: Vec<&'a Path>,
 }
 
 /// The paths whose change can alter the outcome for `pwd`:
@@ -169,7 +169,7 @@ pub fn watch_list(
         declared,
     }) = env
     {
-        for file in &declared {
+        for file in declared {
             add(file);
         }
         add(&backend.marker(env_dir));

@@ -205,7 +205,10 @@ fn three_environments_list_run_switch_purge_one_and_move() {
         "{info}"
     );
     assert!(info.contains("approved:  yes"), "{info}");
-    std::fs::write(root.join("requirements-prod.txt"), "other\n").unwrap();
+    // Edited (still installable: a later `pyve run` in prod syncs it).
+    let spec = root.join("requirements-prod.txt");
+    let edited = format!("{}# reviewed\n", std::fs::read_to_string(&spec).unwrap());
+    std::fs::write(&spec, edited).unwrap();
     let info = stdout(&sb.pyve(&root, &["env", "info", "prod"]));
     assert!(info.contains("(changed since creation;"), "{info}");
     let json = stdout(&sb.pyve(&root, &["env", "info", "gpu", "--json"]));

@@ -498,11 +498,6 @@ per_shell!(
                 cd(sh, &root),
                 sh.prompt().into(),
                 dump("entered"),
-                // pip at the prompt installs into the environment.
-                format!(
-                    "pip install -q --no-index --find-links {} epsilon",
-                    sh.q(wheels())
-                ),
                 // uv replaces the environment (as after `uv python pin`).
                 "rm -rf .venv".into(),
                 "uv sync -q".into(),
@@ -537,7 +532,7 @@ per_shell!(
             "{have:?}"
         );
 
-        // pip, before the rebuild, went into the environment: check in a new one.
+        // pip at the prompt installs into the environment.
         let other = sb.path("pip");
         std::fs::create_dir_all(&other).unwrap();
         std::fs::write(other.join("requirements.txt"), "alpha==1.0\n").unwrap();
