@@ -154,6 +154,20 @@ pub trait Builder {
     /// Installs the declared dependencies into the environment at `dir`,
     /// from the project root.
     fn install(&self, dir: &Path, root: &Path, declared: &Declared) -> Result<(), Error>;
+    /// Creates the environment in `dir` with the `declared` dependencies:
+    /// `build`, then `install`, unless the backend has a faster way.
+    fn build_with(
+        &self,
+        dir: &Path,
+        root: &Path,
+        declared: Option<&Declared>,
+    ) -> Result<(), Error> {
+        self.build(dir)?;
+        match declared {
+            Some(declared) => self.install(dir, root, declared),
+            None => Ok(()),
+        }
+    }
     /// Makes the environment built in `dir` correct at `final_dir`, where
     /// it is about to be renamed (files that name their own path).
     fn finish(&self, dir: &Path, final_dir: &Path) -> Result<(), Error>;

@@ -251,6 +251,9 @@ pub enum VersionValue {
 pub struct VenvSection {
     pub directory: Option<PathBuf>,
     pub creator: Option<Creator>,
+    /// Whether an environment uv builds gets pip (default yes; the
+    /// standard library's venv always has it).
+    pub pip: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

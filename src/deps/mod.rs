@@ -13,7 +13,7 @@ use crate::error::{user, Error};
 use crate::pyproject;
 use crate::text::shown;
 
-pub use install::{install, Mode, Tools};
+pub use install::{create_from_lock, install, Mode, Tools};
 pub use record::{stale, write_record, Record};
 
 /// Where a project's dependencies are declared.

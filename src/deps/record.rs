@@ -96,10 +96,17 @@ impl Record {
         })
     }
 
-    /// The declaration files, to watch: their change may make the
-    /// environment stale.
-    pub fn files(&self) -> impl Iterator<Item = &Path> {
-        self.files.iter().map(|(_, path)| path.as_path())
+    /// The declaration files the hook watches: their change may make the
+    /// environment stale. Not `uv.lock`: only uv writes it, always as a new
+    /// file renamed into place (as `git pull` writes files), which changes
+    /// the project directory, which the hook watches already; a bare Enter
+    /// pays for each path (`pyproject.toml` and requirements files are
+    /// edited in place, by editors and `>>`).
+    pub fn watched(&self) -> impl Iterator<Item = &Path> {
+        self.files
+            .iter()
+            .map(|(_, path)| path.as_path())
+            .filter(|path| path.file_name().is_none_or(|name| name != "uv.lock"))
     }
 
     /// Whether the environment is behind its declaration files; None when
@@ -178,8 +185,12 @@ mod tests {
         write_record(&env, &root, &declared).unwrap();
         assert_eq!(stale(&env), None);
         let record = Record::read(&env).unwrap();
-        let files: Vec<&Path> = record.files().collect();
-        assert_eq!(files, [root.join("uv.lock"), root.join("pyproject.toml")]);
+        let watched: Vec<&Path> = record.watched().collect();
+        assert_eq!(
+            watched,
+            [root.join("pyproject.toml")],
+            "uv.lock: by the root"
+        );
         assert!(std::fs::read_to_string(env.join(NAME))
             .unwrap()
             .contains(" ../uv.lock\n"));

@@ -532,7 +532,7 @@ impl<'a> Run<'a> {
                     env_dir: m.facts.env_dir(),
                     backend: m.backend,
                     ready: m.ready(),
-                    declared: record.map_or_else(Vec::new, |r| r.files().collect()),
+                    declared: record.map_or_else(Vec::new, |r| r.watched().collect()),
                 }),
             ),
             None => Vec::new(),

@@ -130,7 +130,8 @@ pub struct EnvWatch<'a> {
 /// - the trust store, where `pyve allow` and `pyve deny` write;
 /// - the environment directory and its marker, or, while the environment is
 ///   missing, its nearest existing ancestor (created later);
-/// - the files that declare its dependencies, once pyve synced it.
+/// - the files that declare its dependencies and are edited in place,
+///   once pyve synced it (`deps::Record::watched`).
 ///
 /// Paths that do not exist cost the shell one failed stat and are harmless.
 pub fn watch_list(

@@ -110,11 +110,10 @@ pub fn build(
     }
     let build_dir = sibling(env_dir, "tmp");
     let mut guard = RemoveOnDrop(Some(build_dir.clone()));
-    builder.build(&build_dir)?;
     if let Some(declared) = declared {
         info!("installing the dependencies from {}", describe(declared));
-        builder.install(&build_dir, root, declared)?;
     }
+    builder.build_with(&build_dir, root, declared)?;
     builder.finish(&build_dir, env_dir)?;
     process::check()?;
     swap_into_place(&build_dir, env_dir)?;

@@ -127,6 +127,7 @@ impl Backend for Venv {
             uv,
             tools,
             requires: request.requires.clone(),
+            pip: request.config.venv.pip != Some(false),
             prompt: request.env_name.to_owned(),
             requested: request.python.clone(),
         }))
@@ -235,6 +236,8 @@ struct VenvBuilder {
     /// environment is built by the standard library).
     tools: deps::Tools,
     requires: Option<python::Requires>,
+    /// pip in an environment uv builds (`venv.pip`).
+    pip: bool,
     prompt: String,
     requested: Option<(VersionRequest, Source)>,
 }
@@ -280,62 +283,23 @@ impl Builder for VenvBuilder {
     }
 
     fn build(&self, dir: &Path) -> Result<(), Error> {
-        // Joined to its option, so a name starting with `-` stays a value.
-        let prompt = format!("--prompt={}", self.prompt);
-        let mut command = match &self.uv {
-            Some(uv) => {
-                let mut command = Command::new(uv);
-                // --seed: pip in the environment, so `pip install` at its
-                // prompt installs into it, as in a stdlib venv.
-                command.args(["venv", "--no-config", "--seed"]);
-                if !crate::ui::verbose() {
-                    command.arg("--quiet");
-                }
-                command
-                    .arg("--python")
-                    .arg(&self.interpreter.executable)
-                    .arg(&prompt)
-                    .arg(dir)
-                    // The interpreter was chosen; uv must not fetch another.
-                    .env("UV_PYTHON_DOWNLOADS", "never");
-                command
-            }
-            None => {
-                let mut command = Command::new(&self.interpreter.executable);
-                command
-                    .args(["-m", "venv"])
-                    .arg(&prompt)
-                    .arg(dir)
-                    // Bytecode compiled here would name the temporary path in
-                    // tracebacks; Python compiles it at first import instead.
-                    .env("PIP_NO_COMPILE", "1")
-                    .env("PYTHONDONTWRITEBYTECODE", "1")
-                    .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
-                command
-            }
-        };
-        command.env_remove("VIRTUAL_ENV").env_remove("PYTHONHOME");
-        let seeded = process::run(&mut command, "creating the environment");
-        if let (Err(why), Some(uv)) = (&seeded, &self.uv) {
-            // Seeding fetches pip (offline, without a cache, it cannot):
-            // an environment without pip beats none.
-            let _ = std::fs::remove_dir_all(dir);
-            let mut bare = Command::new(uv);
-            bare.args(["venv", "--no-config", "--quiet", "--python"])
-                .arg(&self.interpreter.executable)
-                .arg(&prompt)
+        if self.uv.is_some() {
+            self.with_pip(dir, |dir, seed| self.uv_venv(dir, seed))?;
+        } else {
+            // Joined to its option, so a name starting with `-` stays a value.
+            let mut command = Command::new(&self.interpreter.executable);
+            command
+                .args(["-m", "venv"])
+                .arg(format!("--prompt={}", self.prompt))
                 .arg(dir)
-                .env("UV_PYTHON_DOWNLOADS", "never")
+                // Bytecode compiled here would name the temporary path in
+                // tracebacks; Python compiles it at first import instead.
+                .env("PIP_NO_COMPILE", "1")
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
                 .env_remove("VIRTUAL_ENV")
                 .env_remove("PYTHONHOME");
-            process::run(&mut bare, "creating the environment")?;
-            warn!(
-                "the environment has no pip: uv could not add it ({}); `uv pip install pip` \
-                 adds it later",
-                why.message().lines().last().unwrap_or("").trim()
-            );
-        } else {
-            seeded?;
+            process::run(&mut command, "creating the environment")?;
         }
         if !dir.join("pyvenv.cfg").is_file() {
             return Err(user(format!(
@@ -346,6 +310,48 @@ impl Builder for VenvBuilder {
         Ok(())
     }
 
+    fn build_with(
+        &self,
+        dir: &Path,
+        root: &Path,
+        declared: Option<&Declared>,
+    ) -> Result<(), Error> {
+        let (Some(declared), Some(uv)) = (declared, &self.uv) else {
+            self.build(dir)?;
+            return match declared {
+                Some(declared) => self.install(dir, root, declared),
+                None => Ok(()),
+            };
+        };
+        if declared.kind != deps::Kind::UvLock {
+            self.build(dir)?;
+            return self.install(dir, root, declared);
+        }
+        // One `uv sync` makes the environment and installs the lock: uv
+        // then starts once and runs no new interpreter to learn what it is,
+        // which is most of what a build costs.
+        // Then, for pip, `uv venv --seed` over it: pip (marked `seed = true`,
+        // which `uv sync` keeps), and pyve's prompt in pyvenv.cfg and the
+        // activate scripts. Without pip that second uv is not worth its
+        // time: `bin/activate` then shows uv's prompt, the project's name.
+        let create = |dir: &Path, seed: bool| {
+            deps::create_from_lock(declared, root, dir, uv, &self.interpreter.executable)?;
+            if seed {
+                self.uv_venv(dir, true)
+            } else {
+                Ok(())
+            }
+        };
+        self.with_pip(dir, create)?;
+        if !dir.join("pyvenv.cfg").is_file() {
+            return Err(user(format!(
+                "creating the environment: {} has no pyvenv.cfg afterwards",
+                dir.display()
+            )));
+        }
+        deps::write_record(dir, root, declared)
+    }
+
     fn install(&self, dir: &Path, root: &Path, declared: &Declared) -> Result<(), Error> {
         deps::install(declared, root, dir, &self.tools, deps::Mode::Frozen)?;
         deps::write_record(dir, root, declared)
@@ -353,6 +359,63 @@ impl Builder for VenvBuilder {
 
     fn finish(&self, dir: &Path, final_dir: &Path) -> Result<(), Error> {
         relocate(dir, final_dir)
+    }
+}
+
+impl VenvBuilder {
+    /// Creates the environment at `dir` with `create`, with pip (`seed`)
+    /// unless `venv.pip: false`. Seeding fetches pip: offline without it
+    /// in uv's cache, an environment without pip beats none, so a failed
+    /// build starts again from nothing (it may have stopped half-way)
+    /// without pip, and init says why.
+    fn with_pip(
+        &self,
+        dir: &Path,
+        create: impl Fn(&Path, bool) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let Err(why) = create(dir, self.pip) else {
+            return Ok(());
+        };
+        if !self.pip {
+            return Err(why);
+        }
+        let _ = std::fs::remove_dir_all(dir);
+        create(dir, false)?;
+        warn!(
+            "the environment has no pip: uv could not add it ({}); `uv pip install pip` adds it \
+             later",
+            why.message().lines().last().unwrap_or("").trim()
+        );
+        Ok(())
+    }
+
+    /// `uv venv` at `dir`, over what is there (`--allow-existing`): the
+    /// interpreter, pyve's prompt, and with `seed`, pip.
+    fn uv_venv(&self, dir: &Path, seed: bool) -> Result<(), Error> {
+        let Some(uv) = &self.uv else {
+            return Ok(());
+        };
+        let mut command = Command::new(uv);
+        command.args(["venv", "--no-config", "--allow-existing"]);
+        if !crate::ui::verbose() {
+            command.arg("--quiet");
+        }
+        if seed {
+            // pip in the environment, so `pip install` at its prompt
+            // installs into it, as in a stdlib venv.
+            command.arg("--seed");
+        }
+        command
+            .arg("--python")
+            .arg(&self.interpreter.executable)
+            // Joined to its option, so a name starting with `-` stays a value.
+            .arg(format!("--prompt={}", self.prompt))
+            .arg(dir)
+            // The interpreter was chosen; uv must not fetch another.
+            .env("UV_PYTHON_DOWNLOADS", "never")
+            .env_remove("VIRTUAL_ENV")
+            .env_remove("PYTHONHOME");
+        process::run(&mut command, "creating the environment")
     }
 }
 

@@ -535,3 +535,93 @@ fn two_hooks_that_both_want_to_be_first_do_not_grow_the_prompt() {
         assert!(!prompt.contains("venv:"), "{sh:?}: {prompt:?}");
     }
 }
+
+impl Interactive {
+    /// Runs `command` and the prompts after it, and returns everything
+    /// the terminal showed until the shell was idle again. Nothing is
+    /// awaited first, so the first prompt after a change made from outside
+    /// (what the hook says there) is part of it.
+    fn output_of(&mut self, command: &str) -> String {
+        self.line(command);
+        self.line("printf 'DONE-%s\\n' here");
+        let text = self.session.exp_string("DONE-here").unwrap();
+        self.session.exp_string("P> ").unwrap();
+        text
+    }
+}
+
+/// Whether `package` is installed in the venv at `venv`.
+fn has_package(venv: &Path, package: &str) -> bool {
+    std::fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .flatten()
+        .any(|dir| dir.path().join("site-packages").join(package).exists())
+}
+
+per_shell!(dependencies_under_a_real_prompt, |sh: Sh| {
+    let sandbox = Sandbox::new();
+    let root = sandbox.path("app");
+    std::fs::create_dir_all(&root).unwrap();
+    let pyproject = "[project]\nname = \"app\"\nversion = \"0.1\"\nrequires-python = \">=3.8\"\n\
+                     dependencies = [\"alpha\"]\n";
+    std::fs::write(root.join("pyproject.toml"), pyproject).unwrap();
+    let out = sandbox
+        .command(uv())
+        .args(["lock", "-q"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    sandbox.pyve_ok(&root, &["init", "--no-direnv"]);
+    let venv = root.join(".venv");
+    let mut shell = Interactive::start(&sandbox, sh);
+    shell.cd(&root);
+    assert_eq!(shell.value("VIRTUAL_ENV"), venv.display().to_string());
+
+    // pip at the prompt installs into the environment.
+    let text = shell.output_of(&format!(
+        "pip install -q --no-index --find-links {} epsilon",
+        sh.q(wheels())
+    ));
+    assert!(has_package(&venv, "epsilon"), "{sh:?}: {text}");
+
+    // uv replaces the environment (as `uv python pin` makes it): it stays
+    // active, and nothing is said.
+    let text = shell.output_of("rm -rf .venv; uv sync -q");
+    assert!(!text.contains("pyve:"), "{sh:?}: {text}");
+    assert_eq!(shell.value("VIRTUAL_ENV"), venv.display().to_string());
+    assert!(
+        shell
+            .value("PATH")
+            .starts_with(&format!("{}:", venv.join("bin").display())),
+        "{sh:?}"
+    );
+
+    // A dependency declared by hand: said once, then gone after the sync.
+    sandbox.pyve_ok(&root, &["sync"]);
+    let edited = pyproject.replace("[\"alpha\"]", "[\"alpha\", \"delta\"]");
+    std::fs::write(root.join("pyproject.toml"), edited).unwrap();
+    let later = std::time::SystemTime::now() + Duration::from_secs(3);
+    std::fs::File::options()
+        .write(true)
+        .open(root.join("pyproject.toml"))
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let text = shell.output_of("true");
+    assert_eq!(
+        text.matches("pyve: dependencies changed (pyproject.toml): pyve sync")
+            .count(),
+        1,
+        "{sh:?}: {text}"
+    );
+    let text = shell.output_of("true");
+    assert!(
+        !text.contains("dependencies changed"),
+        "{sh:?}: once: {text}"
+    );
+    let text = shell.output_of("pyve sync -q");
+    assert!(has_package(&venv, "delta"), "{sh:?}: {text}");
+    let text = shell.output_of("true");
+    assert!(!text.contains("pyve:"), "{sh:?}: {text}");
+});

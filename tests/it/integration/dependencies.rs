@@ -172,6 +172,15 @@ fn a_uv_project_gets_exactly_its_locked_set_and_keeps_it_through_rebuilds_and_cl
         locked(&sb, &root, &["--group", "docs"])
     );
 
+    // Without pip when the project says so (uv's own commands suffice).
+    let lean = uv_project(&sb, "lean", "");
+    std::fs::create_dir_all(lean.join(".pyve")).unwrap();
+    std::fs::write(lean.join(".pyve/config"), "venv:\n  pip: false\n").unwrap();
+    sb.pyve_ok(&lean, &["init", "--no-direnv"]);
+    assert!(!lean.join(".venv/bin/pip").exists());
+    assert_eq!(installed(&sb, &lean.join(".venv")), expected);
+    assert!(root.join(".venv/bin/pip").exists(), "pip by default");
+
     // Opting out is recorded too.
     let bare = uv_project(&sb, "bare", "");
     sb.pyve_ok(&bare, &["init", "--no-direnv", "--no-deps"]);
@@ -503,9 +512,20 @@ per_shell!(
                 "uv sync -q".into(),
                 sh.prompt().into(),
                 dump("rebuilt"),
+                // Synced by pyve, so it keeps a record to compare with.
+                "pyve sync -q".into(),
+                sh.prompt().into(),
+                // uv installs what it adds: in step, nothing to say.
                 "uv add -q alpha==1.0".into(),
                 sh.prompt().into(),
                 dump("added"),
+                // A pull brings a new lock (a new file renamed in place).
+                "cp uv.lock uv.lock.new".into(),
+                "printf '\\n' >> uv.lock.new".into(),
+                "touch -d '+5 seconds' uv.lock.new".into(),
+                "mv uv.lock.new uv.lock".into(),
+                sh.prompt().into(),
+                sh.prompt().into(),
             ],
         );
         assert_eq!(
@@ -522,8 +542,14 @@ per_shell!(
             venv.join("bin").display().to_string()
         );
         assert!(!err.contains("not activated"), "{err}");
+        assert_eq!(
+            err.matches("pyve: dependencies changed (uv.lock): pyve sync\n")
+                .count(),
+            1,
+            "the pulled lock, once: {err}"
+        );
         assert!(
-            !err.contains("dependencies changed"),
+            !err.contains("pyproject.toml): pyve sync"),
             "uv add synced it: {err}"
         );
         let have = installed(&sb, &venv);
