@@ -328,12 +328,11 @@ impl Builder for VenvBuilder {
             return self.install(dir, root, declared);
         }
         // One `uv sync` makes the environment and installs the lock: uv
-        // then starts once and runs no new interpreter to learn what it is,
-        // which is most of what a build costs.
-        // Then, for pip, `uv venv --seed` over it: pip (marked `seed = true`,
-        // which `uv sync` keeps), and pyve's prompt in pyvenv.cfg and the
-        // activate scripts. Without pip that second uv is not worth its
-        // time: `bin/activate` then shows uv's prompt, the project's name.
+        // starts once and runs no new interpreter to learn what it is, which
+        // is most of what a build costs. For pip, `uv venv --seed` over it
+        // adds pip (marked `seed = true`, which `uv sync` keeps) and pyve's
+        // prompt; without pip that second uv is not worth its time, and
+        // `bin/activate` shows uv's prompt, the project's name.
         let create = |dir: &Path, seed: bool| {
             deps::create_from_lock(declared, root, dir, uv, &self.interpreter.executable)?;
             if seed {
