@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The single test command (see README.md). On a fresh Debian machine, as
 # root, it installs what the tests drive (zsh, fish, shellcheck, strace,
-# direnv, curl, bzip2, Python's venv and pip, uv, py-rattler and PyYAML
-# from PyPI), then checks formatting and lints and runs the whole suite.
+# direnv, git, curl, bzip2, Python's venv and pip, uv, py-rattler and
+# PyYAML, Poetry and the seed wheels from PyPI), then checks formatting and
+# lints and runs the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,6 +85,20 @@ if ! "$standin_dir/bin/python" -c 'import rattler, yaml' >/dev/null 2>&1; then
     "py-rattler==0.28.0" "pyyaml==6.0.3"
   "$standin_dir/bin/python" -c 'import rattler, yaml'
 fi
+
+# Poetry, pinned, from PyPI, in a tool venv of the system Python: the
+# tests install a poetry.lock through it (tests/it/integration/dependencies.rs).
+POETRY_VERSION=2.2.1
+poetry_dir="$PWD/target/tools/poetry-$POETRY_VERSION"
+if ! "$poetry_dir/bin/poetry" --version >/dev/null 2>&1; then
+  echo "test.sh: installing poetry $POETRY_VERSION into $poetry_dir"
+  rm -rf "$poetry_dir"
+  "$PYVE_TEST_UV" venv --quiet --no-project --no-config --no-python-downloads \
+    --python /usr/bin/python3 "$poetry_dir"
+  "$PYVE_TEST_UV" pip install --quiet --no-config --python "$poetry_dir/bin/python" \
+    "poetry==$POETRY_VERSION"
+fi
+export PYVE_TEST_POETRY="$poetry_dir/bin/poetry"
 
 # The wheels `uv venv --seed` installs (pip; setuptools, wheel and packaging too for
 # Python < 3.12), pinned, from PyPI: the tests' local wheel directory

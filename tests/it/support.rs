@@ -686,6 +686,20 @@ pub fn conda_channels() -> &'static Path {
     })
 }
 
+/// Poetry, as scripts/test.sh installs it (`PYVE_TEST_POETRY`).
+pub fn poetry() -> PathBuf {
+    let path = std::env::var_os("PYVE_TEST_POETRY").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/poetry-2.2.1/bin/poetry"),
+        PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "{} is missing: run `bash scripts/test.sh`, which installs it",
+        path.display()
+    );
+    path
+}
+
 /// The uv cache shared by every sandbox of this run.
 fn uv_cache() -> &'static Path {
     static CACHE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();

@@ -280,6 +280,63 @@ fn each_source_installs_what_it_declares() {
 }
 
 #[test]
+fn a_poetry_lock_is_installed_by_poetry() {
+    let sb = Sandbox::new();
+    let root = sb.path("poetry-app");
+    std::fs::create_dir_all(&root).unwrap();
+    let wheel = |name: &str| format!("file://{}", wheels().join(name).display());
+    std::fs::write(
+        root.join("pyproject.toml"),
+        format!(
+            "[project]\nname = \"poetry-app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\n\
+             dependencies = [\"beta @ {}\", \"alpha @ {}\"]\n[tool.poetry]\npackage-mode = false\n",
+            wheel("beta-1.0-py3-none-any.whl"),
+            wheel("alpha-1.0-py3-none-any.whl")
+        ),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(poetry(), sb.path("tools/poetry")).unwrap();
+    let out = sb
+        .command("poetry")
+        .args(["lock", "--no-interaction"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "poetry lock: {}", stderr(&out));
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(
+        err.contains("installing the dependencies from poetry.lock"),
+        "{err}"
+    );
+    assert!(std::fs::read_to_string(root.join(".pyve/config"))
+        .unwrap()
+        .contains("\ndependencies: poetry.lock\n"));
+    // The set poetry.lock names, from the wheels' own URLs (poetry adds
+    // their hash to the URL it records).
+    let have: BTreeSet<String> = installed(&sb, &root.join(".venv"))
+        .into_iter()
+        .map(|line| line.split('#').next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        have,
+        BTreeSet::from([
+            format!("alpha @ {}", wheel("alpha-1.0-py3-none-any.whl")),
+            format!("beta @ {}", wheel("beta-1.0-py3-none-any.whl")),
+        ])
+    );
+    let out = sb.pyve(
+        &root,
+        &[
+            "run",
+            "python",
+            "-c",
+            "import alpha; print(alpha.__version__)",
+        ],
+    );
+    assert_eq!(stdout(&out).trim(), "1.0", "{}", stderr(&out));
+}
+
+#[test]
 fn sync_and_run_keep_the_environment_in_step() {
     let sb = Sandbox::new();
     let root = sb.path("app");
