@@ -65,7 +65,7 @@ pub fn install(
         (Kind::Pdm, _) => vec![tool_sync(
             tools.pdm.as_deref(),
             declared.kind,
-            &["sync", "--no-isolation"],
+            &["sync"],
             env_dir,
         )?],
         (Kind::Pyproject, uv) => from_pyproject(root, declared, &python, uv.as_deref())?,
@@ -220,9 +220,13 @@ fn tool_sync(
     let mut command = Command::new(program);
     command
         .args(args)
-        // Both install into the active virtual environment.
+        // Poetry installs into the active virtual environment, and must
+        // not make one of its own; PDM into the interpreter PDM_PYTHON
+        // names, ahead of one it saved in `.pdm-python` (without it, PDM
+        // makes and selects a `.venv` of its own).
         .env("VIRTUAL_ENV", env_dir)
-        .env("POETRY_VIRTUALENVS_CREATE", "false");
+        .env("POETRY_VIRTUALENVS_CREATE", "false")
+        .env("PDM_PYTHON", env_dir.join("bin/python"));
     Ok(command)
 }
 
