@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The single test command (see README.md). On a fresh Debian machine, as
 # root, it installs what the tests drive (zsh, fish, shellcheck, strace,
-# direnv, git, curl, bzip2, Python's venv and pip, uv, py-rattler and
-# PyYAML, Poetry and the seed wheels from PyPI), then checks formatting and
+# direnv, git, curl, bzip2, Python's venv and pip, libarchive for
+# micromamba, uv, Poetry, conda-lock and the seed wheels from PyPI), then checks formatting and
 # lints and runs the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,19 +72,30 @@ fi
 export PYVE_TEST_UV="$uv_dir/uv"
 "$PYVE_TEST_UV" --version
 
-# The conda stand-in's tool environment (tests/conda/README.md): py-rattler
-# and PyYAML, pinned, from PyPI, in a venv of the system Python made by the
-# uv above. Tests find target/tools/conda-standin/bin/python themselves.
-standin_dir="$PWD/target/tools/conda-standin"
-if ! "$standin_dir/bin/python" -c 'import rattler, yaml' >/dev/null 2>&1; then
-  echo "test.sh: installing the conda stand-in's tools into $standin_dir"
-  rm -rf "$standin_dir"
-  "$PYVE_TEST_UV" venv --quiet --no-project --no-config --no-python-downloads \
-    --python /usr/bin/python3 "$standin_dir"
-  "$PYVE_TEST_UV" pip install --quiet --no-config --python "$standin_dir/bin/python" \
-    "py-rattler==0.28.0" "pyyaml==6.0.3"
-  "$standin_dir/bin/python" -c 'import rattler, yaml'
+# The real micromamba the conda tests drive (tests/conda/README.md):
+# PYVE_TEST_MICROMAMBA, else `micromamba` on PATH, else the build shared
+# beside this checkout. It needs libarchive at run time.
+if [ -z "${PYVE_TEST_MICROMAMBA:-}" ]; then
+  if command -v micromamba >/dev/null; then
+    PYVE_TEST_MICROMAMBA="$(command -v micromamba)"
+  else
+    PYVE_TEST_MICROMAMBA="$(cd .. && pwd)/shared/tools/micromamba/bin/micromamba"
+  fi
 fi
+if [ ! -x "$PYVE_TEST_MICROMAMBA" ]; then
+  echo "test.sh: no micromamba at $PYVE_TEST_MICROMAMBA; set PYVE_TEST_MICROMAMBA" >&2
+  exit 1
+fi
+if ! "$PYVE_TEST_MICROMAMBA" --version >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing libarchive13 for micromamba"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends libarchive13 >/dev/null
+  fi
+fi
+echo "micromamba $("$PYVE_TEST_MICROMAMBA" --version) at $PYVE_TEST_MICROMAMBA"
+export PYVE_TEST_MICROMAMBA
 
 # Poetry, pinned, from PyPI, in a tool venv of the system Python: the
 # tests install a poetry.lock through it (tests/it/integration/dependencies.rs).
@@ -99,6 +110,20 @@ if ! "$poetry_dir/bin/poetry" --version >/dev/null 2>&1; then
     "poetry==$POETRY_VERSION"
 fi
 export PYVE_TEST_POETRY="$poetry_dir/bin/poetry"
+
+# conda-lock, pinned, from PyPI, in a tool venv of the system Python:
+# `pyve lock` runs it (tests/it/backends/conda_lock.rs).
+CONDA_LOCK_VERSION=4.0.3
+conda_lock_dir="$PWD/target/tools/conda-lock-$CONDA_LOCK_VERSION"
+if ! "$conda_lock_dir/bin/conda-lock" --version >/dev/null 2>&1; then
+  echo "test.sh: installing conda-lock $CONDA_LOCK_VERSION into $conda_lock_dir"
+  rm -rf "$conda_lock_dir"
+  "$PYVE_TEST_UV" venv --quiet --no-project --no-config --no-python-downloads \
+    --python /usr/bin/python3 "$conda_lock_dir"
+  "$PYVE_TEST_UV" pip install --quiet --no-config --python "$conda_lock_dir/bin/python" \
+    "conda-lock==$CONDA_LOCK_VERSION"
+fi
+export PYVE_TEST_CONDA_LOCK="$conda_lock_dir/bin/conda-lock"
 
 # The wheels `uv venv --seed` installs (pip; setuptools, wheel and packaging too for
 # Python < 3.12), pinned, from PyPI: the tests' local wheel directory

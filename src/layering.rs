@@ -52,8 +52,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "backend",
         &[
-            "ask", "config", "deps", "digest", "error", "files", "health", "layout", "paths",
-            "process", "python", "text", "ui", "vars", "yaml",
+            "ask", "config", "deps", "digest", "error", "files", "health", "json", "layout",
+            "paths", "process", "python", "text", "ui", "vars", "yaml",
         ],
     ),
     (

@@ -96,6 +96,8 @@ pub struct Sources {
     pub dependencies: Option<Choice>,
     /// Dependency groups beyond a source's defaults.
     pub groups: Vec<String>,
+    /// Channels replacing the environment file's; empty: the file's own.
+    pub channels: Vec<String>,
 }
 
 /// Where a tool a backend downloads goes.
@@ -129,6 +131,8 @@ pub struct BuildRequest<'a> {
     /// Whether programs the project ships in `.pyve/bin` may run: the user
     /// approved the project once, or vouched for every project (CI).
     pub project_tools: bool,
+    /// `sources.channels` came from `--channel`, for this run only.
+    pub channels_from_command_line: bool,
     pub vars: &'a dyn Vars,
 }
 

@@ -82,6 +82,15 @@ enum Command {
         pyve sync --locked        # CI: fail if uv.lock is out of date with pyproject.toml\n  \
         pyve sync --env prod      # a named environment")]
     Sync(SyncArgs),
+    /// Write conda-lock.yml from environment.yml with conda-lock, solved by micromamba
+    #[command(after_help = "Examples:\n  \
+        pyve lock                          # the platforms under `platforms:` in environment.yml\n  \
+        pyve lock -p linux-64 -p osx-arm64 # these platforms\n  \
+        pyve lock --check                  # CI: exit 1 when conda-lock.yml is stale\n  \
+        pyve lock --env gpu                # a named environment's own files\n\n\
+        conda-lock must be installed (`uv tool install conda-lock`); --check needs\n\
+        neither it nor micromamba: it recomputes conda-lock's content hash.")]
+    Lock(LockArgs),
     /// Approve a project, so the hook activates it (after you reviewed its .pyve/config)
     #[command(after_help = "Examples:\n  \
         pyve allow              # the project around the current directory\n  \
@@ -207,6 +216,13 @@ struct InitArgs {
     /// micromamba: a stale or missing conda-lock.yml is an error (config: lock_file_policy: strict)
     #[arg(long)]
     strict: bool,
+    /// micromamba: a channel used instead of the environment file's, for this
+    /// run; repeatable, in order of priority
+    #[arg(long, short = 'c', value_name = "NAME")]
+    channel: Vec<String>,
+    /// micromamba: keep the --channel list in .pyve/config (micromamba.channels)
+    #[arg(long, requires = "channel")]
+    record_channels: bool,
     /// micromamba: download micromamba without asking when it is not found
     #[arg(long)]
     auto_bootstrap: bool,
@@ -270,6 +286,25 @@ struct SyncArgs {
     /// Sync even if you have not approved the project; PYVE_TRUST_ALL=1 does the same (for CI)
     #[arg(long)]
     trust: bool,
+}
+
+#[derive(Args)]
+struct LockArgs {
+    /// Say whether the lock file matches the environment file; exit 1 when it
+    /// does not (or is missing). Changes nothing
+    #[arg(long, conflicts_with_all = ["platform", "channel"])]
+    check: bool,
+    /// A platform to lock for, such as linux-64 or osx-arm64; repeatable
+    /// (default: `platforms:` in the environment file, else the lock's own)
+    #[arg(long, short = 'p', value_name = "PLATFORM")]
+    platform: Vec<String>,
+    /// A channel used instead of the environment file's; repeatable
+    /// (default: micromamba.channels in .pyve/config, else the file's)
+    #[arg(long, short = 'c', value_name = "NAME")]
+    channel: Vec<String>,
+    /// Lock this named environment's files (default: the active one)
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
 }
 
 #[derive(Args)]
@@ -402,6 +437,12 @@ pub fn run() -> Result<ExitCode, Error> {
                 _ => cmd::sync::Mode::Update,
             },
         }),
+        Command::Lock(args) => cmd::lock::run(cmd::lock::Options {
+            check: args.check,
+            platforms: args.platform,
+            channels: args.channel,
+            env: args.env,
+        }),
         Command::Allow(args) => cmd::allow::run(args.dir.as_deref()),
         Command::Deny(args) => cmd::deny::run(args.dir.as_deref()),
         Command::Purge(args) => cmd::purge::run(cmd::purge::Options {
@@ -448,6 +489,8 @@ impl From<InitArgs> for cmd::init::Options {
             deps: args.deps,
             groups: args.group,
             strict: args.strict,
+            channels: args.channel,
+            record_channels: args.record_channels,
             auto_bootstrap: args.auto_bootstrap,
             bootstrap_to: match args.bootstrap_to {
                 BootstrapTo::Project => BootstrapPlace::Project,

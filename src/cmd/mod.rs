@@ -11,6 +11,7 @@ pub mod envs;
 pub mod export;
 pub mod hook;
 pub mod init;
+pub mod lock;
 pub mod purge;
 pub mod run;
 pub mod status;

@@ -27,6 +27,7 @@ use crate::text::{one_line, shown};
 pub use edit::{add_environment, remove_value, set_value, yaml_string};
 pub use load::{load, parse, read};
 pub use prompt::{render as render_prompt, DEFAULT_FORMAT as DEFAULT_PROMPT_FORMAT};
+pub use validate::bad_channel;
 
 /// The environment backends a config can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +162,9 @@ pub struct EnvEntry {
     pub groups: Option<Vec<String>>,
     /// micromamba: the environment file (default `environment.yml`).
     pub env_file: Option<PathBuf>,
+    /// micromamba: channels used instead of the environment file's, else
+    /// `micromamba.channels`.
+    pub channels: Option<Vec<String>>,
     /// micromamba: the conda-lock file used instead of `env_file` when it
     /// exists (default `conda-lock.yml`, only with the default env_file).
     pub lock_file: Option<PathBuf>,
@@ -261,6 +265,8 @@ pub struct VenvSection {
 pub struct MicromambaSection {
     /// The conda environment's name: `.pyve/envs/<env_name>`.
     pub env_name: Option<String>,
+    /// Channels used instead of the environment file's (and by `pyve lock`).
+    pub channels: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -62,6 +62,14 @@ pub(super) fn validate(path: &Path, text: &str, config: &Config) -> Result<(), C
             check.rule(at, "micromamba.env_name: ", e)
         })?;
     }
+    if let Some(bad) = bad_channel(config.micromamba.channels.as_deref()) {
+        return Err(check.key(
+            Some("micromamba"),
+            "channels",
+            format!("micromamba.channels: `{}` is not a channel", one_line(bad)),
+            "list channel names or URLs, such as `conda-forge`",
+        ));
+    }
     if config.env_name.as_ref().is_some_and(String::is_empty) {
         return Err(check.key(
             None,
@@ -311,7 +319,38 @@ fn environment(
         entry.dependencies.as_deref(),
         entry.groups.as_deref(),
     )?;
+    entry_channels(check, name, entry)?;
     keys_of_the_other_backend(check, config, name, entry)
+}
+
+fn entry_channels(check: &Checker, name: &str, entry: &EnvEntry) -> Result<(), ConfigError> {
+    match bad_channel(entry.channels.as_deref()) {
+        Some(bad) => Err(check.entry(
+            name,
+            Some("channels"),
+            format!(
+                "environments.{}.channels: `{}` is not a channel",
+                one_line(name),
+                one_line(bad)
+            ),
+            "list channel names or URLs, such as `conda-forge`",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A channel that is not a name or URL: empty, or with spaces, quotes or
+/// control characters.
+pub fn bad_channel(channels: Option<&[String]>) -> Option<&str> {
+    channels
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .find(|c| {
+            c.is_empty()
+                || c.chars()
+                    .any(|ch| ch.is_whitespace() || ch.is_control() || "\"'\\`".contains(ch))
+        })
 }
 
 /// `dependencies:` names a source pyve knows; `groups:` are names.
@@ -366,6 +405,7 @@ fn keys_of_the_other_backend(
         BackendKind::Venv => [
             ("env_file", entry.env_file.is_some()),
             ("lock_file", entry.lock_file.is_some()),
+            ("channels", entry.channels.is_some()),
         ]
         .into_iter()
         .find(|(_, set)| *set)

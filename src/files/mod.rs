@@ -207,14 +207,22 @@ pub fn write_own(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     replace(path, bytes, mode).map_err(|e| user(format!("cannot write {}: {e}", shown(path))))
 }
 
-/// Removes a directory tree when dropped, unless disarmed (`.0 = None`):
+/// Removes a directory tree or a file when dropped, unless disarmed (`.0 = None`):
 /// a build or download that fails or is interrupted leaves nothing.
 pub struct RemoveOnDrop(pub Option<PathBuf>);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
-        if let Some(dir) = &self.0 {
-            let _ = std::fs::remove_dir_all(dir);
+        if let Some(path) = &self.0 {
+            match std::fs::symlink_metadata(path) {
+                Ok(m) if m.is_dir() => {
+                    let _ = std::fs::remove_dir_all(path);
+                }
+                Ok(_) => {
+                    let _ = std::fs::remove_file(path);
+                }
+                Err(_) => {}
+            }
         }
     }
 }

@@ -201,6 +201,11 @@ pub fn resolve_env(
                 .clone()
                 .or_else(|| config.groups.clone())
                 .unwrap_or_default(),
+            channels: entry
+                .channels
+                .clone()
+                .or_else(|| config.micromamba.channels.clone())
+                .unwrap_or_default(),
         },
         named: Some(name),
         via,
@@ -248,6 +253,7 @@ fn resolve_single(root: &Path, config: &Config) -> Result<Resolved, ConfigError>
             requirements: config.requirements.clone(),
             dependencies: config.dependencies(None),
             groups: config.groups.clone().unwrap_or_default(),
+            channels: config.micromamba.channels.clone().unwrap_or_default(),
             ..Sources::default()
         },
     })

@@ -1,20 +1,16 @@
-"""Build a tiny local conda channel, and conda-lock v1 files from it.
+"""Build a tiny local conda channel for the tests, with the standard library:
 
-Run with the test tool environment's Python (py-rattler and PyYAML):
+    python3 tests/conda/channel.py build DIR --python PATH --pip-wheel WHEEL
 
-    target/tools/conda-standin/bin/python tests/conda/channel.py build DIR --python PATH
-    target/tools/conda-standin/bin/python tests/conda/channel.py lock ENV_YML OUT --channels-root DIR
-
-`build` writes real `.tar.bz2` conda packages (all `noarch: generic`) into
-DIR/noarch and indexes DIR with rattler. The packages are byte-for-byte
-reproducible for the same `--python`, so a shared package cache never sees two
-different archives under one name. `lock` solves an environment.yml against
-channels under DIR (a channel name `conda-forge` is DIR/conda-forge) for
-linux-64 and writes a conda-lock v1 file. See README.md beside this file.
+It writes real `.tar.bz2` conda packages into DIR/noarch, and
+repodata.json for noarch and each platform (those are empty: every
+package is noarch). The packages are byte-for-byte reproducible for the
+same `--python` and wheel, so a shared package cache never sees two
+different archives under one name. Lock files are made by the real
+conda-lock (tests/it/support.rs). See README.md beside this file.
 """
 
 import argparse
-import asyncio
 import bz2
 import hashlib
 import io
@@ -23,11 +19,8 @@ import os
 import sys
 import tarfile
 
-import rattler
-import yaml
-
 PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
-PLATFORM = "linux-64"
+PLATFORMS = ["linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64"]
 # Fixed build time (2024-01-01T00:00:00Z, in ms as conda's index.json has
 # it), so that every build of the channel is identical.
 TIMESTAMP_MS = 1704067200000
@@ -39,7 +32,25 @@ def sh_quote(value):
 
 
 def python_package(version, real_python):
+    """python 3.11 runs the real interpreter as a venv does (pyvenv.cfg
+    beside bin/, bin/python3.11 a link to it), so sys.prefix is the conda
+    prefix and pip installs into it; python 3.12 is a launcher script."""
     minor = ".".join(version.split(".")[:2])
+    marker = (f"lib/python{minor}/site-packages/pyve-test-channel.txt", ("", 0o644, False))
+    if version.startswith("3.11"):
+        real = os.path.realpath(real_python)
+        cfg = (
+            f"home = {os.path.dirname(real)}\n"
+            "include-system-site-packages = false\n"
+            f"version = {version}\n"
+        )
+        return {
+            "name": "python",
+            "version": version,
+            "depends": [],
+            "files": {"pyvenv.cfg": (cfg, 0o644, False), marker[0]: marker[1]},
+            "symlinks": {"bin/python3.11": real, "bin/python3": "python3.11", "bin/python": "python3"},
+        }
     launcher = (
         "#!/bin/sh\n"
         f"# conda prefix: {PLACEHOLDER}\n"
@@ -53,7 +64,7 @@ def python_package(version, real_python):
         "files": {
             "bin/python3": (launcher, 0o755, True),
             f"bin/python{minor}": (launcher, 0o755, True),
-            f"lib/python{minor}/site-packages/pyve-test-channel.txt": ("", 0o644, False),
+            marker[0]: marker[1],
         },
         "symlinks": {"bin/python": "python3"},
     }
@@ -150,13 +161,36 @@ def tool_package():
     return {"name": "tool", "version": "2.0", "depends": ["hello >=1.0"], "files": files, "symlinks": {}}
 
 
-def packages(real_python):
+def pip_package(wheel):
+    """pip, as conda-forge ships it: `noarch: python`, the wheel's own files
+    under site-packages (micromamba moves them into lib/pythonX.Y)."""
+    import zipfile
+
+    files = {}
+    with zipfile.ZipFile(wheel) as z:
+        for name in z.namelist():
+            if name.endswith("/"):
+                continue
+            files["site-packages/" + name] = (z.read(name), 0o644, False)
+    version = os.path.basename(wheel).split("-")[1]
+    return {
+        "name": "pip",
+        "version": version,
+        "depends": ["python >=3.9"],
+        "noarch": "python",
+        "files": files,
+        "symlinks": {},
+    }
+
+
+def packages(real_python, pip_wheel):
     return [
         python_package("3.11.9", real_python),
         python_package("3.12.4", real_python),
         hello_package("1.0"),
         hello_package("2.0"),
         tool_package(),
+        pip_package(pip_wheel),
     ]
 
 
@@ -178,14 +212,19 @@ def _tar_add(tar, name, data, mode, symlink_target=None):
 
 def build_archive(pkg, build="0"):
     """The bytes of PKG as a .tar.bz2 conda package."""
-    payload = {path: (text.encode(), mode, prefix) for path, (text, mode, prefix) in pkg["files"].items()}
+    payload = {path: (text if isinstance(text, bytes) else text.encode(), mode, prefix) for path, (text, mode, prefix) in pkg["files"].items()}
     entries = []
     for path in sorted(set(payload) | set(pkg["symlinks"])):
         if path in pkg["symlinks"]:
             target = pkg["symlinks"][path]
             # conda hashes a symlink as the file it points at.
-            resolved = os.path.normpath(os.path.join(os.path.dirname(path), target))
-            data = payload[resolved][0]
+            data, link = target.encode(), path
+            while not os.path.isabs(target):
+                resolved = os.path.normpath(os.path.join(os.path.dirname(link), target))
+                if resolved in payload:
+                    data = payload[resolved][0]
+                    break
+                link, target = resolved, pkg["symlinks"].get(resolved, "/")
             entries.append({
                 "_path": path,
                 "path_type": "softlink",
@@ -212,7 +251,7 @@ def build_archive(pkg, build="0"):
         "depends": pkg["depends"],
         "license": "MIT",
         "name": pkg["name"],
-        "noarch": "generic",
+        "noarch": pkg.get("noarch", "generic"),
         "platform": None,
         "subdir": "noarch",
         "timestamp": TIMESTAMP_MS,
@@ -225,6 +264,8 @@ def build_archive(pkg, build="0"):
         "info/paths.json": json.dumps({"paths": entries, "paths_version": 1}, indent=2, sort_keys=True) + "\n",
         "info/files": "".join(e["_path"] + "\n" for e in entries),
     }
+    if pkg.get("noarch") == "python":
+        info_files["info/link.json"] = json.dumps({"noarch": {"type": "python"}, "package_metadata_version": 1}) + "\n"
     has_prefix = [f"{PLACEHOLDER} text {p}\n" for p, (_, _, prefix) in sorted(payload.items()) if prefix]
     if has_prefix:
         info_files["info/has_prefix"] = "".join(has_prefix)
@@ -255,6 +296,30 @@ def write_if_changed(path, data):
     os.replace(tmp, path)
 
 
+def index(channel):
+    """Writes repodata.json for noarch and linux-64, as `conda index` would."""
+    records = {}
+    noarch = os.path.join(channel, "noarch")
+    for name in sorted(os.listdir(noarch)):
+        if not name.endswith(".tar.bz2"):
+            continue
+        with open(os.path.join(noarch, name), "rb") as f:
+            data = f.read()
+        with tarfile.open(fileobj=io.BytesIO(bz2.decompress(data))) as tar:
+            record = json.load(tar.extractfile("info/index.json"))
+        record.update(md5=hashlib.md5(data).hexdigest(), sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+        records[name] = record
+    # Every platform's repodata exists (empty: the packages are noarch), so
+    # locks for other platforms solve.
+    for subdir, packages_here in [("noarch", records)] + [(p, {}) for p in PLATFORMS]:
+        repodata = {"info": {"subdir": subdir}, "packages": packages_here, "packages.conda": {}, "repodata_version": 1}
+        os.makedirs(os.path.join(channel, subdir), exist_ok=True)
+        write_if_changed(
+            os.path.join(channel, subdir, "repodata.json"),
+            (json.dumps(repodata, indent=1, sort_keys=True) + "\n").encode(),
+        )
+
+
 def cmd_build(args):
     channel = os.path.abspath(args.dir)
     real_python = os.path.abspath(args.python)
@@ -262,78 +327,11 @@ def cmd_build(args):
         sys.exit(f"channel.py: --python {args.python}: not an executable")
     noarch = os.path.join(channel, "noarch")
     os.makedirs(noarch, exist_ok=True)
-    os.makedirs(os.path.join(channel, PLATFORM), exist_ok=True)
-    for pkg in packages(real_python):
+    for pkg in packages(real_python, args.pip_wheel):
         name = f"{pkg['name']}-{pkg['version']}-0.tar.bz2"
         write_if_changed(os.path.join(noarch, name), build_archive(pkg))
-    asyncio.run(rattler.index.index_fs(channel, write_zst=False, write_shards=False, force=True))
-    # A conda channel needs the platform's repodata too, even if empty.
-    linux = os.path.join(channel, PLATFORM, "repodata.json")
-    if not os.path.exists(linux):
-        empty = {"info": {"subdir": PLATFORM}, "packages": {}, "packages.conda": {}, "repodata_version": 1}
-        write_if_changed(linux, (json.dumps(empty, indent=2) + "\n").encode())
+    index(channel)
     print(channel)
-
-
-def resolve_channel(name, channels_root):
-    """file:// URL of channel NAME: a file:// URL as is, a name under channels_root."""
-    if "://" in name:
-        return name.rstrip("/")
-    path = os.path.join(os.path.abspath(channels_root), name)
-    if not os.path.isdir(path):
-        sys.exit(f"channel.py: channel '{name}': {path} does not exist")
-    return "file://" + path
-
-
-def cmd_lock(args):
-    with open(args.environment) as f:
-        env = yaml.safe_load(f)
-    if not isinstance(env, dict):
-        sys.exit(f"channel.py: {args.environment}: not a mapping")
-    channels = [str(c) for c in env.get("channels") or []]
-    specs = [str(d) for d in env.get("dependencies") or [] if not isinstance(d, dict)]
-    if not channels:
-        sys.exit(f"channel.py: {args.environment}: no channels")
-    urls = [resolve_channel(c, args.channels_root) for c in channels]
-
-    async def solve():
-        gateway = rattler.Gateway(cache_dir=os.path.join(os.path.abspath(args.channels_root), ".gateway-cache"))
-        return await rattler.solve(urls, specs, gateway=gateway, platforms=[PLATFORM, "noarch"], virtual_packages=[])
-
-    records = asyncio.run(solve())
-    content = json.dumps({"channels": channels, "specs": specs, "platform": PLATFORM}, sort_keys=True)
-    out_dir = os.path.dirname(os.path.abspath(args.out))
-    packages_out = []
-    for rec in sorted(records, key=lambda r: r.name.normalized):
-        deps = {}
-        for dep in rec.depends:
-            name, _, constraint = dep.partition(" ")
-            deps[name] = constraint.strip()
-        packages_out.append({
-            "name": rec.name.normalized,
-            "version": str(rec.version),
-            "manager": "conda",
-            "platform": PLATFORM,
-            "dependencies": deps,
-            "url": rec.url,
-            "hash": {"md5": rec.md5.hex(), "sha256": rec.sha256.hex()},
-            "category": "main",
-            "optional": False,
-        })
-    lock = {
-        "version": 1,
-        "metadata": {
-            "content_hash": {PLATFORM: hashlib.sha256(content.encode()).hexdigest()},
-            "channels": [{"url": c, "used_env_vars": []} for c in channels],
-            "platforms": [PLATFORM],
-            "sources": [os.path.relpath(os.path.abspath(args.environment), out_dir)],
-        },
-        "package": packages_out,
-    }
-    with open(args.out, "w") as f:
-        f.write("# generated by tests/conda/channel.py (conda-lock v1 format)\n")
-        yaml.safe_dump(lock, f, sort_keys=False, default_flow_style=False)
-    print(args.out)
 
 
 def main():
@@ -342,22 +340,10 @@ def main():
     build = sub.add_parser("build", help="build and index the test channel at DIR")
     build.add_argument("dir")
     build.add_argument("--python", required=True, help="the real interpreter the python packages run")
-    lock = sub.add_parser("lock", help="write a conda-lock v1 file for an environment.yml")
-    lock.add_argument("environment")
-    lock.add_argument("out")
-    lock.add_argument("--channels-root", required=True)
+    build.add_argument("--pip-wheel", required=True, help="pip's wheel, repackaged as conda's pip")
     args = parser.parse_args()
-    if args.command == "build":
-        cmd_build(args)
-    else:
-        cmd_lock(args)
+    cmd_build(args)
 
 
 if __name__ == "__main__":
     main()
-    # rattler's Rust runtime keeps threads that can crash while Python
-    # finalizes (a signal after the work is done, seen on a first run);
-    # everything is written, so skip finalization.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)

@@ -248,11 +248,20 @@ impl Sandbox {
             .env("TMPDIR", self.path("tmp"))
             .env("TERM", "dumb")
             .env("LANG", "C.UTF-8")
-            // For the micromamba stand-in (tests/conda), wherever a test
-            // puts it: channel names resolve to the suite's test channel.
-            .env("PYVE_STANDIN_CHANNELS", conda_channels())
-            .env("PYVE_STANDIN_LOG", self.path("tmp/micromamba.log"))
-            .env("PYVE_STANDIN_CACHE", standin_cache())
+            // micromamba (the real one, tests/conda): channel names resolve
+            // to the suite's channels, the spy wrapper logs its calls, and
+            // no .pyc is compiled (pip's take a second per environment).
+            .env(
+                "MAMBA_CHANNEL_ALIAS",
+                format!("file://{}", conda_channels().display()),
+            )
+            .env("PYVE_TEST_MICROMAMBA_LOG", self.path("tmp/micromamba.log"))
+            .env("MAMBA_COMPILE_PYC", "false")
+            // pip inside conda environments (`- pip:` sections) installs
+            // from the suite's wheel directory.
+            .env("PIP_FIND_LINKS", wheels())
+            .env("PIP_NO_INDEX", "1")
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
             // uv: one cache for the whole run, and packages (pip for
             // `--seed`, the test wheels) from the suite's wheel directory.
             .env("UV_CACHE_DIR", uv_cache())
@@ -262,7 +271,7 @@ impl Sandbox {
         cmd
     }
 
-    /// Writes the micromamba stand-in as `<dir>/micromamba`.
+    /// Writes the spy around the real micromamba as `<dir>/micromamba`.
     pub fn install_micromamba(&self, dir: &Path) -> PathBuf {
         std::fs::create_dir_all(dir).unwrap();
         let path = dir.join("micromamba");
@@ -272,7 +281,7 @@ impl Sandbox {
         path
     }
 
-    /// The stand-in on this sandbox's PATH (in its tools directory).
+    /// micromamba on this sandbox's PATH (in its tools directory).
     pub fn micromamba_on_path(&self) -> PathBuf {
         self.install_micromamba(&self.path("tools"))
     }
@@ -280,7 +289,9 @@ impl Sandbox {
     /// Each micromamba command line pyve ran, as argument vectors.
     pub fn micromamba_calls(&self) -> Vec<Vec<String>> {
         let text = std::fs::read_to_string(self.path("tmp/micromamba.log")).unwrap_or_default();
-        text.lines().map(json_strings).collect()
+        text.split_terminator('\x1e')
+            .map(|call| call.split_terminator('\x1f').map(str::to_owned).collect())
+            .collect()
     }
 
     /// Runs `body` in a non-interactive shell that installed the hook.
@@ -633,32 +644,47 @@ macro_rules! per_shell {
     };
 }
 
-/// The Python of the stand-in's tool environment (py-rattler, PyYAML),
-/// made by scripts/test.sh.
-pub fn standin_python() -> PathBuf {
-    if let Some(path) = std::env::var_os("PYVE_TEST_STANDIN_PYTHON") {
-        return PathBuf::from(path);
-    }
-    let python =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/conda-standin/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run `bash scripts/test.sh`, which makes it",
-        python.display()
+/// The real micromamba the tests drive: `PYVE_TEST_MICROMAMBA` (set by
+/// scripts/test.sh), else the shared build beside this checkout.
+pub fn real_micromamba() -> PathBuf {
+    let path = std::env::var_os("PYVE_TEST_MICROMAMBA").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/micromamba/bin/micromamba"),
+        PathBuf::from,
     );
-    python
+    assert!(
+        path.exists(),
+        "{} is missing: run `bash scripts/test.sh`, which finds it",
+        path.display()
+    );
+    path
 }
 
 fn conda_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conda")
 }
 
-/// `#!/bin/sh` that runs the stand-in: what tests install as `micromamba`.
+/// What tests install as `micromamba`: a spy that logs each call (fields
+/// ended by 0x1f, calls by 0x1e) and runs the real micromamba. Two faults
+/// can be injected into `create`: `PYVE_TEST_MICROMAMBA_FAIL=after-install`
+/// exits 1 after a successful run; `PYVE_TEST_MICROMAMBA_SLEEP=N` sleeps
+/// after it; and
+/// `PYVE_TEST_MICROMAMBA_PID` receives the real micromamba's process id.
 pub fn micromamba_wrapper() -> String {
     format!(
-        "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
-        standin_python().display(),
-        conda_dir().join("micromamba.py").display()
+        r#"#!/bin/sh
+if [ -n "${{PYVE_TEST_MICROMAMBA_LOG:-}}" ]; then
+  {{ for a in "$@"; do printf '%s\037' "$a"; done; printf '\036'; }} >>"$PYVE_TEST_MICROMAMBA_LOG"
+fi
+[ -n "${{PYVE_TEST_MICROMAMBA_PID:-}}" ] && echo $$ >"$PYVE_TEST_MICROMAMBA_PID"
+if [ "$1" != create ] || [ -z "${{PYVE_TEST_MICROMAMBA_FAIL:-}}${{PYVE_TEST_MICROMAMBA_SLEEP:-}}" ]; then
+  exec '{real}' "$@"
+fi
+'{real}' "$@" || exit
+[ -n "${{PYVE_TEST_MICROMAMBA_SLEEP:-}}" ] && sleep "$PYVE_TEST_MICROMAMBA_SLEEP"
+[ -n "${{PYVE_TEST_MICROMAMBA_FAIL:-}}" ] && exit 1
+exit 0
+"#,
+        real = real_micromamba().display()
     )
 }
 
@@ -669,11 +695,19 @@ pub fn conda_channels() -> &'static Path {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("conda-channels-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let out = std::process::Command::new(standin_python())
+        let pip = std::fs::read_dir(seed_wheels())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("pip-"))
+            .expect("pip's wheel among the seed wheels");
+        let out = std::process::Command::new("/usr/bin/python3")
             .arg(conda_dir().join("channel.py"))
             .arg("build")
             .arg(dir.join("conda-forge"))
             .args(["--python", "/usr/bin/python3"])
+            .arg("--pip-wheel")
+            .arg(pip)
             .output()
             .unwrap();
         assert!(
@@ -723,12 +757,11 @@ pub fn wheels() -> &'static Path {
             "building the test wheels failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let seeds = std::env::var_os("PYVE_TEST_SEED_WHEELS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/seed-wheels-2")
-            });
-        for entry in std::fs::read_dir(&seeds).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(seed_wheels())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             if entry.path().extension().is_some_and(|e| e == "whl") {
                 std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
             }
@@ -737,25 +770,61 @@ pub fn wheels() -> &'static Path {
     })
 }
 
-fn standin_cache() -> &'static Path {
-    static CACHE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    CACHE.get_or_init(|| {
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("conda-cache-{}", std::process::id()))
-    })
+/// pip, setuptools, wheel and packaging, as scripts/test.sh fetched them.
+fn seed_wheels() -> PathBuf {
+    std::env::var_os("PYVE_TEST_SEED_WHEELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/seed-wheels-2"))
 }
 
-/// Writes a conda-lock file for `environment` (solved against the test
-/// channel) to `out`.
-pub fn conda_lock(environment: &Path, out: &Path) {
-    let result = std::process::Command::new(standin_python())
-        .arg(conda_dir().join("channel.py"))
+/// conda-lock, as scripts/test.sh installs it (`PYVE_TEST_CONDA_LOCK`).
+pub fn conda_lock_tool() -> PathBuf {
+    let path = std::env::var_os("PYVE_TEST_CONDA_LOCK").map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/tools/conda-lock-4.0.3/bin/conda-lock")
+        },
+        PathBuf::from,
+    );
+    assert!(
+        path.exists(),
+        "{} is missing: run `bash scripts/test.sh`, which installs it",
+        path.display()
+    );
+    path
+}
+
+/// Writes a conda-lock file for `environment` to `out` with the real
+/// conda-lock, solved by the real micromamba against the test channel, for
+/// `platforms` (linux-64 when empty).
+pub fn conda_lock_for(environment: &Path, out: &Path, platforms: &[&str]) {
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conda-lock-home");
+    let mut command = std::process::Command::new(conda_lock_tool());
+    command
         .arg("lock")
+        .arg("--file")
         .arg(environment)
+        .arg("--conda")
+        .arg(real_micromamba())
+        .arg("--lockfile")
         .arg(out)
-        .arg("--channels-root")
-        .arg(conda_channels())
-        .output()
-        .unwrap();
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &home)
+        .env("MAMBA_ROOT_PREFIX", home.join("mamba"))
+        .env(
+            "MAMBA_CHANNEL_ALIAS",
+            format!("file://{}", conda_channels().display()),
+        )
+        .current_dir(environment.parent().unwrap());
+    for platform in if platforms.is_empty() {
+        &["linux-64"][..]
+    } else {
+        platforms
+    } {
+        command.args(["--platform", platform]);
+    }
+    let result = command.output().unwrap();
     assert!(
         result.status.success(),
         "{}",
@@ -763,36 +832,9 @@ pub fn conda_lock(environment: &Path, out: &Path) {
     );
 }
 
-/// The strings of one JSON array of strings (the stand-in's log lines).
-fn json_strings(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c != '"' {
-            continue;
-        }
-        let mut s = String::new();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' => break,
-                '\\' => match chars.next() {
-                    Some('n') => s.push('\n'),
-                    Some('t') => s.push('\t'),
-                    Some('u') => {
-                        let hex: String = chars.by_ref().take(4).collect();
-                        s.push(
-                            char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap_or('?'),
-                        );
-                    }
-                    Some(other) => s.push(other),
-                    None => break,
-                },
-                c => s.push(c),
-            }
-        }
-        out.push(s);
-    }
-    out
+/// `conda_lock_for` this machine's platform.
+pub fn conda_lock(environment: &Path, out: &Path) {
+    conda_lock_for(environment, out, &[]);
 }
 
 // --- Fixtures several areas share. ---

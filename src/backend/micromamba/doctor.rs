@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
-use super::spec::{self, LockStatus, SpecFiles};
-use super::{built_from, tool, MARKER};
+use super::lock::{self, LockStatus};
+use super::spec::{self, SpecFiles};
+use super::{built_from, pip_allowed, tool, MARKER};
 use crate::backend::{Diagnosis, Inspection};
 use crate::health::Finding;
 use crate::{files, python};
@@ -42,9 +43,13 @@ pub(super) fn diagnose(diagnosis: &Diagnosis) -> Vec<Finding> {
         "spec",
         format!("{} is used", spec.path.display()),
     ));
-    findings.push(lock_finding(&files));
+    findings.push(lock_finding(&files, &diagnosis.sources.channels));
     if diagnosis.env_dir.join(MARKER).is_file() {
-        findings.push(built_finding(diagnosis.env_dir, &spec));
+        findings.push(built_finding(
+            diagnosis.env_dir,
+            &spec,
+            &diagnosis.sources.channels,
+        ));
     }
     findings
 }
@@ -78,10 +83,12 @@ fn tool_finding(places: &tool::Places) -> Finding {
     }
 }
 
-fn lock_finding(files: &SpecFiles) -> Finding {
+fn lock_finding(files: &SpecFiles, channels: &[String]) -> Finding {
     let (environment_file, lock_file) = (files.environment_name(), files.lock_name());
-    match spec::lock_status(files) {
-        Ok(LockStatus::Fresh) => Finding::ok("lock", format!("{lock_file} is fresh")),
+    match lock::status(files, channels) {
+        Ok(LockStatus::Fresh(basis)) => {
+            Finding::ok("lock", format!("{lock_file} is fresh{}", basis.note()))
+        }
         Ok(LockStatus::LockOnly) => Finding::ok(
             "lock",
             format!("{lock_file} (no {environment_file} to compare)"),
@@ -91,22 +98,12 @@ fn lock_finding(files: &SpecFiles) -> Finding {
             format!("no {lock_file}: builds are not reproducible"),
             spec::lock_command(files),
         ),
-        Ok(LockStatus::Stale {
-            environment_modified,
-            lock_modified,
-            not_locked,
-            ..
-        }) => Finding::warning(
+        Ok(LockStatus::Stale(reasons, basis)) => Finding::warning(
             "lock",
             format!(
-                "{lock_file} may be stale: {environment_file} modified {}, {lock_file} modified {}{}",
-                crate::text::timestamp(environment_modified),
-                crate::text::timestamp(lock_modified),
-                if not_locked.is_empty() {
-                    String::new()
-                } else {
-                    format!("; not in the lock: {}", not_locked.join(", "))
-                }
+                "{lock_file} is stale{}: {}",
+                basis.note(),
+                reasons.join("; ")
             ),
             spec::lock_command(files),
         ),
@@ -115,9 +112,9 @@ fn lock_finding(files: &SpecFiles) -> Finding {
 }
 
 /// Whether the environment was built from the spec as it is now.
-fn built_finding(prefix: &Path, spec: &spec::Spec) -> Finding {
-    let current = match spec::digest(&spec.path) {
-        Ok(digest) => digest,
+fn built_finding(prefix: &Path, spec: &spec::Spec, channels: &[String]) -> Finding {
+    let current = match spec::read_bytes(&spec.path) {
+        Ok(bytes) => spec::build_digest(&bytes, spec.is_lock, channels),
         Err(error) => return Finding::error("spec", error.to_string(), "fix the file"),
     };
     match built_from(prefix) {
@@ -180,7 +177,7 @@ pub(super) fn inspect(prefix: &Path) -> Inspection {
             "pyve init --force",
         )),
     }
-    let pip_installed = pip_packages(prefix);
+    let pip_installed = pip_packages(prefix, pip_allowed(prefix).as_deref());
     if !pip_installed.is_empty() {
         inspection.findings.push(Finding::warning(
             "pip",
@@ -195,8 +192,13 @@ pub(super) fn inspect(prefix: &Path) -> Inspection {
 }
 
 /// `*.dist-info` directories in site-packages that no conda package record
-/// lists: what `pip install` put there behind conda's back.
-fn pip_packages(prefix: &Path) -> Vec<String> {
+/// lists and the spec's `- pip:` section does not name: what `pip install`
+/// put there behind conda's back. `allowed` None: the spec's pip section
+/// installs what pyve cannot name, so nothing is counted.
+fn pip_packages(prefix: &Path, allowed: Option<&[String]>) -> Vec<String> {
+    let Some(allowed) = allowed else {
+        return Vec::new();
+    };
     let Ok(lib) = std::fs::read_dir(prefix.join("lib")) else {
         return Vec::new();
     };
@@ -230,6 +232,10 @@ fn pip_packages(prefix: &Path) -> Vec<String> {
     let mut pip: Vec<String> = dist_infos
         .into_iter()
         .filter(|d| !records.contains(&format!("/{d}/")))
+        .filter(|d| {
+            let name = d.split('-').next().unwrap_or_default();
+            !allowed.contains(&spec::normalize_pip(name))
+        })
         .map(|d| d.trim_end_matches(".dist-info").to_owned())
         .collect();
     pip.sort();
@@ -252,6 +258,11 @@ mod tests {
             r#"{"files": ["lib/python3.11/site-packages/numpy-2.0.dist-info/METADATA"]}"#,
         )
         .unwrap();
-        assert_eq!(pip_packages(prefix.path()), ["requests-2.32"]);
+        std::fs::create_dir_all(site.join("Alpha_Pkg-1.0.dist-info")).unwrap();
+        assert_eq!(
+            pip_packages(prefix.path(), Some(&["alpha-pkg".to_owned()])),
+            ["requests-2.32"]
+        );
+        assert!(pip_packages(prefix.path(), None).is_empty());
     }
 }

@@ -1,7 +1,8 @@
 //! An environment's own variables, by conda's rules: the JSON objects in
 //! `etc/conda/env_vars.d/*` in sorted order, then `env_vars` of
 //! `conda-meta/state`, which wins. Names are uppercased, `***unset***`
-//! values are skipped and PATH is never taken from them.
+//! values are skipped and PATH is never taken from them. A value that is
+//! not a string ends its file, as in micromamba 2.8.
 
 use std::path::Path;
 
@@ -59,18 +60,16 @@ pub fn read(prefix: &Path) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
         for (key, value) in object {
             let Some(key) = key.as_str() else { continue };
             let name = key.to_uppercase();
-            let value = match value {
-                Value::String(s) => s,
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => {
-                    warnings.push(format!(
-                        "{}: `{}` is not text; skipped",
-                        shown(&file),
-                        key.escape_default()
-                    ));
-                    continue;
-                }
+            // micromamba reads the values in file order as strings and
+            // gives up on the rest of the file at the first that is not
+            // one (a number too): activation here does the same.
+            let Value::String(value) = value else {
+                warnings.push(format!(
+                    "{}: `{}` is not a string, so micromamba ignores it and the rest of the file; skipped",
+                    shown(&file),
+                    key.escape_default()
+                ));
+                break;
             };
             if !valid_name(&name) {
                 warnings.push(format!(
@@ -167,7 +166,11 @@ mod tests {
             r#"{"shared": "a", "only_a": "1", "bad-name": "x"}"#,
         )
         .unwrap();
-        std::fs::write(d.join("c.json"), r#"{"GONE": "***unset***", "n": 5}"#).unwrap();
+        std::fs::write(
+            d.join("c.json"),
+            r#"{"GONE": "***unset***", "kept": "k", "n": 5, "after": "lost"}"#,
+        )
+        .unwrap();
         std::fs::write(
             prefix.path().join("conda-meta/state"),
             r#"{"env_vars": {"shared": "state", "CONDA_PREFIX": "/x"}}"#,
@@ -178,7 +181,12 @@ mod tests {
             .iter()
             .map(|(n, v)| (n.as_str(), std::str::from_utf8(v).unwrap()))
             .collect();
-        assert_eq!(got, [("SHARED", "state"), ("ONLY_A", "1"), ("N", "5")]);
-        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        // `n: 5` is not a string: micromamba stops reading c.json there.
+        assert_eq!(got, [("SHARED", "state"), ("ONLY_A", "1"), ("KEPT", "k")]);
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.contains("`n` is not a string")),
+            "{warnings:?}"
+        );
     }
 }

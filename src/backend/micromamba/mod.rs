@@ -2,15 +2,17 @@
 //! `conda-lock.yml` or `environment.yml`, at `<root>/.pyve/envs/<env_name>`,
 //! and activated by pyve itself: no micromamba process at prompt time.
 
+mod content_hash;
+mod create;
 mod doctor;
 mod env_vars;
 mod lock;
+pub mod locking;
 mod spec;
 mod tool;
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::{
     Activation, Backend, Before, BootstrapTo, BuildRequest, Builder, Diagnosis, InitName,
@@ -21,7 +23,7 @@ use crate::deps::Declared;
 use crate::error::{user, Error};
 use crate::health::Finding;
 use crate::text::shown;
-use crate::{ask, files, layout, process};
+use crate::{ask, files, layout};
 use spec::{Spec, SpecFiles};
 use tool::Tool;
 
@@ -203,26 +205,53 @@ impl Backend for Micromamba {
                 spec::minimal_environment_yml(request.env_name)
             ))
         })?;
+        let channels = request.sources.channels.clone();
+        let mut variables = Vec::new();
         if spec.is_lock {
-            spec::lock_packages(&spec.path)?;
-        } else if !spec::read_environment(&spec.path)?.has_channels {
+            check_lock_platform(&spec, &files)?;
+            if !channels.is_empty() && request.channels_from_command_line {
+                return Err(user(format!(
+                    "--channel applies to {}, but {} is used and pins every package's URL",
+                    files.environment_name(),
+                    spec.file_name()
+                ))
+                .with_hint(
+                    "lock with those channels instead: `pyve lock --channel …`, then `pyve init`",
+                ));
+            }
+            // A lock carries no `variables:`; the environment file's apply.
+            let environment = files.environment_path();
+            if environment.is_file() {
+                variables = spec::read_environment(&environment)?.variables;
+            }
+        } else if !spec::read_environment(&spec.path)?.has_channels && channels.is_empty() {
             return Err(user(format!(
-                "{} lists no channels; pyve passes the file's channels to micromamba untouched",
+                "{} lists no channels; pyve uses the file's channels and no others",
                 shown(&spec.path)
             ))
-            .with_hint("add:\n  channels:\n    - conda-forge"));
+            .with_hint("add:\n  channels:\n    - conda-forge\n(or pass --channel conda-forge)"));
         }
         let policy = if request.strict {
             LockPolicy::Strict
         } else {
             request.config.lock_file_policy.unwrap_or(LockPolicy::Warn)
         };
-        lock::check_lock(&files, policy, request.interactive, request.yes)?;
+        lock::check_lock(&files, &channels, policy, request.interactive, request.yes)?;
         let tool = find_or_bootstrap(request)?;
-        let digest = spec::digest(&spec.path)?;
+        let bytes = spec::read_bytes(&spec.path)?;
+        let digest = spec::build_digest(&bytes, spec.is_lock, &channels);
+        let (expected, pip_allowed) = create::expected(&spec)?;
         Ok(Box::new(CondaBuilder {
-            tool,
-            spec,
+            create: create::Create {
+                tool,
+                spec,
+                bytes,
+                root_prefix: root_prefix(request.vars),
+                channels,
+                expected,
+                variables,
+            },
+            pip_allowed,
             digest,
             prefix: request.env_dir.to_owned(),
         }))
@@ -287,6 +316,36 @@ impl Backend for Micromamba {
     }
 }
 
+/// A lock file without this machine's platform makes micromamba create an
+/// empty environment and succeed: refused before it runs.
+fn check_lock_platform(spec: &Spec, files: &SpecFiles) -> Result<(), Error> {
+    let lock = spec::read_lock(&spec.path)?;
+    let here = spec::platform().unwrap_or("this platform");
+    if lock.platforms.iter().any(|p| p == here) {
+        return Ok(());
+    }
+    Err(user(format!(
+        "{}: metadata.platforms is [{}], without this machine's {here}; micromamba would create an empty environment",
+        spec.file_name(),
+        lock.platforms.join(", ")
+    ))
+    .with_hint(format!(
+        "add {here} to `platforms:` in {} (or pass `pyve lock --platform {here}`) and run `pyve lock`",
+        files.environment_name()
+    )))
+}
+
+/// The root prefix micromamba gets: its own default, unless the user chose
+/// one. Left to itself, a micromamba in `<project>/.pyve/bin` would take
+/// `.pyve` as its root (there is an `envs` beside its `bin`): a package
+/// cache per project, and rc files a repository could ship.
+fn root_prefix(vars: &dyn crate::vars::Vars) -> Option<PathBuf> {
+    if vars.non_empty("MAMBA_ROOT_PREFIX").is_some() {
+        return None;
+    }
+    crate::paths::home(vars).map(|home| home.join(".local/share/mamba"))
+}
+
 /// The micromamba to build with; downloads one when asked to, or when the
 /// person at the terminal agrees.
 fn find_or_bootstrap(request: &BuildRequest) -> Result<Tool, Error> {
@@ -348,19 +407,22 @@ fn offer_download(request: &BuildRequest, places: &tool::Places) -> Result<(), E
 }
 
 struct CondaBuilder {
-    tool: Tool,
-    spec: Spec,
+    create: create::Create,
+    /// Packages the spec has pip install (recorded in the marker, so doctor
+    /// does not count them as pip's behind conda's back); None: any.
+    pip_allowed: Option<Vec<String>>,
     digest: String,
     prefix: PathBuf,
 }
 
 impl Builder for CondaBuilder {
     fn describe(&self) -> String {
+        let tool = &self.create.tool;
         format!(
             "micromamba create from {} (micromamba {} from {})",
-            self.spec.file_name(),
-            self.tool.path.display(),
-            self.tool.origin
+            self.create.spec.file_name(),
+            tool.path.display(),
+            tool.origin
         )
     }
 
@@ -369,16 +431,7 @@ impl Builder for CondaBuilder {
     }
 
     fn build(&self, prefix: &Path) -> Result<(), Error> {
-        let mut command = Command::new(&self.tool.path);
-        command
-            .args(["create", "-y", "-p"])
-            .arg(prefix)
-            .arg("-f")
-            .arg(&self.spec.path);
-        if let Some(root) = self.spec.path.parent() {
-            command.current_dir(root);
-        }
-        process::run(&mut command, "creating the conda environment")
+        self.create.run(prefix)
     }
 
     fn install(&self, _dir: &Path, _root: &Path, _declared: &Declared) -> Result<(), Error> {
@@ -390,7 +443,15 @@ impl Builder for CondaBuilder {
 
     fn finish(&self, prefix: &Path, _final_dir: &Path) -> Result<(), Error> {
         let marker = prefix.join(MARKER);
-        let text = format!("spec: {}\nsha256: {}\n", self.spec.file_name(), self.digest);
+        let pip = self
+            .pip_allowed
+            .as_ref()
+            .map_or_else(|| "*".to_owned(), |names| names.join(" "));
+        let text = format!(
+            "spec: {}\nsha256: {}\npip: {pip}\n",
+            self.create.spec.file_name(),
+            self.digest
+        );
         std::fs::write(&marker, text)
             .map_err(|e| user(format!("cannot write {}: {e}", shown(&marker))))
     }
@@ -403,20 +464,25 @@ impl Builder for CondaBuilder {
 impl CondaBuilder {
     /// Whether the environment at `prefix` was built from this very spec.
     fn built_from_this_spec(&self, prefix: &Path) -> Result<(), String> {
+        let spec = &self.create.spec;
         match built_from(prefix) {
-            Some((file, digest)) if file == self.spec.file_name() && digest == self.digest => {
-                Ok(())
-            }
-            Some((file, _)) if file != self.spec.file_name() => Err(format!(
+            Some((file, digest)) if file == spec.file_name() && digest == self.digest => Ok(()),
+            Some((file, _)) if file != spec.file_name() => Err(format!(
                 "it was built from {file}, and {} is used now",
-                self.spec.file_name()
+                spec.file_name()
             )),
-            _ => Err(format!(
-                "{} changed since it was built",
-                self.spec.file_name()
-            )),
+            _ => Err(format!("{} changed since it was built", spec.file_name())),
         }
     }
+}
+
+/// The pip packages the spec installs, as recorded in the marker; None:
+/// not known (an older marker, or `-r file` in the spec's pip section).
+fn pip_allowed(prefix: &Path) -> Option<Vec<String>> {
+    let bytes = files::read_bounded(&prefix.join(MARKER), MAX_MARKER_BYTES).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    let names = text.lines().find_map(|l| l.strip_prefix("pip:"))?.trim();
+    (names != "*").then(|| names.split_whitespace().map(str::to_owned).collect())
 }
 
 /// The spec file name and digest recorded in the marker.

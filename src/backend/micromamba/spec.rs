@@ -2,7 +2,6 @@
 //! (loose), what they name, and whether the lock still matches.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use serde_yaml_ng::Value;
 
@@ -148,17 +147,28 @@ fn read_yaml(path: &Path) -> Result<Value, Error> {
 pub struct EnvironmentFile {
     pub name: Option<String>,
     pub has_channels: bool,
-    /// Conda package names of `dependencies` (pip entries left out).
+    /// Conda package names of `dependencies` for this platform (pip
+    /// entries left out, `sel(...)` entries only when they apply).
     pub packages: Vec<String>,
     pub has_pip_section: bool,
+    /// Names of the `- pip:` section's requirements; `None` when it has
+    /// entries pyve cannot name (`-r file`, `-e path`, a URL).
+    pub pip_names: Option<Vec<String>>,
+    /// `variables:`, each value as written (`1.10` stays `1.10`).
+    pub variables: Vec<(String, String)>,
 }
 
 pub fn read_environment(path: &Path) -> Result<EnvironmentFile, Error> {
     let value = read_yaml(path)?;
-    let mut file = EnvironmentFile::default();
+    let mut file = EnvironmentFile {
+        pip_names: Some(Vec::new()),
+        ..EnvironmentFile::default()
+    };
     match value.get("name") {
         None | Some(Value::Null) => {}
         Some(Value::String(name)) => file.name = Some(name.clone()),
+        // `name: 2024` is a name to micromamba, as yaml-cpp reads it.
+        Some(Value::Number(n)) => file.name = Some(n.to_string()),
         Some(_) => return Err(user(format!("{}: `name` must be text", shown(path)))),
     }
     file.has_channels = value
@@ -169,16 +179,7 @@ pub fn read_environment(path: &Path) -> Result<EnvironmentFile, Error> {
         None | Some(Value::Null) => {}
         Some(Value::Sequence(items)) => {
             for item in items {
-                match item {
-                    Value::String(spec) => file.packages.push(package_name(spec)),
-                    Value::Mapping(m) if m.contains_key("pip") => file.has_pip_section = true,
-                    _ => {
-                        return Err(user(format!(
-                            "{}: `dependencies` entries must be package specs such as `numpy>=1.26` or a `pip:` list",
-                            shown(path)
-                        )))
-                    }
-                }
+                read_dependency(path, item, &mut file)?;
             }
         }
         Some(_) => {
@@ -188,7 +189,107 @@ pub fn read_environment(path: &Path) -> Result<EnvironmentFile, Error> {
             )))
         }
     }
+    file.variables = read_variables(path)?;
     Ok(file)
+}
+
+fn read_dependency(path: &Path, item: &Value, file: &mut EnvironmentFile) -> Result<(), Error> {
+    let bad = || {
+        user(format!(
+            "{}: `dependencies` entries must be package specs such as `numpy>=1.26`, a `pip:` list or `sel(linux): pkg`",
+            shown(path)
+        ))
+    };
+    match item {
+        Value::String(spec) => file.packages.push(package_name(spec)),
+        Value::Mapping(m) if m.len() == 1 => {
+            let (key, value) = m.iter().next().ok_or_else(bad)?;
+            let key = key.as_str().ok_or_else(bad)?;
+            if key == "pip" {
+                file.has_pip_section = true;
+                let entries = value.as_sequence().ok_or_else(bad)?;
+                for entry in entries {
+                    let name = entry.as_str().and_then(pip_name);
+                    match (name, file.pip_names.as_mut()) {
+                        (Some(name), Some(names)) => names.push(name),
+                        _ => file.pip_names = None,
+                    }
+                }
+            } else if let Some(selector) =
+                key.strip_prefix("sel(").and_then(|k| k.strip_suffix(')'))
+            {
+                let spec = value.as_str().ok_or_else(bad)?;
+                if selector_applies(selector) {
+                    file.packages.push(package_name(spec));
+                }
+            } else {
+                return Err(bad());
+            }
+        }
+        _ => return Err(bad()),
+    }
+    Ok(())
+}
+
+/// Whether micromamba's `sel(...)` applies on this machine: `linux`,
+/// `osx`, `win`, `unix`.
+fn selector_applies(selector: &str) -> bool {
+    match selector.trim() {
+        "linux" => cfg!(target_os = "linux"),
+        "osx" => cfg!(target_os = "macos"),
+        "win" => cfg!(windows),
+        "unix" => cfg!(unix),
+        _ => false,
+    }
+}
+
+/// The normalized project name of a pip requirement line (`Requests[x]>=2`
+/// → `requests`); `None` for options, paths and URLs.
+fn pip_name(line: &str) -> Option<String> {
+    let line = line.trim();
+    if line.starts_with('-') || line.contains('/') || line.contains(':') {
+        return None;
+    }
+    let end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        .unwrap_or(line.len());
+    let name = &line[..end];
+    (!name.is_empty()).then(|| normalize_pip(name))
+}
+
+/// PEP 503: lower case, runs of `-`, `_`, `.` as one `-`.
+pub fn normalize_pip(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if "-_.".contains(c) {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// `variables:` with each value as its text: a typed read keeps `1.10`
+/// and `on` as written, as yaml-cpp hands them to micromamba.
+fn read_variables(path: &Path) -> Result<Vec<(String, String)>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Variables {
+        #[serde(default)]
+        variables: Option<std::collections::BTreeMap<String, String>>,
+    }
+    let bytes = files::read_bounded(path, MAX_SPEC_BYTES)
+        .map_err(|e| user(format!("{}: {e}", shown(path))))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let parsed: Variables = yaml::from_str(&text).map_err(|_| {
+        user(format!(
+            "{}: `variables` must map names to text, such as `MY_VAR: value`",
+            shown(path)
+        ))
+    })?;
+    Ok(parsed.variables.unwrap_or_default().into_iter().collect())
 }
 
 /// `conda-forge::numpy >=1.26` → `numpy`.
@@ -201,76 +302,95 @@ fn package_name(spec: &str) -> String {
         .to_lowercase()
 }
 
-/// Package names in a conda-lock file.
-pub fn lock_packages(path: &Path) -> Result<Vec<String>, Error> {
+/// What pyve reads from a conda-lock file.
+#[derive(Debug, Default)]
+pub struct LockFile {
+    pub platforms: Vec<String>,
+    /// `metadata.content_hash`: platform → digest of the inputs.
+    pub content_hash: Vec<(String, String)>,
+    /// Every package, for every platform.
+    pub packages: Vec<Locked>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Locked {
+    pub platform: String,
+    pub manager: String,
+    pub name: String,
+    pub version: String,
+}
+
+impl LockFile {
+    /// Conda package names for this platform.
+    pub fn conda_names(&self) -> Vec<String> {
+        self.names("conda")
+    }
+
+    /// pip package names (normalized) for this platform.
+    pub fn pip_names(&self) -> Vec<String> {
+        self.names("pip").iter().map(|n| normalize_pip(n)).collect()
+    }
+
+    fn names(&self, manager: &str) -> Vec<String> {
+        let here = platform().unwrap_or_default();
+        self.packages
+            .iter()
+            .filter(|p| p.manager == manager && p.platform == here)
+            .map(|p| p.name.clone())
+            .collect()
+    }
+}
+
+/// Reads a conda-lock v1 file, keeping the packages for this platform.
+pub fn read_lock(path: &Path) -> Result<LockFile, Error> {
     let value = read_yaml(path)?;
+    let not_lock = |what: &str| {
+        user(format!("{}: {what}; is it a conda-lock file?", shown(path)))
+            .with_hint("regenerate it with `pyve lock`")
+    };
     let packages = value
         .get("package")
         .and_then(Value::as_sequence)
-        .ok_or_else(|| {
-            user(format!(
-                "{}: has no `package:` list; is it a conda-lock file?",
-                shown(path)
-            ))
-            .with_hint("regenerate it with conda-lock")
-        })?;
-    Ok(packages
+        .ok_or_else(|| not_lock("has no `package:` list"))?;
+    let metadata = value
+        .get("metadata")
+        .ok_or_else(|| not_lock("has no `metadata:`"))?;
+    let platforms: Vec<String> = metadata
+        .get("platforms")
+        .and_then(Value::as_sequence)
+        .ok_or_else(|| not_lock("has no `metadata.platforms` list"))?
         .iter()
-        .filter_map(|p| p.get("name")?.as_str())
-        .map(str::to_lowercase)
-        .collect())
-}
-
-/// How the lock file relates to `environment.yml`.
-#[derive(Debug)]
-pub enum LockStatus {
-    /// Only a lock file: nothing to compare.
-    LockOnly,
-    Fresh,
-    /// Only `environment.yml`.
-    Missing,
-    Stale {
-        environment_modified: SystemTime,
-        lock_modified: SystemTime,
-        /// The lock is older than `environment.yml`.
-        older: bool,
-        /// Dependencies of `environment.yml` the lock does not contain.
-        not_locked: Vec<String>,
-    },
-}
-
-pub fn lock_status(files: &SpecFiles) -> Result<LockStatus, Error> {
-    let Some(lock) = files.lock_path() else {
-        return Ok(LockStatus::Missing);
-    };
-    let environment = files.environment_path();
-    match (lock.is_file(), environment.is_file()) {
-        (true, false) => return Ok(LockStatus::LockOnly),
-        (false, _) => return Ok(LockStatus::Missing),
-        (true, true) => {}
-    }
-    let modified = |p: &Path| {
-        std::fs::metadata(p)
-            .and_then(|m| m.modified())
-            .map_err(|e| user(format!("{}: {e}", shown(p))))
-    };
-    let environment_modified = modified(&environment)?;
-    let lock_modified = modified(&lock)?;
-    let locked = lock_packages(&lock)?;
-    let not_locked: Vec<String> = read_environment(&environment)?
-        .packages
-        .into_iter()
-        .filter(|p| !p.is_empty() && !locked.contains(p))
+        .filter_map(|p| p.as_str().map(str::to_owned))
         .collect();
-    let older = environment_modified > lock_modified;
-    if !older && not_locked.is_empty() {
-        return Ok(LockStatus::Fresh);
-    }
-    Ok(LockStatus::Stale {
-        environment_modified,
-        lock_modified,
-        older,
-        not_locked,
+    let content_hash = metadata
+        .get("content_hash")
+        .and_then(Value::as_mapping)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let text = |p: &Value, key: &str| match p.get(key) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let packages = packages
+        .iter()
+        .filter_map(|p| {
+            Some(Locked {
+                platform: text(p, "platform")?,
+                manager: text(p, "manager").unwrap_or_else(|| "conda".to_owned()),
+                name: text(p, "name")?.to_lowercase(),
+                version: text(p, "version").unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(LockFile {
+        platforms,
+        content_hash,
+        packages,
     })
 }
 
@@ -287,20 +407,31 @@ pub fn platform() -> Option<&'static str> {
 
 /// The command that refreshes the lock file.
 pub fn lock_command(files: &SpecFiles) -> String {
-    let output = match &files.lock {
-        Some(lock) if lock != Path::new(LOCK_FILE) => format!(" --lockfile {}", shown(lock)),
-        _ => String::new(),
-    };
-    format!(
-        "conda-lock -f {} -p {}{output}",
-        files.environment_name(),
-        platform().unwrap_or("<platform>")
-    )
+    if files.environment == Path::new(ENVIRONMENT_FILE) {
+        "pyve lock".to_owned()
+    } else {
+        // A named environment's own file: `pyve lock --env NAME`.
+        format!(
+            "pyve lock --env <the environment using {}>",
+            files.environment_name()
+        )
+    }
 }
 
-/// The spec's content digest: what the environment was built from.
-pub fn digest(path: &Path) -> Result<String, Error> {
-    files::sha256_of(path, MAX_SPEC_BYTES).map_err(|e| user(format!("{}: {e}", shown(path))))
+/// The spec's bytes, bounded: what is digested and given to micromamba.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, Error> {
+    files::read_bounded(path, MAX_SPEC_BYTES).map_err(|e| user(format!("{}: {e}", shown(path))))
+}
+
+/// What the environment is built from, as recorded in its marker: the
+/// spec's bytes, and the channels used instead of an environment file's
+/// (other channels are another environment).
+pub fn build_digest(bytes: &[u8], is_lock: bool, channels: &[String]) -> String {
+    let digest = crate::digest::sha256(bytes);
+    if is_lock || channels.is_empty() {
+        return digest;
+    }
+    crate::digest::sha256(format!("{digest} {}", channels.join(" ")).as_bytes())
 }
 
 #[cfg(test)]

@@ -45,6 +45,10 @@ pub struct Options {
     /// `--group NAME`…: dependency groups (recorded).
     pub groups: Vec<String>,
     pub strict: bool,
+    /// `--channel NAME`…: channels instead of the environment file's.
+    pub channels: Vec<String>,
+    /// `--record-channels`: keep them in the config.
+    pub record_channels: bool,
     pub auto_bootstrap: bool,
     pub bootstrap_to: BootstrapTo,
     /// `--here`: the current directory is the project, even inside another.

@@ -207,6 +207,7 @@ fn finish(
 ) -> Result<Plan, Error> {
     let (root, options) = (ask.root, ask.options);
     let text = record_dependencies(ask, text, named.as_deref())?;
+    let text = record_channels(ask, text)?;
     let new_config = config::parse(&layout::config(root), text.as_bytes())
         .map_err(|e| {
             user(format!(
@@ -231,12 +232,13 @@ fn finish(
     if options.force || !backend.marker(&env_dir).exists() {
         check_buildable(&env_dir)?;
     }
+    let sources = with_channels(options, backend, &resolved.sources)?;
     let builder = backend.prepare(&BuildRequest {
         root,
         env_dir: &env_dir,
         config: &new_config,
         env_name: &String::from_utf8_lossy(&resolved.env_name),
-        sources: &resolved.sources,
+        sources: &sources,
         python,
         requires,
         interactive: ask::interactive(),
@@ -245,6 +247,7 @@ fn finish(
         auto_bootstrap: options.auto_bootstrap,
         bootstrap_to: options.bootstrap_to,
         project_tools: vars::trust_all(ask.vars) || Store::new(ask.vars).approved_once(root),
+        channels_from_command_line: !options.channels.is_empty() && !options.record_channels,
         vars: ask.vars,
     })?;
     let all_envs = project::all_envs(root, &new_config)?
@@ -253,7 +256,10 @@ fn finish(
         .collect();
     let direnv =
         !options.no_direnv && new_config.direnv != Some(false) && !envrc_activates_python(root);
-    let gitignore = shared::gitignore_body(root, &env_dir, named.is_some());
+    // A micromamba downloaded into the project (`--bootstrap-to project`)
+    // is a binary for this machine, not part of the repository.
+    let own_tools = layout::bin(root).is_dir();
+    let gitignore = shared::gitignore_body(root, &env_dir, named.is_some(), own_tools);
     check_writable(ask, &gitignore, direnv)?;
     Ok(Plan {
         existing,
@@ -387,6 +393,56 @@ fn record_dependencies(ask: &Ask, mut text: String, named: Option<&str>) -> Resu
         edit("dependencies", declared.kind.name().to_owned())?;
     }
     Ok(text)
+}
+
+/// The environment's sources with `--channel` in place of its channels.
+fn with_channels(
+    options: &Options,
+    backend: &dyn backend::Backend,
+    sources: &Sources,
+) -> Result<Sources, Error> {
+    let mut sources = sources.clone();
+    if let Some(bad) = config::bad_channel(Some(&options.channels)) {
+        return Err(Error::usage(format!(
+            "--channel `{}` is not a channel name or URL",
+            crate::text::one_line(bad)
+        )));
+    }
+    if !options.channels.is_empty() {
+        if backend.kind() != config::BackendKind::Micromamba {
+            return Err(user(format!(
+                "--channel applies to conda environments, and this is a {} environment",
+                backend.name()
+            )));
+        }
+        sources.channels = options.channels.clone();
+    }
+    Ok(sources)
+}
+
+/// `--record-channels`: the `--channel` list as `micromamba.channels`, the
+/// default of every conda environment that names no `channels` itself.
+fn record_channels(ask: &Ask, text: String) -> Result<String, Error> {
+    let options = ask.options;
+    if !options.record_channels {
+        return Ok(text);
+    }
+    let value = format!(
+        "[{}]",
+        options
+            .channels
+            .iter()
+            .map(|c| config::yaml_string(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let result = config::set_value(&text, Some("micromamba"), "channels", &value);
+    edited(
+        &layout::config(ask.root),
+        "micromamba.channels",
+        &value,
+        result,
+    )
 }
 
 /// An `.envrc` that already builds or activates a Python environment

@@ -38,7 +38,7 @@ fn gitignore_escape(relative: &[u8]) -> String {
 /// `.pyve/envs`, `.pyve/envs` itself, and the pointer of a project with
 /// named environments (which environment is active is each checkout's
 /// own choice).
-pub fn gitignore_body(root: &Path, env_dir: &Path, named: bool) -> String {
+pub fn gitignore_body(root: &Path, env_dir: &Path, named: bool, own_tools: bool) -> String {
     let mut body = String::from("# Managed by `pyve init`; `pyve purge` removes this block.\n");
     if let Ok(relative) = lexical(env_dir).strip_prefix(root) {
         if !relative.as_os_str().is_empty() && !relative.starts_with(crate::layout::ENVS) {
@@ -51,6 +51,9 @@ pub fn gitignore_body(root: &Path, env_dir: &Path, named: bool) -> String {
     body.push_str(&format!("/{}/\n", crate::layout::ENVS));
     if named {
         body.push_str(&format!("/{}\n", crate::layout::POINTER));
+    }
+    if own_tools {
+        body.push_str(&format!("/{}/\n", crate::layout::BIN));
     }
     body
 }
@@ -90,9 +93,11 @@ mod tests {
 
     #[test]
     fn the_block_ignores_environments_and_the_pointer() {
-        let body = gitignore_body(Path::new("/p"), Path::new("/p/.venv"), false);
+        let body = gitignore_body(Path::new("/p"), Path::new("/p/.venv"), false, false);
         assert!(body.ends_with("/.venv/\n/.pyve/envs/\n"), "{body}");
-        let body = gitignore_body(Path::new("/p"), Path::new("/p/.pyve/envs/dev"), true);
+        let body = gitignore_body(Path::new("/p"), Path::new("/p/.pyve/envs/dev"), true, false);
         assert!(body.ends_with("\n/.pyve/envs/\n/.pyve/current\n"), "{body}");
+        let body = gitignore_body(Path::new("/p"), Path::new("/p/.pyve/envs/dev"), false, true);
+        assert!(body.ends_with("\n/.pyve/envs/\n/.pyve/bin/\n"), "{body}");
     }
 }

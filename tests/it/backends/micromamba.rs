@@ -1,6 +1,6 @@
-//! The micromamba backend end to end: the real pyve binary against the
-//! micromamba stand-in of tests/conda, which builds real conda prefixes with
-//! py-rattler from the suite's own channel (packages `python`, `hello`,
+//! The micromamba backend end to end: the real pyve binary and the real
+//! micromamba (behind a spy that logs its calls), offline against the
+//! suite's own channel (tests/conda: packages `python`, `pip`, `hello`,
 //! `tool`, with activation scripts and env_vars.d files).
 
 use std::io::Write;
@@ -55,7 +55,9 @@ fn init_from_environment_yml_builds_records_and_runs() {
         config.contains("micromamba:\n  env_name: \"ml-dev\"\n"),
         "{config}"
     );
-    // Exactly one command line, by prefix, with the file untouched.
+    // Exactly one command line, by prefix, with the file untouched, the
+    // user's root prefix (never the project's .pyve) and the file's
+    // channels only.
     assert_eq!(
         creates(&sb),
         [vec![
@@ -63,8 +65,11 @@ fn init_from_environment_yml_builds_records_and_runs() {
             "-y".into(),
             "-p".into(),
             prefix.display().to_string(),
+            "-r".into(),
+            sb.home.join(".local/share/mamba").display().to_string(),
             "-f".into(),
             root.join("environment.yml").display().to_string(),
+            "--override-channels".into(),
         ]]
     );
     assert!(prefix.join("conda-meta/pyve-built").is_file());
@@ -148,14 +153,20 @@ fn init_from_a_lock_file_installs_exactly_the_lock() {
         "name: locked\nchannels: [conda-forge]\ndependencies: [python=3.12, hello=1.0]\n",
     );
     conda_lock(&root.join("environment.yml"), &root.join("conda-lock.yml"));
-    // The environment file moves on; the lock (older, but listing every
-    // dependency by name) is what gets installed.
+    // Staleness is by content, as conda-lock's: an environment file only
+    // touched (newer than the lock, the same text) leaves the lock fresh.
+    set_mtime(&root.join("conda-lock.yml"), 1_000_000);
+    let err = stderr(&sb.pyve(&root, &["lock", "--check"]));
+    assert!(
+        err.contains("conda-lock.yml matches environment.yml"),
+        "{err}"
+    );
+    // The environment file moves on; the lock is what gets installed.
     std::fs::write(
         root.join("environment.yml"),
         "name: locked\nchannels: [conda-forge]\ndependencies: [python, hello]\n",
     )
     .unwrap();
-    set_mtime(&root.join("conda-lock.yml"), 1_000_000);
     let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
     assert!(
         !err.contains("stale"),
@@ -163,28 +174,33 @@ fn init_from_a_lock_file_installs_exactly_the_lock() {
     );
     let prefix = root.join(".pyve/envs/locked");
     let call = &creates(&sb)[0];
-    assert_eq!(call[5], root.join("conda-lock.yml").display().to_string());
+    let file = call.iter().position(|a| a == "-f").unwrap() + 1;
+    assert_eq!(
+        call[file],
+        root.join("conda-lock.yml").display().to_string()
+    );
+    assert!(
+        !call.contains(&"--override-channels".to_owned()),
+        "{call:?}"
+    );
     let out = sb.pyve(&root, &["run", "hello"]);
     assert_eq!(stdout(&out), format!("hello from {}\n", prefix.display()));
     let out = sb.pyve(&root, &["run", "python", "-c", "import sys"]);
     assert!(out.status.success());
+    let stale = "environment.yml changed since conda-lock.yml was made (its content hash for linux-64 differs)";
     let err = stderr(&sb.pyve(&root, &["doctor"]));
-    assert!(err.contains("conda-lock.yml may be stale"), "{err}");
+    assert!(
+        err.contains(&format!("conda-lock.yml is stale: {stale}")),
+        "{err}"
+    );
 
-    // --strict turns the stale lock into an error naming both times and
-    // the command; the config's policy does the same; `ignore` is silent.
+    // --strict turns the stale lock into an error saying why and the
+    // command; the config's policy does the same; `ignore` is silent.
     let out = sb.pyve(&root, &["init", "--no-direnv", "--strict"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("environment.yml:  modified 20"), "{err}");
-    assert!(
-        err.contains("conda-lock.yml:   modified 1970-01-12"),
-        "{err}"
-    );
-    assert!(
-        err.contains("conda-lock -f environment.yml -p linux-64"),
-        "{err}"
-    );
+    assert!(err.contains(stale), "{err}");
+    assert!(err.contains("To update it:\n  pyve lock\n"), "{err}");
     let config = root.join(".pyve/config");
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, format!("{text}lock_file_policy: strict\n")).unwrap();
@@ -211,14 +227,28 @@ fn a_dependency_missing_from_the_lock_makes_it_stale() {
         "channels: [conda-forge]\ndependencies: [python=3.11, tool]\n",
     )
     .unwrap();
-    // Newer lock, but it lacks `tool`.
-    set_mtime(&root.join("environment.yml"), 1_000_000);
     let out = sb.pyve(&root, &["init", "--strict"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("not in the lock: tool"),
+        stderr(&out).contains("content hash for linux-64 differs"),
         "{}",
         stderr(&out)
+    );
+    // A file pyve cannot hash as conda-lock does (a pip marker): file
+    // times and package names decide, and the message says so.
+    std::fs::write(
+        root.join("environment.yml"),
+        "channels: [conda-forge]\ndependencies:\n  - python=3.11\n  - tool\n  - pip:\n    - alpha; python_version < '4'\n",
+    )
+    .unwrap();
+    set_mtime(&root.join("environment.yml"), 1_000_000);
+    let out = sb.pyve(&root, &["init", "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("not in the lock: tool"), "{err}");
+    assert!(
+        err.contains("compared by file times: pyve cannot recompute conda-lock's hash for the environment marker"),
+        "{err}"
     );
     assert!(
         !root.join(".pyve").exists(),
@@ -358,7 +388,7 @@ fn missing_spec_missing_micromamba_and_guardrails() {
     assert!(err.contains("from the project's .pyve/bin"), "{err}");
     let err = stderr(&sb.pyve(&root, &["doctor"]));
     assert!(
-        err.contains(&format!("micromamba 2.3.0 at {}", own.display())),
+        err.contains(&format!("micromamba 2.8.1 at {}", own.display())),
         "{err}"
     );
 
@@ -377,7 +407,7 @@ fn a_failed_create_is_never_a_ready_environment() {
     // A rebuild that fails half-way puts the old environment back.
     let out = sb
         .pyve_command(&root, &["init", "--no-direnv", "--force"])
-        .env("PYVE_STANDIN_FAIL", "after-install")
+        .env("PYVE_TEST_MICROMAMBA_FAIL", "after-install")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -415,7 +445,7 @@ fn a_failed_create_is_never_a_ready_environment() {
     let root = conda_dir(&sb, "first", ENVIRONMENT_YML);
     let out = sb
         .pyve_command(&root, &["init", "--no-direnv"])
-        .env("PYVE_STANDIN_FAIL", "after-install")
+        .env("PYVE_TEST_MICROMAMBA_FAIL", "after-install")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -442,7 +472,7 @@ fn doctor_reports_tool_spec_lock_python_and_pip() {
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     for wanted in [
-        "micromamba 2.3.0 at",
+        "micromamba 2.8.1 at",
         "(from PATH)",
         "environment.yml is used",
         "no conda-lock.yml",
@@ -546,7 +576,7 @@ fn bootstrap_downloads_checks_and_installs_or_leaves_nothing() {
     let out = init(&serve(body.clone(), None), &digest, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("installed micromamba 2.3.0"),
+        stderr(&out).contains("installed micromamba 2.8.1"),
         "{}",
         stderr(&out)
     );
@@ -759,16 +789,18 @@ fn on_a_terminal_a_stale_lock_asks_and_a_missing_one_is_noted() {
         "channels: [conda-forge]\ndependencies: [python=3.11]\n",
     );
     conda_lock(&root.join("environment.yml"), &root.join("conda-lock.yml"));
-    set_mtime(&root.join("conda-lock.yml"), 1_000_000);
+    std::fs::write(
+        root.join("environment.yml"),
+        "channels: [conda-forge]\ndependencies: [python=3.11, hello]\n",
+    )
+    .unwrap();
     // No: nothing is built or written.
     let mut session = pty(&sb, &root, &["init", "--no-direnv"]);
-    session.exp_string("conda-lock.yml may be stale").unwrap();
+    session.exp_string("conda-lock.yml is stale").unwrap();
     session
-        .exp_string("conda-lock.yml:   modified 1970-01-12 13:46:40 UTC")
+        .exp_string("its content hash for linux-64 differs")
         .unwrap();
-    session
-        .exp_string("conda-lock -f environment.yml -p linux-64")
-        .unwrap();
+    session.exp_string("pyve lock").unwrap();
     session.exp_string("Continue anyway? [Y/n] ").unwrap();
     session.send_line("n").unwrap();
     session.exp_string("nothing was changed").unwrap();
@@ -842,7 +874,7 @@ fn an_interrupted_create_leaves_no_environment() {
     let root = conda_dir(&sb, "stopped", ENVIRONMENT_YML);
     let child = sb
         .pyve_command(&root, &["init", "--no-direnv"])
-        .env("PYVE_STANDIN_SLEEP", "30")
+        .env("PYVE_TEST_MICROMAMBA_SLEEP", "30")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
