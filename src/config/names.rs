@@ -72,9 +72,20 @@ pub fn check(name: &str) -> Result<(), Error> {
 }
 
 /// A name taken from elsewhere (environment.yml's `name:`, the project
-/// directory): sanitized, then checked.
+/// directory): sanitized, and made to meet the rules the way their hints
+/// say (`2024` → `env-2024`, `base` → `base-env`), as micromamba takes
+/// such names as they are. Only a name with nothing left is refused.
 pub fn derive(raw: &str) -> Result<String, Error> {
-    let name = sanitize(raw);
+    let mut name = sanitize(raw);
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("env-{name}");
+    }
+    if RESERVED.contains(&name.as_str()) {
+        name.push_str("-env");
+    }
+    if name.len() > MAX_LEN {
+        name = name[..MAX_LEN].trim_end_matches('-').to_owned();
+    }
     check_rules(&name)?;
     Ok(name)
 }
@@ -113,24 +124,21 @@ mod tests {
 
     #[test]
     fn rejects_with_the_rule_and_a_name_to_use() {
-        let err = derive("2024 analysis").unwrap_err().to_string();
-        assert!(err.contains("start with a letter") && err.contains("env-2024-analysis"));
-        let err = derive("Base").unwrap_err().to_string();
-        assert!(
-            err.contains("reserved") && err.contains("`base-env`"),
-            "{err}"
-        );
-        assert!(derive("micromamba").is_err());
+        // Derived names are made to fit, as their hints say.
+        assert_eq!(derive("2024 analysis").unwrap(), "env-2024-analysis");
+        assert_eq!(derive("2024").unwrap(), "env-2024");
+        assert_eq!(derive("Base").unwrap(), "base-env");
+        assert_eq!(derive("micromamba").unwrap(), "micromamba-env");
         assert!(derive("!!!")
             .unwrap_err()
             .to_string()
             .contains("no letters"));
-        let long = "a".repeat(300);
-        assert!(derive(&long)
-            .unwrap_err()
-            .to_string()
-            .contains("more than 255"));
+        assert_eq!(derive(&"a".repeat(300)).unwrap(), "a".repeat(255));
         assert!(derive(&"a".repeat(255)).is_ok());
+        // Names the user writes are checked, not changed.
+        let err = check("2024").unwrap_err();
+        assert!(err.to_string().contains("start with a letter"));
+        assert_eq!(err.hint(), Some("use `env-2024`"));
         assert!(check("ml-dev").is_ok());
         assert!(check("_x").is_ok());
         let err = check("ML Dev").unwrap_err();

@@ -25,6 +25,8 @@ mod commands {
 /// Each backend end to end: venv with real interpreters and uv, conda
 /// environments built by micromamba.
 mod backends {
+    mod conda_fidelity;
+    mod conda_lock;
     mod micromamba;
     mod venv;
 }

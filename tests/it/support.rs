@@ -271,6 +271,13 @@ impl Sandbox {
         cmd
     }
 
+    /// conda-lock on this sandbox's PATH (in its tools directory).
+    pub fn conda_lock_on_path(&self) {
+        let dir = self.path("tools");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(conda_lock_tool(), dir.join("conda-lock")).unwrap();
+    }
+
     /// Writes the spy around the real micromamba as `<dir>/micromamba`.
     pub fn install_micromamba(&self, dir: &Path) -> PathBuf {
         std::fs::create_dir_all(dir).unwrap();
@@ -688,7 +695,8 @@ exit 0
     )
 }
 
-/// The suite's test channels (`<dir>/conda-forge`), built once per run.
+/// The suite's test channels (`<dir>/conda-forge`, and `<dir>/other` with
+/// the same packages), built once per run.
 pub fn conda_channels() -> &'static Path {
     static CHANNELS: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     CHANNELS.get_or_init(|| {
@@ -716,6 +724,8 @@ pub fn conda_channels() -> &'static Path {
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );
+        // A second channel with the same packages, for `--channel`.
+        std::os::unix::fs::symlink("conda-forge", dir.join("other")).unwrap();
         dir
     })
 }

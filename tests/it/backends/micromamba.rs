@@ -309,28 +309,27 @@ fn naming_precedence_and_sanitization() {
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(text.contains("env_name: \"from-flag\""), "{text}");
 
-    // Reserved and invalid names: which rule, and what to use instead.
-    let root = conda_dir(&sb, "reserved", &format!("name: base\n{env}"));
-    let out = sb.pyve(&root, &["init"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.contains("environment.yml") && err.contains("reserved") && err.contains("`base-env`"),
-        "{err}"
-    );
-    assert!(!root.join(".pyve").exists());
+    // Names the user types must follow the rules: which rule, and what
+    // to use instead.
     let root = conda_dir(&sb, "2024 study", env);
-    let err = stderr(&sb.pyve(&root, &["init"]));
-    assert!(
-        err.contains("must start with a letter") && err.contains("env-2024-study"),
-        "{err}"
-    );
     let out = sb.pyve(&root, &["init", "--env-name", "My Env"]);
     assert_eq!(out.status.code(), Some(2), "a bad flag is a usage error");
     assert!(stderr(&out).contains("use `my-env`"), "{}", stderr(&out));
     let out = sb.pyve(&root, &["init", "--env-name", "micromamba"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(!root.join(".pyve").exists());
+    // Derived names are made to fit, as micromamba takes them as they are.
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(
+        err.contains("environment name `env-2024-study`, from the project directory's name"),
+        "{err}"
+    );
+    let root = conda_dir(&sb, "reserved", &format!("name: base\n{env}"));
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(
+        err.contains("environment name `base-env`, from name in environment.yml"),
+        "{err}"
+    );
 }
 
 #[test]
