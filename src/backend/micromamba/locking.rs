@@ -129,14 +129,7 @@ pub fn lock(request: &LockRequest) -> Result<Vec<String>, Error> {
         // root prefix must not be the project's .pyve.
         command.env("MAMBA_ROOT_PREFIX", root);
     }
-    info!(
-        "locking {} for {} with conda-lock",
-        files.environment_name(),
-        platforms.join(", ")
-    );
-    process::run(&mut command, "solving with conda-lock").map_err(|e| {
-        e.with_hint("run `pyve lock --verbose` to see conda-lock's own output; nothing was changed")
-    })?;
+    solve(&mut command, &files, &platforms)?;
     let new = spec::read_lock(&fresh)
         .map_err(|e| user(format!("conda-lock wrote no usable lock file: {e}")))?;
     std::fs::rename(&fresh, &lock_path)
@@ -145,6 +138,17 @@ pub fn lock(request: &LockRequest) -> Result<Vec<String>, Error> {
         old.map(|l| l.packages).unwrap_or_default(),
         &new.packages,
     ))
+}
+
+fn solve(command: &mut Command, files: &SpecFiles, platforms: &[String]) -> Result<(), Error> {
+    info!(
+        "locking {} for {} with conda-lock",
+        files.environment_name(),
+        platforms.join(", ")
+    );
+    process::run(command, "solving with conda-lock").map_err(|e| {
+        e.with_hint("run `pyve lock --verbose` to see conda-lock's own output; nothing was changed")
+    })
 }
 
 /// `environment-gpu.yml` → `environment-gpu.conda-lock.yml`.

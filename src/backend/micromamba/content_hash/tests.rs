@@ -143,455 +143,29 @@ fn hashes_match_conda_lock() {
         }
     }
 }
-/// (spec, name, version, build, channel) as conda-lock parses them.
-/// (spec, name, version, build, channel).
-type CondaCase = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    Option<&'static str>,
-);
-const CONDA_SPECS: &[CondaCase] = &[
-    (r#"python"#, "python", "", None, None),
-    (r#"python=3.11"#, "python", "3.11.*", None, None),
-    (r#"python==3.11"#, "python", "3.11", None, None),
-    (r#"python=3.11.9"#, "python", "3.11.9.*", None, None),
-    (r#"python 3.11.*"#, "python", "3.11.*", None, None),
-    (r#"python>=3.11"#, "python", ">=3.11", None, None),
-    (r#"python >= 3.11"#, "python", ">=3.11", None, None),
-    (r#"python >=1.0,<2"#, "python", ">=1.0,<2", None, None),
-    (r#"python >=1.0, <2"#, "python", ">=1.0,<2", None, None),
-    (r#"python=1.0=0"#, "python", "1.0", Some("0"), None),
-    (r#"python 1.0 0"#, "python", "1.0", Some("0"), None),
-    (r#"python=1.0=py*"#, "python", "1.0", Some("py*"), None),
-    (r#"python[version='>=1.0']"#, "python", ">=1.0", None, None),
-    (r#"python[build=0]"#, "python", "", Some("0"), None),
-    (r#"python *"#, "python", "*", None, None),
-    (r#"python=*"#, "python", "*", None, None),
-    (r#"python >=1.0|<0.5"#, "python", ">=1.0|<0.5", None, None),
-    (r#"python ~=1.0"#, "python", "~=1.0", None, None),
-    (r#"python !=1.0"#, "python", "!=1.0", None, None),
-    (r#"python=1"#, "python", "1.*", None, None),
-    (r#"python==1.0.*"#, "python", "1.0.*", None, None),
-    (r#"python>1.0.*"#, "python", ">1.0.*", None, None),
-    (
-        r#"python >=1.0,<2.0|==3"#,
-        "python",
-        ">=1.0,<2.0|==3",
-        None,
-        None,
-    ),
-    (r#"python=1.0=*"#, "python", "1.0", Some("*"), None),
-    (r#"python * 0"#, "python", "*", Some("0"), None),
-    (r#"python 1.2*"#, "python", "1.2.*", None, None),
-    (r#"python 1.*.3"#, "python", "1.*.3", None, None),
-    (
-        r#"python >=1,<2|>=3,<4"#,
-        "python",
-        ">=1,<2|>=3,<4",
-        None,
-        None,
-    ),
-    (
-        r#"python 1.0 *_cpython"#,
-        "python",
-        "1.0",
-        Some("*_cpython"),
-        None,
-    ),
-    (
-        r#"python 2.0=h123_1"#,
-        "python",
-        "2.0",
-        Some("h123_1"),
-        None,
-    ),
-    (
-        r#"python[version='1.2*', build='py*']"#,
-        "python",
-        "1.2.*",
-        Some("py*"),
-        None,
-    ),
-    (r#"python >=2 #comment"#, "python", ">=2", None, None),
-    (r#"python=1.0 0"#, "python", "1.0", Some("0"), None),
-    (r#"python <=1.7.0a1"#, "python", "<=1.7.0a1", None, None),
-    (r#"python==1.0=0"#, "python", "==1.0", Some("0"), None),
-    (
-        r#"python[channel=bioconda]"#,
-        "python",
-        "",
-        None,
-        Some("bioconda"),
-    ),
-    (r#"Hello"#, "hello", "", None, None),
-    (r#"Hello=3.11"#, "hello", "3.11.*", None, None),
-    (r#"Hello==3.11"#, "hello", "3.11", None, None),
-    (r#"Hello=3.11.9"#, "hello", "3.11.9.*", None, None),
-    (r#"Hello 3.11.*"#, "hello", "3.11.*", None, None),
-    (r#"Hello>=3.11"#, "hello", ">=3.11", None, None),
-    (r#"Hello >= 3.11"#, "hello", ">=3.11", None, None),
-    (r#"Hello >=1.0,<2"#, "hello", ">=1.0,<2", None, None),
-    (r#"Hello >=1.0, <2"#, "hello", ">=1.0,<2", None, None),
-    (r#"Hello=1.0=0"#, "hello", "1.0", Some("0"), None),
-    (r#"Hello 1.0 0"#, "hello", "1.0", Some("0"), None),
-    (r#"Hello=1.0=py*"#, "hello", "1.0", Some("py*"), None),
-    (r#"Hello[version='>=1.0']"#, "hello", ">=1.0", None, None),
-    (r#"Hello[build=0]"#, "hello", "", Some("0"), None),
-    (r#"Hello *"#, "hello", "*", None, None),
-    (r#"Hello=*"#, "hello", "*", None, None),
-    (r#"Hello >=1.0|<0.5"#, "hello", ">=1.0|<0.5", None, None),
-    (r#"Hello ~=1.0"#, "hello", "~=1.0", None, None),
-    (r#"Hello !=1.0"#, "hello", "!=1.0", None, None),
-    (r#"Hello=1"#, "hello", "1.*", None, None),
-    (r#"Hello==1.0.*"#, "hello", "1.0.*", None, None),
-    (r#"Hello>1.0.*"#, "hello", ">1.0.*", None, None),
-    (
-        r#"Hello >=1.0,<2.0|==3"#,
-        "hello",
-        ">=1.0,<2.0|==3",
-        None,
-        None,
-    ),
-    (r#"Hello=1.0=*"#, "hello", "1.0", Some("*"), None),
-    (r#"Hello * 0"#, "hello", "*", Some("0"), None),
-    (r#"Hello 1.2*"#, "hello", "1.2.*", None, None),
-    (r#"Hello 1.*.3"#, "hello", "1.*.3", None, None),
-    (
-        r#"Hello >=1,<2|>=3,<4"#,
-        "hello",
-        ">=1,<2|>=3,<4",
-        None,
-        None,
-    ),
-    (
-        r#"Hello 1.0 *_cpython"#,
-        "hello",
-        "1.0",
-        Some("*_cpython"),
-        None,
-    ),
-    (r#"Hello 2.0=h123_1"#, "hello", "2.0", Some("h123_1"), None),
-    (
-        r#"Hello[version='1.2*', build='py*']"#,
-        "hello",
-        "1.2.*",
-        Some("py*"),
-        None,
-    ),
-    (r#"Hello >=2 #comment"#, "hello", ">=2", None, None),
-    (r#"Hello=1.0 0"#, "hello", "1.0", Some("0"), None),
-    (r#"Hello <=1.7.0a1"#, "hello", "<=1.7.0a1", None, None),
-    (r#"Hello==1.0=0"#, "hello", "==1.0", Some("0"), None),
-    (
-        r#"Hello[channel=bioconda]"#,
-        "hello",
-        "",
-        None,
-        Some("bioconda"),
-    ),
-    (
-        r#"conda-forge::hello"#,
-        "hello",
-        "",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello=3.11"#,
-        "hello",
-        "3.11.*",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello==3.11"#,
-        "hello",
-        "3.11",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello=3.11.9"#,
-        "hello",
-        "3.11.9.*",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello 3.11.*"#,
-        "hello",
-        "3.11.*",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello>=3.11"#,
-        "hello",
-        ">=3.11",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello >= 3.11"#,
-        "hello",
-        ">=3.11",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello >=1.0,<2"#,
-        "hello",
-        ">=1.0,<2",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello >=1.0, <2"#,
-        "hello",
-        ">=1.0,<2",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello=1.0=0"#,
-        "hello",
-        "1.0",
-        Some("0"),
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello 1.0 0"#,
-        "hello",
-        "1.0",
-        Some("0"),
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello=1.0=py*"#,
-        "hello",
-        "1.0",
-        Some("py*"),
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello[version='>=1.0']"#,
-        "hello",
-        ">=1.0",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello[build=0]"#,
-        "hello",
-        "",
-        Some("0"),
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello *"#,
-        "hello",
-        "*",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello=*"#,
-        "hello",
-        "*",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello >=1.0|<0.5"#,
-        "hello",
-        ">=1.0|<0.5",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello ~=1.0"#,
-        "hello",
-        "~=1.0",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello !=1.0"#,
-        "hello",
-        "!=1.0",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello=1"#,
-        "hello",
-        "1.*",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello==1.0.*"#,
-        "hello",
-        "1.0.*",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello>1.0.*"#,
-        "hello",
-        ">1.0.*",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello >=1.0,<2.0|==3"#,
-        "hello",
-        ">=1.0,<2.0|==3",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello=1.0=*"#,
-        "hello",
-        "1.0",
-        Some("*"),
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello * 0"#,
-        "hello",
-        "*",
-        Some("0"),
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello 1.2*"#,
-        "hello",
-        "1.2.*",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello 1.*.3"#,
-        "hello",
-        "1.*.3",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello >=1,<2|>=3,<4"#,
-        "hello",
-        ">=1,<2|>=3,<4",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello 1.0 *_cpython"#,
-        "hello",
-        "1.0",
-        Some("*_cpython"),
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello 2.0=h123_1"#,
-        "hello",
-        "2.0",
-        Some("h123_1"),
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello[version='1.2*', build='py*']"#,
-        "hello",
-        "1.2.*",
-        Some("py*"),
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello >=2 #comment"#,
-        "hello",
-        ">=2",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello=1.0 0"#,
-        "hello",
-        "1.0",
-        Some("0"),
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello <=1.7.0a1"#,
-        "hello",
-        "<=1.7.0a1",
-        None,
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello==1.0=0"#,
-        "hello",
-        "==1.0",
-        Some("0"),
-        Some("conda-forge"),
-    ),
-    (
-        r#"conda-forge::hello[channel=bioconda]"#,
-        "hello",
-        "",
-        None,
-        Some("bioconda"),
-    ),
-];
-/// (requirement, name, version, extras, hash) as conda-lock parses them.
-/// (requirement, name, version, extras, hash).
-type PipCase = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static [&'static str],
-    Option<&'static str>,
-);
-const PIP_SPECS: &[PipCase] = &[
-    (
-        r#"Requests_OAuth[socks, Security] >= 2.0, <3"#,
-        "requests-oauth",
-        "<3,>=2.0",
-        &["Security", "socks"],
-        None,
-    ),
-    (r#"six"#, "six", "*", &[], None),
-    (r#"attrs (>=20,<24)"#, "attrs", "<24,>=20", &[], None),
-    (r#"foo==1.0.*"#, "foo", "==1.0.*", &[], None),
-    (r#"foo~=1.4"#, "foo", "~=1.4", &[], None),
-    (r#"foo<2,>=1"#, "foo", "<2,>=1", &[], None),
-    (r#"foo ===1"#, "foo", "==1", &[], None),
-    (r#"foo[Extra_X]"#, "foo", "*", &["Extra_X"], None),
-    (r#"foo!=1.5, ==1.*"#, "foo", "!=1.5,==1.*", &[], None),
-    (r#"a.b-c__d>=1"#, "a-b-c-d", ">=1", &[], None),
-    (
-        r#"x==1.0 --hash=sha256:ab"#,
-        "x",
-        "==1.0",
-        &[],
-        Some("sha256:ab"),
-    ),
-    (r#"foo [a] (>=1)"#, "foo", ">=1", &["a"], None),
-];
+/// The rows of a table of cases: tab-separated fields, `-` for none.
+fn rows(table: &str) -> Vec<Vec<Option<&str>>> {
+    table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.split('\t').map(|f| (f != "-").then_some(f)).collect())
+        .collect()
+}
 
 #[test]
 fn conda_specs_parse_as_conda_lock_parses_them() {
-    for (spec, name, version, build, channel) in CONDA_SPECS {
+    for row in rows(include_str!("conda_specs.tsv")) {
+        let spec = row[0].unwrap();
         let dep = conda_dep(spec, "main").unwrap_or_else(|e| panic!("{spec}: {e:?}"));
+        let version = row[2].map(|v| if v == "\"\"" { "" } else { v });
         assert_eq!(
             (
-                dep.name.as_str(),
-                dep.version.as_str(),
+                Some(dep.name.as_str()),
+                Some(dep.version.as_str()),
                 dep.build.as_deref(),
                 dep.channel.as_deref()
             ),
-            (*name, *version, *build, *channel),
+            (row[1], version, row[3], row[4]),
             "{spec}"
         );
     }
@@ -599,14 +173,20 @@ fn conda_specs_parse_as_conda_lock_parses_them() {
 
 #[test]
 fn pip_requirements_parse_as_conda_lock_parses_them() {
-    for (requirement, name, version, extras, hash) in PIP_SPECS {
+    for row in rows(include_str!("pip_specs.tsv")) {
+        let requirement = row[0].unwrap();
         let dep = pip_dep(requirement, "main").unwrap();
+        let extras: Vec<&str> = row[3].map(|e| e.split(',').collect()).unwrap_or_default();
         assert_eq!(
-            (dep.name.as_str(), dep.version.as_str(), dep.hash.as_deref()),
-            (*name, *version, *hash),
+            (
+                Some(dep.name.as_str()),
+                Some(dep.version.as_str()),
+                dep.hash.as_deref()
+            ),
+            (row[1], row[2], row[4]),
             "{requirement}"
         );
-        assert_eq!(dep.extras, *extras, "{requirement}");
+        assert_eq!(dep.extras, extras, "{requirement}");
     }
 }
 
