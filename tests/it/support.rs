@@ -882,16 +882,37 @@ print(path)
 }
 
 /// A tarball holding `bin/micromamba`, served once per connection on
-/// 127.0.0.1. `cut` closes the connection after that many bytes of the
-/// body (a broken download).
+/// 127.0.0.1, with no checksum file next to it. `cut` closes the
+/// connection after that many bytes of the body (a broken download).
 pub fn serve(body: Vec<u8>, cut: Option<usize>) -> String {
+    serve_with_checksum(body, cut, None)
+}
+
+/// `serve`, with `checksum` as the file `<url>.sha256` (404 when None).
+pub fn serve_with_checksum(body: Vec<u8>, cut: Option<usize>, checksum: Option<String>) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
+            let n = stream.read(&mut request).unwrap_or(0);
+            let line = String::from_utf8_lossy(&request[..n]).into_owned();
+            let path = line.split_whitespace().nth(1).unwrap_or_default();
+            if path.ends_with(".sha256") {
+                let reply = match &checksum {
+                    Some(text) => format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                        text.len()
+                    ),
+                    None => {
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            .to_owned()
+                    }
+                };
+                let _ = stream.write_all(reply.as_bytes());
+                continue;
+            }
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()

@@ -187,15 +187,7 @@ pub fn bootstrap(vars: &dyn Vars, dir: &Path, origin: Origin) -> Result<Tool, Er
 
     let actual = files::sha256_of(&archive, MAX_DOWNLOAD_BYTES)
         .map_err(|e| user(format!("{}: {e}", shown(&archive))))?;
-    if let Some(expected) = vars.non_empty("PYVE_MICROMAMBA_SHA256") {
-        let expected = expected.to_string_lossy().trim().to_lowercase();
-        if expected != actual {
-            return Err(user(format!(
-                "the download from {url} has sha256 {actual}, but PYVE_MICROMAMBA_SHA256 expects {expected}; \
-                 nothing was installed"
-            )));
-        }
-    }
+    verify(vars, &url, &work, &actual)?;
     let unpacked = unpack(&url, &archive, &work)?;
     let said = version(&unpacked).map_err(|e| {
         user(format!(
@@ -213,6 +205,65 @@ pub fn bootstrap(vars: &dyn Vars, dir: &Path, origin: Origin) -> Result<Tool, Er
         path: target,
         origin,
     })
+}
+
+/// Checks the download's digest against `PYVE_MICROMAMBA_SHA256` (or
+/// `PYVE_MICROMAMBA_SHA`), else against the checksum file published next
+/// to it (`<url>.sha256`). Without either it is installed unverified, and
+/// pyve says so with the digest to pin.
+fn verify(vars: &dyn Vars, url: &str, work: &Path, actual: &str) -> Result<(), Error> {
+    let pinned = ["PYVE_MICROMAMBA_SHA256", "PYVE_MICROMAMBA_SHA"]
+        .into_iter()
+        .find_map(|name| Some((name.to_owned(), vars.non_empty(name)?)));
+    let (source, expected) = match pinned {
+        Some((name, value)) => (name, value.to_string_lossy().trim().to_lowercase()),
+        None => {
+            let checksum_url = format!("{url}.sha256");
+            let file = work.join("micromamba.tar.bz2.sha256");
+            let fetched = process::run(
+                &mut fetch_command(vars, &checksum_url, &file)?,
+                "downloading micromamba's checksum",
+            );
+            if fetched.is_err() {
+                // An interruption is not a missing file.
+                process::check()?;
+                warn!(
+                    "micromamba from {url} is not verified: there is no checksum at {checksum_url}; \
+                     its sha256 is {actual} (set PYVE_MICROMAMBA_SHA256 to require it)"
+                );
+                return Ok(());
+            }
+            (checksum_url, read_checksum(&file)?)
+        }
+    };
+    if expected != actual {
+        return Err(user(format!(
+            "the download from {url} has sha256 {actual}, but {source} expects {expected}; \
+             nothing was installed"
+        )));
+    }
+    info!("verified micromamba's sha256 against {source}");
+    Ok(())
+}
+
+/// The digest in a checksum file: its first word (`<sha256>  <file>` or
+/// the digest alone), 64 hexadecimal digits.
+fn read_checksum(file: &Path) -> Result<String, Error> {
+    let bytes = files::read_bounded(file, 4096)
+        .map_err(|e| user(format!("micromamba's checksum file: {e}")))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let word = text
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    if word.len() == 64 && word.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(word)
+    } else {
+        Err(user(
+            "the checksum file next to micromamba's download holds no sha256; nothing was installed",
+        ))
+    }
 }
 
 /// Unpacks `bin/micromamba` from the archive, as micromamba's own

@@ -606,6 +606,85 @@ fn bootstrap_downloads_checks_and_installs_or_leaves_nothing() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(other.join(".pyve/bin/micromamba").is_file());
+    assert!(
+        stderr(&out).contains("is not verified: there is no checksum at"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bootstrap_verifies_against_the_checksum_file_next_to_the_download() {
+    let sb = Sandbox::new();
+    let body = tarball(&sb);
+    let digest = sha256(&body);
+    let root = conda_dir(&sb, "checked", ENVIRONMENT_YML);
+    let user_bin = sb.home.join(".pyve/bin");
+    let init = |url: String| {
+        sb.pyve_command(&root, &["init", "--no-direnv", "--auto-bootstrap"])
+            .env("PYVE_MICROMAMBA_URL", url)
+            .output()
+            .unwrap()
+    };
+    // A checksum file that disagrees: refused, nothing installed.
+    let url = serve_with_checksum(
+        body.clone(),
+        None,
+        Some(format!("{}  micromamba.tar.bz2\n", "1".repeat(64))),
+    );
+    let out = init(url.clone());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "has sha256 {digest}, but {url}.sha256 expects {}",
+            "1".repeat(64)
+        )),
+        "{err}"
+    );
+    assert!(!user_bin.join("micromamba").exists());
+    // Not a checksum at all: refused too.
+    let out = init(serve_with_checksum(
+        body.clone(),
+        None,
+        Some("<html>".into()),
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("holds no sha256"), "{}", stderr(&out));
+    assert!(!user_bin.join("micromamba").exists());
+    // The published digest (upper case, digest only): verified, installed.
+    let out = init(serve_with_checksum(
+        body.clone(),
+        None,
+        Some(digest.to_uppercase()),
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("verified micromamba's sha256 against http://127.0.0.1:"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(user_bin.join("micromamba").is_file());
+    // A pinned digest (PYVE_MICROMAMBA_SHA) wins over the file.
+    std::fs::remove_file(user_bin.join("micromamba")).unwrap();
+    let out = sb
+        .pyve_command(
+            &root,
+            &["init", "--no-direnv", "--auto-bootstrap", "--force"],
+        )
+        .env(
+            "PYVE_MICROMAMBA_URL",
+            serve_with_checksum(body, None, Some("2".repeat(64))),
+        )
+        .env("PYVE_MICROMAMBA_SHA", &digest)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("against PYVE_MICROMAMBA_SHA\n"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Entering, a subdirectory and leaving, in a shell with the hook.

@@ -178,6 +178,8 @@ struct Job {
     steps: Vec<String>,
     /// What the job's cache keeps, as written (`~/` for the home).
     cached: Vec<String>,
+    /// The job uses `mamba-org/setup-micromamba`.
+    setup_micromamba: bool,
 }
 
 fn text(value: &serde_yaml_ng::Value) -> String {
@@ -200,10 +202,20 @@ fn github_jobs(workflow: &serde_yaml_ng::Value) -> Vec<Job> {
         .map(|(name, job)| {
             let mut steps = Vec::new();
             let mut cached = Vec::new();
+            let mut setup_micromamba = false;
             for step in job["steps"].as_sequence().unwrap() {
                 if let Some(uses) = step.get("uses") {
                     if text(uses).starts_with("actions/cache@") {
                         cached.extend(text(&step["with"]["path"]).lines().map(str::to_owned));
+                    }
+                    if text(uses).starts_with("mamba-org/setup-micromamba@") {
+                        // No environment of its own: the action installs only micromamba.
+                        let with = &step["with"];
+                        assert!(
+                            with.get("environment-file").is_none()
+                                && with.get("create-args").is_none()
+                        );
+                        setup_micromamba = true;
                     }
                     continue;
                 }
@@ -220,6 +232,7 @@ fn github_jobs(workflow: &serde_yaml_ng::Value) -> Vec<Job> {
                 env: env_of(job.get("env")),
                 steps,
                 cached,
+                setup_micromamba,
             }
         })
         .collect()
@@ -252,6 +265,7 @@ fn gitlab_jobs(pipeline: &serde_yaml_ng::Value) -> Vec<Job> {
                     .iter()
                     .map(text)
                     .collect(),
+                setup_micromamba: false,
             }
         })
         .collect()
@@ -300,6 +314,15 @@ fn run_steps(sb: &Sandbox, job: &Job, dir: &Path, url: &str) -> String {
         for (name, value) in &job.env {
             command.env(name, value);
         }
+        if job.setup_micromamba {
+            // What mamba-org/setup-micromamba leaves for later steps.
+            let bin = sb.home.join("micromamba-bin");
+            command
+                .env("PATH", format!("{}:{}", bin.display(), sb.base_path))
+                .env("MAMBA_ROOT_PREFIX", sb.home.join("micromamba"))
+                .env("MAMBA_EXE", bin.join("micromamba"))
+                .env("CONDARC", bin.join(".condarc"));
+        }
         let out = command.output().unwrap();
         said.push_str(&stderr(&out));
         assert!(
@@ -318,16 +341,30 @@ fn run_steps(sb: &Sandbox, job: &Job, dir: &Path, url: &str) -> String {
 fn run_twice(job: &Job) {
     let sb = Sandbox::new();
     let conda = job.name.contains("conda");
-    let url = if conda {
+    let url = if conda && !job.setup_micromamba {
         serve(tarball(&sb), None)
     } else {
         String::new()
     };
+    if job.setup_micromamba {
+        let bin = sb.home.join("micromamba-bin");
+        sb.install_micromamba(&bin);
+        std::fs::write(bin.join(".condarc"), "channels:\n  - conda-forge\n").unwrap();
+    }
     let dir = sb.path("builds/project");
     checkout(&sb, &dir, conda);
     let first = run_steps(&sb, job, &dir, &url);
-    if conda {
+    if conda && !job.setup_micromamba {
         assert!(first.contains("downloading micromamba"), "{first}");
+    }
+    if job.setup_micromamba {
+        assert!(!first.contains("downloading micromamba"), "{first}");
+        assert!(
+            first.contains("conda-lock.yml matches environment.yml"),
+            "{first}"
+        );
+        // The root prefix the action chose holds micromamba's downloads.
+        assert!(sb.home.join("micromamba/pkgs").is_dir());
     }
     assert!(!job.cached.is_empty(), "{}: no cache", job.name);
     let saved = sb.path("cache");
@@ -399,7 +436,10 @@ fn the_ci_recipes_run_fresh_and_from_a_restored_cache() {
         .flat_map(gitlab_jobs)
         .collect();
     let names = |jobs: &[Job]| jobs.iter().map(|j| j.name.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&github), ["test-venv", "test-conda"]);
+    assert_eq!(
+        names(&github),
+        ["test-venv", "test-conda", "test-conda-setup-micromamba"]
+    );
     assert_eq!(names(&gitlab), ["test-venv", "test-conda"]);
     for job in github.iter().chain(&gitlab) {
         assert!(
