@@ -50,7 +50,15 @@ impl Create {
             // directory; so is anything micromamba resolves by cwd.
             command.current_dir(dir);
         }
-        process::run(&mut command, "creating the conda environment")?;
+        process::run(&mut command, "creating the conda environment").map_err(|e| {
+            if process::check().is_err() {
+                return e; // interrupted: nothing to check
+            }
+            e.with_hint(format!(
+                "`pyve doctor` checks that {} runs, and says where it was found",
+                shown(&self.tool.path)
+            ))
+        })?;
         drop(input);
         self.check(prefix)?;
         if !self.variables.is_empty() {

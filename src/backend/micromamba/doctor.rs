@@ -48,6 +48,7 @@ pub(super) fn diagnose(diagnosis: &Diagnosis) -> Vec<Finding> {
         findings.push(built_finding(
             diagnosis.env_dir,
             &spec,
+            &files,
             &diagnosis.sources.channels,
         ));
     }
@@ -112,9 +113,19 @@ fn lock_finding(files: &SpecFiles, channels: &[String]) -> Finding {
 }
 
 /// Whether the environment was built from the spec as it is now.
-fn built_finding(prefix: &Path, spec: &spec::Spec, channels: &[String]) -> Finding {
+fn built_finding(
+    prefix: &Path,
+    spec: &spec::Spec,
+    files: &SpecFiles,
+    channels: &[String],
+) -> Finding {
+    let variables = if spec.is_lock {
+        spec::lock_variables(files).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let current = match spec::read_bytes(&spec.path) {
-        Ok(bytes) => spec::build_digest(&bytes, spec.is_lock, channels),
+        Ok(bytes) => spec::build_digest(&bytes, spec.is_lock, channels, &variables),
         Err(error) => return Finding::error("spec", error.to_string(), "fix the file"),
     };
     match built_from(prefix) {

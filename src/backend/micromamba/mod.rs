@@ -220,10 +220,7 @@ impl Backend for Micromamba {
                 ));
             }
             // A lock carries no `variables:`; the environment file's apply.
-            let environment = files.environment_path();
-            if environment.is_file() {
-                variables = spec::read_environment(&environment)?.variables;
-            }
+            variables = spec::lock_variables(&files)?;
         } else if !spec::read_environment(&spec.path)?.has_channels && channels.is_empty() {
             return Err(user(format!(
                 "{} lists no channels; pyve uses the file's channels and no others",
@@ -239,8 +236,17 @@ impl Backend for Micromamba {
         lock::check_lock(&files, &channels, policy, request.interactive, request.yes)?;
         let tool = find_or_bootstrap(request)?;
         let bytes = spec::read_bytes(&spec.path)?;
-        let digest = spec::build_digest(&bytes, spec.is_lock, &channels);
+        let digest = spec::build_digest(&bytes, spec.is_lock, &channels, &variables);
         let (expected, pip_allowed) = create::expected(&spec)?;
+        let inputs = if spec.is_lock && !variables.is_empty() {
+            format!(
+                "{} (or `variables:` in {})",
+                spec.file_name(),
+                files.environment_name()
+            )
+        } else {
+            spec.file_name().to_owned()
+        };
         Ok(Box::new(CondaBuilder {
             create: create::Create {
                 tool,
@@ -252,6 +258,7 @@ impl Backend for Micromamba {
                 variables,
             },
             pip_allowed,
+            inputs,
             digest,
             prefix: request.env_dir.to_owned(),
         }))
@@ -358,12 +365,9 @@ fn find_or_bootstrap(request: &BuildRequest) -> Result<Tool, Error> {
         info!("{why}");
     }
     if let Some(found) = places.find() {
-        tool::version(&found.path).map_err(|e| {
-            user(format!(
-                "the micromamba found in {} does not work: {e}",
-                found.origin
-            ))
-        })?;
+        // Not run for its version first: that is a process of its own (a
+        // sixth of a create with a warm cache); a micromamba that does not
+        // start fails the create, with its output and a hint.
         return Ok(found);
     }
     let to = request.bootstrap_to;
@@ -411,6 +415,9 @@ struct CondaBuilder {
     /// Packages the spec has pip install (recorded in the marker, so doctor
     /// does not count them as pip's behind conda's back); None: any.
     pip_allowed: Option<Vec<String>>,
+    /// What the digest covers, for messages: the spec's name, and for a
+    /// lock the environment file whose variables it gets.
+    inputs: String,
     digest: String,
     prefix: PathBuf,
 }
@@ -471,7 +478,7 @@ impl CondaBuilder {
                 "it was built from {file}, and {} is used now",
                 spec.file_name()
             )),
-            _ => Err(format!("{} changed since it was built", spec.file_name())),
+            _ => Err(format!("{} changed since it was built", self.inputs)),
         }
     }
 }

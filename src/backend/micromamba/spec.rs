@@ -424,14 +424,40 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, Error> {
 }
 
 /// What the environment is built from, as recorded in its marker: the
-/// spec's bytes, and the channels used instead of an environment file's
-/// (other channels are another environment).
-pub fn build_digest(bytes: &[u8], is_lock: bool, channels: &[String]) -> String {
+/// spec's bytes; the channels used instead of an environment file's (other
+/// channels are another environment); for a lock, the environment file's
+/// `variables:`, which pyve writes into it (conda-lock's hash leaves them
+/// out, so an edited variable leaves the lock fresh).
+pub fn build_digest(
+    bytes: &[u8],
+    is_lock: bool,
+    channels: &[String],
+    variables: &[(String, String)],
+) -> String {
     let digest = crate::digest::sha256(bytes);
-    if is_lock || channels.is_empty() {
+    let extra = if is_lock {
+        variables
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        channels.join(" ")
+    };
+    if extra.is_empty() {
         return digest;
     }
-    crate::digest::sha256(format!("{digest} {}", channels.join(" ")).as_bytes())
+    crate::digest::sha256(format!("{digest}\n{extra}").as_bytes())
+}
+
+/// The environment file's `variables:` that an environment built from the
+/// lock gets (none when there is no environment file).
+pub fn lock_variables(files: &SpecFiles) -> Result<Vec<(String, String)>, Error> {
+    let environment = files.environment_path();
+    if !environment.is_file() {
+        return Ok(Vec::new());
+    }
+    Ok(read_environment(&environment)?.variables)
 }
 
 #[cfg(test)]

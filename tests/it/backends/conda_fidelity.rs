@@ -229,6 +229,25 @@ fn a_lock_keeps_the_environment_files_variables_and_must_be_for_this_platform() 
     let out = sb.pyve(&root, &["run", "sh", "-c", "echo \"$MY_VAR $FLAG\""]);
     assert_eq!(stdout(&out), "1.10 on\n", "{}", stderr(&out));
     assert!(creates(&sb)[0].contains(&root.join("conda-lock.yml").display().to_string()));
+    // conda-lock's hash leaves `variables:` out, so the lock stays fresh
+    // when one changes; the environment is rebuilt all the same.
+    let text = std::fs::read_to_string(root.join("environment.yml")).unwrap();
+    std::fs::write(root.join("environment.yml"), text.replace("1.10", "2.0")).unwrap();
+    sb.pyve_ok(&root, &["lock", "--check"]);
+    let doctor = stderr(&sb.pyve(&root, &["doctor"]));
+    assert!(
+        doctor.contains("built from conda-lock.yml, which changed since"),
+        "{doctor}"
+    );
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
+    assert!(
+        err.contains(
+            "conda-lock.yml (or `variables:` in environment.yml) changed since it was built"
+        ),
+        "{err}"
+    );
+    let out = sb.pyve(&root, &["run", "sh", "-c", "echo \"$MY_VAR $FLAG\""]);
+    assert_eq!(stdout(&out), "2.0 on\n", "{}", stderr(&out));
 
     // A lock made for other platforms only: micromamba would create an
     // empty environment and succeed; pyve refuses before it runs.

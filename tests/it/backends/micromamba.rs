@@ -29,7 +29,7 @@ fn conda_dir(sb: &Sandbox, rel: &str, environment: &str) -> PathBuf {
     root
 }
 
-/// A project initialised from ENVIRONMENT_YML, with the stand-in on PATH.
+/// A project initialised from ENVIRONMENT_YML, with micromamba on PATH.
 fn conda_project(sb: &Sandbox, rel: &str) -> PathBuf {
     sb.micromamba_on_path();
     let root = conda_dir(sb, rel, ENVIRONMENT_YML);
@@ -956,7 +956,7 @@ fn an_interrupted_create_leaves_no_environment() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the stand-in has started writing the prefix.
+    // Wait until micromamba has written the prefix (the spy then sleeps).
     let history = root.join(".pyve/envs/ml-dev/conda-meta/history");
     let started = std::time::Instant::now();
     while !history.exists() {

@@ -9,16 +9,12 @@ use crate::per_shell;
 use crate::support::*;
 
 /// The environment `pyve run ARGS python` runs in, as the Python it starts
-/// sees it (the stand-in's conda Python is the system's, so its
-/// `sys.prefix` would not tell).
+/// sees it (`sys.prefix`: the test channel's conda Python is the machine's
+/// own, run from the prefix as a venv runs it).
 fn prefix(sb: &Sandbox, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let mut all: Vec<&str> = vec!["run"];
     all.extend(args);
-    all.extend([
-        "python",
-        "-c",
-        "import os; print(os.environ.get('VIRTUAL_ENV') or os.environ['CONDA_PREFIX'])",
-    ]);
+    all.extend(["python", "-c", "import sys; print(sys.prefix)"]);
     let mut command = sb.pyve_command(dir, &all);
     for (name, value) in env {
         command.env(name, value);
