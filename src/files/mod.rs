@@ -207,6 +207,32 @@ pub fn write_own(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     replace(path, bytes, mode).map_err(|e| user(format!("cannot write {}: {e}", shown(path))))
 }
 
+/// A scratch file of pyve's at `path` (without `..`) inside the project
+/// at `root`: where it lands (inside the project, links resolved, or an
+/// error), with nothing left there from before (a file or a link of an
+/// earlier run killed with the same process id is removed, never followed).
+pub fn scratch_inside(root: &Path, path: &Path) -> Result<PathBuf, Error> {
+    let at = landing(root, path)?;
+    match std::fs::symlink_metadata(&at) {
+        Ok(m) if m.is_dir() => Err(user(format!("{} is a directory", shown(&at)))),
+        Ok(_) => std::fs::remove_file(&at)
+            .map(|()| at.clone())
+            .map_err(|e| user(format!("cannot remove {}: {e}", shown(&at)))),
+        Err(_) => Ok(at),
+    }
+}
+
+/// Writes a new file (never through a link, never over one).
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| user(format!("cannot write {}: {e}", shown(path))))
+}
+
 /// Removes a directory tree or a file when dropped, unless disarmed (`.0 = None`):
 /// a build or download that fails or is interrupted leaves nothing.
 pub struct RemoveOnDrop(pub Option<PathBuf>);

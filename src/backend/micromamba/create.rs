@@ -15,6 +15,8 @@ use crate::text::shown;
 
 /// What one build needs, all of it checked before micromamba starts.
 pub(super) struct Create {
+    /// The project's root (its real path): copies are written only inside.
+    pub root: PathBuf,
     pub tool: Tool,
     pub spec: Spec,
     /// The spec's bytes as digested: what micromamba is given.
@@ -98,8 +100,16 @@ impl Create {
             original.with_file_name(format!(".{stem}.pyve-{pid}.yml"))
         };
         let bytes = rewritten.map_or_else(|| self.bytes.clone(), String::into_bytes);
-        std::fs::write(&path, bytes)
-            .map_err(|e| user(format!("cannot write {}: {e}", shown(&path))))?;
+        // An environment file outside the project (`env_file: ../x.yml`)
+        // gets no copy beside it: pyve writes only inside the project.
+        let path =
+            files::scratch_inside(&self.root, &crate::paths::lexical(&path)).map_err(|e| {
+                e.with_hint(format!(
+                "micromamba needs a copy of {} to read it right; move the file into the project",
+                shown(original)
+            ))
+            })?;
+        files::write_new(&path, &bytes)?;
         Ok(Input {
             _copy: files::RemoveOnDrop(Some(path.clone())),
             path,
@@ -153,13 +163,20 @@ pub(super) fn rewrite_environment(text: &str, channels: &[String]) -> Option<Str
     let mut changed = false;
     let mut skipping = false;
     let mut wrote_channels = false;
-    for line in text.split_inclusive('\n') {
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        // A byte-order mark is not part of the first key.
+        let bare = if i == 0 {
+            line.trim_start_matches('\u{feff}')
+        } else {
+            line
+        };
         let top_level =
-            !line.starts_with([' ', '\t', '-', '#', '\n', '\r']) && !line.trim().is_empty();
+            !bare.starts_with([' ', '\t', '-', '#', '\n', '\r']) && !bare.trim().is_empty();
         if top_level {
             skipping = false;
-            let key = line.split(':').next().unwrap_or_default().trim();
-            let value = line.split_once(':').map_or("", |(_, v)| v);
+            let key = bare.split(':').next().unwrap_or_default().trim();
+            let key = key.trim_matches(|c| c == '"' || c == '\'');
+            let value = bare.split_once(':').map_or("", |(_, v)| v);
             if key == "name" && value.contains(['/', '\\']) {
                 skipping = true;
                 changed = true;
@@ -245,10 +262,14 @@ pub(super) fn expected(spec: &Spec) -> Result<(Vec<String>, Option<Vec<String>>)
         return Ok((lock.conda_names(), Some(lock.pip_names())));
     }
     let environment = spec::read_environment(&spec.path)?;
+    // A package by URL or path (`- ./x-1.0-0.conda`) has no name to look
+    // for; the others must all be there.
     let conda = environment
         .packages
         .into_iter()
-        .filter(|p| !p.is_empty())
+        .filter(|p| {
+            !p.is_empty() && !p.contains('/') && !p.ends_with(".conda") && !p.ends_with(".tar.bz2")
+        })
         .collect();
     Ok((conda, environment.pip_names))
 }
@@ -275,6 +296,11 @@ mod tests {
         assert_eq!(
             rewrite_environment(text, &["conda-forge".into(), "file:///c".into()]).unwrap(),
             "channels:\n  - \"conda-forge\"\n  - \"file:///c\"\ndependencies:\n  - python=3.11\nvariables:\n  V: 1.10\n"
+        );
+        // A quoted key, after a byte-order mark.
+        assert_eq!(
+            rewrite_environment("\u{feff}\"name\": a/b\nchannels: [c]\n", &[]).unwrap(),
+            "channels: [c]\n"
         );
         // Nothing to change: the file is used as it is.
         assert_eq!(rewrite_environment("name: ml\nchannels: [a]\n", &[]), None);

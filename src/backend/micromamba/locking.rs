@@ -47,6 +47,11 @@ pub fn check(root: &Path, sources: &Sources) -> Result<Verdict, Error> {
         LockStatus::LockOnly => Verdict::Fresh(format!(
             "{lock_name} is used as it is (there is no {environment} to compare)"
         )),
+        LockStatus::Missing if files.lock.is_none() => Verdict::Stale(vec![format!(
+            "this environment names no lock file; add `lock_file: {}` to its entry in \
+             .pyve/config, then run `pyve lock --env` with its name",
+            default_lock_name(&files.environment)
+        )]),
         LockStatus::Missing => Verdict::Stale(vec![format!(
             "there is no {lock_name}; make it with `{}`",
             spec::lock_command(&files)
@@ -90,16 +95,9 @@ pub fn lock(request: &LockRequest) -> Result<Vec<String>, Error> {
     let conda_lock = find_conda_lock(request.vars)?;
     let micromamba = find_micromamba(request)?;
     let text = String::from_utf8_lossy(&spec::read_bytes(&environment)?).into_owned();
-    let old = lock_path
-        .is_file()
-        .then(|| spec::read_lock(&lock_path))
-        .transpose()?;
+    let old = old_lock(&lock_path);
     let platforms = platforms(request, &text, old.as_ref());
-    let channels = if request.channels.is_empty() {
-        &request.sources.channels
-    } else {
-        &request.channels
-    };
+    let channels = channels(request);
     // conda-lock merges into an existing file and keeps platforms no longer
     // asked for; a fresh file beside it, renamed over it, is exactly this
     // solve.
@@ -108,7 +106,13 @@ pub fn lock(request: &LockRequest) -> Result<Vec<String>, Error> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let fresh = dir.join(format!(".{name}.pyve-{}", std::process::id()));
+    // Inside the project only (`lock_file: ../x` is refused), and nothing
+    // left there for conda-lock to merge into.
+    let lock_path = files::landing(request.root, &crate::paths::lexical(&lock_path))?;
+    let fresh = files::scratch_inside(
+        request.root,
+        &crate::paths::lexical(&dir.join(format!(".{name}.pyve-{}", std::process::id()))),
+    )?;
     let _cleanup = files::RemoveOnDrop(Some(fresh.clone()));
     let mut command = Command::new(&conda_lock);
     command.arg("lock").arg("--file").arg(&environment);
@@ -149,6 +153,33 @@ fn solve(command: &mut Command, files: &SpecFiles, platforms: &[String]) -> Resu
     process::run(command, "solving with conda-lock").map_err(|e| {
         e.with_hint("run `pyve lock --verbose` to see conda-lock's own output; nothing was changed")
     })
+}
+
+/// The lock there is now, read only to say what changed: one that does not
+/// parse is what `pyve lock` is there to replace.
+fn old_lock(path: &Path) -> Option<spec::LockFile> {
+    if !path.is_file() {
+        return None;
+    }
+    spec::read_lock(path)
+        .map_err(|e| warn!("{e}; replacing it"))
+        .ok()
+}
+
+/// `--channel`, else the config's channels, else none (the file's).
+fn channels<'a>(request: &'a LockRequest) -> &'a [String] {
+    if request.channels.is_empty() {
+        return &request.sources.channels;
+    }
+    if request.channels != request.sources.channels {
+        // --check, init and doctor hash with the config's channels.
+        warn!(
+            "--channel is for this lock only: `pyve lock --check` and `pyve init` will \
+             call it stale; to keep the channels, record them (`pyve init --channel … \
+             --record-channels`, or `micromamba.channels` in .pyve/config)"
+        );
+    }
+    &request.channels
 }
 
 /// `environment-gpu.yml` → `environment-gpu.conda-lock.yml`.
@@ -259,6 +290,7 @@ mod tests {
             manager: "conda".into(),
             name: name.into(),
             version: version.into(),
+            installed: true,
         }
     }
 

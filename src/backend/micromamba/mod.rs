@@ -216,7 +216,8 @@ impl Backend for Micromamba {
                     spec.file_name()
                 ))
                 .with_hint(
-                    "lock with those channels instead: `pyve lock --channel …`, then `pyve init`",
+                    "record the channels (`pyve init --channel … --record-channels`, or \
+                     `micromamba.channels` in .pyve/config), then `pyve lock` and `pyve init`",
                 ));
             }
             // A lock carries no `variables:`; the environment file's apply.
@@ -249,6 +250,7 @@ impl Backend for Micromamba {
         };
         Ok(Box::new(CondaBuilder {
             create: create::Create {
+                root: request.root.to_owned(),
                 tool,
                 spec,
                 bytes,
@@ -342,15 +344,32 @@ fn check_lock_platform(spec: &Spec, files: &SpecFiles) -> Result<(), Error> {
     )))
 }
 
-/// The root prefix micromamba gets: its own default, unless the user chose
-/// one. Left to itself, a micromamba in `<project>/.pyve/bin` would take
-/// `.pyve` as its root (there is an `envs` beside its `bin`): a package
-/// cache per project, and rc files a repository could ship.
+/// The root prefix micromamba gets: none when the user chose one
+/// (`MAMBA_ROOT_PREFIX`), else micromamba's own default without its guess
+/// from where the binary is (libmamba's `configuration.cpp`): `~/micromamba`
+/// when it is a root prefix already (micromamba 1.x's), else
+/// `$XDG_DATA_HOME/mamba`, else `~/.local/share/mamba`. Left to its guess, a
+/// micromamba in `<project>/.pyve/bin` takes `.pyve` for its root (an
+/// `envs` sits beside its `bin`): a package cache per project, and rc
+/// files a repository could ship.
 fn root_prefix(vars: &dyn crate::vars::Vars) -> Option<PathBuf> {
     if vars.non_empty("MAMBA_ROOT_PREFIX").is_some() {
         return None;
     }
-    crate::paths::home(vars).map(|home| home.join(".local/share/mamba"))
+    let home = crate::paths::home(vars)?;
+    let v1 = home.join("micromamba");
+    if ["pkgs", "conda-meta", "envs"]
+        .iter()
+        .any(|d| v1.join(d).exists())
+    {
+        return Some(v1);
+    }
+    let data = vars
+        .non_empty("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(|| home.join(".local/share"));
+    Some(data.join("mamba"))
 }
 
 /// The micromamba to build with; downloads one when asked to, or when the
@@ -488,7 +507,11 @@ impl CondaBuilder {
 fn pip_allowed(prefix: &Path) -> Option<Vec<String>> {
     let bytes = files::read_bounded(&prefix.join(MARKER), MAX_MARKER_BYTES).ok()?;
     let text = String::from_utf8_lossy(&bytes);
-    let names = text.lines().find_map(|l| l.strip_prefix("pip:"))?.trim();
+    // A marker from before pyve recorded it: nothing was allowed then.
+    let Some(names) = text.lines().find_map(|l| l.strip_prefix("pip:")) else {
+        return Some(Vec::new());
+    };
+    let names = names.trim();
     (names != "*").then(|| names.split_whitespace().map(str::to_owned).collect())
 }
 

@@ -318,6 +318,9 @@ pub struct Locked {
     pub manager: String,
     pub name: String,
     pub version: String,
+    /// `category: main` and not `optional`: what micromamba installs from
+    /// a lock unless asked for more.
+    pub installed: bool,
 }
 
 impl LockFile {
@@ -335,7 +338,7 @@ impl LockFile {
         let here = platform().unwrap_or_default();
         self.packages
             .iter()
-            .filter(|p| p.manager == manager && p.platform == here)
+            .filter(|p| p.manager == manager && p.platform == here && p.installed)
             .map(|p| p.name.clone())
             .collect()
     }
@@ -384,6 +387,8 @@ pub fn read_lock(path: &Path) -> Result<LockFile, Error> {
                 manager: text(p, "manager").unwrap_or_else(|| "conda".to_owned()),
                 name: text(p, "name")?.to_lowercase(),
                 version: text(p, "version").unwrap_or_default(),
+                installed: text(p, "category").is_none_or(|c| c == "main")
+                    && p.get("optional").and_then(Value::as_bool) != Some(true),
             })
         })
         .collect();

@@ -427,6 +427,26 @@ fn record_channels(ask: &Ask, text: String) -> Result<String, Error> {
     if !options.record_channels {
         return Ok(text);
     }
+    if let Some(bad) = config::bad_channel(Some(&options.channels)) {
+        return Err(Error::usage(format!(
+            "--channel `{}` is not a channel name or URL",
+            crate::text::one_line(bad)
+        )));
+    }
+    let current = config::parse(&layout::config(ask.root), text.as_bytes())?.config;
+    if let Some(name) = &options.env {
+        if current
+            .environments
+            .get(name)
+            .is_some_and(|e| e.channels.is_some())
+        {
+            warn!(
+                "environments.{}.channels in .pyve/config wins over micromamba.channels, \
+                 which --record-channels writes; edit that entry to change its channels",
+                crate::text::one_line(name)
+            );
+        }
+    }
     let value = format!(
         "[{}]",
         options

@@ -141,7 +141,7 @@ fn the_root_prefix_is_never_the_project() {
     // rc file was not read.
     assert!(!root.join(".pyve/pkgs").exists());
     assert!(!root.join(".pyve/injected").exists());
-    assert!(sb.home.join(".local/share/mamba/pkgs").is_dir());
+    assert!(sb.path("data/mamba/pkgs").is_dir());
     let gitignore = std::fs::read_to_string(root.join(".gitignore")).unwrap();
     assert!(gitignore.contains("/.pyve/bin/\n"), "{gitignore}");
 
@@ -156,6 +156,16 @@ fn the_root_prefix_is_never_the_project() {
     assert!(chosen.join("pkgs").is_dir());
     let last = sb.micromamba_calls().pop().unwrap();
     assert!(!last.contains(&"-r".to_owned()), "{last:?}");
+    // micromamba 1.x's root prefix, when there is one, as micromamba
+    // itself would take it.
+    std::fs::create_dir_all(sb.home.join("micromamba/pkgs")).unwrap();
+    sb.pyve_ok(&root, &["init", "--no-direnv", "--force"]);
+    let last = sb.micromamba_calls().pop().unwrap();
+    let r = last.iter().position(|a| a == "-r").unwrap();
+    assert_eq!(
+        last[r + 1],
+        sb.home.join("micromamba").display().to_string()
+    );
 }
 
 #[test]

@@ -85,6 +85,60 @@ fn lock_writes_checks_and_says_what_changed() {
     // Locking again changes no package, and says so.
     let err = sb.pyve_ok(&root, &["lock"]);
     assert!(err.contains("no package changed"), "{err}");
+    // A lock that does not parse is replaced, not a reason to stop.
+    std::fs::write(root.join("conda-lock.yml"), "{ not: [yaml").unwrap();
+    let err = sb.pyve_ok(&root, &["lock"]);
+    assert!(
+        err.contains("invalid YAML") && err.contains("replacing it"),
+        "{err}"
+    );
+    assert!(err.contains("linux-64: + tool 2.0"), "{err}");
+    sb.pyve_ok(&root, &["lock", "--check"]);
+}
+
+#[test]
+fn lock_files_outside_the_project_are_not_written() {
+    let sb = Sandbox::new();
+    sb.conda_lock_on_path();
+    let root = project(
+        &sb,
+        "outside",
+        "channels: [conda-forge]\ndependencies: [python]\n",
+    );
+    std::fs::create_dir_all(root.join(".pyve")).unwrap();
+    std::fs::write(
+        root.join(".pyve/config"),
+        "environments:\n  gpu:\n    backend: micromamba\n    env_file: gpu.yml\n    lock_file: ../elsewhere-lock.yml\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("gpu.yml"),
+        "channels: [conda-forge]\ndependencies: [python]\n",
+    )
+    .unwrap();
+    let out = sb.pyve(&root, &["lock", "--env", "gpu"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is not inside"), "{}", stderr(&out));
+    assert!(!sb.path("elsewhere-lock.yml").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(sb.path("."))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("pyve-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A named environment without a lock file: --check says what to add.
+    std::fs::write(
+        root.join(".pyve/config"),
+        "environments:\n  gpu:\n    backend: micromamba\n    env_file: gpu.yml\n",
+    )
+    .unwrap();
+    let out = sb.pyve(&root, &["lock", "--check", "--env", "gpu"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("add `lock_file: gpu.conda-lock.yml` to its entry"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

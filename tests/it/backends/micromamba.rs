@@ -66,7 +66,7 @@ fn init_from_environment_yml_builds_records_and_runs() {
             "-p".into(),
             prefix.display().to_string(),
             "-r".into(),
-            sb.home.join(".local/share/mamba").display().to_string(),
+            sb.path("data/mamba").display().to_string(),
             "-f".into(),
             root.join("environment.yml").display().to_string(),
             "--override-channels".into(),
