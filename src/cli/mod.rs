@@ -28,7 +28,7 @@ use crate::ui;
         pyve init                   # in a project: build .venv, approve it; cd in and out\n  \
         pyve status                 # the project here, its environment, and what is active\n  \
         pyve run pytest             # in CI and Makefiles, no shell setup\n\n\
-        Documentation: docs/getting-started.md, or `pyve man | man -l -`"
+        The manual: `pyve man | man -l -`; each command's: `pyve COMMAND --help`"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -412,8 +412,59 @@ fn seed_spelling(mut args: Vec<OsString>) -> Vec<OsString> {
     args
 }
 
+/// A mistyped option or command, said the way pyve says things: what was
+/// not understood, and what to type instead. (clap's own message for
+/// `--versoin` shows the usage line `pyve --version <COMMAND>`, and for
+/// `deactivate` suggests `activate`.) Help, version and the other usage
+/// errors are clap's.
+fn unknown(error: clap::Error) -> Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let text = |kind| match error.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => v.first().cloned(),
+        Some(ContextValue::StyledStr(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    // The command the option was given to: the usage line's words before
+    // the first option or placeholder.
+    let command = text(ContextKind::Usage)
+        .and_then(|usage| {
+            let usage = usage.strip_prefix("Usage: ")?.to_owned();
+            let words: Vec<&str> = usage
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['-', '[', '<']))
+                .collect();
+            Some(words.join(" "))
+        })
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "pyve".to_owned());
+    match error.kind() {
+        ErrorKind::UnknownArgument => {
+            let arg = text(ContextKind::InvalidArg).unwrap_or_default();
+            let hint = match text(ContextKind::SuggestedArg) {
+                Some(s) => format!("did you mean `{s}`? `{command} --help` lists the options"),
+                None => format!("`{command} --help` lists the options"),
+            };
+            Error::usage(format!("unknown option `{arg}` for `{command}`")).with_hint(hint)
+        }
+        ErrorKind::InvalidSubcommand => {
+            let name = text(ContextKind::InvalidSubcommand).unwrap_or_default();
+            if name == "deactivate" {
+                return Error::usage("pyve has no `deactivate`: leaving the project's directory reverts its environment")
+                    .with_hint("`pyve deny` stops the hook from activating this project; `pyve activate NAME` switches between named environments");
+            }
+            let hint = match text(ContextKind::SuggestedSubcommand) {
+                Some(s) => format!("did you mean `pyve {s}`? `pyve --help` lists the commands"),
+                None => "`pyve --help` lists the commands".to_owned(),
+            };
+            Error::usage(format!("unknown command `{name}`")).with_hint(hint)
+        }
+        _ => error.exit(),
+    }
+}
+
 pub fn run() -> Result<ExitCode, Error> {
-    let cli = Cli::parse_from(seed_spelling(std::env::args_os().collect()));
+    let cli = Cli::try_parse_from(seed_spelling(std::env::args_os().collect())).map_err(unknown)?;
     let color = match cli.color {
         ColorArg::Auto => ui::ColorWhen::Auto,
         ColorArg::Always => ui::ColorWhen::Always,

@@ -319,6 +319,10 @@ pub fn unknown_name(config: &Config, name: &str) -> Error {
         one_line(name),
         config.environments.names().join(", ")
     ))
+    .with_hint(format!(
+        "`pyve init --env {}` adds and builds it (with --backend micromamba for a conda one)",
+        one_line(name)
+    ))
 }
 
 /// Why the environment cannot even be looked at (permission denied on it

@@ -17,6 +17,7 @@ mod hook {
 mod commands {
     mod command_line;
     mod completions;
+    mod first_minutes;
     mod named_environments;
     mod output;
     mod status;

@@ -50,7 +50,7 @@ pub fn project(vars: &dyn Vars, root: &Path) -> Vec<Finding> {
     } else {
         findings.extend(environment(root, &resolved));
     }
-    findings.push(hook(vars, root));
+    findings.push(hook(vars, root, approved));
     findings.push(direnv(vars, root, config.direnv));
     findings.extend(python_pins(root, &resolved));
     if approved {
@@ -331,9 +331,15 @@ fn requested_version(
 }
 
 /// The hook leaves `PYVE_STATE` in the environment of the shell it runs
-/// in; doctor, started from that shell, sees it.
-fn hook(vars: &dyn Vars, root: &Path) -> Finding {
+/// in; doctor, started from that shell, sees it. In a project the hook may
+/// not activate, no state is the approval's doing, not a missing hook.
+fn hook(vars: &dyn Vars, root: &Path, approved: bool) -> Finding {
     match state::applied(vars) {
+        Applied::Nothing if !approved => Finding::warning(
+            "hook",
+            "not applied in the calling shell: the hook leaves a project alone until you approve it (see `trust` above)",
+            "review .pyve/config (and what changed), then `pyve allow`; the next prompt applies it",
+        ),
         Applied::Project(project) if project == root => Finding::ok(
             "hook",
             "the shell hook has applied this project in the calling shell",

@@ -71,7 +71,13 @@ fn report(findings: &[Finding]) {
         .iter()
         .filter(|f| f.status == Status::Warning)
         .count();
-    let _ = writeln!(stderr, "pyve: {errors} errors, {warnings} warnings");
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let _ = writeln!(
+        stderr,
+        "pyve: {}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    );
 }
 
 /// One JSON object; written by hand to keep serde_json out of the binary.

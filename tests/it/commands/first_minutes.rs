@@ -1,0 +1,151 @@
+//! The first five minutes (issue 24): what a newcomer sees when a command is
+//! mistyped, when doctor runs in a project the hook leaves alone, and the
+//! summary lines, each as the exact text.
+
+use crate::per_shell;
+use crate::support::*;
+
+#[test]
+fn mistyped_options_and_commands_say_what_to_type() {
+    let sb = Sandbox::new();
+    let dir = sb.path(".");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--versoin"],
+            "pyve: unknown option `--versoin` for `pyve`; did you mean `--version`? `pyve --help` lists the options\n",
+        ),
+        (
+            &["init", "--forse"],
+            "pyve: unknown option `--forse` for `pyve init`; did you mean `--force`? `pyve init --help` lists the options\n",
+        ),
+        (
+            &["actvate"],
+            "pyve: unknown command `actvate`; did you mean `pyve activate`? `pyve --help` lists the commands\n",
+        ),
+        (
+            &["frobnicate"],
+            "pyve: unknown command `frobnicate`; `pyve --help` lists the commands\n",
+        ),
+        (
+            &["deactivate"],
+            "pyve: pyve has no `deactivate`: leaving the project's directory reverts its environment; `pyve deny` stops the hook from activating this project; `pyve activate NAME` switches between named environments\n",
+        ),
+    ];
+    for (args, said) in cases {
+        let out = sb.pyve(&dir, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&out), said, "{args:?}");
+        assert!(out.stdout.is_empty());
+    }
+    // Each suggestion runs.
+    sb.pyve_ok(&dir, &["--version"]);
+    let help = sb.pyve(&dir, &["init", "--help"]);
+    assert!(stdout(&help).contains("--force"));
+    // Help points to what an installed binary has: its man page.
+    let help = stdout(&sb.pyve(&dir, &["--help"]));
+    assert!(help.contains("`pyve man | man -l -`"), "{help}");
+    assert!(!help.contains("docs/"), "{help}");
+    let man = sb.pyve(&dir, &["man"]);
+    assert!(
+        man.status.success() && stdout(&man).starts_with(".ie"),
+        "{}",
+        stdout(&man).lines().next().unwrap_or_default()
+    );
+}
+
+/// doctor's last line, as it should read for the findings above it.
+fn expected_summary(report: &str) -> String {
+    let count = |word: &str| {
+        report
+            .lines()
+            .filter(|l| l.split_whitespace().next() == Some(word))
+            .count()
+    };
+    let words = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "pyve: {}, {}",
+        words(count("error"), "error"),
+        words(count("warning"), "warning")
+    )
+}
+
+#[test]
+fn doctor_counts_in_words_that_agree() {
+    let sb = Sandbox::new();
+    // Without direnv: the hook (not in this process) is the one warning.
+    let root = sb.venv_project("counted", "direnv: false\n");
+    let mut seen = Vec::new();
+    for step in 0..2 {
+        if step == 1 {
+            std::fs::remove_dir_all(root.join(".venv")).unwrap();
+        }
+        let report = stderr(&sb.pyve(&root, &["doctor"]));
+        let last = report.lines().last().unwrap().to_owned();
+        assert_eq!(last, expected_summary(&report), "{report}");
+        seen.push(last);
+    }
+    // One of each form was seen: `1 warning` and `… errors`.
+    assert!(seen[0].ends_with(", 1 warning"), "{seen:?}");
+    assert!(seen[1].contains(" errors, "), "{seen:?}");
+}
+
+per_shell!(
+    doctor_in_a_project_held_back_names_approval_not_the_hook,
+    |sh: Sh| {
+        let sb = Sandbox::new();
+        let root = sb.venv_project("held", "");
+        // A changed config: the hook, installed in this shell, holds it back.
+        std::fs::write(root.join(".pyve/config"), "env_name: changed\n").unwrap();
+        let steps = [
+            format!("cd {}", sh.q(&root)),
+            sh.prompt().into(),
+            "pyve doctor 2>&1".to_owned(),
+        ];
+        let out = sb.script(sh, &steps.join("\n"));
+        let said = stdout(&out);
+        assert!(
+        said.contains("not applied in the calling shell: the hook leaves a project alone until you approve it"),
+        "{said}"
+    );
+        assert!(
+            said.contains("then `pyve allow`; the next prompt applies it"),
+            "{said}"
+        );
+        assert!(
+            !said.contains("pyve hook"),
+            "the hook is installed:\n{said}"
+        );
+        // The fix does what it says: after `pyve allow`, the next prompt applies it.
+        let steps = [
+            format!("cd {}", sh.q(&root)),
+            sh.prompt().into(),
+            "pyve allow 2>/dev/null".to_owned(),
+            sh.prompt().into(),
+            "pyve doctor 2>&1".to_owned(),
+        ];
+        let said = stdout(&sb.script(sh, &steps.join("\n")));
+        assert!(
+            said.contains("the shell hook has applied this project in the calling shell"),
+            "{said}"
+        );
+    }
+);
+
+#[test]
+fn an_unknown_environment_names_the_command_that_adds_it() {
+    let sb = Sandbox::new();
+    let root = sb.unapproved_project("named", "environments:\n  dev: {}\n");
+    let out = sb.pyve(&root, &["activate", "staging"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "pyve: no environment `staging` in .pyve/config; the environments are: dev; \
+         `pyve init --env staging` adds and builds it (with --backend micromamba for a conda one)\n"
+    );
+    // What it says works: init adds and builds it, then activate switches.
+    sb.pyve_ok(
+        &root,
+        &["init", "--env", "staging", "--no-deps", "--no-direnv"],
+    );
+    sb.pyve_ok(&root, &["activate", "staging"]);
+}
