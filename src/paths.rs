@@ -49,8 +49,14 @@ pub fn log_dir(vars: &dyn Vars) -> Option<PathBuf> {
     state_home(vars).map(|dir| dir.join("pyve/logs"))
 }
 
-/// Where `--bootstrap-to user` puts downloaded tools: `~/.pyve/bin`.
+/// Where `--bootstrap-to user` puts downloaded tools:
+/// `$XDG_DATA_HOME/pyve/bin` (`~/.local/share/pyve/bin`).
 pub fn user_tool_dir(vars: &dyn Vars) -> Option<PathBuf> {
+    data_home(vars).map(|data| data.join("pyve/bin"))
+}
+
+/// Where earlier versions put them, still looked at: `~/.pyve/bin`.
+pub fn legacy_user_tool_dir(vars: &dyn Vars) -> Option<PathBuf> {
     home(vars).map(|home| home.join(".pyve/bin"))
 }
 

@@ -105,7 +105,7 @@ pub struct Sources {
 pub enum BootstrapTo {
     /// The project's `.pyve/bin`.
     Project,
-    /// The user's `~/.pyve/bin`, shared by projects.
+    /// The user's `$XDG_DATA_HOME/pyve/bin`, shared by projects.
     User,
 }
 

@@ -226,7 +226,8 @@ struct InitArgs {
     /// micromamba: download micromamba without asking when it is not found
     #[arg(long)]
     auto_bootstrap: bool,
-    /// micromamba: where a downloaded micromamba goes: the project's .pyve/bin or ~/.pyve/bin
+    /// micromamba: where a downloaded micromamba goes: the project's .pyve/bin or
+    /// $XDG_DATA_HOME/pyve/bin (~/.local/share/pyve/bin)
     #[arg(long, value_enum, value_name = "WHERE", default_value = "user")]
     bootstrap_to: BootstrapTo,
     /// Make the current directory a project of its own, even inside another
@@ -441,6 +442,10 @@ fn unknown(error: clap::Error) -> Error {
     match error.kind() {
         ErrorKind::UnknownArgument => {
             let arg = text(ContextKind::InvalidArg).unwrap_or_default();
+            if !arg.starts_with('-') {
+                return Error::usage(format!("unexpected argument `{arg}` for `{command}`"))
+                    .with_hint(format!("`{command} --help` shows what it takes"));
+            }
             let hint = match text(ContextKind::SuggestedArg) {
                 Some(s) => format!("did you mean `{s}`? `{command} --help` lists the options"),
                 None => format!("`{command} --help` lists the options"),

@@ -102,8 +102,30 @@ pub struct NotFound {
 }
 
 impl NotFound {
+    /// When uv is here and knows no CPython release for the requested
+    /// version (`3.12.99`): the note to show, and the newest release of
+    /// that minor version it can install (`3.12.16`), if any.
+    pub fn unknown_version(&self, vars: &dyn Vars) -> Option<(String, Option<String>)> {
+        let request = self.request?;
+        let uv = which(vars, "uv")?;
+        if uv_newest(&uv, &request.to_string()).is_some() {
+            return None;
+        }
+        let minor = format!("{}.{}", request.major, request.minor);
+        let newest = uv_newest(&uv, &minor);
+        let note = match &newest {
+            Some(newest) => format!(
+                "there is no Python {request} release (uv's list of CPython releases ends at {newest} for {minor})"
+            ),
+            None => format!("there is no Python {minor} release that uv knows of"),
+        };
+        Some((note, newest))
+    }
+
     /// The commands that would install the requested version, for managers
-    /// that are present on this machine (all of them when none is).
+    /// that are present on this machine (all of them when none is); a
+    /// version that does not exist is replaced by its minor version (`3.12`)
+    /// and a minor version that does not exist gets none.
     pub fn install_commands(&self, vars: &dyn Vars) -> Vec<(&'static str, Vec<String>)> {
         let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         if let (None, Some(requires)) = (self.request, &self.requires) {
@@ -113,11 +135,17 @@ impl NotFound {
                 words(&["uv", "python", "install", &requires.to_string()]),
             )];
         }
-        let version = self
-            .request
+        let mut request = self.request;
+        if let Some((_, newest)) = self.unknown_version(vars) {
+            match (newest, request.as_mut()) {
+                (Some(_), Some(r)) => r.patch = None,
+                _ => return Vec::new(),
+            }
+        }
+        let version = request
             .map(|r| r.to_string())
             .unwrap_or_else(|| "3".to_owned());
-        let asdf_version = match self.request {
+        let asdf_version = match request {
             Some(r) if r.patch.is_some() => r.to_string(),
             _ => format!("latest:{version}"),
         };
@@ -137,6 +165,35 @@ impl NotFound {
             present
         }
     }
+}
+
+/// The newest CPython release uv can install for `spec` (`3.12`,
+/// `3.12.4`), from the list built into uv: no network. None when uv knows
+/// none, or cannot say.
+fn uv_newest(uv: &std::path::Path, spec: &str) -> Option<String> {
+    let output = std::process::Command::new(uv)
+        .args([
+            "python",
+            "list",
+            spec,
+            "--all-versions",
+            "--only-downloads",
+            "--no-config",
+        ])
+        .env("UV_OFFLINE", "1")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    // Lines such as `cpython-3.12.16-linux-x86_64-gnu  <download available>`,
+    // newest first; a few kilobytes.
+    let text =
+        String::from_utf8_lossy(&output.stdout[..output.stdout.len().min(1 << 20)]).into_owned();
+    text.lines()
+        .filter_map(|line| line.split_whitespace().next()?.strip_prefix("cpython-"))
+        .filter_map(|rest| rest.split('-').next())
+        .find(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        .map(str::to_owned)
 }
 
 /// Finds an interpreter for `request` (the default `python3` when None)

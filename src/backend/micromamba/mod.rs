@@ -406,7 +406,7 @@ fn offer_download(request: &BuildRequest, places: &tool::Places) -> Result<(), E
         message.push_str(&format!("  {place}\n"));
     }
     message.push_str(
-        "Run `pyve init --auto-bootstrap` to download it to ~/.pyve/bin \
+        "Run `pyve init --auto-bootstrap` to download it to ~/.local/share/pyve/bin \
          (or add `--bootstrap-to project` for this project's .pyve/bin), \
          or install micromamba yourself. pyve never falls back to venv for a conda project",
     );
@@ -416,7 +416,7 @@ fn offer_download(request: &BuildRequest, places: &tool::Places) -> Result<(), E
     info!("{message}");
     let url = tool::download_url(request.vars)?;
     let place = match request.bootstrap_to {
-        BootstrapTo::User => "~/.pyve/bin",
+        BootstrapTo::User => "~/.local/share/pyve/bin",
         BootstrapTo::Project => "this project's .pyve/bin",
     };
     if ask::confirm(

@@ -18,7 +18,8 @@ use crate::{layout, paths, process, python};
 pub enum Origin {
     /// `<root>/.pyve/bin/micromamba`: this project's own copy.
     Project,
-    /// `~/.pyve/bin/micromamba`: the user's copy, shared by projects.
+    /// `$XDG_DATA_HOME/pyve/bin/micromamba` (or, from earlier versions,
+    /// `~/.pyve/bin/micromamba`): the user's copy, shared by projects.
     User,
     Path,
 }
@@ -36,7 +37,7 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Origin::Project => "the project's .pyve/bin",
-            Origin::User => "~/.pyve/bin",
+            Origin::User => "your pyve/bin",
             Origin::Path => "PATH",
         })
     }
@@ -61,8 +62,16 @@ impl Places<'_> {
         layout::bin(self.root).join("micromamba")
     }
 
-    fn user_copy(&self) -> Option<PathBuf> {
-        paths::user_tool_dir(self.vars).map(|d| d.join("micromamba"))
+    /// The user's copies: where bootstraps go now, then where they went.
+    fn user_copies(&self) -> Vec<PathBuf> {
+        [
+            paths::user_tool_dir(self.vars),
+            paths::legacy_user_tool_dir(self.vars),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|d| d.join("micromamba"))
+        .collect()
     }
 
     /// Whether the project ships its own copy that is not used, and why.
@@ -92,7 +101,11 @@ impl Places<'_> {
                 origin: Origin::Project,
             });
         }
-        if let Some(user) = self.user_copy().filter(|p| files::is_executable(p)) {
+        if let Some(user) = self
+            .user_copies()
+            .into_iter()
+            .find(|p| files::is_executable(p))
+        {
             return Some(Tool {
                 path: user,
                 origin: Origin::User,
@@ -106,23 +119,23 @@ impl Places<'_> {
 
     /// The places `find` looked, for the error that says it found nothing.
     pub fn looked_at(&self) -> Vec<String> {
-        vec![
-            format!(
-                "{} (in a project you approved)",
-                shown(&self.project_copy())
-            ),
-            self.user_copy()
-                .map_or("~/.pyve/bin/micromamba".to_owned(), |p| shown(&p)),
-            "`micromamba` on PATH".to_owned(),
-        ]
+        let mut places = vec![format!(
+            "{} (in a project you approved)",
+            shown(&self.project_copy())
+        )];
+        places.extend(self.user_copies().iter().map(|p| shown(p)));
+        places.push("`micromamba` on PATH".to_owned());
+        places
     }
 
     /// Where a bootstrap puts the binary.
     pub fn bootstrap_dir(&self, to: BootstrapTo) -> Result<PathBuf, Error> {
         match to {
             BootstrapTo::Project => Ok(layout::bin(self.root)),
-            BootstrapTo::User => paths::user_tool_dir(self.vars)
-                .ok_or_else(|| user("HOME is not set").with_hint("use --bootstrap-to project")),
+            BootstrapTo::User => paths::user_tool_dir(self.vars).ok_or_else(|| {
+                user("neither XDG_DATA_HOME nor HOME is set")
+                    .with_hint("use --bootstrap-to project")
+            }),
         }
     }
 }

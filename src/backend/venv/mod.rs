@@ -179,6 +179,13 @@ fn find_interpreter(request: &BuildRequest) -> Result<Interpreter, Error> {
     for line in &not_found.tried {
         message.push_str(&format!("  {line}\n"));
     }
+    if let Some((note, _)) = not_found.unknown_version(vars) {
+        message.push_str(&format!("and {note}\n"));
+    }
+    if commands.is_empty() {
+        message.push_str("ask for a version that exists, for example `--python-version 3.12`");
+        return Err(user(message));
+    }
     message.push_str("Install it with one of:\n");
     for (_, command) in &commands {
         message.push_str(&format!("  {}\n", command.join(" ")));

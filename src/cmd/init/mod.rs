@@ -353,16 +353,26 @@ impl Drop for Undo {
     }
 }
 
-/// What is ready, and the ways to use it.
+/// What is ready, and the ways to use it that still need a step: nothing
+/// more in CI; the hook's line only when this shell shows no hook; direnv
+/// only when it is installed.
 fn explain(vars: &dyn Vars, root: &Path, plan: &Plan) {
     let shell = super::user_shell(vars);
     done!("ready: {} in {}", plan.env_dir.display(), root.display());
-    detail!(
-        "  with the shell hook: add `{}` to {}, then cd into the project",
-        shell.hook_line(),
-        shell.rc_file()
-    );
-    if plan.direnv {
+    if vars::in_ci(vars) {
+        return;
+    }
+    if vars.non_empty("PYVE_STATE").is_some() {
+        // The hook has applied a project in this shell: it is installed.
+        detail!("  this shell's hook applies it at the next prompt inside the project");
+    } else {
+        detail!(
+            "  with the shell hook: add `{}` to {}, then cd into the project",
+            shell.hook_line(),
+            shell.rc_file()
+        );
+    }
+    if plan.direnv && crate::python::which(vars, "direnv").is_some() {
         detail!("  with direnv: run `direnv allow` in the project");
     }
     detail!("  without any shell setup: `pyve run python`");

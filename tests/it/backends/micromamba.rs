@@ -362,7 +362,8 @@ fn missing_spec_missing_micromamba_and_guardrails() {
         "{err}"
     );
     assert!(
-        err.contains(&sb.home.join(".pyve/bin/micromamba").display().to_string()),
+        err.contains(&sb.path("data/pyve/bin/micromamba").display().to_string())
+            && err.contains(&sb.home.join(".pyve/bin/micromamba").display().to_string()),
         "{err}"
     );
     assert!(err.contains("`micromamba` on PATH"), "{err}");
@@ -524,7 +525,7 @@ fn bootstrap_downloads_checks_and_installs_or_leaves_nothing() {
     let sb = Sandbox::new();
     let body = tarball(&sb);
     let digest = sha256(&body);
-    let user_bin = sb.home.join(".pyve/bin");
+    let user_bin = sb.path("data/pyve/bin");
     let root = conda_dir(&sb, "boot", ENVIRONMENT_YML);
     let init = |url: &str, sha: &str, extra: &[&str]| {
         let mut args = vec!["init", "--no-direnv", "--auto-bootstrap"];
@@ -571,7 +572,7 @@ fn bootstrap_downloads_checks_and_installs_or_leaves_nothing() {
     assert!(stderr(&out).contains("bin/micromamba"), "{}", stderr(&out));
     assert!(empty(&user_bin));
 
-    // The good tarball with its digest: installed in ~/.pyve/bin, used.
+    // The good tarball with its digest: installed in $XDG_DATA_HOME/pyve/bin, used.
     let out = init(&serve(body.clone(), None), &digest, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -585,7 +586,19 @@ fn bootstrap_downloads_checks_and_installs_or_leaves_nothing() {
         .is_file());
     // Found there next time, without downloading.
     let err = sb.pyve_ok(&root, &["init", "--no-direnv", "--force"]);
-    assert!(err.contains("from ~/.pyve/bin"), "{err}");
+    assert!(err.contains("from your pyve/bin"), "{err}");
+    // A copy where earlier versions put it (~/.pyve/bin) is still used.
+    let legacy = sb.home.join(".pyve/bin");
+    std::fs::create_dir_all(&legacy).unwrap();
+    std::fs::rename(user_bin.join("micromamba"), legacy.join("micromamba")).unwrap();
+    let err = sb.pyve_ok(&root, &["init", "--no-direnv", "--force"]);
+    assert!(
+        err.contains(&format!(
+            "micromamba {}",
+            legacy.join("micromamba").display()
+        )),
+        "{err}"
+    );
 
     // --bootstrap-to project: the project's own copy.
     let other = conda_dir(&sb, "boot2", ENVIRONMENT_YML);
@@ -619,7 +632,7 @@ fn bootstrap_verifies_against_the_checksum_file_next_to_the_download() {
     let body = tarball(&sb);
     let digest = sha256(&body);
     let root = conda_dir(&sb, "checked", ENVIRONMENT_YML);
-    let user_bin = sb.home.join(".pyve/bin");
+    let user_bin = sb.path("data/pyve/bin");
     let init = |url: String| {
         sb.pyve_command(&root, &["init", "--no-direnv", "--auto-bootstrap"])
             .env("PYVE_MICROMAMBA_URL", url)
@@ -930,13 +943,13 @@ fn on_a_terminal_a_missing_micromamba_is_offered() {
         session.exp_string("micromamba was not found").unwrap();
         session
             .exp_string(&format!(
-                "Download micromamba from {url} to ~/.pyve/bin now? [y/N] "
+                "Download micromamba from {url} to ~/.local/share/pyve/bin now? [y/N] "
             ))
             .unwrap();
         session.send_line(answer).unwrap();
         session.exp_eof().unwrap();
         assert_eq!(exit_code(&mut session), if installed { 0 } else { 1 });
-        assert_eq!(sb.home.join(".pyve/bin/micromamba").is_file(), installed);
+        assert_eq!(sb.path("data/pyve/bin/micromamba").is_file(), installed);
         assert_eq!(
             root.join(".pyve/envs/ml-dev/conda-meta/pyve-built")
                 .is_file(),

@@ -217,7 +217,9 @@ fn an_unavailable_version_fails_before_writing_anything() {
         "asdf: nothing installed in",
         "uv: nothing installed in",
         "PATH: no python3.99",
-        "uv python install 3.99",
+        // Not `uv python install 3.99`: uv's own list has no such release.
+        "and there is no Python 3.99 release that uv knows of",
+        "ask for a version that exists",
     ] {
         assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
     }
@@ -935,13 +937,14 @@ fn on_a_terminal_init_offers_to_install_a_missing_python() {
     let sb = Sandbox::new();
     let root = dir(&sb, "offer");
     let mut session = rexpect::session::spawn_with_options(
-        sb.pyve_command(&root, &["init", "--python-version", "3.99"]),
+        // A release uv can install (by its own list), not on this machine.
+        sb.pyve_command(&root, &["init", "--python-version", "3.13"]),
         rexpect::reader::Options::new().timeout_ms(Some(20_000)),
     )
     .unwrap();
-    session.exp_string("uv python install 3.99").unwrap();
+    session.exp_string("uv python install 3.13").unwrap();
     session
-        .exp_string("Run `uv python install 3.99` now? [y/N] ")
+        .exp_string("Run `uv python install 3.13` now? [y/N] ")
         .unwrap();
     session.send_line("n").unwrap();
     session.exp_string("nothing was changed").unwrap();

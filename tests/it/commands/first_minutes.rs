@@ -149,3 +149,114 @@ fn an_unknown_environment_names_the_command_that_adds_it() {
     );
     sb.pyve_ok(&root, &["activate", "staging"]);
 }
+
+#[test]
+fn init_ends_with_only_the_steps_that_still_apply() {
+    let sb = Sandbox::new();
+    let hook_step = "with the shell hook: add `eval \"$(pyve hook bash)\"` to ~/.bashrc";
+    // A shell without the hook: every way to use it.
+    let first = sb.path("first");
+    std::fs::create_dir_all(&first).unwrap();
+    let err = sb.pyve_ok(&first, &["init", "--no-deps"]);
+    assert!(err.contains(hook_step), "{err}");
+    assert!(
+        err.contains("with direnv: run `direnv allow` in the project"),
+        "{err}"
+    );
+    assert!(
+        err.contains("without any shell setup: `pyve run python`"),
+        "{err}"
+    );
+    // A shell whose hook has applied a project: no advice to install it.
+    let second = sb.path("second");
+    std::fs::create_dir_all(&second).unwrap();
+    let out = sb
+        .pyve_command(&second, &["init", "--no-deps", "--no-direnv"])
+        .env("PYVE_STATE", "anything")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains(hook_step), "{err}");
+    assert!(
+        err.contains("this shell's hook applies it at the next prompt inside the project"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("direnv allow"),
+        "no .envrc, no direnv step:\n{err}"
+    );
+    // CI: the result and nothing to do by hand.
+    let third = sb.path("third");
+    std::fs::create_dir_all(&third).unwrap();
+    let out = sb
+        .pyve_command(&third, &["init", "--no-deps", "--no-direnv"])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.trim_end().ends_with(&format!(
+            "ready: {} in {}",
+            third.join(".venv").display(),
+            third.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_python_version_that_does_not_exist_gets_one_that_does() {
+    let sb = Sandbox::new();
+    let dir = sb.path("versions");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = sb.pyve(&dir, &["init", "--no-deps", "--python-version", "3.12.99"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "and there is no Python 3.12.99 release (uv's list of CPython releases ends at 3.12."
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("Install it with one of:\n  uv python install 3.12\n"),
+        "{err}"
+    );
+    assert!(!err.contains("3.12.99\n"), "{err}");
+    // What it suggests is a version uv can install (from its own list;
+    // installing it needs the network).
+    let list = sb
+        .command(uv())
+        .args([
+            "python",
+            "list",
+            "3.12",
+            "--all-versions",
+            "--only-downloads",
+        ])
+        .output()
+        .unwrap();
+    assert!(stdout(&list).contains("cpython-3.12."), "{}", stdout(&list));
+    // A minor version that does not exist: no command to run, a version to ask for.
+    let err = stderr(&sb.pyve(&dir, &["init", "--no-deps", "--python-version", "3.99"]));
+    assert!(
+        err.contains("and there is no Python 3.99 release that uv knows of"),
+        "{err}"
+    );
+    assert!(!err.contains("Install it with"), "{err}");
+    assert!(
+        err.contains("ask for a version that exists, for example `--python-version 3.12`"),
+        "{err}"
+    );
+    // Python 2, plainly.
+    let out = sb.pyve(&dir, &["init", "--no-deps", "--python-version", "2.7"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("Python 2 is not supported"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.join(".pyve").exists());
+}

@@ -310,6 +310,8 @@ fn run_steps(sb: &Sandbox, job: &Job, dir: &Path, url: &str) -> String {
             .args(["--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step])
             .current_dir(dir)
             .env("CI", "true")
+            // A runner sets no XDG_DATA_HOME: pyve's data is in ~/.local/share.
+            .env_remove("XDG_DATA_HOME")
             .env("PYVE_MICROMAMBA_URL", url);
         for (name, value) in &job.env {
             command.env(name, value);
@@ -388,6 +390,7 @@ fn run_twice(job: &Job) {
     std::fs::remove_dir_all(sb.path("data")).unwrap();
     std::fs::create_dir_all(sb.path("data")).unwrap();
     let _ = std::fs::remove_dir_all(sb.home.join(".pyve"));
+    let _ = std::fs::remove_dir_all(sb.home.join(".local/share"));
     checkout(&sb, &dir, conda);
     for (i, path) in job.cached.iter().enumerate() {
         let to = match path.strip_prefix("~/") {

@@ -261,9 +261,14 @@ fn allow_and_deny_name_what_they_do_and_refuse_what_they_cannot() {
             &root,
             &["allow", "--bogus"],
             2,
-            "unexpected argument '--bogus'",
+            "unknown option `--bogus` for `pyve allow`",
         ),
-        (&root, &["deny", "a", "b"], 2, "unexpected argument 'b'"),
+        (
+            &root,
+            &["deny", "a", "b"],
+            2,
+            "unexpected argument `b` for `pyve deny`",
+        ),
     ];
     for (dir, args, code, message) in cases {
         let out = sb.pyve(dir, args);
