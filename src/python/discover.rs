@@ -108,11 +108,12 @@ impl NotFound {
     pub fn unknown_version(&self, vars: &dyn Vars) -> Option<(String, Option<String>)> {
         let request = self.request?;
         let uv = which(vars, "uv")?;
-        if uv_newest(&uv, &request.to_string()).is_some() {
+        // uv cannot say (an older uv, an error): no claim either way.
+        if uv_newest(&uv, &request.to_string())?.is_some() {
             return None;
         }
         let minor = format!("{}.{}", request.major, request.minor);
-        let newest = uv_newest(&uv, &minor);
+        let newest = uv_newest(&uv, &minor)?;
         let note = match &newest {
             Some(newest) => format!(
                 "there is no Python {request} release (uv's list of CPython releases ends at {newest} for {minor})"
@@ -168,9 +169,10 @@ impl NotFound {
 }
 
 /// The newest CPython release uv can install for `spec` (`3.12`,
-/// `3.12.4`), from the list built into uv: no network. None when uv knows
-/// none, or cannot say.
-fn uv_newest(uv: &std::path::Path, spec: &str) -> Option<String> {
+/// `3.12.4`), from the list built into uv: no network. `Some(None)` when
+/// uv knows none; None when it cannot say (it failed, or is too old for
+/// these flags).
+fn uv_newest(uv: &std::path::Path, spec: &str) -> Option<Option<String>> {
     let output = std::process::Command::new(uv)
         .args([
             "python",
@@ -184,7 +186,8 @@ fn uv_newest(uv: &std::path::Path, spec: &str) -> Option<String> {
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .output()
-        .ok()?;
+        .ok()
+        .filter(|o| o.status.success())?;
     // Lines such as `cpython-3.12.16-linux-x86_64-gnu  <download available>`,
     // newest first; a few kilobytes.
     let text =
@@ -194,6 +197,7 @@ fn uv_newest(uv: &std::path::Path, spec: &str) -> Option<String> {
         .filter_map(|rest| rest.split('-').next())
         .find(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
         .map(str::to_owned)
+        .map_or(Some(None), |v| Some(Some(v)))
 }
 
 /// Finds an interpreter for `request` (the default `python3` when None)
