@@ -97,33 +97,27 @@ fi
 echo "micromamba $("$PYVE_TEST_MICROMAMBA" --version) at $PYVE_TEST_MICROMAMBA"
 export PYVE_TEST_MICROMAMBA
 
-# Poetry, pinned, from PyPI, in a tool venv of the system Python: the
-# tests install a poetry.lock through it (tests/it/integration/dependencies.rs).
-POETRY_VERSION=2.2.1
-poetry_dir="$PWD/target/tools/poetry-$POETRY_VERSION"
-if ! "$poetry_dir/bin/poetry" --version >/dev/null 2>&1; then
-  echo "test.sh: installing poetry $POETRY_VERSION into $poetry_dir"
-  rm -rf "$poetry_dir"
-  "$PYVE_TEST_UV" venv --quiet --no-project --no-config --no-python-downloads \
-    --python /usr/bin/python3 "$poetry_dir"
-  "$PYVE_TEST_UV" pip install --quiet --no-config --python "$poetry_dir/bin/python" \
-    "poetry==$POETRY_VERSION"
-fi
-export PYVE_TEST_POETRY="$poetry_dir/bin/poetry"
-
-# conda-lock, pinned, from PyPI, in a tool venv of the system Python:
-# `pyve lock` runs it (tests/it/backends/conda_lock.rs).
-CONDA_LOCK_VERSION=4.0.3
-conda_lock_dir="$PWD/target/tools/conda-lock-$CONDA_LOCK_VERSION"
-if ! "$conda_lock_dir/bin/conda-lock" --version >/dev/null 2>&1; then
-  echo "test.sh: installing conda-lock $CONDA_LOCK_VERSION into $conda_lock_dir"
-  rm -rf "$conda_lock_dir"
-  "$PYVE_TEST_UV" venv --quiet --no-project --no-config --no-python-downloads \
-    --python /usr/bin/python3 "$conda_lock_dir"
-  "$PYVE_TEST_UV" pip install --quiet --no-config --python "$conda_lock_dir/bin/python" \
-    "conda-lock==$CONDA_LOCK_VERSION"
-fi
-export PYVE_TEST_CONDA_LOCK="$conda_lock_dir/bin/conda-lock"
+# A Python tool, pinned, from PyPI, in a tool venv of the system Python
+# at target/tools/NAME-VERSION (kept while its command answers --version).
+tool_venv() { # name version command
+  local dir="$PWD/target/tools/$1-$2"
+  if ! "$dir/bin/$3" --version >/dev/null 2>&1; then
+    echo "test.sh: installing $1 $2 into $dir" >&2
+    rm -rf "$dir"
+    "$PYVE_TEST_UV" venv --quiet --no-project --no-config --no-python-downloads \
+      --python /usr/bin/python3 "$dir"
+    "$PYVE_TEST_UV" pip install --quiet --no-config --python "$dir/bin/python" "$1==$2"
+  fi
+  echo "$dir/bin/$3"
+}
+# Poetry: the tests install a poetry.lock through it
+# (tests/it/integration/dependencies.rs).
+PYVE_TEST_POETRY=$(tool_venv poetry 2.2.1 poetry)
+export PYVE_TEST_POETRY
+# conda-lock: `pyve lock` runs it, and tests make lock files with it
+# (tests/it/backends/conda_lock.rs).
+PYVE_TEST_CONDA_LOCK=$(tool_venv conda-lock 4.0.3 conda-lock)
+export PYVE_TEST_CONDA_LOCK
 
 # The wheels `uv venv --seed` installs (pip; setuptools, wheel and packaging too for
 # Python < 3.12), pinned, from PyPI: the tests' local wheel directory

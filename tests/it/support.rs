@@ -293,6 +293,22 @@ impl Sandbox {
         self.install_micromamba(&self.path("tools"))
     }
 
+    /// A directory `rel` holding `environment.yml`, not yet a project.
+    pub fn conda_dir(&self, rel: &str, environment: &str) -> PathBuf {
+        let root = self.path(rel);
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("environment.yml"), environment).unwrap();
+        root
+    }
+
+    /// The `create` command lines pyve ran.
+    pub fn micromamba_creates(&self) -> Vec<Vec<String>> {
+        self.micromamba_calls()
+            .into_iter()
+            .filter(|c| c.first().map(String::as_str) == Some("create"))
+            .collect()
+    }
+
     /// Each micromamba command line pyve ran, as argument vectors.
     pub fn micromamba_calls(&self) -> Vec<Vec<String>> {
         let text = std::fs::read_to_string(self.path("tmp/micromamba.log")).unwrap_or_default();
@@ -654,19 +670,28 @@ macro_rules! per_shell {
 /// The real micromamba the tests drive: `PYVE_TEST_MICROMAMBA` (set by
 /// scripts/test.sh), else the shared build beside this checkout.
 pub fn real_micromamba() -> PathBuf {
-    let path = std::env::var_os("PYVE_TEST_MICROMAMBA").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/micromamba/bin/micromamba"),
+    test_tool(
+        "PYVE_TEST_MICROMAMBA",
+        "../shared/tools/micromamba/bin/micromamba",
+    )
+}
+
+/// A tool scripts/test.sh provides: the variable it exports, else where it
+/// puts the tool (relative to the checkout).
+fn test_tool(variable: &str, default: &str) -> PathBuf {
+    let path = std::env::var_os(variable).map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join(default),
         PathBuf::from,
     );
     assert!(
         path.exists(),
-        "{} is missing: run `bash scripts/test.sh`, which finds it",
+        "{} is missing: run `bash scripts/test.sh`, which provides it",
         path.display()
     );
     path
 }
 
-fn conda_dir() -> PathBuf {
+fn conda_tests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conda")
 }
 
@@ -710,7 +735,7 @@ pub fn conda_channels() -> &'static Path {
             .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("pip-"))
             .expect("pip's wheel among the seed wheels");
         let out = std::process::Command::new("/usr/bin/python3")
-            .arg(conda_dir().join("channel.py"))
+            .arg(conda_tests_dir().join("channel.py"))
             .arg("build")
             .arg(dir.join("conda-forge"))
             .args(["--python", "/usr/bin/python3"])
@@ -732,16 +757,7 @@ pub fn conda_channels() -> &'static Path {
 
 /// Poetry, as scripts/test.sh installs it (`PYVE_TEST_POETRY`).
 pub fn poetry() -> PathBuf {
-    let path = std::env::var_os("PYVE_TEST_POETRY").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/poetry-2.2.1/bin/poetry"),
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "{} is missing: run `bash scripts/test.sh`, which installs it",
-        path.display()
-    );
-    path
+    test_tool("PYVE_TEST_POETRY", "target/tools/poetry-2.2.1/bin/poetry")
 }
 
 /// The uv cache shared by every sandbox of this run.
@@ -789,19 +805,10 @@ fn seed_wheels() -> PathBuf {
 
 /// conda-lock, as scripts/test.sh installs it (`PYVE_TEST_CONDA_LOCK`).
 pub fn conda_lock_tool() -> PathBuf {
-    let path = std::env::var_os("PYVE_TEST_CONDA_LOCK").map_or_else(
-        || {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("target/tools/conda-lock-4.0.3/bin/conda-lock")
-        },
-        PathBuf::from,
-    );
-    assert!(
-        path.exists(),
-        "{} is missing: run `bash scripts/test.sh`, which installs it",
-        path.display()
-    );
-    path
+    test_tool(
+        "PYVE_TEST_CONDA_LOCK",
+        "target/tools/conda-lock-4.0.3/bin/conda-lock",
+    )
 }
 
 /// Writes a conda-lock file for `environment` to `out` with the real

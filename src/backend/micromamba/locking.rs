@@ -212,10 +212,7 @@ fn find_micromamba(request: &LockRequest) -> Result<PathBuf, Error> {
         project_tools: request.project_tools,
         vars: request.vars,
     };
-    if let Some(why) = places.project_copy_refused() {
-        info!("{why}");
-    }
-    places.find().map(|t| t.path).ok_or_else(|| {
+    places.find_noting_refusal().map(|t| t.path).ok_or_else(|| {
         user(format!(
             "pyve lock solves with micromamba, which was not found; pyve looked at {}",
             places.looked_at().join(", ")

@@ -364,12 +364,7 @@ fn root_prefix(vars: &dyn crate::vars::Vars) -> Option<PathBuf> {
     {
         return Some(v1);
     }
-    let data = vars
-        .non_empty("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .unwrap_or_else(|| home.join(".local/share"));
-    Some(data.join("mamba"))
+    crate::paths::data_home(vars).map(|data| data.join("mamba"))
 }
 
 /// The micromamba to build with; downloads one when asked to, or when the
@@ -380,10 +375,7 @@ fn find_or_bootstrap(request: &BuildRequest) -> Result<Tool, Error> {
         project_tools: request.project_tools,
         vars: request.vars,
     };
-    if let Some(why) = places.project_copy_refused() {
-        info!("{why}");
-    }
-    if let Some(found) = places.find() {
+    if let Some(found) = places.find_noting_refusal() {
         // Not run for its version first: that is a process of its own (a
         // sixth of a create with a warm cache); a micromamba that does not
         // start fails the create, with its output and a hint.

@@ -117,6 +117,15 @@ impl Places<'_> {
         })
     }
 
+    /// `find`, for a command that will run what it finds: a project copy it
+    /// passes over is said first.
+    pub fn find_noting_refusal(&self) -> Option<Tool> {
+        if let Some(why) = self.project_copy_refused() {
+            info!("{why}");
+        }
+        self.find()
+    }
+
     /// The places `find` looked, for the error that says it found nothing.
     pub fn looked_at(&self) -> Vec<String> {
         let mut places = vec![format!(

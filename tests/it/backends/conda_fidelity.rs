@@ -13,10 +13,7 @@ use crate::support::*;
 /// A directory holding `environment.yml`, with micromamba on PATH.
 fn project(sb: &Sandbox, rel: &str, environment: &str) -> PathBuf {
     sb.micromamba_on_path();
-    let root = sb.path(rel);
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("environment.yml"), environment).unwrap();
-    root
+    sb.conda_dir(rel, environment)
 }
 
 /// The conda package records in a prefix (`hello-2.0-0.json` → `hello`).
@@ -32,14 +29,6 @@ fn installed(prefix: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// The `create` command lines pyve ran.
-fn creates(sb: &Sandbox) -> Vec<Vec<String>> {
-    sb.micromamba_calls()
-        .into_iter()
-        .filter(|c| c.first().map(String::as_str) == Some("create"))
-        .collect()
 }
 
 /// Files in `dir` whose names start with `prefix` (pyve's leftovers).
@@ -83,7 +72,7 @@ fn a_lock_file_under_any_name_is_read_as_a_lock() {
     let out = sb.pyve(&root, &["run", "--env", "gpu", "tool"]);
     assert_eq!(stdout(&out), "tool 2.0\n", "{}", stderr(&out));
     // micromamba was handed a copy named as a lock, gone afterwards.
-    let create = creates(&sb).remove(0);
+    let create = sb.micromamba_creates().remove(0);
     let file = &create[create.iter().position(|a| a == "-f").unwrap() + 1];
     assert!(file.ends_with("-lock.yml"), "{file}");
     assert!(!Path::new(file).exists());
@@ -238,7 +227,7 @@ fn a_lock_keeps_the_environment_files_variables_and_must_be_for_this_platform() 
     sb.pyve_ok(&root, &["init", "--no-direnv"]);
     let out = sb.pyve(&root, &["run", "sh", "-c", "echo \"$MY_VAR $FLAG\""]);
     assert_eq!(stdout(&out), "1.10 on\n", "{}", stderr(&out));
-    assert!(creates(&sb)[0].contains(&root.join("conda-lock.yml").display().to_string()));
+    assert!(sb.micromamba_creates()[0].contains(&root.join("conda-lock.yml").display().to_string()));
     // conda-lock's hash leaves `variables:` out, so the lock stays fresh
     // when one changes; the environment is rebuilt all the same.
     let text = std::fs::read_to_string(root.join("environment.yml")).unwrap();

@@ -7,10 +7,7 @@ use crate::support::*;
 
 fn project(sb: &Sandbox, rel: &str, environment: &str) -> PathBuf {
     sb.micromamba_on_path();
-    let root = sb.path(rel);
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("environment.yml"), environment).unwrap();
-    root
+    sb.conda_dir(rel, environment)
 }
 
 fn lock_text(root: &Path) -> String {

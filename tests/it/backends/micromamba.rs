@@ -21,27 +21,16 @@ variables:
   shared: from-state
 ";
 
-/// A directory holding `environment.yml`, not yet a project.
-fn conda_dir(sb: &Sandbox, rel: &str, environment: &str) -> PathBuf {
-    let root = sb.path(rel);
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("environment.yml"), environment).unwrap();
-    root
-}
-
 /// A project initialised from ENVIRONMENT_YML, with micromamba on PATH.
 fn conda_project(sb: &Sandbox, rel: &str) -> PathBuf {
     sb.micromamba_on_path();
-    let root = conda_dir(sb, rel, ENVIRONMENT_YML);
+    let root = sb.conda_dir(rel, ENVIRONMENT_YML);
     sb.pyve_ok(&root, &["init", "--no-direnv"]);
     root
 }
 
 fn creates(sb: &Sandbox) -> Vec<Vec<String>> {
-    sb.micromamba_calls()
-        .into_iter()
-        .filter(|c| c.first().map(String::as_str) == Some("create"))
-        .collect()
+    sb.micromamba_creates()
 }
 
 #[test]
@@ -147,8 +136,7 @@ fn init_from_environment_yml_builds_records_and_runs() {
 fn init_from_a_lock_file_installs_exactly_the_lock() {
     let sb = Sandbox::new();
     sb.micromamba_on_path();
-    let root = conda_dir(
-        &sb,
+    let root = sb.conda_dir(
         "locked",
         "name: locked\nchannels: [conda-forge]\ndependencies: [python=3.12, hello=1.0]\n",
     );
@@ -216,8 +204,7 @@ fn init_from_a_lock_file_installs_exactly_the_lock() {
 fn a_dependency_missing_from_the_lock_makes_it_stale() {
     let sb = Sandbox::new();
     sb.micromamba_on_path();
-    let root = conda_dir(
-        &sb,
+    let root = sb.conda_dir(
         "drift",
         "channels: [conda-forge]\ndependencies: [python=3.11]\n",
     );
@@ -281,7 +268,7 @@ fn naming_precedence_and_sanitization() {
     sb.micromamba_on_path();
     let env = "channels: [conda-forge]\ndependencies: [python]\n";
     // The directory's name, sanitized.
-    let root = conda_dir(&sb, "My Project", env);
+    let root = sb.conda_dir("My Project", env);
     let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
     assert!(
         err.contains("environment name `my-project`, from the project directory's name"),
@@ -291,7 +278,7 @@ fn naming_precedence_and_sanitization() {
         .join(".pyve/envs/my-project/conda-meta/pyve-built")
         .is_file());
     // environment.yml's name beats the directory's.
-    let root = conda_dir(&sb, "second", &format!("name: Team Env\n{env}"));
+    let root = sb.conda_dir("second", &format!("name: Team Env\n{env}"));
     sb.pyve_ok(&root, &["init", "--no-direnv"]);
     assert!(root.join(".pyve/envs/team-env").is_dir());
     // The config's beats environment.yml's; the flag beats the config's.
@@ -311,7 +298,7 @@ fn naming_precedence_and_sanitization() {
 
     // Names the user types must follow the rules: which rule, and what
     // to use instead.
-    let root = conda_dir(&sb, "2024 study", env);
+    let root = sb.conda_dir("2024 study", env);
     let out = sb.pyve(&root, &["init", "--env-name", "My Env"]);
     assert_eq!(out.status.code(), Some(2), "a bad flag is a usage error");
     assert!(stderr(&out).contains("use `my-env`"), "{}", stderr(&out));
@@ -324,7 +311,7 @@ fn naming_precedence_and_sanitization() {
         err.contains("environment name `env-2024-study`, from the project directory's name"),
         "{err}"
     );
-    let root = conda_dir(&sb, "reserved", &format!("name: base\n{env}"));
+    let root = sb.conda_dir("reserved", &format!("name: base\n{env}"));
     let err = sb.pyve_ok(&root, &["init", "--no-direnv"]);
     assert!(
         err.contains("environment name `base-env`, from name in environment.yml"),
@@ -353,7 +340,7 @@ fn missing_spec_missing_micromamba_and_guardrails() {
 
     // No micromamba anywhere: all three places and the bootstrap flags,
     // and never a venv instead.
-    let root = conda_dir(&sb, "nomamba", ENVIRONMENT_YML);
+    let root = sb.conda_dir("nomamba", ENVIRONMENT_YML);
     let out = sb.pyve(&root, &["init"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -442,7 +429,7 @@ fn a_failed_create_is_never_a_ready_environment() {
     assert_eq!(creates(&sb).len(), calls);
 
     // A first create that fails leaves no prefix that looks ready...
-    let root = conda_dir(&sb, "first", ENVIRONMENT_YML);
+    let root = sb.conda_dir("first", ENVIRONMENT_YML);
     let out = sb
         .pyve_command(&root, &["init", "--no-direnv"])
         .env("PYVE_TEST_MICROMAMBA_FAIL", "after-install")
@@ -526,7 +513,7 @@ fn bootstrap_downloads_checks_and_installs_or_leaves_nothing() {
     let body = tarball(&sb);
     let digest = sha256(&body);
     let user_bin = sb.path("data/pyve/bin");
-    let root = conda_dir(&sb, "boot", ENVIRONMENT_YML);
+    let root = sb.conda_dir("boot", ENVIRONMENT_YML);
     let init = |url: &str, sha: &str, extra: &[&str]| {
         let mut args = vec!["init", "--no-direnv", "--auto-bootstrap"];
         args.extend_from_slice(extra);
@@ -601,7 +588,7 @@ fn bootstrap_downloads_checks_and_installs_or_leaves_nothing() {
     );
 
     // --bootstrap-to project: the project's own copy.
-    let other = conda_dir(&sb, "boot2", ENVIRONMENT_YML);
+    let other = sb.conda_dir("boot2", ENVIRONMENT_YML);
     let out = sb
         .pyve_command(
             &other,
@@ -631,7 +618,7 @@ fn bootstrap_verifies_against_the_checksum_file_next_to_the_download() {
     let sb = Sandbox::new();
     let body = tarball(&sb);
     let digest = sha256(&body);
-    let root = conda_dir(&sb, "checked", ENVIRONMENT_YML);
+    let root = sb.conda_dir("checked", ENVIRONMENT_YML);
     let user_bin = sb.path("data/pyve/bin");
     let init = |url: String| {
         sb.pyve_command(&root, &["init", "--no-direnv", "--auto-bootstrap"])
@@ -874,8 +861,7 @@ fn pty(sb: &Sandbox, root: &Path, args: &[&str]) -> rexpect::session::PtySession
 fn on_a_terminal_a_stale_lock_asks_and_a_missing_one_is_noted() {
     let sb = Sandbox::new();
     sb.micromamba_on_path();
-    let root = conda_dir(
-        &sb,
+    let root = sb.conda_dir(
         "asked",
         "channels: [conda-forge]\ndependencies: [python=3.11]\n",
     );
@@ -930,7 +916,7 @@ fn on_a_terminal_a_stale_lock_asks_and_a_missing_one_is_noted() {
 fn on_a_terminal_a_missing_micromamba_is_offered() {
     let sb = Sandbox::new();
     let body = tarball(&sb);
-    let root = conda_dir(&sb, "offered", ENVIRONMENT_YML);
+    let root = sb.conda_dir("offered", ENVIRONMENT_YML);
     let url = serve(body, None);
     for (answer, installed) in [("n", false), ("y", true)] {
         let mut command = sb.pyve_command(&root, &["init", "--no-direnv"]);
@@ -962,7 +948,7 @@ fn on_a_terminal_a_missing_micromamba_is_offered() {
 fn an_interrupted_create_leaves_no_environment() {
     let sb = Sandbox::new();
     sb.micromamba_on_path();
-    let root = conda_dir(&sb, "stopped", ENVIRONMENT_YML);
+    let root = sb.conda_dir("stopped", ENVIRONMENT_YML);
     let child = sb
         .pyve_command(&root, &["init", "--no-direnv"])
         .env("PYVE_TEST_MICROMAMBA_SLEEP", "30")
@@ -997,7 +983,7 @@ fn an_interrupted_create_leaves_no_environment() {
 fn direnv_loads_the_conda_environment_with_its_scripts() {
     let sb = Sandbox::new();
     sb.micromamba_on_path();
-    let root = conda_dir(&sb, "viadirenv", ENVIRONMENT_YML);
+    let root = sb.conda_dir("viadirenv", ENVIRONMENT_YML);
     sb.pyve_ok(&root, &["init"]);
     let allow = sb
         .command("direnv")
