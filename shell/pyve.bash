@@ -26,6 +26,12 @@ __pyve_hook() {
       fi
     done
   fi
+  # Inside a project, one test: the variable that says its environment
+  # is active (VIRTUAL_ENV, CONDA_PREFIX) still holds what it held at the
+  # last look; after a manual `deactivate` it does not.
+  if [[ -n ${__pyve_ps1_var-} && ${!__pyve_ps1_var-} != "$__pyve_ps1_seen" ]]; then
+    __pyve_prompt_follow
+  fi
   # While a prefix is shown, one test for the common case: a
   # PROMPT_COMMAND that rebuilds PS1 (git-prompt) dropped it, or it was
   # made for the prompt options of that moment (`__pyve_ps1_opts`).
@@ -99,13 +105,28 @@ __pyve_fail() {
   fi
 }
 
-# Puts the project's prefix in front of PS1, or takes it away. Compare and
-# swap: only the text pyve inserted is removed, and only while PS1 still
-# holds it. With promptvars on, PS1 gets a reference to a variable
-# rather than the text, so nothing in a project's name can expand or run.
+# The engine's prefix for the project ($1, empty: none), shown while the
+# variable named $2 holds $3: the environment is still the one active.
 __pyve_prompt() {
+  __pyve_ps1_want=$1
+  __pyve_ps1_var=${2-}
+  __pyve_ps1_env=${3-}
+  __pyve_prompt_follow
+}
+
+# Puts the prefix in front of PS1 while the environment is active, or takes
+# it away. Compare and swap: only the text pyve inserted is removed, and
+# only while PS1 still holds it. With promptvars on, PS1 gets a reference
+# to a variable rather than the text, so nothing in a project's name can
+# expand or run.
+__pyve_prompt_follow() {
   # Quoted: through `\builtin`, `local` takes plain words, split and globbed.
-  \builtin local __pyve_text="$1"
+  \builtin local __pyve_text="$__pyve_ps1_want"
+  __pyve_ps1_seen=
+  if [[ -n $__pyve_ps1_var ]]; then
+    __pyve_ps1_seen=${!__pyve_ps1_var-}
+    [[ $__pyve_ps1_seen == "$__pyve_ps1_env" ]] || __pyve_text=
+  fi
   if [[ -n ${VIRTUAL_ENV_DISABLE_PROMPT-} ]]; then
     __pyve_text=
   fi

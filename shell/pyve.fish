@@ -61,10 +61,15 @@ function __pyve_fail
     end
 end
 
-# Wraps fish_prompt to print the project's prefix first, or unwraps it.
-# Compare and swap: the wrapper is removed only while fish_prompt is still
-# pyve's wrapper; a prompt the user defined since is left alone.
+# Wraps fish_prompt to print the project's prefix ($argv[1]) first, or
+# unwraps it. The wrapper prints it while the variable named $argv[2]
+# holds $argv[3]: the environment is still the one active (a manual
+# `deactivate` takes the prefix away). Compare and swap: the wrapper is
+# removed only while fish_prompt is still pyve's wrapper; a prompt the
+# user defined since is left alone.
 function __pyve_prompt
+    set -g __pyve_ps1_var $argv[2]
+    set -g __pyve_ps1_env $argv[3]
     set -l __pyve_text $argv[1]
     if set -q VIRTUAL_ENV_DISABLE_PROMPT; and builtin test -n "$VIRTUAL_ENV_DISABLE_PROMPT"
         set __pyve_text ''
@@ -88,6 +93,10 @@ function __pyve_prompt
             # Checked after the original ran: a theme that draws
             # VIRTUAL_ENV itself sets this in its first fish_prompt.
             if set -q VIRTUAL_ENV_DISABLE_PROMPT; and builtin test -n "$VIRTUAL_ENV_DISABLE_PROMPT"
+                builtin printf '%s' "$__pyve_body"
+                return
+            end
+            if builtin test -n "$__pyve_ps1_var"; and builtin test "$$__pyve_ps1_var" != "$__pyve_ps1_env"
                 builtin printf '%s' "$__pyve_body"
                 return
             end

@@ -7,6 +7,7 @@
 
 \builtin typeset -g __pyve_pwd __pyve_stamp __pyve_diagnosed __pyve_failed
 \builtin typeset -g __pyve_ps1_text __pyve_ps1_ins __pyve_ps1_val __pyve_ps1_opts
+\builtin typeset -g __pyve_ps1_want __pyve_ps1_var __pyve_ps1_env __pyve_ps1_seen
 \builtin typeset -ga __pyve_watch __pyve_scripts
 
 # precmd and chpwd (through __pyve_chpwd) both call this; after a `cd` the
@@ -29,10 +30,14 @@ __pyve_hook() {
       fi
     done
   fi
-  # While a prefix is shown, one test for the common case: a precmd that
-  # rebuilds PS1 dropped it, or it was made for the prompt options of that
-  # moment (`__pyve_ps1_opts`).
-  if [[ -n $__pyve_ps1_text && ( $PS1 != "$__pyve_ps1_ins"* || -n $__pyve_ps1_opts ) ]]; then
+  # Inside a project, one test: the variable that says its environment
+  # is active (VIRTUAL_ENV, CONDA_PREFIX) still holds what it held at the
+  # last look (after a manual `deactivate` it does not). While a prefix is
+  # shown, one more for the common case: a precmd that rebuilds PS1
+  # dropped it, or it was made for the prompt options of that moment
+  # (`__pyve_ps1_opts`).
+  if [[ -n $__pyve_ps1_var && ${(P)__pyve_ps1_var-} != "$__pyve_ps1_seen" ]] ||
+    [[ -n $__pyve_ps1_text && ( $PS1 != "$__pyve_ps1_ins"* || -n $__pyve_ps1_opts ) ]]; then
     __pyve_prompt_check
   fi
   # Under ERR_EXIT a non-zero status here would end the shell: then it is
@@ -94,26 +99,46 @@ __pyve_fail() {
   fi
 }
 
-# Puts the project's prefix in front of PS1, or takes it away, compare and
-# swap: only what pyve inserted, only while PS1 still holds it. `%`
-# (and `!` under PROMPT_BANG) are doubled; under PROMPT_SUBST, PS1 gets a
-# reference to a variable, so nothing in a project's name can expand or run.
+# The engine's prefix for the project ($1, empty: none), shown while the
+# variable named $2 holds $3: the environment is still the one active.
 __pyve_prompt() {
-  \builtin local __pyve_text="$1"
+  __pyve_ps1_want=$1
+  __pyve_ps1_var=${2-}
+  __pyve_ps1_env=${3-}
+  __pyve_prompt_follow
+}
+
+# Puts the prefix in front of PS1 while the environment is active, or takes
+# it away, compare and swap: only what pyve inserted, only while PS1 still
+# holds it. `%` (and `!` under PROMPT_BANG) are doubled; under
+# PROMPT_SUBST, PS1 gets a reference to a variable, so nothing in a
+# project's name can expand or run.
+__pyve_prompt_follow() {
+  \builtin local __pyve_text="$__pyve_ps1_want"
+  __pyve_ps1_seen=
+  if [[ -n $__pyve_ps1_var ]]; then
+    __pyve_ps1_seen=${(P)__pyve_ps1_var-}
+    [[ $__pyve_ps1_seen == "$__pyve_ps1_env" ]] || __pyve_text=
+  fi
   [[ -n ${VIRTUAL_ENV_DISABLE_PROMPT-} ]] && __pyve_text=
   [[ $__pyve_text == "$__pyve_ps1_text" ]] && \builtin return 0
   __pyve_ps1_text=$__pyve_text
   __pyve_prompt_put
 }
 
-# Makes the prefix again if PS1 lost it, or if it was made for
-# PROMPT_SUBST / PROMPT_BANG settings that have changed since (or is still
-# to be made: `pending`).
+# Shows or hides the prefix if the environment's variable changed; makes
+# it again if PS1 lost it, or if it was made for PROMPT_SUBST / PROMPT_BANG
+# settings that have changed since (or is still to be made: `pending`).
 __pyve_prompt_check() {
   \builtin local __pyve_subst=0 __pyve_bang=0
   [[ -o promptsubst ]] && __pyve_subst=1
   [[ -o promptbang ]] && __pyve_bang=1
-  if [[ $PS1 != "$__pyve_ps1_ins"* || -n $__pyve_ps1_opts && $__pyve_subst$__pyve_bang != "$__pyve_ps1_opts" ]]; then
+  if [[ -n $__pyve_ps1_var && ${(P)__pyve_ps1_var-} != "$__pyve_ps1_seen" ]]; then
+    \builtin emulate -L zsh
+    __pyve_prompt_follow
+  fi
+  if [[ -n $__pyve_ps1_text ]] &&
+    [[ $PS1 != "$__pyve_ps1_ins"* || -n $__pyve_ps1_opts && $__pyve_subst$__pyve_bang != "$__pyve_ps1_opts" ]]; then
     \builtin emulate -L zsh
     __pyve_prompt_put
   fi

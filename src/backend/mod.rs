@@ -235,6 +235,11 @@ pub trait Backend: Sync {
     /// The file whose presence means the environment is ready to activate.
     fn marker(&self, env_dir: &Path) -> PathBuf;
     fn activation(&self, env_dir: &Path, env_name: &[u8], before: Before) -> Activation;
+    /// The variable activation sets to the environment's directory, whose
+    /// value says whether it is still the active one: the prompt prefix
+    /// follows it, as venv's and conda's own prompts do, so a manual
+    /// `deactivate` takes the prefix away.
+    fn active_variable(&self) -> &'static str;
     /// Whether this backend installs Python dependencies (`uv.lock`,
     /// `pyproject.toml`, requirements files) into its environments; the
     /// error says where packages go instead.

@@ -352,11 +352,7 @@ impl<'a> Run<'a> {
             (scripts, _) = self.apply(state, raw_state, None, None, diagnostics)?;
         }
         self.active_env = active.map(|m| m.facts.env_dir().to_owned());
-        let prompt: &[u8] = match active {
-            Some(m) if m.facts.show_prompt => &m.facts.prompt,
-            _ => b"",
-        };
-        self.shell().call(&mut self.out, protocol::PROMPT, prompt);
+        self.prompt(active);
         Some(scripts)
     }
 
@@ -406,14 +402,24 @@ impl<'a> Run<'a> {
                 self.shell().rehash(&mut self.out);
             }
         }
-        // Escaped again: on this path the state's seal is not checked, and
-        // escaping escaped text changes nothing (nor copies it).
-        let prompt = if model.facts.show_prompt {
-            crate::text::prompt_bytes(&model.facts.prompt)
-        } else {
-            std::borrow::Cow::Borrowed(&b""[..])
+        self.prompt(Some(model));
+    }
+
+    /// Sets the prompt prefix for `active` (None: none), with the variable
+    /// and value that say the environment is still the active one: the
+    /// shell shows the prefix only while they hold.
+    fn prompt(&mut self, active: Option<&Model>) {
+        let Some(model) = active.filter(|m| m.facts.show_prompt) else {
+            self.shell().call(&mut self.out, protocol::PROMPT, &[b""]);
+            return;
         };
-        self.shell().call(&mut self.out, protocol::PROMPT, &prompt);
+        // Escaped again: on the unchanged path the state's seal is not
+        // checked, and escaping escaped text changes nothing (nor copies it).
+        let prompt = crate::text::prompt_bytes(&model.facts.prompt);
+        let variable = model.backend.active_variable().as_bytes();
+        let arguments: [&[u8]; 3] = [&prompt, variable, &model.facts.env_dir];
+        self.shell()
+            .call(&mut self.out, protocol::PROMPT, &arguments);
     }
 
     /// Writes the diff from what `state` applied to `activation` (None:

@@ -98,10 +98,12 @@ impl Shell for Bash {
         out.extend_from_slice(b"\\builtin hash -r\n");
     }
 
-    fn call(&self, out: &mut Vec<u8>, function: &str, argument: &[u8]) {
+    fn call(&self, out: &mut Vec<u8>, function: &str, arguments: &[&[u8]]) {
         out.extend_from_slice(function.as_bytes());
-        out.push(b' ');
-        quote(out, argument);
+        for argument in arguments {
+            out.push(b' ');
+            quote(out, argument);
+        }
         out.push(b'\n');
     }
 

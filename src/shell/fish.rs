@@ -93,10 +93,12 @@ impl Shell for Fish {
         // fish looks commands up afresh each time; nothing is cached.
     }
 
-    fn call(&self, out: &mut Vec<u8>, function: &str, argument: &[u8]) {
+    fn call(&self, out: &mut Vec<u8>, function: &str, arguments: &[&[u8]]) {
         out.extend_from_slice(function.as_bytes());
-        out.push(b' ');
-        quote(out, argument);
+        for argument in arguments {
+            out.push(b' ');
+            quote(out, argument);
+        }
         out.push(b'\n');
     }
 

@@ -42,8 +42,8 @@ pub trait Shell {
     fn set_list(&self, out: &mut Vec<u8>, name: &str, values: &[Vec<u8>]);
     /// Forget cached command locations after PATH changed.
     fn rehash(&self, out: &mut Vec<u8>);
-    /// Calls one of the init script's functions with a single argument.
-    fn call(&self, out: &mut Vec<u8>, function: &str, argument: &[u8]);
+    /// Calls one of the init script's functions, each argument one word.
+    fn call(&self, out: &mut Vec<u8>, function: &str, arguments: &[&[u8]]);
     /// Sources a script file in the current shell.
     fn source(&self, out: &mut Vec<u8>, script: &[u8]);
     /// The extension of the conda activation scripts this shell sources.
@@ -125,14 +125,14 @@ mod tests {
                 &Bash,
                 b"\\builtin export X='a'\\''b\\c\n$d\xff'\n\\builtin unset -v X\n\
                   __pyve_pwd='a'\\''b\\c\n$d\xff'\n__pyve_watch=('/a' 'b c')\n\
-                  __pyve_prompt '(venv:p)'\n\\builtin . '/e/s.sh'\n\\builtin hash -r\n",
+                  __pyve_prompt '(venv:p)' 'VIRTUAL_ENV' '/p/.venv'\n\\builtin . '/e/s.sh'\n\\builtin hash -r\n",
             ),
             (
                 "zsh",
                 &Zsh,
                 b"\\builtin export X='a'\\''b\\c\n$d\xff'\n\\builtin unset X\n\
                   __pyve_pwd='a'\\''b\\c\n$d\xff'\n__pyve_watch=('/a' 'b c')\n\
-                  __pyve_prompt '(venv:p)'\n\\builtin . '/e/s.sh'\n\\builtin rehash\n",
+                  __pyve_prompt '(venv:p)' 'VIRTUAL_ENV' '/p/.venv'\n\\builtin . '/e/s.sh'\n\\builtin rehash\n",
             ),
             (
                 "fish",
@@ -140,7 +140,7 @@ mod tests {
                 b"builtin set -gx X 'a\\'b\\\\c\n$d'\\xff''\nbuiltin set -e -g X\n\
                   builtin set -g __pyve_pwd 'a\\'b\\\\c\n$d'\\xff''\n\
                   builtin set -g __pyve_watch '/a' 'b c'\n\
-                  __pyve_prompt '(venv:p)'\nbuiltin source '/e/s.sh'\n",
+                  __pyve_prompt '(venv:p)' 'VIRTUAL_ENV' '/p/.venv'\nbuiltin source '/e/s.sh'\n",
             ),
         ];
         for (name, shell, want) in cases {
@@ -153,7 +153,11 @@ mod tests {
                 protocol::WATCH,
                 &[b"/a".to_vec(), b"b c".to_vec()],
             );
-            shell.call(&mut out, protocol::PROMPT, b"(venv:p)");
+            shell.call(
+                &mut out,
+                protocol::PROMPT,
+                &[b"(venv:p)", b"VIRTUAL_ENV", b"/p/.venv"],
+            );
             shell.source(&mut out, b"/e/s.sh");
             shell.rehash(&mut out);
             assert_eq!(

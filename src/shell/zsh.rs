@@ -45,8 +45,8 @@ impl Shell for Zsh {
         out.extend_from_slice(b"\\builtin rehash\n");
     }
 
-    fn call(&self, out: &mut Vec<u8>, function: &str, argument: &[u8]) {
-        Bash.call(out, function, argument);
+    fn call(&self, out: &mut Vec<u8>, function: &str, arguments: &[&[u8]]) {
+        Bash.call(out, function, arguments);
     }
 
     fn source(&self, out: &mut Vec<u8>, script: &[u8]) {

@@ -142,6 +142,10 @@ impl Backend for Micromamba {
         env_dir.join(MARKER)
     }
 
+    fn active_variable(&self) -> &'static str {
+        "CONDA_PREFIX"
+    }
+
     /// What `micromamba activate -p <prefix>` exports, stacked on a conda
     /// environment the shell already had: that one's prefix is saved as
     /// `CONDA_PREFIX_<n>` and its PATH entries stay behind this one's.

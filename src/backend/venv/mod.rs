@@ -76,6 +76,10 @@ impl Backend for Venv {
         env_dir.join("pyvenv.cfg")
     }
 
+    fn active_variable(&self) -> &'static str {
+        "VIRTUAL_ENV"
+    }
+
     fn activation(&self, env_dir: &Path, _env_name: &[u8], _before: Before) -> Activation {
         Activation {
             path_prepend: vec![env_dir.join("bin").as_os_str().as_bytes().to_vec()],

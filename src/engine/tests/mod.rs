@@ -22,7 +22,7 @@ enum Said {
     Global(String, Vec<u8>),
     List(String, Vec<Vec<u8>>),
     Rehash,
-    Call(String, Vec<u8>),
+    Call(String, Vec<Vec<u8>>),
     Source(Vec<u8>),
 }
 
@@ -75,8 +75,9 @@ impl Shell for Recorder {
     fn rehash(&self, out: &mut Vec<u8>) {
         self.say(out, Said::Rehash);
     }
-    fn call(&self, out: &mut Vec<u8>, function: &str, argument: &[u8]) {
-        self.say(out, Said::Call(function.into(), argument.into()));
+    fn call(&self, out: &mut Vec<u8>, function: &str, arguments: &[&[u8]]) {
+        let arguments = arguments.iter().map(|a| a.to_vec()).collect();
+        self.say(out, Said::Call(function.into(), arguments));
     }
     fn source(&self, out: &mut Vec<u8>, script: &[u8]) {
         self.say(out, Said::Source(script.into()));
@@ -109,9 +110,16 @@ impl Outcome {
             .count()
     }
 
+    /// The prefix the engine asked for.
     fn prompt(&self) -> Option<&[u8]> {
+        self.prompt_call().map(|a| a[0].as_slice())
+    }
+
+    /// All of the prompt call's arguments: the prefix, then the variable
+    /// and value that say the environment is active.
+    fn prompt_call(&self) -> Option<&[Vec<u8>]> {
         self.said.iter().find_map(|s| match s {
-            Said::Call(f, v) if f == protocol::PROMPT => Some(v.as_slice()),
+            Said::Call(f, a) if f == protocol::PROMPT => Some(a.as_slice()),
             _ => None,
         })
     }
@@ -252,7 +260,11 @@ fn entering_an_approved_project_applies_it_and_leaving_restores_everything() {
     );
     assert_eq!(inside.var("PYVE_ENV_NAME").as_deref(), Some("p"));
     assert!(inside.said.contains(&Said::Rehash));
-    assert_eq!(inside.prompt(), Some(&b"(venv:p)"[..]));
+    // The prefix, and what says the environment is still active: the
+    // shell shows the prefix only while VIRTUAL_ENV holds the venv.
+    let env = root.join(".venv").as_os_str().as_bytes().to_vec();
+    let follows = [b"(venv:p)".to_vec(), b"VIRTUAL_ENV".to_vec(), env];
+    assert_eq!(inside.prompt_call(), Some(&follows[..]));
     assert!(inside.exported(vars::STATE).is_some());
     // The last thing said is the directory handled.
     assert_eq!(
@@ -269,7 +281,7 @@ fn entering_an_approved_project_applies_it_and_leaving_restores_everything() {
         assert!(outside.unset(name), "{name} unset");
         assert_eq!(outside.var(name), None);
     }
-    assert_eq!(outside.prompt(), Some(&b""[..]));
+    assert_eq!(outside.prompt_call(), Some(&[Vec::new()][..]));
 }
 
 #[test]
@@ -277,9 +289,10 @@ fn a_second_run_with_nothing_changed_changes_nothing() {
     let mut w = world();
     let root = w.project("p");
     w.approve(&root);
-    w.enter(&root);
+    let first = w.enter(&root);
     let again = w.enter(&root);
     assert_eq!(again.changes(), 0, "{:?}", again.said);
+    assert_eq!(again.prompt_call(), first.prompt_call());
     assert_eq!(again.prompt(), Some(&b"(venv:p)"[..]));
 }
 

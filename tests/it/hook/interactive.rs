@@ -506,6 +506,39 @@ fn a_prompt_rebuilt_at_every_prompt_keeps_the_prefix() {
     }
 }
 
+per_shell!(
+    a_manual_deactivate_takes_the_prefix_away_until_the_environment_is_back,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("p", "");
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        let mut shell = Interactive::start(&sandbox, sh);
+        assert!(shell.cd(&root).starts_with("(venv:p) [0"));
+        // venv's own activate and deactivate, as a user types them.
+        let activate = match sh {
+            Sh::Fish => "source .venv/bin/activate.fish",
+            _ => ". .venv/bin/activate",
+        };
+        let prompt = shell.prompt_after(&format!("{activate}; deactivate"));
+        assert!(!prompt.contains("venv:"), "{sh:?}: {prompt:?}");
+        assert_eq!(shell.value("VIRTUAL_ENV"), "");
+        // The engine runs in a subdirectory; the prefix still follows.
+        let prompt = shell.cd(&root.join("src"));
+        assert!(!prompt.contains("venv:"), "{sh:?}: {prompt:?}");
+        let env = root.join(".venv").display().to_string();
+        let prompt = shell.prompt_after(&sh.export("VIRTUAL_ENV", &sh.q(Path::new(&env))));
+        assert!(prompt.starts_with("(venv:p) ["), "{sh:?}: {prompt:?}");
+        // Another environment's value is not this one.
+        let prompt = shell.prompt_after(&sh.export("VIRTUAL_ENV", "/elsewhere"));
+        assert!(!prompt.contains("venv:"), "{sh:?}: {prompt:?}");
+        // Leaving and coming back applies the environment again.
+        shell.cd(&sandbox.path(""));
+        let prompt = shell.cd(&root);
+        assert!(prompt.starts_with("(venv:p) [0"), "{sh:?}: {prompt:?}");
+        assert_eq!(shell.value("VIRTUAL_ENV"), env);
+    }
+);
+
 /// Another prompt hook after pyve's that also puts its text first (and
 /// takes its own out wherever it is): the two settle, one prefix each, at
 /// every prompt, instead of PS1 growing.
