@@ -7,6 +7,10 @@
 
 # Set by the engine's output; defaults keep `set -u` shells quiet.
 : "${__pyve_stamp=}" "${__pyve_pwd=}"
+# Tells pyve's commands (init, doctor) that this shell runs the hook, so
+# they do not advise installing it.
+# shellcheck disable=SC2034 # read by pyve's commands, not by this script
+\builtin export PYVE_HOOK=bash
 # shellcheck disable=SC2154 # __pyve_watch is assigned by the engine's output
 
 # Runs at every prompt. The common case (same directory, no watched file

@@ -6,6 +6,10 @@
 # `fish --no-execute` in the tests. Redefining a function replaces it and
 # its event handlers, so sourcing this twice registers nothing twice.
 
+# Tells pyve's commands (init, doctor) that this shell runs the hook, so
+# they do not advise installing it.
+set -gx PYVE_HOOK fish
+
 # Runs before each prompt and on every directory change. After a `cd`, the
 # PWD handler has already recorded the new directory, so the prompt event
 # takes the fast path: no process unless a watched file is newer.

@@ -8,6 +8,9 @@ use std::ffi::OsString;
 pub const PATH: &str = "PATH";
 /// What the hook applied in this shell (see `engine::state`).
 pub const STATE: &str = "PYVE_STATE";
+/// Exported by the hook script (its shell's name): this shell runs the
+/// hook, so advice to install it would be wrong.
+pub const HOOK: &str = "PYVE_HOOK";
 /// Set to `1` (CI), `run` and `export` treat every project as approved.
 pub const TRUST_ALL: &str = "PYVE_TRUST_ALL";
 
@@ -50,6 +53,12 @@ pub fn trust_all(vars: &dyn Vars) -> bool {
         let v = v.to_string_lossy().to_ascii_lowercase();
         matches!(v.as_str(), "1" | "true" | "yes")
     })
+}
+
+/// Whether the calling shell runs pyve's hook: it exported `PYVE_HOOK`
+/// when its rc file installed it, or it has applied a project.
+pub fn hook_installed(vars: &dyn Vars) -> bool {
+    vars.non_empty(HOOK).is_some() || vars.non_empty(STATE).is_some()
 }
 
 /// Whether this runs in CI (`CI` set, as every CI service does, and not

@@ -187,7 +187,10 @@ struct InitArgs {
     /// The Python version, X.Y or X.Y.Z; default: the config, then .tool-versions or .python-version
     #[arg(long, value_name = "X.Y[.Z]")]
     python_version: Option<String>,
-    /// Do not write .envrc
+    /// Write .envrc for direnv (default: only where direnv is installed and this shell runs no pyve hook, or .envrc has pyve's block)
+    #[arg(long, conflicts_with = "no_direnv")]
+    direnv: bool,
+    /// Do not write .envrc this time
     #[arg(long)]
     no_direnv: bool,
     /// Point VS Code at the environment: python.defaultInterpreterPath in .vscode/settings.json
@@ -536,7 +539,11 @@ impl From<InitArgs> for cmd::init::Options {
             env_name: args.env_name,
             env: args.env,
             python_version: args.python_version,
-            no_direnv: args.no_direnv,
+            direnv: match (args.direnv, args.no_direnv) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
             vscode: args.vscode,
             force: args.force,
             yes: args.yes,

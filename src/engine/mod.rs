@@ -288,6 +288,11 @@ impl<'a> Run<'a> {
     ) -> Option<Vec<PathBuf>> {
         let vars = self.request.vars;
         let ready = here.model.as_ref().filter(|m| m.ready());
+        if let Some(unbuilt) = here.model.as_ref().filter(|m| !m.ready()) {
+            // An environment deleted while inside was the user's doing.
+            let deleted = state.is_some_and(|s| s.facts.root == unbuilt.facts.root);
+            unbuilt.tell_unbuilt(&self.store, &mut self.told, deleted, diagnostics);
+        }
         let old_ops: &[Op] = state.map_or(&[], |s| &s.ops);
         let before = |name: &str| before_pyve(vars, old_ops, name);
         let mut activation = ready.map(|m| m.activation(&before));

@@ -105,6 +105,59 @@ impl Model {
         )
     }
 
+    /// Says once per shell what to run in a project whose environment is
+    /// not built yet (a fresh clone, a purge): `pyve init`, which builds
+    /// it and approves the project, after a review of the config when the
+    /// user has not approved it as it is. Nothing for a project the user
+    /// denied, nor in this shell after its environment was `deleted` while
+    /// the shell was inside (the user's own doing: leaving it is silent).
+    pub fn tell_unbuilt(
+        &self,
+        store: &Store,
+        told: &mut Told,
+        deleted: bool,
+        diagnostics: &mut dyn Write,
+    ) {
+        let token = format!("new:{}", crate::digest::short(&self.facts.project)).into_bytes();
+        if told.contains(&token) {
+            return;
+        }
+        if deleted {
+            told.tell(token, &[], diagnostics);
+            return;
+        }
+        let project = self.project();
+        let Ok(config) = config::read(&layout::config(project)) else {
+            return;
+        };
+        let init = project::load(project, project::Selector::Active)
+            .map_or_else(|_| "pyve init".to_owned(), |(r, _)| r.init_command());
+        let subject = Subject {
+            project,
+            config: &config,
+            envs: &[],
+        };
+        let builds = format!("`{init}` approves it and builds the environment");
+        let said = match trust::decide(store, &subject, None) {
+            trust::Verdict::Denied => return,
+            trust::Verdict::Trusted => format!("no environment yet; `{init}` builds it"),
+            trust::Verdict::Unknown => format!(
+                "a pyve project, not approved and with no environment yet; review \
+                 .pyve/config, then {builds}"
+            ),
+            verdict @ trust::Verdict::ConfigChanged(_) => format!(
+                "no environment yet, and {}; review the change, then {builds}",
+                verdict.summary()
+            ),
+            verdict => {
+                let (reason, fix) = verdict.reason();
+                format!("no environment yet, and {reason}; {fix}")
+            }
+        };
+        let line = format!("{}: {said}", crate::text::shown(project));
+        told.tell(token, &[line], diagnostics);
+    }
+
     /// Whether `activation` may be applied, as `trust::decide` says;
     /// otherwise the one line that says why not.
     pub fn approval(&self, store: &Store, activation: &Activation) -> Result<(), String> {

@@ -19,7 +19,7 @@ impl Told {
         )
     }
 
-    fn contains(&self, token: &[u8]) -> bool {
+    pub fn contains(&self, token: &[u8]) -> bool {
         self.0.iter().any(|t| t == token)
     }
 

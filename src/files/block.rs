@@ -68,6 +68,15 @@ pub fn without_block(path: &Path, text: &[u8]) -> Result<Option<Vec<u8>>, Error>
     }))
 }
 
+/// Whether the file at `path` has pyve's block (a file that cannot be
+/// read, or whose block is broken, has none to keep).
+pub fn file_has_block(path: &Path) -> bool {
+    super::read_optional(path)
+        .ok()
+        .flatten()
+        .is_some_and(|bytes| matches!(without_block(path, &bytes), Ok(Some(_))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

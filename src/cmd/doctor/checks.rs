@@ -373,6 +373,14 @@ fn hook(vars: &dyn Vars, root: &Path, approved: bool) -> Finding {
             "the calling shell's PYVE_STATE was not written by this pyve for you, so the hook does not act on it",
             "open a new terminal, or unset PYVE_STATE and leave and re-enter the project",
         ),
+        Applied::Nothing if vars::hook_installed(vars) => Finding::warning(
+            "hook",
+            format!(
+                "the calling shell runs the hook ({} is set), but it has applied nothing: it applies a project whose environment exists, at a prompt inside it",
+                vars::HOOK
+            ),
+            "build the environment if it is missing (`pyve init`), then press Enter at a prompt inside the project",
+        ),
         Applied::Nothing => Finding::warning(
             "hook",
             "the shell hook is not active in the calling shell (no PYVE_STATE)",
@@ -383,13 +391,10 @@ fn hook(vars: &dyn Vars, root: &Path, approved: bool) -> Finding {
 
 fn direnv(vars: &dyn Vars, root: &Path, wanted: Option<bool>) -> Finding {
     let envrc = root.join(".envrc");
-    if wanted == Some(false) {
+    let has_block = block::file_has_block(&envrc);
+    if wanted == Some(false) && !has_block {
         return Finding::ok("direnv", "not used (`direnv: false` in .pyve/config)");
     }
-    let has_block = files::read_optional(&envrc)
-        .ok()
-        .flatten()
-        .is_some_and(|bytes| matches!(block::without_block(&envrc, &bytes), Ok(Some(_))));
     let Some(direnv) = python::which(vars, "direnv") else {
         return Finding::ok(
             "direnv",
@@ -422,14 +427,15 @@ fn direnv(vars: &dyn Vars, root: &Path, wanted: Option<bool>) -> Finding {
                     ""
                 }
             ),
-            "remove that line and run `pyve init`, or set `direnv: false` to keep .envrc yours",
+            "remove that line and run `pyve init --direnv`, or set `direnv: false` to keep .envrc yours",
         );
     }
     if !has_block {
-        return Finding::warning(
+        // Not a problem: the hook or `pyve run` may be how this project is
+        // used; the hook's own finding says whether anything activates it.
+        return Finding::ok(
             "direnv",
-            format!("{} has no pyve block", envrc.display()),
-            "pyve init",
+            "not used for this project: .envrc has no pyve block (`pyve init --direnv` adds it)",
         );
     }
     let output = Command::new(direnv)

@@ -32,7 +32,10 @@ pub struct Options {
     /// `--env`: the named environment to create or rebuild.
     pub env: Option<String>,
     pub python_version: Option<String>,
-    pub no_direnv: bool,
+    /// `--direnv` (Some(true)) or `--no-direnv` (Some(false)), for this
+    /// run only; None: `.envrc` is kept current where it has pyve's block,
+    /// and written where direnv is what activates (see `plan::wants_envrc`).
+    pub direnv: Option<bool>,
     pub vscode: bool,
     pub force: bool,
     pub yes: bool,
@@ -362,8 +365,7 @@ fn explain(vars: &dyn Vars, root: &Path, plan: &Plan) {
     if vars::in_ci(vars) {
         return;
     }
-    if vars.non_empty("PYVE_STATE").is_some() {
-        // The hook has applied a project in this shell: it is installed.
+    if vars::hook_installed(vars) {
         detail!("  this shell's hook applies it at the next prompt inside the project");
     } else {
         detail!(
@@ -373,6 +375,7 @@ fn explain(vars: &dyn Vars, root: &Path, plan: &Plan) {
         );
     }
     if plan.direnv && crate::python::which(vars, "direnv").is_some() {
+        // Written for direnv: it loads nothing until allowed.
         detail!("  with direnv: run `direnv allow` in the project");
     }
     detail!("  without any shell setup: `pyve run python`");

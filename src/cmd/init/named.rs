@@ -55,10 +55,6 @@ pub fn config_text(
         let result = config::set_value(&text, None, "default_env", &default);
         text = edited(&config_path, "default_env", &default, result)?;
     }
-    if ask.options.no_direnv && config.direnv != Some(false) {
-        let result = config::set_value(&text, None, "direnv", "false");
-        text = edited(&config_path, "direnv", "false", result)?;
-    }
     Ok((text, adopted))
 }
 

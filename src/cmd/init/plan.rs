@@ -157,9 +157,6 @@ fn single_config_text(
             )?;
         }
     }
-    if ask.options.no_direnv && config.direnv != Some(false) {
-        edit(None, "direnv", "false".to_owned())?;
-    }
     Ok(text)
 }
 
@@ -255,7 +252,7 @@ fn finish(
         .map(crate::cmd::env_ref)
         .collect();
     let direnv =
-        !options.no_direnv && new_config.direnv != Some(false) && !envrc_activates_python(root);
+        wants_envrc(options.direnv, &new_config, root, ask.vars) && !envrc_activates_python(root);
     // A micromamba downloaded into the project (`--bootstrap-to project`)
     // is a binary for this machine, not part of the repository.
     let own_tools = layout::bin(root).is_dir();
@@ -463,6 +460,23 @@ fn record_channels(ask: &Ask, text: String) -> Result<String, Error> {
         &value,
         result,
     )
+}
+
+/// Whether init writes pyve's block into `.envrc`: as `--direnv` or
+/// `--no-direnv` say for this run; else where `.envrc` already has the
+/// block (kept current), or where direnv is what would activate the
+/// project: it is installed, this shell runs no pyve hook, this is not
+/// CI, and the config does not say `direnv: false`. A file nobody uses
+/// would only be one more to review.
+fn wants_envrc(flag: Option<bool>, config: &Config, root: &Path, vars: &dyn Vars) -> bool {
+    if let Some(wanted) = flag {
+        return wanted;
+    }
+    files::block::file_has_block(&root.join(".envrc"))
+        || (config.direnv != Some(false)
+            && !vars::hook_installed(vars)
+            && !vars::in_ci(vars)
+            && crate::python::which(vars, "direnv").is_some())
 }
 
 /// An `.envrc` that already builds or activates a Python environment

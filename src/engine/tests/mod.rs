@@ -533,3 +533,62 @@ fn an_environment_too_large_to_export_is_not_applied() {
     );
     assert_eq!(out.prompt(), Some(&b""[..]));
 }
+
+/// A project whose environment is not built yet (a fresh clone, a purge):
+/// one line says what to run, by what the user approved; nothing is
+/// applied, and a denied project is not brought up again.
+#[test]
+fn a_project_without_its_environment_says_what_to_run() {
+    let mut w = world();
+    let root = w.project("fresh");
+    std::fs::remove_dir_all(root.join(".venv")).unwrap();
+    let shown = root.display();
+    let out = w.enter(&root);
+    assert_eq!(out.changes(), 0, "{:?}", out.said);
+    assert_eq!(
+        out.diagnostics,
+        format!(
+            "pyve: {shown}: a pyve project, not approved and with no environment yet; review \
+             .pyve/config, then `pyve init` approves it and builds the environment\n"
+        )
+    );
+    w.approve(&root);
+    let out = w.enter(&root);
+    assert_eq!(
+        out.diagnostics,
+        format!("pyve: {shown}: no environment yet; `pyve init` builds it\n")
+    );
+    std::fs::write(root.join(".pyve/config"), "env_name: other\n").unwrap();
+    let out = w.enter(&root);
+    assert_eq!(
+        out.diagnostics,
+        format!(
+            "pyve: {shown}: no environment yet, and .pyve/config changed since you approved it \
+             (key env_name); review the change, then `pyve init` approves it and builds the \
+             environment\n"
+        )
+    );
+    Store::new(&w.vars).deny(&root).unwrap();
+    assert_eq!(w.enter(&root).diagnostics, "");
+}
+
+/// The named environment the project selects, when that one is missing.
+#[test]
+fn a_missing_named_environment_names_its_own_init() {
+    let mut w = world();
+    let root = w.project("named");
+    std::fs::write(
+        root.join(".pyve/config"),
+        "environments:\n  staging:\n    backend: venv\ndefault_env: staging\n",
+    )
+    .unwrap();
+    w.approve(&root);
+    let out = w.enter(&root);
+    assert_eq!(
+        out.diagnostics,
+        format!(
+            "pyve: {}: no environment yet; `pyve init --env staging` builds it\n",
+            root.display()
+        )
+    );
+}

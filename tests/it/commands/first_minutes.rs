@@ -2,6 +2,8 @@
 //! mistyped, when doctor runs in a project the hook leaves alone, and the
 //! summary lines, each as the exact text.
 
+use std::path::Path;
+
 use crate::per_shell;
 use crate::support::*;
 
@@ -259,4 +261,189 @@ fn a_python_version_that_does_not_exist_gets_one_that_does() {
         stderr(&out)
     );
     assert!(!dir.join(".pyve").exists());
+}
+
+per_shell!(
+    entering_a_fresh_clone_says_once_what_to_run_and_that_works,
+    |sh: Sh| {
+        let sb = Sandbox::new();
+        let root = sb.unapproved_project("clone", "");
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        let line = format!(
+            "pyve: {}: a pyve project, not approved and with no environment yet; review \
+             .pyve/config, then `pyve init` approves it and builds the environment",
+            root.display()
+        );
+        let mut steps = Vec::new();
+        for dir in [&root, &root.join("src"), &sb.path(""), &root] {
+            steps.push(format!("cd {}", sh.q(dir)));
+            steps.push(sh.prompt().to_owned());
+        }
+        steps.push("pyve init >/dev/null 2>&1".to_owned());
+        steps.push(sh.prompt().to_owned());
+        steps.push("printf 'VIRTUAL_ENV=%s\\n' \"$VIRTUAL_ENV\"".to_owned());
+        let out = sb.script(sh, &steps.join("\n"));
+        let said = stderr(&out);
+        assert_eq!(said.matches(&line).count(), 1, "{sh:?}: {said}");
+        assert_eq!(said.lines().count(), 1, "{sh:?}: {said}");
+        assert_eq!(
+            stdout(&out).trim_end(),
+            format!("VIRTUAL_ENV={}", root.join(".venv").display())
+        );
+    }
+);
+
+per_shell!(
+    init_in_a_shell_with_the_hook_writes_no_envrc_and_the_next_prompt_applies,
+    |sh: Sh| {
+        let sb = Sandbox::new();
+        let root = sb.path("hooked");
+        std::fs::create_dir_all(&root).unwrap();
+        let steps = [
+            format!("cd {}", sh.q(&root)),
+            sh.prompt().to_owned(),
+            "pyve init --no-deps".to_owned(),
+            sh.prompt().to_owned(),
+            "printf 'VIRTUAL_ENV=%s\\n' \"$VIRTUAL_ENV\"".to_owned(),
+        ];
+        let out = sb.script(sh, &steps.join("\n"));
+        let err = stderr(&out);
+        assert!(out.status.success(), "{err}");
+        assert!(!root.join(".envrc").exists(), "{sh:?}: {err}");
+        assert!(
+            err.contains("this shell's hook applies it at the next prompt inside the project"),
+            "{sh:?}: {err}"
+        );
+        assert!(
+            !err.contains("pyve hook") && !err.contains("direnv"),
+            "{sh:?}: {err}"
+        );
+        assert_eq!(
+            stdout(&out).trim_end(),
+            format!("VIRTUAL_ENV={}", root.join(".venv").display())
+        );
+    }
+);
+
+/// `.envrc` is written where direnv is what activates the project, or when
+/// asked; it is kept current once it has pyve's block; `--no-direnv` is
+/// for one run and leaves a committed checkout unmodified.
+#[test]
+fn envrc_only_where_direnv_activates_or_when_asked() {
+    let sb = Sandbox::new();
+    let made = |name: &str| {
+        let root = sb.path(name);
+        std::fs::create_dir_all(&root).unwrap();
+        root
+    };
+    // direnv installed (the sandbox's PATH has it), no hook, not CI.
+    let plain = made("plain");
+    let err = sb.pyve_ok(&plain, &["init", "--no-deps"]);
+    assert!(plain.join(".envrc").exists(), "{err}");
+    assert!(err.contains("with direnv: run `direnv allow`"), "{err}");
+    // A shell that runs the hook: none, unless asked; once asked, kept.
+    let hooked = made("hooked");
+    let init = |root: &Path, args: &[&str], var: (&str, &str)| {
+        let out = sb
+            .pyve_command(root, args)
+            .env(var.0, var.1)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    init(&hooked, &["init", "--no-deps"], ("PYVE_HOOK", "bash"));
+    assert!(!hooked.join(".envrc").exists());
+    init(
+        &hooked,
+        &["init", "--no-deps", "--direnv"],
+        ("PYVE_HOOK", "bash"),
+    );
+    let envrc = std::fs::read_to_string(hooked.join(".envrc")).unwrap();
+    std::fs::write(hooked.join(".envrc"), envrc.replace("watch_file", "wf")).unwrap();
+    init(&hooked, &["init", "--no-deps"], ("PYVE_HOOK", "bash"));
+    assert_eq!(
+        std::fs::read_to_string(hooked.join(".envrc")).unwrap(),
+        envrc,
+        "the block is kept current"
+    );
+    // CI: none.
+    let ci = made("ci");
+    init(&ci, &["init", "--no-deps"], ("CI", "true"));
+    assert!(!ci.join(".envrc").exists());
+    // direnv not installed: none, and no direnv step.
+    let bare = made("bare");
+    let no_direnv = sb.path("no-direnv-bin");
+    std::fs::create_dir_all(&no_direnv).unwrap();
+    std::os::unix::fs::symlink(python(), no_direnv.join("python3")).unwrap();
+    let path = format!("{}:{}", sb.path("tools").display(), no_direnv.display());
+    let out = sb
+        .pyve_command(&bare, &["init", "--no-deps"])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!bare.join(".envrc").exists());
+    assert!(!stderr(&out).contains("direnv"), "{}", stderr(&out));
+    // A committed project built again with --no-direnv: nothing modified.
+    let git = |args: &[&str]| {
+        let out = sb
+            .command("git")
+            .args(args)
+            .current_dir(&plain)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-qm",
+        "init",
+    ]);
+    std::fs::remove_dir_all(plain.join(".venv")).unwrap();
+    init(
+        &plain,
+        &["init", "--no-deps", "--no-direnv"],
+        ("CI", "true"),
+    );
+    assert_eq!(git(&["status", "--porcelain"]), "");
+}
+
+/// doctor tells a shell that runs the hook but has applied nothing from
+/// one without the hook, and an `.envrc` without pyve's block is not a
+/// problem to fix (the hook or `pyve run` may be how the project is used).
+#[test]
+fn doctor_knows_the_hook_is_installed_and_needs_no_envrc() {
+    let sb = Sandbox::new();
+    let root = sb.venv_project("p", "");
+    std::fs::write(root.join(".envrc"), "export MINE=1\n").unwrap();
+    let out = sb
+        .pyve_command(&root, &["doctor"])
+        .env("PYVE_HOOK", "zsh")
+        .output()
+        .unwrap();
+    let report = stderr(&out);
+    assert!(
+        report.contains(
+            "the calling shell runs the hook (PYVE_HOOK is set), but it has applied nothing"
+        ),
+        "{report}"
+    );
+    assert!(!report.contains("pyve hook"), "{report}");
+    assert!(
+        report.contains(
+            "not used for this project: .envrc has no pyve block (`pyve init --direnv` adds it)"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.trim_end().ends_with("0 errors, 1 warning"),
+        "{report}"
+    );
 }
