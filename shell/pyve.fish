@@ -108,3 +108,32 @@ function __pyve_prompt
         end
     end
 end
+
+# `pyve use NAME` chooses an environment for this shell only, which no
+# child process can do: this function runs the binary with `--for-hook`
+# (it checks the name and prints what PYVE_USE becomes), sets PYVE_USE,
+# and has the next prompt run the engine. Nothing it prints is evaluated.
+# Every other command goes to the binary as typed.
+function pyve --description 'pyve, with `pyve use` kept in this shell'
+    if builtin test "$argv[1]" != use
+        command pyve $argv
+        return
+    end
+    set -l __pyve_out (command $__pyve_exe use --for-hook $argv[2..-1] | builtin string collect -N; builtin printf '%s' $pipestatus[1])
+    set -l __pyve_code $__pyve_out[-1]
+    builtin test "$__pyve_code" = 0; or return $__pyve_code
+    set -e __pyve_out[-1]
+    set -l __pyve_value "$__pyve_out"
+    if not builtin string match -q -- '#pyve-use:*' "$__pyve_value"
+        # Help text, not a choice.
+        builtin test -z "$__pyve_value"; or builtin printf '%s\n' "$__pyve_value"
+        return 0
+    end
+    set __pyve_value (builtin string replace -- '#pyve-use:' '' "$__pyve_value")
+    if builtin test -n "$__pyve_value"
+        set -gx PYVE_USE "$__pyve_value"
+    else
+        set -e PYVE_USE
+    end
+    set -g __pyve_pwd ''
+end

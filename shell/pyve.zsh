@@ -194,6 +194,35 @@ __pyve_chpwd() {
   __pyve_hook
 }
 
+# `pyve use NAME` chooses an environment for this shell only, which no
+# child process can do: this function runs the binary with `--for-hook`
+# (it checks the name and prints what PYVE_USE becomes), sets PYVE_USE,
+# and has the next prompt run the engine. Nothing it prints is evaluated.
+# Every other command goes to the binary as typed. `function` form: an
+# alias named pyve cannot break the definition.
+function pyve {
+  if [[ ${1-} != use ]]; then
+    \command pyve "$@"
+    \builtin return
+  fi
+  \builtin emulate -L zsh
+  \builtin shift
+  \builtin local __pyve_value
+  __pyve_value=$("$__pyve_exe" use --for-hook "$@") || \builtin return
+  if [[ $__pyve_value != '#pyve-use:'* ]]; then
+    # Help text, not a choice.
+    [[ -z $__pyve_value ]] || \builtin print -r -- "$__pyve_value"
+    \builtin return 0
+  fi
+  __pyve_value=${__pyve_value#'#pyve-use:'}
+  if [[ -n $__pyve_value ]]; then
+    \builtin export PYVE_USE="$__pyve_value"
+  else
+    \builtin unset PYVE_USE
+  fi
+  __pyve_pwd=
+}
+
 \builtin autoload -Uz add-zsh-hook
 # add-zsh-hook does not add a function twice.
 add-zsh-hook precmd __pyve_hook

@@ -11,6 +11,9 @@ pub const STATE: &str = "PYVE_STATE";
 /// Exported by the hook script (its shell's name): this shell runs the
 /// hook, so advice to install it would be wrong.
 pub const HOOK: &str = "PYVE_HOOK";
+/// One shell's choice of environment, `NAME:PROJECT` (`pyve use`, kept by
+/// the hook's `pyve` function; see `project::shell_choice`).
+pub const USE: &str = "PYVE_USE";
 /// Set to `1` (CI), `run` and `export` treat every project as approved.
 pub const TRUST_ALL: &str = "PYVE_TRUST_ALL";
 

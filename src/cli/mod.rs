@@ -128,6 +128,12 @@ enum Command {
         pyve activate prod      # .pyve/current now points at prod\n  \
         pyve run --env gpu python train.py   # once, without switching")]
     Activate(ActivateArgs),
+    /// Use a named environment in this shell only, until it leaves the project (through the hook)
+    #[command(after_help = "Examples:\n  \
+        pyve use staging        # this shell only; other shells keep theirs\n  \
+        pyve use --reset        # follow the project's active environment again\n  \
+        pyve use                # which one this shell uses")]
+    Use(UseArgs),
     /// Check the project's configuration, environment and shell integration
     #[command(after_help = "Examples:\n  \
         pyve doctor\n  \
@@ -359,6 +365,19 @@ struct EnvInfoArgs {
 }
 
 #[derive(Args)]
+struct UseArgs {
+    /// The named environment this shell uses
+    #[arg(conflicts_with = "reset")]
+    name: Option<String>,
+    /// Follow the project's active environment again
+    #[arg(long)]
+    reset: bool,
+    /// Print the value of PYVE_USE, for the hook's `pyve` function
+    #[arg(long, hide = true)]
+    for_hook: bool,
+}
+
+#[derive(Args)]
 struct ActivateArgs {
     /// The named environment to make active
     name: String,
@@ -511,6 +530,11 @@ pub fn run() -> Result<ExitCode, Error> {
         Command::Envs(args) | Command::Env(EnvCommand::List(args)) => cmd::envs::list(args.json),
         Command::Env(EnvCommand::Info(args)) => cmd::envs::info(&args.name, args.json),
         Command::Activate(args) => cmd::activate::run(&args.name),
+        Command::Use(args) => cmd::use_env::run(&cmd::use_env::Options {
+            name: args.name.as_deref(),
+            reset: args.reset,
+            for_hook: args.for_hook,
+        }),
         Command::Doctor(args) => cmd::doctor::run(args.json),
         Command::Export { dialect } => cmd::export::run(match dialect {
             ExportDialect::Bash => cmd::export::Dialect::Shell(&shell::Bash),

@@ -26,9 +26,14 @@ struct Listing {
 }
 
 fn load() -> Result<Listing, Error> {
-    let (root, config) = super::load_config(vars::process())?;
+    let vars = vars::process();
+    let (root, config) = super::load_config(vars)?;
     let envs = project::all_envs(&root, &config)?;
-    let active = project::resolve(&root, &config)
+    let chosen = super::shell_choice(vars, &root);
+    let selector = chosen
+        .as_deref()
+        .map_or(project::Selector::Active, project::Selector::Shell);
+    let active = project::resolve_env(&root, &config, selector)
         .map(|r| (String::from_utf8_lossy(&r.env_name).into_owned(), r.via))
         .map_err(|e| e.to_string());
     let registry = if config.is_named() {
@@ -93,6 +98,7 @@ impl Listing {
             Ok((_, Via::Pointer)) => Some("pointer"),
             Ok((_, Via::Default)) => Some("default"),
             Ok((_, Via::Single)) => Some("single"),
+            Ok((_, Via::Shell)) => Some("shell"),
             Ok((_, Via::Explicit)) | Err(_) => None,
         }
     }
@@ -229,20 +235,28 @@ pub fn list(json_output: bool) -> Result<ExitCode, Error> {
         }
     }
     out.push('\n');
-    match &listing.active {
-        Ok((name, Via::Pointer)) => out.push_str(&format!("Active: {name} (via .pyve/current)\n")),
-        Ok((name, Via::Default)) => out.push_str(&format!(
-            "Active: {name} (via default_env; no .pyve/current)\n"
-        )),
-        Ok((name, _)) => out.push_str(&format!(
-            "Active: {name} (the project's only environment; `pyve init --env NAME` adds named ones)\n"
-        )),
-        Err(why) => out.push_str(&format!("Active: none ({why})\n")),
-    }
+    out.push_str(&active_line(&listing.active));
     if let Some(default) = &listing.config.default_env {
         out.push_str(&format!("Default: {default} (via .pyve/config)\n"));
     }
     write_text(&out)
+}
+
+/// Which environment is active, and why.
+fn active_line(active: &Result<(String, Via), String>) -> String {
+    match active {
+        Ok((name, Via::Pointer)) => format!("Active: {name} (via .pyve/current)\n"),
+        Ok((name, Via::Shell)) => format!(
+            "Active: {name} (in this shell, via `pyve use`; other shells follow .pyve/current)\n"
+        ),
+        Ok((name, Via::Default)) => {
+            format!("Active: {name} (via default_env; no .pyve/current)\n")
+        }
+        Ok((name, _)) => format!(
+            "Active: {name} (the project's only environment; `pyve init --env NAME` adds named ones)\n"
+        ),
+        Err(why) => format!("Active: none ({why})\n"),
+    }
 }
 
 pub fn info(name: &str, json_output: bool) -> Result<ExitCode, Error> {

@@ -16,6 +16,7 @@ pub mod purge;
 pub mod run;
 pub mod status;
 pub mod sync;
+pub mod use_env;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -133,12 +134,54 @@ pub fn find_project(
     if !trusted {
         trust::check_project_files(&root)?;
     }
+    let chosen = shell_choice(vars, &root);
+    let selector = match (selector, chosen.as_deref()) {
+        (project::Selector::Active, Some(name)) => project::Selector::Shell(name),
+        (selector, _) => selector,
+    };
     let (resolved, warnings) = project::load(&root, selector)?;
     Ok(Project {
         root,
         resolved,
         warnings,
     })
+}
+
+/// The environment this shell chose with `pyve use` for the project at
+/// `root` (its real path), if any: the active one for this shell.
+pub fn shell_choice(vars: &dyn Vars, root: &Path) -> Option<String> {
+    let value = vars.bytes(crate::vars::USE)?;
+    project::shell_choice(&value, root).map(str::to_owned)
+}
+
+/// The named environment `name` of the project at `root`, which must
+/// exist: what `pyve activate` and `pyve use` switch to. The error for one
+/// not built yet says to build it, then `then` (`activate it`).
+pub fn built_named_env(
+    root: &Path,
+    config: &config::Config,
+    name: &str,
+    then: &str,
+) -> Result<Resolved, Error> {
+    if config.environments.get(name).is_none() {
+        return Err(project::unknown_name(config, name));
+    }
+    let resolved = project::resolve_env(root, config, project::Selector::Named(name))?;
+    let marker = resolved.marker();
+    if let Some(error) = project::unreadable_environment(&resolved.env_dir, &marker) {
+        return Err(error);
+    }
+    if !marker.exists() {
+        return Err(user(format!(
+            "`{name}` has not been created ({} has no {}; its creation failed or never ran)",
+            shown(&resolved.env_dir),
+            crate::backend::marker_name(resolved.backend, &resolved.env_dir),
+        ))
+        .with_hint(format!(
+            "create it with `pyve init --env {name}`, then {then}"
+        )));
+    }
+    Ok(resolved)
 }
 
 /// The project around the current directory and its config, for commands

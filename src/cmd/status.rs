@@ -32,6 +32,8 @@ struct Status {
     trust: Option<String>,
     hook_active: bool,
     direnv_active: bool,
+    /// The environment is this shell's choice (`pyve use`).
+    chosen_in_shell: bool,
     /// What kept status from knowing more (a broken config, say).
     problem: Option<String>,
 }
@@ -71,7 +73,9 @@ fn gather(vars: &dyn Vars, directory: PathBuf) -> Status {
         status.problem = Some(why.to_string());
         return status;
     }
-    let resolved = match project::load(&root, Selector::Active) {
+    let chosen = super::shell_choice(vars, &root);
+    let selector = chosen.as_deref().map_or(Selector::Active, Selector::Shell);
+    let resolved = match project::load(&root, selector) {
         Ok((resolved, _warnings)) => resolved,
         Err(e) => {
             status.problem = Some(e.to_string());
@@ -84,6 +88,7 @@ fn gather(vars: &dyn Vars, directory: PathBuf) -> Status {
     status.backend = Some(resolved.backend.name());
     status.environment = Some(String::from_utf8_lossy(&resolved.env_name).into_owned());
     status.named = resolved.named.clone();
+    status.chosen_in_shell = resolved.via == project::Via::Shell;
     status.environment_exists = resolved.marker().exists();
     if status.environment_exists {
         status.python = resolved.backend.installed_python(&resolved.env_dir);
@@ -132,6 +137,11 @@ fn human(status: &Status) -> String {
             .as_ref()
             .map(|n| format!(", the named environment `{n}`"))
             .unwrap_or_default();
+        let chosen = if status.chosen_in_shell {
+            ", this shell's choice (`pyve use --reset` follows the project again)"
+        } else {
+            ""
+        };
         let missing = if status.environment_exists {
             ""
         } else {
@@ -139,7 +149,7 @@ fn human(status: &Status) -> String {
         };
         line(
             "environment",
-            &format!("{name} at {}{named}{missing}", shown(path)),
+            &format!("{name} at {}{named}{chosen}{missing}", shown(path)),
         );
         line("python", status.python.as_deref().unwrap_or("unknown"));
     }
@@ -184,8 +194,13 @@ fn json(status: &Status) -> String {
         json_opt(&mut out, value.as_deref());
     }
     out.push_str(&format!(
-        ",\"environment_exists\":{},\"trusted\":{},\"hook_active\":{},\"direnv_active\":{}}}\n",
-        status.environment_exists, status.trusted, status.hook_active, status.direnv_active
+        ",\"environment_exists\":{},\"trusted\":{},\"hook_active\":{},\"direnv_active\":{},\
+         \"chosen_in_shell\":{}}}\n",
+        status.environment_exists,
+        status.trusted,
+        status.hook_active,
+        status.direnv_active,
+        status.chosen_in_shell
     ));
     out
 }

@@ -13,6 +13,7 @@
 //! its own process: the shell's variables come in the request, so every
 //! decision can be tested with a table of them.
 
+mod choice;
 mod diff;
 mod leave;
 mod model;
@@ -32,7 +33,7 @@ use crate::files;
 use crate::shell::{protocol, Shell};
 use crate::trust::Store;
 use crate::vars::{self, Vars};
-use crate::{deps, digest, layout, pathlist, project};
+use crate::{deps, layout, pathlist, project};
 use diff::Diff;
 use model::Model;
 use seal::Seal;
@@ -64,6 +65,8 @@ struct Run<'a> {
     seal: Option<Result<Seal, seal::NoKey>>,
     /// The environment in effect after this run, if any.
     active_env: Option<PathBuf>,
+    /// This shell's `pyve use` for the project here.
+    chosen: Option<String>,
 }
 
 /// What the engine found for the directory.
@@ -83,14 +86,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     // The stamp is renewed before anything is read, so a change made while
     // this runs is newer than the stamp and caught at the next prompt.
     let renewed = watch::renew_stamp(request.stamp.as_deref(), request.shell_pid, request.vars);
-    let mut run = Run {
-        request,
-        store: Store::new(request.vars),
-        told: Told::parse(&request.diagnosed),
-        out: Vec::with_capacity(1024),
-        seal: None,
-        active_env: None,
-    };
+    let mut run = Run::new(request);
     let stamp = renewed
         .map_err(|refused| {
             if let Some(line) = watch::no_stamp_line(&refused) {
@@ -100,6 +96,8 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         .ok();
     let found = project::find_root(&request.pwd);
     request.shell.begin(&mut run.out);
+    let root = found.as_ref().map(|(root, _)| root.as_path());
+    run.chosen = choice::begin(request.vars, root, request.shell, &mut run.out);
     // Empty counts as absent: `export PYVE_STATE=` is how people clear it.
     let raw_state = request.vars.non_empty(vars::STATE);
     let Ok(decoded) = run.read_state(raw_state.as_deref(), diagnostics) else {
@@ -199,43 +197,28 @@ fn before_pyve(vars: &dyn Vars, old_ops: &[Op], name: &str) -> Option<Vec<u8>> {
 }
 
 impl<'a> Run<'a> {
+    fn new(request: &'a Request<'a>) -> Run<'a> {
+        Run {
+            request,
+            store: Store::new(request.vars),
+            told: Told::parse(&request.diagnosed),
+            out: Vec::with_capacity(1024),
+            seal: None,
+            active_env: None,
+            chosen: None,
+        }
+    }
+
     fn shell(&self) -> &'a dyn Shell {
         self.request.shell
     }
 
-    /// The state this shell carries. Without the record of what was
-    /// applied, neither reverting nor applying on top can be right: a
-    /// corrupt one changes nothing and says how to fix it.
     fn read_state(
         &mut self,
         raw: Option<&OsStr>,
         diagnostics: &mut dyn Write,
-    ) -> Result<Option<Decoded>, ()> {
-        let Some(raw) = raw else {
-            return Ok(None);
-        };
-        match State::decode(raw.as_bytes()) {
-            Ok(state) => Ok(Some(state)),
-            Err(e) => {
-                let token = format!("state:{}", digest::short(raw.as_bytes())).into_bytes();
-                let clear = self.shell().unset_command(vars::STATE);
-                let why = if e == state::OLDER {
-                    "was written by an older pyve, whose states carry no seal".to_owned()
-                } else {
-                    format!(
-                        "is corrupt ({e}): it was edited by hand or written by an incompatible pyve"
-                    )
-                };
-                let line = format!(
-                    "{} {why}, so pyve cannot tell what it changed in this shell and changes \
-                     nothing; open a new terminal, or run `{clear}` and leave and re-enter the \
-                     project",
-                    vars::STATE
-                );
-                self.told.tell(token, &[line], diagnostics);
-                Err(())
-            }
-        }
+    ) -> Result<Option<state::Decoded>, ()> {
+        state::read(raw, self.request.shell, &mut self.told, diagnostics)
     }
 
     /// The project at `root` as the state knew it (stat only, nothing
@@ -250,13 +233,18 @@ impl<'a> Run<'a> {
         // `.pyve/current` chooses among named environments: its link is
         // part of what the config decided (one lstat, only here).
         let pointer = files::fingerprint_link(&layout::pointer(root));
-        let config_fp = format!("{}+{pointer}", files::fingerprint(config));
+        // So is this shell's `pyve use`.
+        let mut config_fp = format!("{}+{pointer}", files::fingerprint(config));
+        if let Some(name) = &self.chosen {
+            config_fp.push_str(&format!("+use:{name}"));
+        }
         let root_bytes = root.as_os_str().as_bytes();
         let known = state
             .filter(|s| s.facts.root == root_bytes && s.facts.config_fp == config_fp)
             .and_then(|s| Some((s, Model::from_state(s)?)));
         let Some((state, mut model)) = known else {
-            let model = Model::load(root, config_fp, &mut self.told, diagnostics);
+            let chosen = self.chosen.as_deref();
+            let model = Model::load(root, config_fp, chosen, &mut self.told, diagnostics);
             return Here {
                 model: model.map(|m| m.with_trust(&self.store)),
                 unchanged: false,
@@ -288,11 +276,7 @@ impl<'a> Run<'a> {
     ) -> Option<Vec<PathBuf>> {
         let vars = self.request.vars;
         let ready = here.model.as_ref().filter(|m| m.ready());
-        if let Some(unbuilt) = here.model.as_ref().filter(|m| !m.ready()) {
-            // An environment deleted while inside was the user's doing.
-            let deleted = state.is_some_and(|s| s.facts.root == unbuilt.facts.root);
-            unbuilt.tell_unbuilt(&self.store, &mut self.told, deleted, diagnostics);
-        }
+        self.tell_if_unbuilt(here, state, diagnostics);
         let old_ops: &[Op] = state.map_or(&[], |s| &s.ops);
         let before = |name: &str| before_pyve(vars, old_ops, name);
         let mut activation = ready.map(|m| m.activation(&before));
@@ -359,6 +343,16 @@ impl<'a> Run<'a> {
         self.active_env = active.map(|m| m.facts.env_dir().to_owned());
         self.prompt(active);
         Some(scripts)
+    }
+
+    /// The project's environment not built yet: what to run, once.
+    fn tell_if_unbuilt(&mut self, here: &Here, state: Option<&State>, diagnostics: &mut dyn Write) {
+        if let Some(unbuilt) = here.model.as_ref().filter(|m| !m.ready()) {
+            // An environment deleted while inside was the user's doing.
+            let deleted = state.is_some_and(|s| s.facts.root == unbuilt.facts.root);
+            let chosen = self.chosen.as_deref();
+            unbuilt.tell_unbuilt(&self.store, &mut self.told, chosen, deleted, diagnostics);
+        }
     }
 
     /// Says once per change when the active environment is behind the

@@ -31,6 +31,7 @@ impl Model {
     pub fn load(
         root: &Path,
         config_fp: String,
+        chosen: Option<&str>,
         told: &mut Told,
         diagnostics: &mut dyn Write,
     ) -> Option<Model> {
@@ -44,7 +45,8 @@ impl Model {
             told.tell(token, &[line], diagnostics);
             return None;
         }
-        let resolved = match project::load(&real_root, project::Selector::Active) {
+        let selector = chosen.map_or(project::Selector::Active, project::Selector::Shell);
+        let resolved = match project::load(&real_root, selector) {
             Ok((resolved, warnings)) => {
                 if !warnings.is_empty() {
                     told.tell(token, &warnings, diagnostics);
@@ -115,6 +117,7 @@ impl Model {
         &self,
         store: &Store,
         told: &mut Told,
+        chosen: Option<&str>,
         deleted: bool,
         diagnostics: &mut dyn Write,
     ) {
@@ -130,7 +133,8 @@ impl Model {
         let Ok(config) = config::read(&layout::config(project)) else {
             return;
         };
-        let init = project::load(project, project::Selector::Active)
+        let selector = chosen.map_or(project::Selector::Active, project::Selector::Shell);
+        let init = project::load(project, selector)
             .map_or_else(|_| "pyve init".to_owned(), |(r, _)| r.init_command());
         let subject = Subject {
             project,

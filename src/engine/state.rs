@@ -18,11 +18,14 @@
 
 use std::ffi::OsStr;
 use std::fmt;
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::seal::{NoKey, Seal};
+use super::told::Told;
 use crate::files::owner::Unsafe;
+use crate::shell::Shell;
 use crate::vars::{self, Vars};
 use crate::{digest, pathlist};
 
@@ -424,6 +427,42 @@ pub fn applied_project(vars: &dyn Vars) -> Option<PathBuf> {
 
 fn utf8(bytes: Vec<u8>) -> Result<String, DecodeError> {
     String::from_utf8(bytes).map_err(|_| DecodeError("not UTF-8 where text is expected"))
+}
+
+/// The state this shell carries. Without the record of what was
+/// applied, neither reverting nor applying on top can be right: a
+/// corrupt one changes nothing and says how to fix it.
+pub(super) fn read(
+    raw: Option<&OsStr>,
+    shell: &dyn Shell,
+    told: &mut Told,
+    diagnostics: &mut dyn Write,
+) -> Result<Option<Decoded>, ()> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    match State::decode(raw.as_bytes()) {
+        Ok(state) => Ok(Some(state)),
+        Err(e) => {
+            let token = format!("state:{}", digest::short(raw.as_bytes())).into_bytes();
+            let clear = shell.unset_command(vars::STATE);
+            let why = if e == OLDER {
+                "was written by an older pyve, whose states carry no seal".to_owned()
+            } else {
+                format!(
+                    "is corrupt ({e}): it was edited by hand or written by an incompatible pyve"
+                )
+            };
+            let line = format!(
+                "{} {why}, so pyve cannot tell what it changed in this shell and changes \
+                 nothing; open a new terminal, or run `{clear}` and leave and re-enter the \
+                 project",
+                vars::STATE
+            );
+            told.tell(token, &[line], diagnostics);
+            Err(())
+        }
+    }
 }
 
 #[cfg(test)]

@@ -29,6 +29,9 @@ pub enum Selector<'a> {
     /// `default_env`, whatever `.pyve/current` says (CI never guesses).
     Default,
     Named(&'a str),
+    /// This shell's choice (`pyve use`, see `shell_choice`); the active one
+    /// when the config no longer has it.
+    Shell(&'a str),
 }
 
 /// How the environment was chosen.
@@ -39,6 +42,8 @@ pub enum Via {
     Pointer,
     Default,
     Explicit,
+    /// This shell's `pyve use`.
+    Shell,
 }
 
 /// The nearest ancestor of `start` (itself included) holding `.pyve/config`,
@@ -141,6 +146,33 @@ pub fn all_envs(root: &Path, config: &Config) -> Result<Vec<Resolved>, ConfigErr
         .collect()
 }
 
+/// The value of `PYVE_USE` when one shell uses environment `name` of the
+/// project whose real path is `root`: `NAME:ROOT` (a name has no `:`),
+/// with `%`, control bytes and bytes past ASCII in the path as `%XX`, so
+/// the value is one line of text that a command substitution keeps whole.
+pub fn shell_choice_value(name: &str, root: &Path) -> Vec<u8> {
+    let mut value = format!("{name}:").into_bytes();
+    for &b in root.as_os_str().as_bytes() {
+        if b == b'%' || b.is_ascii_control() || !b.is_ascii() {
+            value.extend_from_slice(format!("%{b:02X}").as_bytes());
+        } else {
+            value.push(b);
+        }
+    }
+    value
+}
+
+/// The environment a `PYVE_USE` `value` chooses, when it is about the
+/// project at `root` (compared as given: the caller resolves links).
+pub fn shell_choice<'v>(value: &'v [u8], root: &Path) -> Option<&'v str> {
+    let at = value.iter().position(|&b| b == b':')?;
+    let name = std::str::from_utf8(&value[..at]).ok()?;
+    if name.is_empty() || shell_choice_value(name, root) != value {
+        return None;
+    }
+    Some(name)
+}
+
 /// Resolves the environment `selector` means.
 pub fn resolve_env(
     root: &Path,
@@ -167,6 +199,10 @@ pub fn resolve_env(
             None => (default_name(root, config)?, Via::Default),
         },
         Selector::Default => (default_name(root, config)?, Via::Default),
+        Selector::Shell(name) if config.environments.get(name).is_some() => {
+            (name.to_owned(), Via::Shell)
+        }
+        Selector::Shell(_) => return resolve_env(root, config, Selector::Active),
     };
     let Some(entry) = config.environments.get(&name) else {
         return Err(ConfigError::at(

@@ -661,3 +661,79 @@ per_shell!(dependencies_under_a_real_prompt, |sh: Sh| {
     let text = shell.output_of("true");
     assert!(!text.contains("pyve:"), "{sh:?}: {text}");
 });
+
+/// A project with two venv environments, `dev` (the default) and `prod`,
+/// both built.
+fn dev_and_prod(sandbox: &Sandbox) -> std::path::PathBuf {
+    let root = sandbox.project(
+        "proj",
+        "environments:\n  dev:\n    backend: venv\n  prod:\n    backend: venv\ndefault_env: dev\n",
+    );
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    for name in ["dev", "prod"] {
+        sandbox.pyve_ok(&root, &["init", "--env", name, "--no-deps"]);
+    }
+    root
+}
+
+per_shell!(
+    pyve_use_switches_this_shell_only_until_it_leaves,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = dev_and_prod(&sandbox);
+        let prod = root.join(".pyve/envs/prod").display().to_string();
+        let mut first = Interactive::start(&sandbox, sh);
+        let mut second = Interactive::start(&sandbox, sh);
+        assert!(first.cd(&root).starts_with("(venv:dev) [0"));
+        assert!(second.cd(&root).starts_with("(venv:dev) [0"));
+
+        let prompt = first.prompt_after("pyve use prod");
+        assert!(prompt.starts_with("(venv:prod) [0"), "{sh:?}: {prompt:?}");
+        assert_eq!(first.value("VIRTUAL_ENV"), prod);
+        let prompt = second.prompt_after("true");
+        assert!(
+            prompt.starts_with("(venv:dev) [0"),
+            "the other shell: {prompt:?}"
+        );
+        // What runs from this shell agrees with its prompt.
+        let said =
+            first.output_of("pyve status; pyve run python -c 'import sys; print(sys.prefix)'");
+        assert!(said.contains("this shell's choice"), "{said}");
+        assert!(said.contains(&format!("{prod}\r\n")), "{said}");
+        let prompt = first.cd(&root.join("src"));
+        assert!(prompt.starts_with("(venv:prod) [0"), "{prompt:?}");
+
+        // Leaving the project ends the choice.
+        let prompt = first.cd(&sandbox.path(""));
+        assert!(!prompt.contains("venv:"), "{prompt:?}");
+        assert_eq!(first.value("PYVE_USE"), "");
+        assert!(first.cd(&root).starts_with("(venv:dev) [0"));
+
+        // --reset; an unknown name changes nothing; help is only shown.
+        assert!(first
+            .prompt_after("pyve use prod")
+            .starts_with("(venv:prod) [0"));
+        let said = first.output_of("pyve use nosuch");
+        assert!(
+            said.contains(
+                "pyve: no environment `nosuch` in .pyve/config; the environments are: dev, prod"
+            ),
+            "{said}"
+        );
+        let said = first.output_of("pyve use --help");
+        assert!(
+            said.contains("Use a named environment in this shell only"),
+            "{said}"
+        );
+        assert!(first.prompt_after("true").starts_with("(venv:prod) [0"));
+        let prompt = first.prompt_after("pyve use --reset");
+        assert!(prompt.starts_with("(venv:dev) [0"), "{prompt:?}");
+        // Bypassing the function says how to use it.
+        let said = first.output_of("command pyve use prod");
+        assert!(
+            said.contains("type `pyve use NAME` at the prompt"),
+            "{said}"
+        );
+        assert!(first.prompt_after("true").starts_with("(venv:dev) [0"));
+    }
+);
