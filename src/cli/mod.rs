@@ -208,17 +208,21 @@ struct InitArgs {
     /// Answer yes to every question
     #[arg(long, short = 'y')]
     yes: bool,
-    /// Install nothing: not the project's dependencies (recorded: dependencies: none)
+    /// Install nothing: not the project's dependencies (recorded: dependencies: none; with --env, in its entry)
     #[arg(long, conflicts_with = "deps")]
     no_deps: bool,
     /// Where the dependencies are declared, when the project has several
-    /// (recorded: dependencies: SOURCE)
+    /// (recorded: dependencies: SOURCE; with --env, in its entry)
     #[arg(long, value_name = "SOURCE", value_parser = ["uv.lock", "pylock.toml", "poetry.lock", "pdm.lock", "pyproject.toml", "requirements"])]
     deps: Option<String>,
     /// A dependency group (PEP 735) to install besides the defaults; repeatable
-    /// (recorded: groups)
+    /// (recorded: groups; with --env, in its entry)
     #[arg(long, value_name = "NAME")]
     group: Vec<String>,
+    /// A requirements file to install from; repeatable (recorded: requirements,
+    /// dependencies: requirements; with --env, in that environment's entry)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["deps", "no_deps"])]
+    requirements: Vec<String>,
     /// Dependencies are installed by default now; kept for older scripts
     #[arg(long, hide = true)]
     install_deps: bool,
@@ -575,6 +579,7 @@ impl From<InitArgs> for cmd::init::Options {
             no_deps: args.no_deps,
             deps: args.deps,
             groups: args.group,
+            requirements: args.requirements,
             strict: args.strict,
             channels: args.channel,
             record_channels: args.record_channels,

@@ -174,3 +174,96 @@ pub fn remove_value(text: &str, section: Option<&str>, key: &str) -> Option<Stri
     }
     Some(lines.concat())
 }
+
+/// `text` with `key` set to `value` in the entry of environment `name`
+/// under `environments:`, changing only that line (or adding one; an empty
+/// `name: {}` entry opens up). None when the entry is missing or its layout
+/// is beyond this simple editor.
+pub fn set_entry_value(text: &str, name: &str, key: &str, value: &str) -> Option<String> {
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
+    if let Some(last) = lines.last_mut() {
+        if !last.ends_with('\n') {
+            last.push('\n');
+        }
+    }
+    let indent_of = |line: &str| line.len() - line.trim_start().len();
+    let content = |line: &str| !line.trim().is_empty() && !line.trim_start().starts_with('#');
+    let section = lines.iter().position(|l| is_key_line(l, "environments"))?;
+    let end = (section + 1..lines.len())
+        .find(|&j| content(&lines[j]) && indent_of(&lines[j]) == 0)
+        .unwrap_or(lines.len());
+    let at = (section + 1..end).find(|&j| is_key_line(lines[j].trim_start(), name))?;
+    let depth = indent_of(&lines[at]);
+    let pad = lines[at][..depth].to_owned();
+    let rest = lines[at].trim_start()[name.len() + 1..].trim().to_owned();
+    if !value_is_below(&lines[at], name) {
+        if rest.split('#').next().unwrap_or_default().trim() != "{}" {
+            return None;
+        }
+        lines[at] = format!("{pad}{name}:\n");
+        lines.insert(at + 1, format!("{pad}{pad}{key}: {value}\n"));
+        return Some(lines.concat());
+    }
+    let entry_end = (at + 1..end)
+        .find(|&j| content(&lines[j]) && indent_of(&lines[j]) <= depth)
+        .unwrap_or(end);
+    let children: Vec<usize> = (at + 1..entry_end)
+        .filter(|&j| content(&lines[j]))
+        .collect();
+    let child_pad = children.first().map_or_else(
+        || format!("{pad}{pad}"),
+        |&j| lines[j][..indent_of(&lines[j])].to_owned(),
+    );
+    let existing = children.iter().copied().find(|&j| {
+        indent_of(&lines[j]) == child_pad.len() && is_key_line(lines[j].trim_start(), key)
+    });
+    match existing {
+        Some(j) => {
+            if value_is_below(&lines[j], key) {
+                return None;
+            }
+            lines[j] = format!("{child_pad}{key}: {value}\n");
+        }
+        None => {
+            let after = children.last().map_or(at + 1, |&j| j + 1);
+            lines.insert(after, format!("{child_pad}{key}: {value}\n"));
+        }
+    }
+    Some(lines.concat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_value_is_set_in_that_entry_only() {
+        let text =
+            "environments:\n  dev:\n    backend: venv  # mine\n  prod: {}\n\ndefault_env: dev\n";
+        let dev = set_entry_value(text, "dev", "groups", "[docs]").unwrap();
+        assert_eq!(
+            dev,
+            "environments:\n  dev:\n    backend: venv  # mine\n    groups: [docs]\n  prod: {}\n\ndefault_env: dev\n"
+        );
+        let prod = set_entry_value(&dev, "prod", "dependencies", "requirements").unwrap();
+        assert!(
+            prod.contains("  prod:\n    dependencies: requirements\n\ndefault_env"),
+            "{prod}"
+        );
+        let again = set_entry_value(&prod, "dev", "groups", "[test]").unwrap();
+        assert!(
+            again.contains("    groups: [test]\n") && !again.contains("docs"),
+            "{again}"
+        );
+        assert_eq!(set_entry_value(text, "gpu", "groups", "[x]"), None);
+        assert_eq!(
+            set_entry_value(
+                "environments:\n  dev: {backend: venv}\n",
+                "dev",
+                "groups",
+                "[x]"
+            ),
+            None
+        );
+    }
+}

@@ -24,7 +24,7 @@ use crate::error::{user, Error};
 use crate::python::VersionRequest;
 use crate::text::{one_line, shown};
 
-pub use edit::{add_environment, remove_value, set_value, yaml_string};
+pub use edit::{add_environment, remove_value, set_entry_value, set_value, yaml_string};
 pub use load::{load, parse, read};
 pub use prompt::{render as render_prompt, DEFAULT_FORMAT as DEFAULT_PROMPT_FORMAT};
 pub use validate::bad_channel;

@@ -47,6 +47,9 @@ pub struct Options {
     pub deps: Option<String>,
     /// `--group NAME`…: dependency groups (recorded).
     pub groups: Vec<String>,
+    /// `--requirements FILE`…: requirements files (recorded, with
+    /// `dependencies: requirements`).
+    pub requirements: Vec<String>,
     pub strict: bool,
     /// `--channel NAME`…: channels instead of the environment file's.
     pub channels: Vec<String>,

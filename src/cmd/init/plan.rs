@@ -219,7 +219,11 @@ fn finish(
     let resolved = project::resolve_env(root, &new_config, selector)?;
     project::check_env_dir(&resolved.env_dir)?;
     let backend = resolved.backend;
-    if options.install_deps || options.deps.is_some() || !options.groups.is_empty() {
+    if options.install_deps
+        || options.deps.is_some()
+        || !options.groups.is_empty()
+        || !options.requirements.is_empty()
+    {
         backend.installs_dependencies(root, &resolved.sources)?;
     }
     let declared = backend.declared(root, &resolved.sources)?;
@@ -330,8 +334,9 @@ fn requires_python(root: &Path) -> Result<Option<python::Requires>, Error> {
 }
 
 /// Records in the config text where dependencies come from, so a rebuild,
-/// a clone and `init --force` install the same: the flags' choice, else
-/// the source found (saying which others are not used).
+/// a clone and `init --force` install the same: the flags' choice (in the
+/// entry of the named environment `--env` builds, which then differs from
+/// the others), else the source found (saying which others are not used).
 fn record_dependencies(ask: &Ask, mut text: String, named: Option<&str>) -> Result<String, Error> {
     let (root, options) = (ask.root, ask.options);
     let config_path = layout::config(root);
@@ -347,22 +352,44 @@ fn record_dependencies(ask: &Ask, mut text: String, named: Option<&str>) -> Resu
     {
         return Ok(text);
     }
-    let mut edit = |key: &str, value: String| -> Result<(), Error> {
-        let result = config::set_value(&text, None, key, &value);
-        text = edited(&config_path, key, &value, result)?;
+    // The flags' choices go where they apply: the named environment's
+    // entry, else the top level. What is found goes to the top level.
+    let flag_entry = named.filter(|n| config.environments.get(n).is_some());
+    let mut edit = |in_entry: bool, key: &str, value: String| -> Result<(), Error> {
+        let (result, shown_key) = match flag_entry.filter(|_| in_entry) {
+            Some(name) => (
+                config::set_entry_value(&text, name, key, &value),
+                format!("environments.{name}.{key}"),
+            ),
+            None => (config::set_value(&text, None, key, &value), key.to_owned()),
+        };
+        text = edited(&config_path, &shown_key, &value, result)?;
         Ok(())
     };
     if !options.groups.is_empty() {
-        edit("groups", format!("[{}]", options.groups.join(", ")))?;
+        edit(true, "groups", format!("[{}]", options.groups.join(", ")))?;
+    }
+    if !options.requirements.is_empty() {
+        let files: Vec<String> = options
+            .requirements
+            .iter()
+            .map(|f| config::yaml_string(f))
+            .collect();
+        edit(true, "requirements", format!("[{}]", files.join(", ")))?;
     }
     let wanted = if options.no_deps {
         Some("none".to_owned())
+    } else if !options.requirements.is_empty() {
+        Some("requirements".to_owned())
     } else {
         options.deps.clone()
     };
     if let Some(wanted) = wanted {
-        if config.dependencies.as_deref() != Some(wanted.as_str()) {
-            edit("dependencies", wanted)?;
+        let current = entry
+            .and_then(|e| e.dependencies.as_deref())
+            .or(config.dependencies.as_deref());
+        if current != Some(wanted.as_str()) {
+            edit(true, "dependencies", wanted)?;
         }
         return Ok(text);
     }
@@ -387,7 +414,7 @@ fn record_dependencies(ask: &Ask, mut text: String, named: Option<&str>) -> Resu
                 declared.kind.name()
             );
         }
-        edit("dependencies", declared.kind.name().to_owned())?;
+        edit(false, "dependencies", declared.kind.name().to_owned())?;
     }
     Ok(text)
 }

@@ -548,3 +548,73 @@ fn every_error_names_the_environment_and_the_fix() {
         "locally the pointer says prod"
     );
 }
+
+// `init --env NAME --requirements FILE` records the file in that
+// environment's entry (the other keeps its own), installs it, and the
+// project stays approved: what init wrote, init approved.
+per_shell!(
+    init_env_records_its_own_requirements_and_stays_approved,
+    |sh: Sh| {
+        let sb = Sandbox::new();
+        let root = sb.project(
+            "proj",
+            "environments:\n  dev: {}\n  prod:\n    backend: venv\ndefault_env: prod\n",
+        );
+        let wheel = make_wheel(&root, "prod_pkg");
+        std::fs::write(
+            root.join("requirements-prod.txt"),
+            format!("./{}\n", wheel.file_name().unwrap().to_string_lossy()),
+        )
+        .unwrap();
+        sb.pyve_ok(&root, &["init", "--env", "dev", "--no-deps"]);
+        sb.pyve_ok(
+            &root,
+            &[
+                "init",
+                "--env",
+                "prod",
+                "--requirements",
+                "requirements-prod.txt",
+            ],
+        );
+        let config = std::fs::read_to_string(root.join(".pyve/config")).unwrap();
+        assert!(
+            config.contains(
+                "  prod:\n    backend: venv\n    requirements: [\"requirements-prod.txt\"]\n    \
+                 dependencies: requirements\n"
+            ),
+            "{config}"
+        );
+        assert!(
+            config.contains("  dev:\n    dependencies: none\n"),
+            "{config}"
+        );
+        assert!(
+            !config.contains("\ndependencies:"),
+            "nothing at the top: {config}"
+        );
+        let import = ["run", "--env", "prod", "python", "-c", "import prod_pkg"];
+        sb.pyve_ok(&root, &import);
+        let out = sb.pyve(
+            &root,
+            &["run", "--env", "dev", "python", "-c", "import prod_pkg"],
+        );
+        assert!(!out.status.success(), "dev has its own set");
+        // The hook applies it without asking for a new approval.
+        sb.pyve_ok(&root, &["activate", "prod"]);
+        let steps = [
+            format!("cd {}", sh.q(&root)),
+            sh.prompt().to_owned(),
+            "printf 'VIRTUAL_ENV=%s\\n' \"$VIRTUAL_ENV\"".to_owned(),
+        ];
+        let out = sb.script(sh, &steps.join("\n"));
+        assert_eq!(stderr(&out), "");
+        assert_eq!(
+            stdout(&out).trim_end(),
+            format!("VIRTUAL_ENV={}", root.join(".pyve/envs/prod").display())
+        );
+        // A rebuild installs the same, from what was recorded.
+        sb.pyve_ok(&root, &["init", "--env", "prod", "--force"]);
+        sb.pyve_ok(&root, &import);
+    }
+);
