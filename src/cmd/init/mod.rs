@@ -6,6 +6,7 @@
 
 mod named;
 mod plan;
+mod recorded;
 mod shared;
 mod vscode;
 
@@ -59,6 +60,17 @@ pub struct Options {
     pub bootstrap_to: BootstrapTo,
     /// `--here`: the current directory is the project, even inside another.
     pub here: bool,
+}
+
+impl Options {
+    /// Whether a flag says where dependencies come from (the backend must
+    /// install them).
+    pub fn names_dependencies(&self) -> bool {
+        self.install_deps
+            || self.deps.is_some()
+            || !self.groups.is_empty()
+            || !self.requirements.is_empty()
+    }
 }
 
 /// The project init works on: the one `cwd` is the root of, or with

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{named, shared, vscode, Options};
+use super::{named, recorded, shared, vscode, Options};
 use crate::backend::{self, Backend, BuildRequest, Builder, Sources};
 use crate::config::{self, BackendKind, Config};
-use crate::deps::{self, Declared};
+use crate::deps::Declared;
 use crate::error::{user, Error};
 use crate::project::{self, registry};
 use crate::python::{self, Source, VersionRequest};
@@ -203,7 +203,7 @@ fn finish(
     adopted: Option<(String, registry::Entry)>,
 ) -> Result<Plan, Error> {
     let (root, options) = (ask.root, ask.options);
-    let text = record_dependencies(ask, text, named.as_deref())?;
+    let text = recorded::record_dependencies(ask, text, named.as_deref())?;
     let text = record_channels(ask, text)?;
     let new_config = config::parse(&layout::config(root), text.as_bytes())
         .map_err(|e| {
@@ -219,11 +219,7 @@ fn finish(
     let resolved = project::resolve_env(root, &new_config, selector)?;
     project::check_env_dir(&resolved.env_dir)?;
     let backend = resolved.backend;
-    if options.install_deps
-        || options.deps.is_some()
-        || !options.groups.is_empty()
-        || !options.requirements.is_empty()
-    {
+    if options.names_dependencies() {
         backend.installs_dependencies(root, &resolved.sources)?;
     }
     let declared = backend.declared(root, &resolved.sources)?;
@@ -331,92 +327,6 @@ fn requires_python(root: &Path) -> Result<Option<python::Requires>, Error> {
         ))
         .with_hint("write PEP 440 specifiers, for example `>=3.10`")
     })
-}
-
-/// Records in the config text where dependencies come from, so a rebuild,
-/// a clone and `init --force` install the same: the flags' choice (in the
-/// entry of the named environment `--env` builds, which then differs from
-/// the others), else the source found (saying which others are not used).
-fn record_dependencies(ask: &Ask, mut text: String, named: Option<&str>) -> Result<String, Error> {
-    let (root, options) = (ask.root, ask.options);
-    let config_path = layout::config(root);
-    let config = config::parse(&config_path, text.as_bytes())?.config;
-    let entry = named.and_then(|n| config.environments.get(n));
-    let backend = match entry {
-        Some(entry) => backend::by_kind(entry.backend(&config)),
-        None => backend::by_kind(config.backend()),
-    };
-    if backend
-        .installs_dependencies(root, &Sources::default())
-        .is_err()
-    {
-        return Ok(text);
-    }
-    // The flags' choices go where they apply: the named environment's
-    // entry, else the top level. What is found goes to the top level.
-    let flag_entry = named.filter(|n| config.environments.get(n).is_some());
-    let mut edit = |in_entry: bool, key: &str, value: String| -> Result<(), Error> {
-        let (result, shown_key) = match flag_entry.filter(|_| in_entry) {
-            Some(name) => (
-                config::set_entry_value(&text, name, key, &value),
-                format!("environments.{name}.{key}"),
-            ),
-            None => (config::set_value(&text, None, key, &value), key.to_owned()),
-        };
-        text = edited(&config_path, &shown_key, &value, result)?;
-        Ok(())
-    };
-    if !options.groups.is_empty() {
-        edit(true, "groups", format!("[{}]", options.groups.join(", ")))?;
-    }
-    if !options.requirements.is_empty() {
-        let files: Vec<String> = options
-            .requirements
-            .iter()
-            .map(|f| config::yaml_string(f))
-            .collect();
-        edit(true, "requirements", format!("[{}]", files.join(", ")))?;
-    }
-    let wanted = if options.no_deps {
-        Some("none".to_owned())
-    } else if !options.requirements.is_empty() {
-        Some("requirements".to_owned())
-    } else {
-        options.deps.clone()
-    };
-    if let Some(wanted) = wanted {
-        let current = entry
-            .and_then(|e| e.dependencies.as_deref())
-            .or(config.dependencies.as_deref());
-        if current != Some(wanted.as_str()) {
-            edit(true, "dependencies", wanted)?;
-        }
-        return Ok(text);
-    }
-    if config.dependencies(entry).is_some() {
-        return Ok(text);
-    }
-    let listed = entry
-        .and_then(|e| e.requirements.as_ref().map(config::Requirements::files))
-        .or_else(|| config.requirements.clone());
-    let groups = config.groups.clone().unwrap_or_default();
-    let (declared, unused) = deps::resolve(root, None, &groups, listed.as_deref())?;
-    if let Some(declared) = declared {
-        // A lock's own pyproject.toml is part of it, not another source.
-        let part_of = declared.files();
-        for other in unused
-            .into_iter()
-            .filter(|k| !part_of.iter().any(|f| f.as_os_str() == k.name()))
-        {
-            info!(
-                "note: {} is not used: {} comes first (`dependencies:` in .pyve/config chooses)",
-                other.name(),
-                declared.kind.name()
-            );
-        }
-        edit(false, "dependencies", declared.kind.name().to_owned())?;
-    }
-    Ok(text)
 }
 
 /// The environment's sources with `--channel` in place of its channels.
