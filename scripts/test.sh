@@ -134,6 +134,28 @@ if [ ! -f "$seed_dir/.done" ]; then
 fi
 export PYVE_TEST_SEED_WHEELS="$seed_dir"
 
+# Real pytest and httpx with their dependencies, pinned, from PyPI, and a
+# second pluggy: the getting-started test runs the guide's commands as
+# written (`pytest`, `uv add httpx`, a pulled uv.lock) offline
+# (tests/it/commands/getting_started.rs).
+doc_dir="$PWD/target/tools/doc-wheels-1"
+if [ ! -f "$doc_dir/.done" ]; then
+  echo "test.sh: fetching pytest, httpx and their dependencies from PyPI"
+  mkdir -p "$doc_dir"
+  pip_python=python3
+  python3 -m pip --version >/dev/null 2>&1 || pip_python=/usr/bin/python3
+  # One version of a project per pip call.
+  "$pip_python" -m pip download --quiet --disable-pip-version-check --no-deps \
+    --only-binary=:all: --dest "$doc_dir" "pluggy==1.6.0"
+  "$pip_python" -m pip download --quiet --disable-pip-version-check --no-deps \
+    --only-binary=:all: --dest "$doc_dir" "pytest==8.4.2" "pluggy==1.5.0" \
+    "iniconfig==2.3.1" "packaging==26.4" "pygments==2.21.0" "colorama==0.4.6" \
+    "httpx==0.28.1" "httpcore==1.0.9" "h11==0.16.0" "anyio==4.16.0" "idna==3.20" \
+    "certifi==2026.10.19.post1" "typing_extensions==4.16.0"
+  touch "$doc_dir/.done"
+fi
+export PYVE_TEST_DOC_WHEELS="$doc_dir"
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked

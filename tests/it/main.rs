@@ -18,6 +18,7 @@ mod commands {
     mod command_line;
     mod completions;
     mod first_minutes;
+    mod getting_started;
     mod named_environments;
     mod output;
     mod status;

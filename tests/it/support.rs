@@ -803,6 +803,20 @@ fn seed_wheels() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/seed-wheels-2"))
 }
 
+/// Real pytest, httpx and their dependencies, and pluggy 1.5.0 and
+/// 1.6.0, as scripts/test.sh fetched them (`PYVE_TEST_DOC_WHEELS`).
+pub fn doc_wheels() -> PathBuf {
+    let dir = std::env::var_os("PYVE_TEST_DOC_WHEELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/doc-wheels-1"));
+    assert!(
+        dir.join(".done").exists(),
+        "no wheels at {} (scripts/test.sh fetches them)",
+        dir.display()
+    );
+    dir
+}
+
 /// conda-lock, as scripts/test.sh installs it (`PYVE_TEST_CONDA_LOCK`).
 pub fn conda_lock_tool() -> PathBuf {
     test_tool(
