@@ -2,8 +2,10 @@
 # The single test command (see README.md). On a fresh Debian machine, as
 # root, it installs what the tests drive (zsh, fish, shellcheck, strace,
 # direnv, git, curl, bzip2, Python's venv and pip, libarchive for
-# micromamba, uv, Poetry, conda-lock and the seed wheels from PyPI), then checks formatting and
-# lints and runs the whole suite.
+# micromamba, uv, Poetry, conda-lock, the seed wheels and the guide's
+# pytest and httpx from PyPI, rustup's musl target), builds and smoke-tests
+# the static release archive, checks formatting and lints, runs the whole
+# suite, and packages the crate and runs the package's unit tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -156,6 +158,24 @@ if [ ! -f "$doc_dir/.done" ]; then
 fi
 export PYVE_TEST_DOC_WHEELS="$doc_dir"
 
+# The release archive for this machine, built as the release workflow
+# builds it (static, musl): the installer test installs from it
+# (tests/it/integration/installer.rs).
+release_target=$(uname -m)-unknown-linux-musl
+if ! rustup target list --installed 2>/dev/null | grep -qx "$release_target"; then
+  echo "test.sh: adding the $release_target target"
+  rustup target add "$release_target"
+fi
+bash scripts/release.sh "$release_target" target/release-assets >/dev/null
+bash scripts/smoke.sh "target/$release_target/release/pyve"
+export PYVE_TEST_RELEASE_DIR="$PWD/target/release-assets"
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
+
+# The crate as crates.io will have it: it packages, builds, and passes its
+# unit tests from the package alone (docs/release.md).
+cargo package --locked --allow-dirty --quiet
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+(cd "target/package/pyve-$version" && CARGO_TARGET_DIR=../../package-test cargo test --locked --quiet --bin pyve)

@@ -170,6 +170,7 @@ pub fn run(command: &mut Command, what: &str) -> Result<(), Error> {
 /// writing into the build directory the next init removes and rebuilds.
 /// Linux's parent-death signal, set in the child between fork and exec;
 /// pyve spawns from its main thread, whose exit is pyve's.
+#[cfg(target_os = "linux")]
 fn dies_with_pyve(command: &mut Command) {
     use std::os::unix::process::CommandExt;
     let parent = nix::unistd::getpid();
@@ -188,6 +189,13 @@ fn dies_with_pyve(command: &mut Command) {
         });
     }
 }
+
+/// macOS has no parent-death signal: a child of a pyve killed by SIGKILL
+/// runs on until it finishes (the next init removes the build directory
+/// before it builds). Ctrl-C, SIGTERM and SIGHUP are handled as on Linux
+/// (`stop`).
+#[cfg(not(target_os = "linux"))]
+fn dies_with_pyve(_command: &mut Command) {}
 
 /// What a failed step says: its exit, the tail of its output, and where
 /// the whole output is kept when it is long. The output may be huge (a

@@ -3,7 +3,9 @@
 //! reading them, and (in `owner`) whose files pyve may rely on.
 
 pub mod block;
+mod exchange;
 pub mod owner;
+pub use exchange::exchange;
 mod remove;
 
 pub use remove::remove_inside;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::backend::{Backend, Builder};
 use crate::deps::{Declared, Kind};
 use crate::error::{user, Error};
-use crate::files::RemoveOnDrop;
+use crate::files::{self, RemoveOnDrop};
 use crate::process;
 use crate::text::shown;
 
@@ -203,23 +203,13 @@ fn swap_into_place(build_dir: &Path, env_dir: &Path) -> Result<(), Error> {
     if std::fs::symlink_metadata(env_dir).is_err() {
         return std::fs::rename(build_dir, env_dir).map_err(|e| fail(&e));
     }
-    #[cfg(target_os = "linux")]
-    {
-        use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
-        if renameat2(
-            AT_FDCWD,
-            build_dir,
-            AT_FDCWD,
-            env_dir,
-            RenameFlags::RENAME_EXCHANGE,
-        )
-        .is_ok()
-        {
-            // The build directory now holds the old environment.
-            let _ = std::fs::remove_dir_all(build_dir);
-            return Ok(());
-        }
+    if files::exchange(build_dir, env_dir).is_ok() {
+        // The build directory now holds the old environment.
+        let _ = std::fs::remove_dir_all(build_dir);
+        return Ok(());
     }
+    // No exchange here: two renames, with a moment in between when
+    // `env_dir` does not exist.
     let old = sibling(env_dir, "old");
     std::fs::rename(env_dir, &old).map_err(|e| fail(&e))?;
     if let Err(e) = std::fs::rename(build_dir, env_dir) {

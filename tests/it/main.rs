@@ -42,6 +42,8 @@ mod integration {
     mod edges;
     mod hardening;
     mod inherited_state;
+    mod installer;
+    mod release;
     mod security;
 }
 

@@ -101,6 +101,13 @@ fn shellcheck_accepts_the_project_scripts() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     shellcheck(
         "warning",
-        &["scripts/test.sh", ".ci/run", "bench/run.sh"].map(|s| root.join(s)),
+        &[
+            "scripts/test.sh",
+            "scripts/release.sh",
+            "install.sh",
+            ".ci/run",
+            "bench/run.sh",
+        ]
+        .map(|s| root.join(s)),
     );
 }
