@@ -334,8 +334,20 @@ pub(super) fn identity(env: &EnvRef) -> Result<String, String> {
     };
     let dir =
         std::fs::metadata(&env.dir).map_err(|e| format!("cannot read {}: {e}", shown(&env.dir)))?;
+    // The directory's birth time too: a directory made right after another
+    // was removed gets the same inode number (ext4 hands the freed one out
+    // again), and a rebuilt venv's marker may be byte for byte the old one.
+    // `-` where the filesystem keeps no birth time.
+    let born = dir
+        .created()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or_else(
+            || "-".to_owned(),
+            |d| format!("{:x}.{:x}", d.as_secs(), d.subsec_nanos()),
+        );
     Ok(format!(
-        "{:x}.{:x}.{}",
+        "{:x}.{:x}.{born}.{}",
         dir.dev(),
         dir.ino(),
         digest::sha256(&marker)

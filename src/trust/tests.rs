@@ -121,6 +121,39 @@ fn an_approval_covers_this_config_and_this_environment() {
     assert_eq!(w.verdict(CONFIG), Verdict::EnvChanged(w.env.dir.clone()));
 }
 
+/// A directory removed and made again at once gets the same inode number
+/// (ext4 hands it out again), and a venv made the same way has the same
+/// marker: the birth time still tells them apart.
+#[test]
+fn an_environment_made_again_in_the_same_inode_is_another() {
+    let w = world();
+    w.grant(true);
+    git_init(&w.project);
+    let first = std::fs::metadata(&w.env.dir).unwrap();
+    if first.created().is_err() {
+        eprintln!("SKIPPED: this filesystem keeps no birth time");
+        return;
+    }
+    std::fs::remove_dir_all(&w.env.dir).unwrap();
+    std::fs::create_dir_all(w.env.dir.join("bin")).unwrap();
+    std::fs::write(&w.env.marker, "home = /usr/bin\n").unwrap();
+    std::process::Command::new("git")
+        .args(["add", "-f", ".venv/pyvenv.cfg"])
+        .current_dir(&w.project)
+        .status()
+        .unwrap();
+    assert_eq!(w.verdict(CONFIG), Verdict::EnvChanged(w.env.dir.clone()));
+}
+
+fn git_init(dir: &Path) {
+    let status = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 #[test]
 fn an_environment_pyve_did_not_build_is_reported_foreign() {
     let w = world();
