@@ -446,4 +446,24 @@ fn doctor_knows_the_hook_is_installed_and_needs_no_envrc() {
         report.trim_end().ends_with("0 errors, 1 warning"),
         "{report}"
     );
+    // The command it names adds the block, keeping the user's line; then
+    // doctor checks that direnv allows it, and its fix does that.
+    sb.pyve_ok(&root, &["init", "--direnv"]);
+    let envrc = std::fs::read_to_string(root.join(".envrc")).unwrap();
+    assert!(envrc.starts_with("export MINE=1\n") && envrc.contains("# >>> pyve >>>"));
+    let report = stderr(&sb.pyve(&root, &["doctor"]));
+    let not_allowed = format!("{} is not allowed", root.join(".envrc").display());
+    assert!(report.contains(&not_allowed), "{report}");
+    let allow = sb
+        .command("direnv")
+        .arg("allow")
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert!(allow.status.success(), "{}", stderr(&allow));
+    let report = stderr(&sb.pyve(&root, &["doctor"]));
+    assert!(
+        report.contains(&format!("{} is allowed", root.join(".envrc").display())),
+        "{report}"
+    );
 }
