@@ -27,7 +27,9 @@ tar_options=()
 if tar --version 2>/dev/null | grep -q 'GNU tar'; then
   tar_options=(--sort=name --owner=0 --group=0 --numeric-owner --mtime=@0)
 fi
-tar "${tar_options[@]}" -C "$stage" -cf - "$name" | gzip -n -9 >"$out/$name.tar.gz"
+# (The `+` form: bash before 4.4, macOS's /bin/bash among them, calls an
+# empty array unbound under `set -u`.)
+tar ${tar_options[@]+"${tar_options[@]}"} -C "$stage" -cf - "$name" | gzip -n -9 >"$out/$name.tar.gz"
 if command -v sha256sum >/dev/null; then
   (cd "$out" && sha256sum "$name.tar.gz" >"$name.tar.gz.sha256")
 else

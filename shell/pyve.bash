@@ -7,10 +7,12 @@
 
 # Set by the engine's output; defaults keep `set -u` shells quiet.
 : "${__pyve_stamp=}" "${__pyve_pwd=}"
-# Tells pyve's commands (init, doctor) that this shell runs the hook, so
-# they do not advise installing it.
+# Tells pyve's commands (init, doctor) started from this shell that it
+# runs the hook, so they do not advise installing it: this shell's process
+# id, which they compare with their parent's (a child shell without the
+# hook inherits the variable, not the id).
 # shellcheck disable=SC2034 # read by pyve's commands, not by this script
-\builtin export PYVE_HOOK=bash
+\builtin export PYVE_HOOK=$$
 # shellcheck disable=SC2154 # __pyve_watch is assigned by the engine's output
 
 # Runs at every prompt. The common case (same directory, no watched file

@@ -6,9 +6,11 @@
 # `fish --no-execute` in the tests. Redefining a function replaces it and
 # its event handlers, so sourcing this twice registers nothing twice.
 
-# Tells pyve's commands (init, doctor) that this shell runs the hook, so
-# they do not advise installing it.
-set -gx PYVE_HOOK fish
+# Tells pyve's commands (init, doctor) started from this shell that it
+# runs the hook, so they do not advise installing it: this shell's process
+# id, which they compare with their parent's (a child shell without the
+# hook inherits the variable, not the id).
+set -gx PYVE_HOOK $fish_pid
 
 # Runs before each prompt and on every directory change. After a `cd`, the
 # PWD handler has already recorded the new directory, so the prompt event

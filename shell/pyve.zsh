@@ -9,9 +9,11 @@
 \builtin typeset -g __pyve_ps1_text __pyve_ps1_ins __pyve_ps1_val __pyve_ps1_opts
 \builtin typeset -g __pyve_ps1_want __pyve_ps1_var __pyve_ps1_env __pyve_ps1_seen
 \builtin typeset -ga __pyve_watch __pyve_scripts
-# Tells pyve's commands (init, doctor) that this shell runs the hook, so
-# they do not advise installing it.
-\builtin export PYVE_HOOK=zsh
+# Tells pyve's commands (init, doctor) started from this shell that it
+# runs the hook, so they do not advise installing it: this shell's process
+# id, which they compare with their parent's (a child shell without the
+# hook inherits the variable, not the id).
+\builtin export PYVE_HOOK=$$
 
 # precmd and chpwd (through __pyve_chpwd) both call this; after a `cd` the
 # chpwd call has already recorded the new directory, so the precmd call

@@ -8,8 +8,8 @@ use std::ffi::OsString;
 pub const PATH: &str = "PATH";
 /// What the hook applied in this shell (see `engine::state`).
 pub const STATE: &str = "PYVE_STATE";
-/// Exported by the hook script (its shell's name): this shell runs the
-/// hook, so advice to install it would be wrong.
+/// Exported by the hook script: the process id of the shell that runs
+/// the hook, so advice to install it would be wrong there.
 pub const HOOK: &str = "PYVE_HOOK";
 /// One shell's choice of environment, `NAME:PROJECT` (`pyve use`, kept by
 /// the hook's `pyve` function; see `project::shell_choice`).
@@ -58,10 +58,14 @@ pub fn trust_all(vars: &dyn Vars) -> bool {
     })
 }
 
-/// Whether the calling shell runs pyve's hook: it exported `PYVE_HOOK`
-/// when its rc file installed it, or it has applied a project.
+/// Whether the calling shell runs pyve's hook: `PYVE_HOOK` names this
+/// process's parent (the shell that started it: bash and zsh exec a
+/// command in place, in a pipeline or `$(…)` too), or a project is
+/// applied. A shell without the hook started from one with it inherits
+/// the variable, but has another process id.
 pub fn hook_installed(vars: &dyn Vars) -> bool {
-    vars.non_empty(HOOK).is_some() || vars.non_empty(STATE).is_some()
+    let parent = std::os::unix::process::parent_id().to_string();
+    vars.get(HOOK).is_some_and(|pid| pid == parent.as_str()) || vars.non_empty(STATE).is_some()
 }
 
 /// Whether this runs in CI (`CI` set, as every CI service does, and not

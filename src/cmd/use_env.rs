@@ -35,7 +35,9 @@ pub fn run(options: &Options) -> Result<ExitCode, Error> {
         if vars::hook_installed(vars) {
             return Err(user(
                 "`pyve use` changes only the shell it is typed in, through the `pyve` function \
-                 that the hook defines; `command pyve`, a path to the binary and scripts bypass it",
+                 that the hook defines, which looks for `use` right after `pyve` (options go \
+                 after it: `pyve use NAME -q`); `command pyve`, a path to the binary and scripts \
+                 bypass it",
             )
             .with_hint("type `pyve use NAME` at the prompt"));
         }

@@ -192,7 +192,14 @@ pub fn set_entry_value(text: &str, name: &str, key: &str, value: &str) -> Option
     let end = (section + 1..lines.len())
         .find(|&j| content(&lines[j]) && indent_of(&lines[j]) == 0)
         .unwrap_or(lines.len());
-    let at = (section + 1..end).find(|&j| is_key_line(lines[j].trim_start(), name))?;
+    // The entries are the lines at the first one's indent: a key of that
+    // name deeper down (a `groups:` inside another entry) is not one.
+    let entry_indent = (section + 1..end)
+        .find(|&j| content(&lines[j]))
+        .map(|j| indent_of(&lines[j]))?;
+    let at = (section + 1..end).find(|&j| {
+        indent_of(&lines[j]) == entry_indent && is_key_line(lines[j].trim_start(), name)
+    })?;
     let depth = indent_of(&lines[at]);
     let pad = lines[at][..depth].to_owned();
     let rest = lines[at].trim_start()[name.len() + 1..].trim().to_owned();
@@ -256,6 +263,12 @@ mod tests {
             "{again}"
         );
         assert_eq!(set_entry_value(text, "gpu", "groups", "[x]"), None);
+        // An environment named like a key inside another entry.
+        let nested = "environments:\n  dev:\n    groups:\n      - docs\n  groups: {}\n";
+        assert_eq!(
+            set_entry_value(nested, "groups", "dependencies", "none").unwrap(),
+            "environments:\n  dev:\n    groups:\n      - docs\n  groups:\n    dependencies: none\n"
+        );
         assert_eq!(
             set_entry_value(
                 "environments:\n  dev: {backend: venv}\n",

@@ -3,8 +3,10 @@
 //! reading them, and (in `owner`) whose files pyve may rely on.
 
 pub mod block;
+mod born;
 mod exchange;
 pub mod owner;
+pub use born::birth_time;
 pub use exchange::exchange;
 mod remove;
 

@@ -338,14 +338,10 @@ pub(super) fn identity(env: &EnvRef) -> Result<String, String> {
     // was removed gets the same inode number (ext4 hands the freed one out
     // again), and a rebuilt venv's marker may be byte for byte the old one.
     // `-` where the filesystem keeps no birth time.
-    let born = dir
-        .created()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or_else(
-            || "-".to_owned(),
-            |d| format!("{:x}.{:x}", d.as_secs(), d.subsec_nanos()),
-        );
+    let born = files::birth_time(&env.dir).map_or_else(
+        || "-".to_owned(),
+        |(secs, nanos)| format!("{secs:x}.{nanos:x}"),
+    );
     Ok(format!(
         "{:x}.{:x}.{born}.{}",
         dir.dev(),

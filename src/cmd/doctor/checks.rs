@@ -376,7 +376,7 @@ fn hook(vars: &dyn Vars, root: &Path, approved: bool) -> Finding {
         Applied::Nothing if vars::hook_installed(vars) => Finding::warning(
             "hook",
             format!(
-                "the calling shell runs the hook ({} is set), but it has applied nothing: it applies a project whose environment exists, at a prompt inside it",
+                "the calling shell runs the hook ({} names it), but it has applied nothing: it applies a project whose environment exists, at a prompt inside it",
                 vars::HOOK
             ),
             "build the environment if it is missing (`pyve init`), then press Enter at a prompt inside the project",

@@ -400,18 +400,20 @@ fn record_channels(ask: &Ask, text: String) -> Result<String, Error> {
 }
 
 /// Whether init writes pyve's block into `.envrc`: as `--direnv` or
-/// `--no-direnv` say for this run; else where `.envrc` already has the
-/// block (kept current), or where direnv is what would activate the
-/// project: it is installed, this shell runs no pyve hook, this is not
-/// CI, and the config does not say `direnv: false`. A file nobody uses
-/// would only be one more to review.
+/// `--no-direnv` say for this run; never under the project's own
+/// `direnv: false`; else where `.envrc` already has the block (kept
+/// current), or where direnv is what would activate the project: it is
+/// installed, the shell that ran init runs no pyve hook, and this is not
+/// CI. A file nobody uses would only be one more to review.
 fn wants_envrc(flag: Option<bool>, config: &Config, root: &Path, vars: &dyn Vars) -> bool {
     if let Some(wanted) = flag {
         return wanted;
     }
+    if config.direnv == Some(false) {
+        return false;
+    }
     files::block::file_has_block(&root.join(".envrc"))
-        || (config.direnv != Some(false)
-            && !vars::hook_installed(vars)
+        || (!vars::hook_installed(vars)
             && !vars::in_ci(vars)
             && crate::python::which(vars, "direnv").is_some())
 }

@@ -343,6 +343,8 @@ fn envrc_only_where_direnv_activates_or_when_asked() {
     assert!(err.contains("with direnv: run `direnv allow`"), "{err}");
     // A shell that runs the hook: none, unless asked; once asked, kept.
     let hooked = made("hooked");
+    // The hook's mark names the shell that started pyve: here, this test.
+    let me = std::process::id().to_string();
     let init = |root: &Path, args: &[&str], var: (&str, &str)| {
         let out = sb
             .pyve_command(root, args)
@@ -351,16 +353,16 @@ fn envrc_only_where_direnv_activates_or_when_asked() {
             .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
     };
-    init(&hooked, &["init", "--no-deps"], ("PYVE_HOOK", "bash"));
+    init(&hooked, &["init", "--no-deps"], ("PYVE_HOOK", me.as_str()));
     assert!(!hooked.join(".envrc").exists());
     init(
         &hooked,
         &["init", "--no-deps", "--direnv"],
-        ("PYVE_HOOK", "bash"),
+        ("PYVE_HOOK", me.as_str()),
     );
     let envrc = std::fs::read_to_string(hooked.join(".envrc")).unwrap();
     std::fs::write(hooked.join(".envrc"), envrc.replace("watch_file", "wf")).unwrap();
-    init(&hooked, &["init", "--no-deps"], ("PYVE_HOOK", "bash"));
+    init(&hooked, &["init", "--no-deps"], ("PYVE_HOOK", me.as_str()));
     assert_eq!(
         std::fs::read_to_string(hooked.join(".envrc")).unwrap(),
         envrc,
@@ -384,6 +386,17 @@ fn envrc_only_where_direnv_activates_or_when_asked() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!bare.join(".envrc").exists());
     assert!(!stderr(&out).contains("direnv"), "{}", stderr(&out));
+    // A hook mark inherited from another shell (another process id) is not
+    // this shell's hook.
+    let inherited = made("inherited");
+    init(&inherited, &["init", "--no-deps"], ("PYVE_HOOK", "1"));
+    assert!(inherited.join(".envrc").exists());
+    // The project's own `direnv: false` wins over a block already there.
+    let envrc = std::fs::read_to_string(inherited.join(".envrc")).unwrap();
+    std::fs::write(inherited.join(".pyve/config"), "direnv: false\n").unwrap();
+    std::fs::write(inherited.join(".envrc"), envrc.replace("watch_file", "wf")).unwrap();
+    init(&inherited, &["init", "--no-deps"], ("CI", "false"));
+    assert!(std::fs::read_to_string(inherited.join(".envrc")).unwrap().contains("wf .pyve"));
     // A committed project built again with --no-direnv: nothing modified.
     let git = |args: &[&str]| {
         let out = sb
@@ -425,13 +438,13 @@ fn doctor_knows_the_hook_is_installed_and_needs_no_envrc() {
     std::fs::write(root.join(".envrc"), "export MINE=1\n").unwrap();
     let out = sb
         .pyve_command(&root, &["doctor"])
-        .env("PYVE_HOOK", "zsh")
+        .env("PYVE_HOOK", std::process::id().to_string())
         .output()
         .unwrap();
     let report = stderr(&out);
     assert!(
         report.contains(
-            "the calling shell runs the hook (PYVE_HOOK is set), but it has applied nothing"
+            "the calling shell runs the hook (PYVE_HOOK names it), but it has applied nothing"
         ),
         "{report}"
     );

@@ -35,6 +35,15 @@ fn release(sb: &Sandbox, name: &str) -> PathBuf {
     dir
 }
 
+/// The sha256 of a file, as sha256sum prints it.
+fn sha256_hex(path: &Path) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap();
+    stdout(&out).split_whitespace().next().unwrap().to_owned()
+}
+
 fn installer() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("install.sh")
 }
@@ -252,25 +261,39 @@ fn the_ci_recipes_install_step_installs_the_pinned_release() {
         step["env"]["PYVE_INSTALL_SHA256"].as_str(),
         Some("${{ vars.PYVE_SHA256 }}")
     );
+    assert_eq!(
+        step["env"]["PYVE_INSTALLER_SHA256"].as_str(),
+        Some("${{ vars.PYVE_INSTALLER_SHA256 }}")
+    );
 
     let sb = Sandbox::new();
     let dir = release(&sb, "release");
     std::fs::copy(installer(), dir.join("install.sh")).unwrap();
     let published = std::fs::read_to_string(dir.join(format!("{}.sha256", archive()))).unwrap();
     let checksum = published.split_whitespace().next().unwrap();
+    let installer_sum = sha256_hex(&dir.join("install.sh"));
     let local = format!("file://{}", dir.display());
     let run = step["run"].as_str().unwrap();
     assert!(run.contains(github), "{run}");
     let github_path = sb.path("github-path");
-    let out = sb
-        .command("bash")
-        .args(["-e", "-c", &run.replace(github, &local)])
-        .env("PYVE_VERSION", env!("CARGO_PKG_VERSION"))
-        .env("PYVE_INSTALL_SHA256", checksum)
-        .env("PYVE_INSTALL_URL", &dir)
-        .env("GITHUB_PATH", &github_path)
-        .output()
-        .unwrap();
+    let run_github = |installer: &str| {
+        sb.command("bash")
+            .args(["-e", "-c", &run.replace(github, &local)])
+            .env("PYVE_VERSION", env!("CARGO_PKG_VERSION"))
+            .env("PYVE_INSTALLER_SHA256", installer)
+            .env("PYVE_INSTALL_SHA256", checksum)
+            .env("PYVE_INSTALL_URL", &dir)
+            .env("GITHUB_PATH", &github_path)
+            .output()
+            .unwrap()
+    };
+    // An installer that is not the pinned one, or no pin, never runs.
+    for pin in ["", &"0".repeat(64)] {
+        let out = run_github(pin);
+        assert!(!out.status.success(), "ran with installer pin {pin:?}");
+        assert!(!sb.home.join(".local/bin/pyve").exists());
+    }
+    let out = run_github(&installer_sum);
     assert!(out.status.success(), "{}", stderr(&out));
     let bin = sb.home.join(".local/bin");
     assert!(bin.join("pyve").is_file());
@@ -293,14 +316,17 @@ fn the_ci_recipes_install_step_installs_the_pinned_release() {
             .command("bash")
             .args(["-e", "-c", &script])
             .env("PYVE_VERSION", env!("CARGO_PKG_VERSION"))
+            .env("PYVE_INSTALLER_SHA256", &installer_sum)
             .env("PYVE_INSTALL_SHA256", sha)
             .env("PYVE_INSTALL_URL", &dir)
             .output()
             .unwrap()
     };
-    let out = run_gitlab(&"0".repeat(64));
-    assert!(!out.status.success());
-    assert!(!other.home.join(".local/bin/pyve").exists());
+    for pin in ["", &"0".repeat(64)] {
+        let out = run_gitlab(pin);
+        assert!(!out.status.success(), "installed with archive pin {pin:?}");
+        assert!(!other.home.join(".local/bin/pyve").exists());
+    }
     let out = run_gitlab(checksum);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
