@@ -396,7 +396,9 @@ fn envrc_only_where_direnv_activates_or_when_asked() {
     std::fs::write(inherited.join(".pyve/config"), "direnv: false\n").unwrap();
     std::fs::write(inherited.join(".envrc"), envrc.replace("watch_file", "wf")).unwrap();
     init(&inherited, &["init", "--no-deps"], ("CI", "false"));
-    assert!(std::fs::read_to_string(inherited.join(".envrc")).unwrap().contains("wf .pyve"));
+    assert!(std::fs::read_to_string(inherited.join(".envrc"))
+        .unwrap()
+        .contains("wf .pyve"));
     // A committed project built again with --no-direnv: nothing modified.
     let git = |args: &[&str]| {
         let out = sb
