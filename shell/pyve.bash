@@ -6,7 +6,7 @@
 # name cannot interfere. Sourcing this twice registers nothing twice.
 
 # Set by the engine's output; defaults keep `set -u` shells quiet.
-: "${__pyve_stamp=}" "${__pyve_pwd=}"
+: "${__pyve_stamp=}" "${__pyve_pwd=}" "${__pyve_root=}"
 # Tells pyve's commands (init, doctor) started from this shell that it
 # runs the hook, so they do not advise installing it: this shell's process
 # id, which they compare with their parent's (a child shell without the
@@ -22,10 +22,13 @@
 # `__pyve_status` all the same).
 __pyve_hook() {
   __pyve_status=$?
-  if [[ $PWD != "${__pyve_pwd-}" ]]; then
+  # A new directory runs the engine, unless it is another directory of the
+  # project the engine last found, with no project of its own in between:
+  # that changes nothing, and takes the watch check below like a bare Enter.
+  if [[ $PWD != "${__pyve_pwd-}" ]] && ! __pyve_inside; then
     __pyve_run
   else
-    for __pyve_file in ${__pyve_watch[@]+"${__pyve_watch[@]}"}; do
+    for __pyve_file in ${__pyve_watch[@]+"${__pyve_watch[@]}"} ${__pyve_between[@]+"${__pyve_between[@]}"}; do
       if [[ $__pyve_file -nt $__pyve_stamp ]]; then
         __pyve_run
         break
@@ -62,6 +65,7 @@ __pyve_run() {
   # again, until the next change of directory.
   __pyve_pwd=$PWD
   __pyve_watch=()
+  __pyve_between=()
   # `trap -p` inside the substitution still lists this shell's traps, and
   # bash execs the engine in place, so this costs one process in all.
   # `|| …`: under `set -e`, a failing assignment would end the shell.
@@ -99,6 +103,25 @@ __pyve_run() {
     \builtin . "$__pyve_script" || :
   done
   __pyve_scripts=()
+}
+
+# Whether $PWD, under the project root the engine last found
+# (`__pyve_root`), has no project of its own between them: a `.pyve/config`
+# (any kind of entry, as the engine counts it) makes a nested project, which
+# the engine must handle. The directories walked join the watch list
+# (`__pyve_between`), so a project made in one of them later is noticed at
+# the next prompt.
+__pyve_inside() {
+  [[ -n $__pyve_root && $PWD/ == "$__pyve_root"/* ]] || \builtin return 1
+  __pyve_between=()
+  __pyve_dir=$PWD
+  while [[ $__pyve_dir != "$__pyve_root" ]]; do
+    [[ -z $__pyve_dir || $__pyve_dir == / ]] && \builtin return 1
+    [[ -e $__pyve_dir/.pyve/config || -L $__pyve_dir/.pyve/config ]] && \builtin return 1
+    __pyve_between+=("$__pyve_dir" "$__pyve_dir/.pyve")
+    __pyve_dir=${__pyve_dir%/*}
+  done
+  __pyve_pwd=$PWD
 }
 
 # One line per session; the directory is marked done so a broken binary is
@@ -212,7 +235,8 @@ function pyve {
   else
     \builtin unset -v PYVE_USE
   fi
-  __pyve_pwd=
+  __pyve_pwd=''
+  __pyve_root=''
 }
 
 __pyve_register() {

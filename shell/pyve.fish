@@ -16,10 +16,14 @@ set -gx PYVE_HOOK $fish_pid
 # PWD handler has already recorded the new directory, so the prompt event
 # takes the fast path: no process unless a watched file is newer.
 function __pyve_hook --on-event fish_prompt --on-variable PWD
-    if builtin test "$PWD" != "$__pyve_pwd"
+    # A new directory runs the engine, unless it is another directory of
+    # the project the engine last found, with no project of its own in
+    # between: that changes nothing, and takes the watch check below like a
+    # bare Enter.
+    if builtin test "$PWD" != "$__pyve_pwd"; and not __pyve_inside
         __pyve_run
     else
-        for __pyve_file in $__pyve_watch
+        for __pyve_file in $__pyve_watch $__pyve_between
             if builtin test "$__pyve_file" -nt "$__pyve_stamp"
                 __pyve_run
                 break
@@ -39,6 +43,7 @@ function __pyve_run
     set -l __pyve_handled $__pyve_pwd
     set -g __pyve_pwd $PWD
     set -g __pyve_watch
+    set -g __pyve_between
     set -l __pyve_out (command $__pyve_exe _engine fish $PWD "$__pyve_stamp" "$__pyve_diagnosed" $fish_pid | builtin string collect -N; builtin printf '%s' $pipestatus[1])
     set -l __pyve_code $__pyve_out[-1]
     if builtin test "$__pyve_code" != 0
@@ -57,6 +62,30 @@ function __pyve_run
     # here, as bash and zsh do) runs again at the next prompt.
     set -g __pyve_pwd $__pyve_handled
     builtin printf '%s' $__pyve_out[1..-2] | builtin source
+end
+
+# Whether $PWD is under the project root the engine last found
+# (`__pyve_root`) with no project of its own between them: a `.pyve/config`
+# (any kind of entry, as the engine counts it) makes a nested project, which
+# the engine must handle. The directories walked join the watch list
+# (`__pyve_between`), so a project made in one of them later is noticed at
+# the next prompt. The prefix test compares strings, so no character of
+# the root is taken for a wildcard.
+function __pyve_inside
+    builtin test -n "$__pyve_root"; or return 1
+    set -l __pyve_prefix "$__pyve_root/"
+    builtin test (builtin string sub -l (builtin string length -- $__pyve_prefix) -- "$PWD/") = $__pyve_prefix; or return 1
+    set -g __pyve_between
+    set -l __pyve_dir $PWD
+    while builtin test "$__pyve_dir" != "$__pyve_root"
+        builtin test -z "$__pyve_dir" -o "$__pyve_dir" = /; and return 1
+        if builtin test -e "$__pyve_dir/.pyve/config" -o -L "$__pyve_dir/.pyve/config"
+            return 1
+        end
+        set -ga __pyve_between $__pyve_dir $__pyve_dir/.pyve
+        set __pyve_dir (builtin path dirname -- $__pyve_dir)
+    end
+    set -g __pyve_pwd $PWD
 end
 
 function __pyve_fail
@@ -138,4 +167,5 @@ function pyve --description 'pyve, with `pyve use` kept in this shell'
         set -e PYVE_USE
     end
     set -g __pyve_pwd ''
+    set -g __pyve_root ''
 end

@@ -5,10 +5,10 @@
 # Builtins are called as `\builtin` so aliases cannot interfere, and each
 # function runs under `emulate -L zsh` so user options cannot either.
 
-\builtin typeset -g __pyve_pwd __pyve_stamp __pyve_diagnosed __pyve_failed
+\builtin typeset -g __pyve_pwd __pyve_stamp __pyve_diagnosed __pyve_failed __pyve_root
 \builtin typeset -g __pyve_ps1_text __pyve_ps1_ins __pyve_ps1_val __pyve_ps1_opts
 \builtin typeset -g __pyve_ps1_want __pyve_ps1_var __pyve_ps1_env __pyve_ps1_seen
-\builtin typeset -ga __pyve_watch __pyve_scripts
+\builtin typeset -ga __pyve_watch __pyve_scripts __pyve_between
 # Tells pyve's commands (init, doctor) started from this shell that it
 # runs the hook, so they do not advise installing it: this shell's process
 # id, which they compare with their parent's (a child shell without the
@@ -25,10 +25,13 @@ __pyve_hook() {
   # Its own variables are local: assigned as globals, WARN_NESTED_VAR
   # would warn at every prompt.
   \builtin local __pyve_status=$? __pyve_file
-  if [[ $PWD != "$__pyve_pwd" ]]; then
+  # A new directory runs the engine, unless it is another directory of the
+  # project the engine last found, with no project of its own in between:
+  # that changes nothing, and takes the watch check below like a bare Enter.
+  if [[ $PWD != "$__pyve_pwd" ]] && ! __pyve_inside; then
     __pyve_run
   else
-    for __pyve_file in "${__pyve_watch[@]}"; do
+    for __pyve_file in "${__pyve_watch[@]}" "${__pyve_between[@]}"; do
       if [[ $__pyve_file -nt $__pyve_stamp ]]; then
         __pyve_run
         break
@@ -70,6 +73,7 @@ __pyve_run() {
   # engine again, until the next change of directory.
   __pyve_pwd=$PWD
   __pyve_watch=()
+  __pyve_between=()
   __pyve_out=$("$__pyve_exe" _engine zsh "$PWD" "$__pyve_stamp" "$__pyve_diagnosed" "$$") || __pyve_code=$?
   if (( __pyve_code != 0 )); then
     # Killed by a signal (Ctrl-C): nothing was applied, and the directory
@@ -94,6 +98,28 @@ __pyve_run() {
     \builtin . "$__pyve_script" || :
   done
   __pyve_scripts=()
+}
+
+# Whether $PWD, under the project root the engine last found
+# (`__pyve_root`), has no project of its own between them: a `.pyve/config`
+# (any kind of entry, as the engine counts it) makes a nested project, which
+# the engine must handle. The directories walked join the watch list
+# (`__pyve_between`), so a project made in one of them later is noticed at
+# the next prompt.
+__pyve_inside() {
+  [[ -n $__pyve_root && $PWD/ == "$__pyve_root"/* ]] || \builtin return 1
+  # The user's options off (WARN_NESTED_VAR would warn at these globals);
+  # this runs at a directory change only.
+  \builtin emulate -L zsh
+  \builtin local __pyve_dir=$PWD
+  __pyve_between=()
+  while [[ $__pyve_dir != "$__pyve_root" ]]; do
+    [[ -z $__pyve_dir || $__pyve_dir == / ]] && \builtin return 1
+    [[ -e $__pyve_dir/.pyve/config || -L $__pyve_dir/.pyve/config ]] && \builtin return 1
+    __pyve_between+=("$__pyve_dir" "$__pyve_dir/.pyve")
+    __pyve_dir=${__pyve_dir%/*}
+  done
+  __pyve_pwd=$PWD
 }
 
 __pyve_fail() {
@@ -222,7 +248,8 @@ function pyve {
   else
     \builtin unset PYVE_USE
   fi
-  __pyve_pwd=
+  __pyve_pwd=''
+  __pyve_root=''
 }
 
 \builtin autoload -Uz add-zsh-hook

@@ -549,6 +549,10 @@ impl<'a> Run<'a> {
             .map_or(&b""[..], |p| p.as_os_str().as_bytes());
         shell.set_global(&mut self.out, protocol::STAMP, stamp_bytes);
         shell.set_global(&mut self.out, protocol::DIAGNOSED, &self.told.encode());
+        let root = found
+            .as_ref()
+            .map_or(&b""[..], |(r, _)| r.as_os_str().as_bytes());
+        shell.set_global(&mut self.out, protocol::ROOT, root);
         // Last: an apply cut short before here (fish cannot ignore Ctrl-C
         // while applying) leaves the directory unhandled, so it runs again.
         shell.set_global(

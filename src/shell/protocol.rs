@@ -24,6 +24,9 @@ pub const PWD: &str = "__pyve_pwd";
 pub const STAMP: &str = "__pyve_stamp";
 /// The paths whose change means the engine must run again.
 pub const WATCH: &str = "__pyve_watch";
+/// The project root the engine found (empty: none): another directory
+/// under it with no project in between needs no engine run.
+pub const ROOT: &str = "__pyve_root";
 /// Tokens of what this shell was already told.
 pub const DIAGNOSED: &str = "__pyve_diagnosed";
 /// Activation scripts to source once the output is applied (bash, zsh).
@@ -108,7 +111,7 @@ mod tests {
     #[test]
     fn every_script_uses_the_protocol_names() {
         for (shell, script) in SCRIPTS_BY_SHELL {
-            for name in [EXE, PWD, STAMP, WATCH, DIAGNOSED, PROMPT, RUN] {
+            for name in [EXE, PWD, STAMP, WATCH, ROOT, DIAGNOSED, PROMPT, RUN] {
                 assert!(script.contains(name), "{shell} does not use {name}");
             }
             assert!(

@@ -2,6 +2,7 @@
 //! Enter forks and execs nothing, and an engine call with nothing to do
 //! stays within a syscall budget. Needs strace; skipped (visibly) without.
 
+use std::path::Path;
 use std::process::Command;
 
 use crate::per_shell;
@@ -126,3 +127,71 @@ fn engine_call_with_nothing_to_do_stays_within_a_syscall_budget() {
         "the no-op engine call listed a directory:\n{summary}"
     );
 }
+
+// A directory change between two directories of the project starts no
+// engine (issue 22); a nested project, one made later in a directory
+// reached that way, and leaving still do. Counted by a wrapper around the
+// binary, so every engine start is seen.
+per_shell!(
+    a_directory_change_inside_the_project_starts_no_engine,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project("p", "");
+        for dir in ["a/b", "c", "n/.pyve"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        // `n` is a project of its own (not approved, no environment).
+        std::fs::write(root.join("n/.pyve/config"), "").unwrap();
+        let (wrapper, log) = counting_wrapper(&sandbox);
+        let count = format!("printf 'CALLS=%s\\n' \"$(grep -c _engine {})\"", sh.q(&log));
+        let visit = |dir: &Path, steps: &mut Vec<String>| {
+            steps.push(cd(sh, dir));
+            steps.push(sh.prompt().to_owned());
+            steps.push(count.clone());
+        };
+        // Entering, then a prompt after a pause: the stamp is set 20 ms back
+        // (watch.rs), so the fixture's own writes just before count as changes
+        // until then. From here on, only the directory changes count.
+        let mut steps = vec![set_exe(sh, &wrapper)];
+        visit(&root, &mut steps);
+        steps.push("sleep 0.1".to_owned());
+        steps.push(sh.prompt().to_owned());
+        steps.push(format!(": > {}", sh.q(&log)));
+        for dir in ["a", "a/b", "c", ""] {
+            visit(&root.join(dir), &mut steps); // 0
+        }
+        steps.push("printf 'VE=%s\\n' \"$VIRTUAL_ENV\"".to_owned());
+        visit(&root.join("n"), &mut steps); // 1: a nested project
+        visit(&root.join("c"), &mut steps); // 2: back in p, from n
+        visit(&root.join("a/b"), &mut steps); // still 2
+                                              // A project made where the shell went without the engine.
+        steps.push(format!("mkdir {}", sh.q(&root.join("a/b/.pyve"))));
+        steps.push(format!(": > {}", sh.q(&root.join("a/b/.pyve/config"))));
+        steps.push(sh.prompt().to_owned());
+        steps.push(count.clone()); // 3
+        visit(&sandbox.path(""), &mut steps); // 4: leaving
+        let out = sandbox.script_ok(sh, &steps.join("\n"));
+        let said = stdout(&out);
+        // The first count is the entering's, before the log was emptied.
+        let counts: Vec<&str> = said
+            .lines()
+            .filter_map(|l| l.strip_prefix("CALLS="))
+            .map(str::trim)
+            .skip(1)
+            .collect();
+        // Leaving runs the engine at least once more: outside a project the
+        // hook watches every ancestor, /tmp too, which other tests write to.
+        let left: u32 = counts.last().unwrap().parse().unwrap();
+        assert!(left >= 4, "{sh:?}: {said}");
+        assert_eq!(
+            counts[..counts.len() - 1],
+            ["0", "0", "0", "0", "1", "2", "2", "3"],
+            "{sh:?}: {said}\n{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        assert!(
+            said.contains(&format!("VE={}", root.join(".venv").display())),
+            "{said}"
+        );
+    }
+);
