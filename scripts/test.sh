@@ -121,6 +121,15 @@ export PYVE_TEST_POETRY
 PYVE_TEST_CONDA_LOCK=$(tool_venv conda-lock 4.0.3 conda-lock)
 export PYVE_TEST_CONDA_LOCK
 
+# Pinned wheels from PyPI, without their dependencies, into DIR.
+wheel_download() { # dir requirement...
+  local dir=$1 pip_python=python3
+  shift
+  python3 -m pip --version >/dev/null 2>&1 || pip_python=/usr/bin/python3
+  "$pip_python" -m pip download --quiet --disable-pip-version-check --no-deps \
+    --only-binary=:all: --dest "$dir" "$@"
+}
+
 # The wheels `uv venv --seed` installs (pip; setuptools, wheel and packaging too for
 # Python < 3.12), pinned, from PyPI: the tests' local wheel directory
 # holds them, so environments get pip offline (tests/deps/README.md).
@@ -128,10 +137,7 @@ seed_dir="$PWD/target/tools/seed-wheels-2"
 if [ ! -f "$seed_dir/.done" ]; then
   echo "test.sh: fetching pip, setuptools and wheel from PyPI"
   mkdir -p "$seed_dir"
-  pip_python=python3
-  python3 -m pip --version >/dev/null 2>&1 || pip_python=/usr/bin/python3
-  "$pip_python" -m pip download --quiet --disable-pip-version-check --no-deps \
-    --only-binary=:all: --dest "$seed_dir" "pip==25.3" "setuptools==80.9.0" "wheel==0.45.1" "packaging==25.0"
+  wheel_download "$seed_dir" "pip==25.3" "setuptools==80.9.0" "wheel==0.45.1" "packaging==25.0"
   touch "$seed_dir/.done"
 fi
 export PYVE_TEST_SEED_WHEELS="$seed_dir"
@@ -144,13 +150,9 @@ doc_dir="$PWD/target/tools/doc-wheels-1"
 if [ ! -f "$doc_dir/.done" ]; then
   echo "test.sh: fetching pytest, httpx and their dependencies from PyPI"
   mkdir -p "$doc_dir"
-  pip_python=python3
-  python3 -m pip --version >/dev/null 2>&1 || pip_python=/usr/bin/python3
   # One version of a project per pip call.
-  "$pip_python" -m pip download --quiet --disable-pip-version-check --no-deps \
-    --only-binary=:all: --dest "$doc_dir" "pluggy==1.6.0"
-  "$pip_python" -m pip download --quiet --disable-pip-version-check --no-deps \
-    --only-binary=:all: --dest "$doc_dir" "pytest==8.4.2" "pluggy==1.5.0" \
+  wheel_download "$doc_dir" "pluggy==1.6.0"
+  wheel_download "$doc_dir" "pytest==8.4.2" "pluggy==1.5.0" \
     "iniconfig==2.3.1" "packaging==26.4" "pygments==2.21.0" "colorama==0.4.6" \
     "httpx==0.28.1" "httpcore==1.0.9" "h11==0.16.0" "anyio==4.16.0" "idna==3.20" \
     "certifi==2026.10.19.post1" "typing_extensions==4.16.0"

@@ -28,12 +28,6 @@ pub fn run(name: &str) -> Result<ExitCode, Error> {
         resolved.backend.name(),
         shown(&root)
     );
-    let verdict = super::verdict(vars, &root, &resolved);
-    if !verdict.is_trusted() {
-        info!(
-            "note: the hook will not activate it yet: {}; `pyve allow` after review",
-            verdict.summary()
-        );
-    }
+    super::note_if_held_back(vars, &root, &resolved);
     Ok(ExitCode::SUCCESS)
 }

@@ -184,6 +184,18 @@ pub fn built_named_env(
     Ok(resolved)
 }
 
+/// After a switch to `resolved`: a note when the hook will not apply it
+/// yet, and why.
+pub fn note_if_held_back(vars: &dyn Vars, root: &Path, resolved: &Resolved) {
+    let verdict = verdict(vars, root, resolved);
+    if !verdict.is_trusted() {
+        info!(
+            "note: the hook will not activate it yet: {}; `pyve allow` after review",
+            verdict.summary()
+        );
+    }
+}
+
 /// The project around the current directory and its config, for commands
 /// that read the config and run nothing: the project's files must be the
 /// user's own; the config's warnings are shown.

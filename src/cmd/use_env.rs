@@ -62,13 +62,7 @@ pub fn run(options: &Options) -> Result<ExitCode, Error> {
                 resolved.backend.name(),
                 shown(&root)
             );
-            let verdict = super::verdict(vars, &root, &resolved);
-            if !verdict.is_trusted() {
-                info!(
-                    "note: the hook will not activate it yet: {}; `pyve allow` after review",
-                    verdict.summary()
-                );
-            }
+            super::note_if_held_back(vars, &root, &resolved);
             project::shell_choice_value(name, &root)
         }
         (None, true) => {
