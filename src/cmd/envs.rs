@@ -30,9 +30,7 @@ fn load() -> Result<Listing, Error> {
     let (root, config) = super::load_config(vars)?;
     let envs = project::all_envs(&root, &config)?;
     let chosen = super::shell_choice(vars, &root);
-    let selector = chosen
-        .as_deref()
-        .map_or(project::Selector::Active, project::Selector::Shell);
+    let selector = project::Selector::active_or_shell(chosen.as_deref());
     let active = project::resolve_env(&root, &config, selector)
         .map(|r| (String::from_utf8_lossy(&r.env_name).into_owned(), r.via))
         .map_err(|e| e.to_string());

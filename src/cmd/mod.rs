@@ -135,9 +135,9 @@ pub fn find_project(
         trust::check_project_files(&root)?;
     }
     let chosen = shell_choice(vars, &root);
-    let selector = match (selector, chosen.as_deref()) {
-        (project::Selector::Active, Some(name)) => project::Selector::Shell(name),
-        (selector, _) => selector,
+    let selector = match selector {
+        project::Selector::Active => project::Selector::active_or_shell(chosen.as_deref()),
+        selector => selector,
     };
     let (resolved, warnings) = project::load(&root, selector)?;
     Ok(Project {

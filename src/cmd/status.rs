@@ -74,7 +74,7 @@ fn gather(vars: &dyn Vars, directory: PathBuf) -> Status {
         return status;
     }
     let chosen = super::shell_choice(vars, &root);
-    let selector = chosen.as_deref().map_or(Selector::Active, Selector::Shell);
+    let selector = Selector::active_or_shell(chosen.as_deref());
     let resolved = match project::load(&root, selector) {
         Ok((resolved, _warnings)) => resolved,
         Err(e) => {

@@ -6,7 +6,6 @@
 //! sets `PYVE_USE` to what it prints; the engine resolves the choice at
 //! the next prompt and unsets it on leaving (`engine::choice`).
 
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
@@ -84,12 +83,7 @@ pub fn run(options: &Options) -> Result<ExitCode, Error> {
     // One line of text (see `project::shell_choice_value`).
     let mut out = MARK.to_vec();
     out.extend_from_slice(&value);
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(&out)
-        .and_then(|()| stdout.flush())
-        .map_err(|e| user(format!("cannot write the choice for the hook: {e}")))?;
-    Ok(ExitCode::SUCCESS)
+    super::write_stdout(&out, "the choice for the hook")
 }
 
 /// Which environment this shell uses, and why.

@@ -43,12 +43,8 @@ impl Choice {
     /// here). The value holds the project's real path; the shell's may
     /// pass through a link, which is resolved only then.
     pub fn read(vars: &dyn Vars, root: Option<&Path>) -> Choice {
-        let Some(value) = vars.non_empty(vars::USE) else {
+        let Some(value) = vars.bytes(vars::USE).filter(|v| !v.is_empty()) else {
             return Choice::None;
-        };
-        let value = {
-            use std::os::unix::ffi::OsStrExt;
-            value.as_bytes().to_vec()
         };
         let Some(root) = root else {
             return Choice::Ended;

@@ -45,7 +45,7 @@ impl Model {
             told.tell(token, &[line], diagnostics);
             return None;
         }
-        let selector = chosen.map_or(project::Selector::Active, project::Selector::Shell);
+        let selector = project::Selector::active_or_shell(chosen);
         let resolved = match project::load(&real_root, selector) {
             Ok((resolved, warnings)) => {
                 if !warnings.is_empty() {
@@ -133,7 +133,7 @@ impl Model {
         let Ok(config) = config::read(&layout::config(project)) else {
             return;
         };
-        let selector = chosen.map_or(project::Selector::Active, project::Selector::Shell);
+        let selector = project::Selector::active_or_shell(chosen);
         let init = project::load(project, selector)
             .map_or_else(|_| "pyve init".to_owned(), |(r, _)| r.init_command());
         let subject = Subject {

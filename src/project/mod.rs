@@ -34,6 +34,14 @@ pub enum Selector<'a> {
     Shell(&'a str),
 }
 
+impl<'a> Selector<'a> {
+    /// The active environment, or this shell's choice where it made one
+    /// (`pyve use`, read by the caller from `PYVE_USE`).
+    pub fn active_or_shell(chosen: Option<&'a str>) -> Selector<'a> {
+        chosen.map_or(Selector::Active, Selector::Shell)
+    }
+}
+
 /// How the environment was chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
