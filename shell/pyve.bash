@@ -13,7 +13,12 @@
 # hook inherits the variable, not the id).
 # shellcheck disable=SC2034 # read by pyve's commands, not by this script
 \builtin export PYVE_HOOK=$$
-# shellcheck disable=SC2154 # __pyve_watch is assigned by the engine's output
+# Whether a watched path is newer than the stamp: each engine run redefines
+# it as one `[[ P -nt S || … ]]` over the paths it watches. Never, until the
+# engine has run (kept when this script is sourced again).
+if ! \builtin declare -F __pyve_newer >/dev/null; then
+  function __pyve_newer { \builtin return 1; }
+fi
 
 # Runs at every prompt. The common case (same directory, no watched file
 # newer than the stamp) is decided with builtins and starts no process.
@@ -27,8 +32,10 @@ __pyve_hook() {
   # that changes nothing, and takes the watch check below like a bare Enter.
   if [[ $PWD != "${__pyve_pwd-}" ]] && ! __pyve_inside; then
     __pyve_run
+  elif __pyve_newer; then
+    __pyve_run
   else
-    for __pyve_file in ${__pyve_watch[@]+"${__pyve_watch[@]}"} ${__pyve_between[@]+"${__pyve_between[@]}"}; do
+    for __pyve_file in ${__pyve_between[@]+"${__pyve_between[@]}"}; do
       if [[ $__pyve_file -nt $__pyve_stamp ]]; then
         __pyve_run
         break
@@ -64,7 +71,7 @@ __pyve_run() {
   # this directory then takes the fast path instead of starting the engine
   # again, until the next change of directory.
   __pyve_pwd=$PWD
-  __pyve_watch=()
+  function __pyve_newer { \builtin return 1; }
   __pyve_between=()
   # `trap -p` inside the substitution still lists this shell's traps, and
   # bash execs the engine in place, so this costs one process in all.
@@ -108,9 +115,10 @@ __pyve_run() {
 # Whether $PWD, under the project root the engine last found
 # (`__pyve_root`), has no project of its own between them: a `.pyve/config`
 # (any kind of entry, as the engine counts it) makes a nested project, which
-# the engine must handle. The directories walked join the watch list
-# (`__pyve_between`), so a project made in one of them later is noticed at
-# the next prompt.
+# the engine must handle. The directories walked, and a `.pyve` in one,
+# join the watch list (`__pyve_between`), so a project made in one of them
+# later is noticed at the next prompt. Without a stamp nothing is watched
+# (every path would be newer than none).
 __pyve_inside() {
   [[ -n $__pyve_root && $PWD/ == "$__pyve_root"/* ]] || \builtin return 1
   __pyve_between=()
@@ -118,7 +126,10 @@ __pyve_inside() {
   while [[ $__pyve_dir != "$__pyve_root" ]]; do
     [[ -z $__pyve_dir || $__pyve_dir == / ]] && \builtin return 1
     [[ -e $__pyve_dir/.pyve/config || -L $__pyve_dir/.pyve/config ]] && \builtin return 1
-    __pyve_between+=("$__pyve_dir" "$__pyve_dir/.pyve")
+    if [[ -n $__pyve_stamp ]]; then
+      __pyve_between+=("$__pyve_dir")
+      [[ -e $__pyve_dir/.pyve ]] && __pyve_between+=("$__pyve_dir/.pyve")
+    fi
     __pyve_dir=${__pyve_dir%/*}
   done
   __pyve_pwd=$PWD

@@ -20,15 +20,14 @@ function __pyve_hook --on-event fish_prompt --on-variable PWD
     # the project the engine last found, with no project of its own in
     # between: that changes nothing, and takes the watch check below like a
     # bare Enter.
+    #
+    # The watch check is one `test` over every watched path (`-n ''` is
+    # false, each `-o P -nt S` the engine or __pyve_inside added tests one):
+    # a loop would cost fish more per path than the two stats.
     if builtin test "$PWD" != "$__pyve_pwd"; and not __pyve_inside
         __pyve_run
-    else
-        for __pyve_file in $__pyve_watch $__pyve_between
-            if builtin test "$__pyve_file" -nt "$__pyve_stamp"
-                __pyve_run
-                break
-            end
-        end
+    else if builtin test -n '' $__pyve_newer $__pyve_between
+        __pyve_run
     end
 end
 
@@ -42,7 +41,7 @@ function __pyve_run
     # the engine again, until the next change of directory.
     set -l __pyve_handled $__pyve_pwd
     set -g __pyve_pwd $PWD
-    set -g __pyve_watch
+    set -g __pyve_newer
     set -g __pyve_between
     set -l __pyve_out (command $__pyve_exe _engine fish $PWD "$__pyve_stamp" "$__pyve_diagnosed" $fish_pid | builtin string collect -N; builtin printf '%s' $pipestatus[1])
     set -l __pyve_code $__pyve_out[-1]
@@ -67,23 +66,29 @@ end
 # Whether $PWD is under the project root the engine last found
 # (`__pyve_root`) with no project of its own between them: a `.pyve/config`
 # (any kind of entry, as the engine counts it) makes a nested project, which
-# the engine must handle. The directories walked join the watch list
-# (`__pyve_between`), so a project made in one of them later is noticed at
-# the next prompt. The prefix test compares strings, so no character of
-# the root is taken for a wildcard.
+# the engine must handle. The walk up from $PWD either meets the root or
+# ends at `/` (not under it). The directories walked, and a `.pyve` in one,
+# join the watch check (`__pyve_between`), so a project made in one of them
+# later is noticed at the next prompt; without a stamp nothing is watched
+# (every path is newer than none). No command substitution: each costs fish
+# about 40 µs, so the parent comes from a named group of `string match`,
+# which sets the variable of that name.
 function __pyve_inside
     builtin test -n "$__pyve_root"; or return 1
-    set -l __pyve_prefix "$__pyve_root/"
-    builtin test (builtin string sub -l (builtin string length -- $__pyve_prefix) -- "$PWD/") = $__pyve_prefix; or return 1
     set -g __pyve_between
     set -l __pyve_dir $PWD
     while builtin test "$__pyve_dir" != "$__pyve_root"
-        builtin test -z "$__pyve_dir" -o "$__pyve_dir" = /; and return 1
+        builtin test -n "$__pyve_dir" -a "$__pyve_dir" != /; or return 1
         if builtin test -e "$__pyve_dir/.pyve/config" -o -L "$__pyve_dir/.pyve/config"
             return 1
         end
-        set -ga __pyve_between $__pyve_dir $__pyve_dir/.pyve
-        set __pyve_dir (builtin path dirname -- $__pyve_dir)
+        if builtin test -n "$__pyve_stamp"
+            set -ga __pyve_between -o $__pyve_dir -nt $__pyve_stamp
+            if builtin test -e "$__pyve_dir/.pyve"
+                set -ga __pyve_between -o $__pyve_dir/.pyve -nt $__pyve_stamp
+            end
+        end
+        builtin string match -rq -- '(?s)^(?<__pyve_dir>.*)/[^/]*$' $__pyve_dir
     end
     set -g __pyve_pwd $PWD
 end

@@ -8,7 +8,13 @@
 \builtin typeset -g __pyve_pwd __pyve_stamp __pyve_diagnosed __pyve_failed __pyve_root
 \builtin typeset -g __pyve_ps1_text __pyve_ps1_ins __pyve_ps1_val __pyve_ps1_opts
 \builtin typeset -g __pyve_ps1_want __pyve_ps1_var __pyve_ps1_env __pyve_ps1_seen
-\builtin typeset -ga __pyve_watch __pyve_scripts __pyve_between
+\builtin typeset -ga __pyve_scripts __pyve_between
+# Whether a watched path is newer than the stamp: each engine run redefines
+# it as one `[[ P -nt S || … ]]` over the paths it watches. Never, until the
+# engine has run (kept when this script is sourced again).
+if ! \builtin typeset -f __pyve_newer >/dev/null 2>&1; then
+  function __pyve_newer { \builtin return 1; }
+fi
 # Tells pyve's commands (init, doctor) started from this shell that it
 # runs the hook, so they do not advise installing it: this shell's process
 # id, which they compare with their parent's (a child shell without the
@@ -30,8 +36,10 @@ __pyve_hook() {
   # that changes nothing, and takes the watch check below like a bare Enter.
   if [[ $PWD != "$__pyve_pwd" ]] && ! __pyve_inside; then
     __pyve_run
+  elif __pyve_newer; then
+    __pyve_run
   else
-    for __pyve_file in "${__pyve_watch[@]}" "${__pyve_between[@]}"; do
+    for __pyve_file in "${__pyve_between[@]}"; do
       if [[ $__pyve_file -nt $__pyve_stamp ]]; then
         __pyve_run
         break
@@ -72,7 +80,7 @@ __pyve_run() {
   # that hangs, this directory takes the fast path instead of starting the
   # engine again, until the next change of directory.
   __pyve_pwd=$PWD
-  __pyve_watch=()
+  function __pyve_newer { \builtin return 1; }
   __pyve_between=()
   __pyve_out=$("$__pyve_exe" _engine zsh "$PWD" "$__pyve_stamp" "$__pyve_diagnosed" "$$") || __pyve_code=$?
   if (( __pyve_code != 0 )); then
@@ -103,9 +111,10 @@ __pyve_run() {
 # Whether $PWD, under the project root the engine last found
 # (`__pyve_root`), has no project of its own between them: a `.pyve/config`
 # (any kind of entry, as the engine counts it) makes a nested project, which
-# the engine must handle. The directories walked join the watch list
-# (`__pyve_between`), so a project made in one of them later is noticed at
-# the next prompt.
+# the engine must handle. The directories walked, and a `.pyve` in one,
+# join the watch list (`__pyve_between`), so a project made in one of them
+# later is noticed at the next prompt. Without a stamp nothing is watched
+# (a path is never newer than no stamp in zsh, but that is zsh's reading).
 __pyve_inside() {
   [[ -n $__pyve_root && $PWD/ == "$__pyve_root"/* ]] || \builtin return 1
   # The user's options off (WARN_NESTED_VAR would warn at these globals);
@@ -116,7 +125,10 @@ __pyve_inside() {
   while [[ $__pyve_dir != "$__pyve_root" ]]; do
     [[ -z $__pyve_dir || $__pyve_dir == / ]] && \builtin return 1
     [[ -e $__pyve_dir/.pyve/config || -L $__pyve_dir/.pyve/config ]] && \builtin return 1
-    __pyve_between+=("$__pyve_dir" "$__pyve_dir/.pyve")
+    if [[ -n $__pyve_stamp ]]; then
+      __pyve_between+=("$__pyve_dir")
+      [[ -e $__pyve_dir/.pyve ]] && __pyve_between+=("$__pyve_dir/.pyve")
+    fi
     __pyve_dir=${__pyve_dir%/*}
   done
   __pyve_pwd=$PWD

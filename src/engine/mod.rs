@@ -543,10 +543,10 @@ impl<'a> Run<'a> {
             None => Vec::new(),
         };
         let shell = request.shell;
-        shell.set_list(&mut self.out, protocol::WATCH, &watched);
         let stamp_bytes = stamp
             .as_ref()
             .map_or(&b""[..], |p| p.as_os_str().as_bytes());
+        shell.watch(&mut self.out, &watched, stamp_bytes);
         shell.set_global(&mut self.out, protocol::STAMP, stamp_bytes);
         shell.set_global(&mut self.out, protocol::DIAGNOSED, &self.told.encode());
         let root = found

@@ -124,8 +124,9 @@ pub struct EnvWatch<'a> {
 }
 
 /// The paths whose change can alter the outcome for `pwd`:
-/// - each directory from `pwd` up to the project root (or `/`) and its
-///   `.pyve`: a project appearing or disappearing changes one of them;
+/// - each directory from `pwd` up to the project root (or `/`), and its
+///   `.pyve` where there is one: a project appearing or disappearing
+///   changes one of them;
 /// - the root's parent (the project deleted) and its config (edited in place);
 /// - the trust store, where `pyve allow` and `pyve deny` write;
 /// - the environment directory and its marker, or, while the environment is
@@ -149,8 +150,15 @@ pub fn watch_list(
     };
     for dir in pwd.ancestors() {
         add(dir);
-        add(&layout::pyve_dir(dir));
-        if Some(dir) == root {
+        let at_root = Some(dir) == root;
+        // A `.pyve` made later changes `dir` itself, watched above; one
+        // that exists (the root's always) is watched for a config made or
+        // replaced in it. One lstat here saves every prompt a stat pair.
+        let pyve_dir = layout::pyve_dir(dir);
+        if at_root || pyve_dir.symlink_metadata().is_ok() {
+            add(&pyve_dir);
+        }
+        if at_root {
             break;
         }
     }

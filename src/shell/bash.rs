@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::Shell;
+use super::{protocol, Shell};
 
 pub struct Bash;
 
@@ -92,6 +92,29 @@ impl Shell for Bash {
             quote(out, value);
         }
         out.extend_from_slice(b")\n");
+    }
+
+    /// `function __pyve_newer { [[ P -nt S || … ]]; }`: one conditional
+    /// command over every path, parsed once here rather than looped over
+    /// at every prompt. The `function` form keeps an alias of the name from
+    /// breaking the definition.
+    fn watch(&self, out: &mut Vec<u8>, paths: &[Vec<u8>], stamp: &[u8]) {
+        out.extend_from_slice(b"function ");
+        out.extend_from_slice(protocol::NEWER.as_bytes());
+        if paths.is_empty() {
+            out.extend_from_slice(b" { \\builtin return 1; }\n");
+            return;
+        }
+        out.extend_from_slice(b" { [[ ");
+        for (i, path) in paths.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b" || ");
+            }
+            quote(out, path);
+            out.extend_from_slice(b" -nt ");
+            quote(out, stamp);
+        }
+        out.extend_from_slice(b" ]]; }\n");
     }
 
     fn rehash(&self, out: &mut Vec<u8>) {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::Shell;
+use super::{protocol, Shell};
 
 pub struct Fish;
 
@@ -85,6 +85,25 @@ impl Shell for Fish {
         for value in values {
             out.push(b' ');
             quote(out, value);
+        }
+        out.push(b'\n');
+    }
+
+    /// `set -g __pyve_newer -o P -nt S …`: the arguments of the one
+    /// `test` the hook runs over all paths (a loop step costs fish more
+    /// than the stat pair). Only absolute paths: one that starts with `-`
+    /// or is `(` would read as an operator of `test` (the engine watches
+    /// none such).
+    fn watch(&self, out: &mut Vec<u8>, paths: &[Vec<u8>], stamp: &[u8]) {
+        out.extend_from_slice(b"builtin set -g ");
+        out.extend_from_slice(protocol::NEWER.as_bytes());
+        if stamp.first() == Some(&b'/') {
+            for path in paths.iter().filter(|p| p.first() == Some(&b'/')) {
+                out.extend_from_slice(b" -o ");
+                quote(out, path);
+                out.extend_from_slice(b" -nt ");
+                quote(out, stamp);
+            }
         }
         out.push(b'\n');
     }

@@ -40,6 +40,11 @@ pub trait Shell {
     /// A global, unexported shell variable.
     fn set_global(&self, out: &mut Vec<u8>, name: &str, value: &[u8]);
     fn set_list(&self, out: &mut Vec<u8>, name: &str, values: &[Vec<u8>]);
+    /// The fast path's check ([`protocol::NEWER`]): whether any of `paths`
+    /// is newer than `stamp`, in one builtin call over all of them, so a
+    /// watched path costs a bare Enter its two `stat`s and no step of a
+    /// loop in the shell. No paths: never.
+    fn watch(&self, out: &mut Vec<u8>, paths: &[Vec<u8>], stamp: &[u8]);
     /// Forget cached command locations after PATH changed.
     fn rehash(&self, out: &mut Vec<u8>);
     /// Calls one of the init script's functions, each argument one word.
@@ -124,14 +129,18 @@ mod tests {
                 "bash",
                 &Bash,
                 b"\\builtin export X='a'\\''b\\c\n$d\xff'\n\\builtin unset -v X\n\
-                  __pyve_pwd='a'\\''b\\c\n$d\xff'\n__pyve_watch=('/a' 'b c')\n\
+                  __pyve_pwd='a'\\''b\\c\n$d\xff'\n__pyve_scripts=('/a' 'b c')\n\
+                  function __pyve_newer { [[ '/a' -nt '/s' || '/b'\\''c' -nt '/s' ]]; }\n\
+                  function __pyve_newer { \\builtin return 1; }\n\
                   __pyve_prompt '(venv:p)' 'VIRTUAL_ENV' '/p/.venv'\n\\builtin . '/e/s.sh'\n\\builtin hash -r\n",
             ),
             (
                 "zsh",
                 &Zsh,
                 b"\\builtin export X='a'\\''b\\c\n$d\xff'\n\\builtin unset X\n\
-                  __pyve_pwd='a'\\''b\\c\n$d\xff'\n__pyve_watch=('/a' 'b c')\n\
+                  __pyve_pwd='a'\\''b\\c\n$d\xff'\n__pyve_scripts=('/a' 'b c')\n\
+                  function __pyve_newer { [[ '/a' -nt '/s' || '/b'\\''c' -nt '/s' ]]; }\n\
+                  function __pyve_newer { \\builtin return 1; }\n\
                   __pyve_prompt '(venv:p)' 'VIRTUAL_ENV' '/p/.venv'\n\\builtin . '/e/s.sh'\n\\builtin rehash\n",
             ),
             (
@@ -139,7 +148,9 @@ mod tests {
                 &Fish,
                 b"builtin set -gx X 'a\\'b\\\\c\n$d'\\xff''\nbuiltin set -e -g X\n\
                   builtin set -g __pyve_pwd 'a\\'b\\\\c\n$d'\\xff''\n\
-                  builtin set -g __pyve_watch '/a' 'b c'\n\
+                  builtin set -g __pyve_scripts '/a' 'b c'\n\
+                  builtin set -g __pyve_newer -o '/a' -nt '/s' -o '/b\\'c' -nt '/s'\n\
+                  builtin set -g __pyve_newer\n\
                   __pyve_prompt '(venv:p)' 'VIRTUAL_ENV' '/p/.venv'\nbuiltin source '/e/s.sh'\n",
             ),
         ];
@@ -150,9 +161,12 @@ mod tests {
             shell.set_global(&mut out, protocol::PWD, value);
             shell.set_list(
                 &mut out,
-                protocol::WATCH,
+                protocol::SCRIPTS,
                 &[b"/a".to_vec(), b"b c".to_vec()],
             );
+            let watched = [b"/a".to_vec(), b"/b'c".to_vec()];
+            shell.watch(&mut out, &watched, b"/s");
+            shell.watch(&mut out, &[], b"/s");
             shell.call(
                 &mut out,
                 protocol::PROMPT,
@@ -167,6 +181,20 @@ mod tests {
             );
             assert_eq!(out, want, "{name}");
         }
+    }
+
+    /// fish's `test` would read a word such as `-o` or `(` as an operator:
+    /// only absolute paths, and an absolute stamp, go into its check.
+    #[test]
+    fn fish_checks_only_absolute_paths() {
+        let mut out = Vec::new();
+        let paths = [b"-o".to_vec(), b"/a".to_vec(), b"(".to_vec()];
+        Fish.watch(&mut out, &paths, b"/s");
+        Fish.watch(&mut out, &paths, b"-s");
+        assert_eq!(
+            out,
+            b"builtin set -g __pyve_newer -o '/a' -nt '/s'\nbuiltin set -g __pyve_newer\n"
+        );
     }
 
     /// fish's PATH is a list: set item by item, and an empty PATH is the

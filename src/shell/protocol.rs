@@ -22,8 +22,12 @@ pub const EXE: &str = "__pyve_exe";
 pub const PWD: &str = "__pyve_pwd";
 /// This shell's stamp file; a watched path newer than it runs the engine.
 pub const STAMP: &str = "__pyve_stamp";
-/// The paths whose change means the engine must run again.
-pub const WATCH: &str = "__pyve_watch";
+/// The fast path's check (see `Shell::watch`): whether a watched path is
+/// newer than the stamp, so the engine must run again. A function in bash
+/// and zsh, the arguments of one `test` in fish. (Named anew when the check
+/// changed from a list the scripts looped over: a shell that loaded the
+/// old script ignores it instead of misreading it.)
+pub const NEWER: &str = "__pyve_newer";
 /// The project root the engine found (empty: none): another directory
 /// under it with no project in between needs no engine run.
 pub const ROOT: &str = "__pyve_root";
@@ -111,7 +115,7 @@ mod tests {
     #[test]
     fn every_script_uses_the_protocol_names() {
         for (shell, script) in SCRIPTS_BY_SHELL {
-            for name in [EXE, PWD, STAMP, WATCH, ROOT, DIAGNOSED, PROMPT, RUN] {
+            for name in [EXE, PWD, STAMP, NEWER, ROOT, DIAGNOSED, PROMPT, RUN] {
                 assert!(script.contains(name), "{shell} does not use {name}");
             }
             assert!(

@@ -41,6 +41,10 @@ impl Shell for Zsh {
         Bash.set_list(out, name, values);
     }
 
+    fn watch(&self, out: &mut Vec<u8>, paths: &[Vec<u8>], stamp: &[u8]) {
+        Bash.watch(out, paths, stamp);
+    }
+
     fn rehash(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"\\builtin rehash\n");
     }

@@ -66,9 +66,29 @@ per_shell!(bare_enter_forks_and_execs_nothing, |sh: Sh| {
         spawned.is_empty(),
         "200 prompts started processes: {spawned:#?}"
     );
-    // Two stats per watched path and prompt at most (the path and the stamp).
-    let stats = window.iter().filter(|l| l.contains("stat")).count();
-    assert!(stats <= 200 * 2 * 16, "{stats} stat calls for 200 prompts");
+    // One stat of the stamp per watched path and prompt, and the paths
+    // watched in `p/a/b/c` are the ten that matter: c, b, a, p and
+    // `p/.pyve`, p's parent, the config, the trust store, the marker and
+    // the environment. None of them missing: a `.pyve` that is not there
+    // is not watched (making one changes its directory, watched already).
+    let stamp_stats = window
+        .iter()
+        .filter(|l| l.contains("stat") && l.contains("/stamp-"))
+        .count();
+    assert_eq!(
+        stamp_stats,
+        200 * 10,
+        "stat calls of the stamp in 200 prompts"
+    );
+    let root_text = root.display().to_string();
+    let missing: Vec<&&str> = window
+        .iter()
+        .filter(|l| l.contains("stat") && l.contains(&root_text) && l.contains("ENOENT"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "watched paths that are not there: {missing:#?}"
+    );
 });
 
 #[test]

@@ -124,9 +124,15 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
         std::fs::create_dir_all(root.join(".pyve")).unwrap();
         std::fs::write(root.join(".pyve/config"), "").unwrap();
         std::os::unix::fs::symlink(&shared, root.join(".venv")).unwrap();
+        // A subdirectory of the same name, reached from the root without
+        // the engine (the hook's walk up to the root).
+        std::fs::create_dir_all(root.join(OsStr::from_bytes(name))).unwrap();
         sandbox.allow(&root);
         roots.push(root);
     }
+    // The fixture's writes are older than the stamp (set 20 ms back) by
+    // the time the shell starts, so they do not count as changes.
+    std::thread::sleep(std::time::Duration::from_millis(50));
     let mut body = vec![probe(sh).to_owned()];
     let vars = "PYVE_ENV_NAME VIRTUAL_ENV PYVE_PROMPT PYTHONHOME PATH";
     for i in 0..roots.len() {
@@ -136,6 +142,27 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
             format!("\"$DIR{i}\"")
         };
         body.push(format!("cd {dir}\n{}\n__probe in{i} {vars}", sh.prompt()));
+        // Into the subdirectory with the engine made unusable: were it run
+        // (the walk refusing the name), it would say so on stderr, which
+        // holds only the expected lines (below).
+        let (sub, save, restore) = if sh == Sh::Fish {
+            (
+                format!("$DIR{i}/$NAME{i}"),
+                "set -g __real $__pyve_exe; set -g __pyve_exe /nonexistent",
+                "set -g __pyve_exe $__real",
+            )
+        } else {
+            (
+                format!("\"$DIR{i}/$NAME{i}\""),
+                "__real=$__pyve_exe; __pyve_exe=/nonexistent",
+                "__pyve_exe=$__real",
+            )
+        };
+        body.push(format!(
+            "{save}\ncd {sub}\n{}\n{}\n__probe sub{i} {vars}\n{restore}",
+            sh.prompt(),
+            sh.prompt()
+        ));
         body.push(format!(
             "cd {}\n{}\n__probe out{i} {vars}",
             sh.q(&parent),
@@ -152,8 +179,9 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
     cmd.arg(script)
         .env("OUT", &out)
         .env("PYTHONHOME", OsStr::from_bytes(&home));
-    for (i, root) in roots.iter().enumerate() {
+    for (i, (root, name)) in roots.iter().zip(&names).enumerate() {
         cmd.env(format!("DIR{i}"), root);
+        cmd.env(format!("NAME{i}"), OsStr::from_bytes(name));
     }
     let output = cmd.output().unwrap();
     let stderr = stderr(&output);
@@ -201,6 +229,15 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
         path.extend_from_slice(&base_path);
         prop_assert_eq!(read(&format!("in{i}.PATH")), Some(path));
         prop_assert_eq!(read(&format!("in{i}.PYTHONHOME")), None, "unset inside");
+        for var in ["VIRTUAL_ENV", "PATH", "PYVE_PROMPT"] {
+            prop_assert_eq!(
+                read(&format!("sub{i}.{var}")),
+                read(&format!("in{i}.{var}")),
+                "{} in the subdirectory of {:?}",
+                var,
+                shown_name
+            );
+        }
         let mut prefix = b"(venv:".to_vec();
         prefix.extend_from_slice(&shown_in_prompt(name));
         prefix.push(b')');
