@@ -71,6 +71,8 @@ __pyve_run() {
   # this directory then takes the fast path instead of starting the engine
   # again, until the next change of directory.
   __pyve_pwd=$PWD
+  # Nothing watched until the output says what (a failed run watches nothing).
+  # shellcheck disable=SC2317 # called by __pyve_hook
   function __pyve_newer { \builtin return 1; }
   __pyve_between=()
   # `trap -p` inside the substitution still lists this shell's traps, and

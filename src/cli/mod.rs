@@ -5,6 +5,7 @@
 
 mod completions;
 mod man;
+mod run_fast;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -495,7 +496,12 @@ fn unknown(error: clap::Error) -> Error {
 }
 
 pub fn run() -> Result<ExitCode, Error> {
-    let cli = Cli::try_parse_from(seed_spelling(std::env::args_os().collect())).map_err(unknown)?;
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if let Some(options) = run_fast::parse(&args) {
+        ui::configure(ui::ColorWhen::Auto, false, false);
+        return cmd::run::run(options);
+    }
+    let cli = Cli::try_parse_from(seed_spelling(args)).map_err(unknown)?;
     let color = match cli.color {
         ColorArg::Auto => ui::ColorWhen::Auto,
         ColorArg::Always => ui::ColorWhen::Always,

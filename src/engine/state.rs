@@ -62,10 +62,21 @@ pub enum Op {
 impl Op {
     /// One `kind=part=…` field of the state.
     fn decode(field: &[u8]) -> Result<Op, DecodeError> {
-        let mut parts = field.split(|&b| b == b'=');
-        let kind = parts.next().unwrap_or_default();
-        let parts: Vec<&[u8]> = parts.collect();
-        Ok(match (kind, parts.as_slice()) {
+        let mut split = field.split(|&b| b == b'=');
+        let kind = split.next().unwrap_or_default();
+        // Up to three parts, kept on the stack: this runs for every op at
+        // every engine call, and a `Vec` allocated and freed here costs
+        // musl's allocator an mmap and a munmap each time.
+        let mut parts: [&[u8]; 3] = [&[]; 3];
+        let mut count = 0;
+        for part in split {
+            let Some(slot) = parts.get_mut(count) else {
+                return Err(DecodeError("unknown operation"));
+            };
+            *slot = part;
+            count += 1;
+        }
+        Ok(match (kind, &parts[..count]) {
             (b"a", [entry]) => Op::Prepend {
                 entry: unescape(entry)?,
             },

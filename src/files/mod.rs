@@ -57,8 +57,9 @@ impl From<std::io::Error> for ReadError {
 /// open, since opening a device can act (a link to a tape or a watchdog);
 /// opened without blocking and checked again on the descriptor: a
 /// repository can make any name a FIFO, whose open would wait forever, or
-/// swap a file for one between the check and the open.
-pub fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
+/// swap a file for one between the check and the open. The descriptor's
+/// metadata comes with it.
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), ReadError> {
     if !std::fs::metadata(path)?.is_file() {
         return Err(ReadError::NotRegular);
     }
@@ -67,10 +68,11 @@ pub fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
         .read(true)
         .custom_flags(flags.bits())
         .open(path)?;
-    if !file.metadata()?.is_file() {
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
         return Err(ReadError::NotRegular);
     }
-    Ok(file)
+    Ok((file, metadata))
 }
 
 /// Reads a regular file of at most `max` bytes, bounded by the bytes
@@ -78,13 +80,18 @@ pub fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
 /// read this way, so a link to `/dev/zero`, a FIFO or a `/proc` file can
 /// neither hang pyve nor fill its memory.
 pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
-    let mut file = open_regular(path)?;
-    let mut bytes = Vec::new();
+    let (mut file, metadata) = open_regular(path)?;
+    // Room for the whole file as its length says (a hint: it may change
+    // while read), and a byte more, so a small file takes one read and one
+    // that finds its end, not reads of 32, 64, 128… bytes.
+    let hint = metadata.len().min(max).saturating_add(1);
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
     (&mut file).take(max).read_to_end(&mut bytes)?;
-    // One more read says whether there is more. Eight bytes: some files
-    // (`/proc/*/pagemap`) refuse reads of a size that is not a multiple.
+    // Fewer than `max` bytes: the file ended. Else one more read says
+    // whether there is more. Eight bytes: some files (`/proc/*/pagemap`)
+    // refuse reads of a size that is not a multiple.
     let mut probe = [0u8; 8];
-    if file.read(&mut probe)? > 0 {
+    if bytes.len() as u64 == max && file.read(&mut probe)? > 0 {
         return Err(ReadError::TooLarge(max));
     }
     Ok(bytes)
@@ -93,7 +100,7 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
 /// The sha256 of a regular file's content, read in blocks, at most `max`
 /// bytes of it.
 pub fn sha256_of(path: &Path, max: u64) -> Result<String, ReadError> {
-    let mut file = open_regular(path)?;
+    let (mut file, _) = open_regular(path)?;
     let mut hasher = crate::digest::Hasher::default();
     let mut buffer = [0u8; 64 << 10];
     let mut reader = (&mut file).take(max);

@@ -24,6 +24,41 @@ pub fn pyve_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_pyve"))
 }
 
+/// The release archive scripts/test.sh built for this machine with
+/// scripts/release.sh, as the release workflow builds it (static, musl):
+/// its directory and file name.
+pub fn release_archive() -> (PathBuf, String) {
+    let dir = std::env::var_os("PYVE_TEST_RELEASE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release-assets"));
+    let name = format!("pyve-{}-unknown-linux-musl.tar.gz", std::env::consts::ARCH);
+    assert!(
+        dir.join(&name).is_file(),
+        "no {name} in {} (scripts/test.sh builds it with scripts/release.sh)",
+        dir.display()
+    );
+    (dir, name)
+}
+
+/// The binary the installer puts in place, unpacked from the release
+/// archive into the sandbox.
+pub fn shipped_pyve(sb: &Sandbox) -> PathBuf {
+    let (dir, name) = release_archive();
+    let into = sb.path("shipped");
+    std::fs::create_dir_all(&into).unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(dir.join(&name))
+        .arg("-C")
+        .arg(&into)
+        .status()
+        .unwrap();
+    assert!(status.success(), "tar -xzf {name}");
+    let binary = into.join(name.trim_end_matches(".tar.gz")).join("pyve");
+    assert!(binary.is_file(), "{} not in the archive", binary.display());
+    binary
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sh {
     Bash,

@@ -13,20 +13,12 @@ use crate::support::*;
 
 /// The archive name install.sh looks for on this machine.
 fn archive() -> String {
-    format!("pyve-{}-unknown-linux-musl.tar.gz", std::env::consts::ARCH)
+    release_archive().1
 }
 
 /// A copy of the release directory scripts/test.sh built, to damage freely.
 fn release(sb: &Sandbox, name: &str) -> PathBuf {
-    let built = std::env::var_os("PYVE_TEST_RELEASE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release-assets"));
-    assert!(
-        built.join(archive()).is_file(),
-        "no {} in {} (scripts/test.sh builds it with scripts/release.sh)",
-        archive(),
-        built.display()
-    );
+    let (built, _) = release_archive();
     let dir = sb.path(name);
     std::fs::create_dir_all(&dir).unwrap();
     for file in [archive(), format!("{}.sha256", archive())] {
