@@ -4,6 +4,8 @@
 #   bash bench/run.sh            # prints the tables; also in target/bench/results.md
 #   BENCH_ROUNDS=5 bash bench/run.sh
 #   BENCH_BASELINE=/path/to/old/pyve bash bench/run.sh   # and an older pyve beside it
+#   BENCH_PYVE=target/x86_64-unknown-linux-musl/release/pyve bash bench/run.sh
+#                                # measure that build instead of `cargo build --release`
 #
 # It installs what it compares against, idempotently (direnv, hyperfine,
 # strace and GNU time from Debian's packages when root on Debian; mise
@@ -58,13 +60,26 @@ if [ -z "$uv" ]; then
   echo "bench: no uv in target/tools; run \`bash scripts/test.sh\` once, which fetches it" >&2
   exit 1
 fi
-echo "bench: building pyve (release)" >&2
-cargo build --release --locked --quiet
+if [ -n "${BENCH_PYVE-}" ]; then
+  pyve_exe=$(realpath "$BENCH_PYVE")
+else
+  echo "bench: building pyve (release)" >&2
+  cargo build --release --locked --quiet
+  pyve_exe=$repo/target/release/pyve
+fi
+# The floor for any program: `fn main() {}`, static (musl) where that
+# target is installed, as the installer's binary is built.
+hello=$out_dir/hello-static
+musl=$(uname -m)-unknown-linux-musl
+if [ ! -x "$hello" ] && rustup target list --installed 2>/dev/null | grep -qx "$musl"; then
+  printf 'fn main() {}\n' >"$out_dir/hello.rs"
+  rustc -O -C panic=abort -C strip=symbols --target "$musl" -o "$hello" "$out_dir/hello.rs"
+fi
 
 # All three tools (and uv, and nothing else of the machine's) on one PATH.
 bin=$out_dir/bin
 rm -rf "$bin" && mkdir -p "$bin"
-ln -s "$repo/target/release/pyve" "$bin/pyve"
+ln -s "$pyve_exe" "$bin/pyve"
 ln -s "$(command -v direnv)" "$bin/direnv"
 ln -s "$mise_dir/bin/mise" "$bin/mise"
 ln -s "$uv" "$bin/uv"
@@ -94,7 +109,9 @@ clean() { env -i "${clean_env[@]}" "$@"; }
 # The command of the pyve being measured (`base`: the older one).
 pyve_named() { if [ "$1" = base ]; then echo pyve-base; else echo pyve; fi; }
 
-for tool in "${tools[@]}"; do
+# `none`: the same directories with no hook at all, for what the shell's
+# own `cd` and prompt loop cost.
+for tool in "${tools[@]}" none; do
   project=$work/$tool/project
   mkdir -p "$project/a" "$project/b"
   "$python" -m venv --without-pip "$project/.venv"
@@ -120,6 +137,7 @@ hook_line() { # shell tool
       case $1 in fish) echo "$exe hook fish | source" ;; *) echo "eval \"\$($exe hook $1)\"" ;; esac ;;
     direnv) case $1 in fish) echo 'direnv hook fish | source' ;; *) echo "eval \"\$(direnv hook $1)\"" ;; esac ;;
     mise) case $1 in fish) echo 'mise activate fish | source' ;; *) echo "eval \"\$(mise activate $1)\"" ;; esac ;;
+    none) echo 'true' ;;
   esac
 }
 prompt_fn() { # shell: a function `p` that does what the shell does before drawing a prompt
@@ -210,11 +228,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3g×", a / b; els
 
 # 1. The engine with nothing to do, after a directory change inside the
 # project: each tool's state is what its own hook left in a shell that was
-# in `b` and moved to `a`.
+# in `b` and moved to `a`. Each pyve gets a runtime directory of its own:
+# a new shell's first engine run removes the stamps of shells that have
+# exited, and the state kept here is one of those.
 for tool in "${tools[@]}"; do
   project=$work/$tool/project
   file=$(loop_script bash "$tool" enter)
-  clean bash --norc --noprofile -c "source $file 0; cd $project/b; p; cd $project/a; env -0 >$work/$tool.env; printf '%s' \"\${__pyve_stamp-}\" >$work/$tool.stamp" 2>/dev/null
+  mkdir -p "$work/run-$tool" && chmod 700 "$work/run-$tool"
+  clean env XDG_RUNTIME_DIR="$work/run-$tool" bash --norc --noprofile -c "source $file 0; cd $project/b; p; cd $project/a; env -0 >$work/$tool.env; printf '%s' \"\${__pyve_stamp-}\" >$work/$tool.stamp" 2>/dev/null
 done
 engine_cmd() { # tool
   case $1 in
@@ -230,6 +251,13 @@ for _ in $(seq "$rounds"); do
     result[engine,$tool]+=" $(time_in "$work/$tool/project/a" "$work/$tool.env" 300 "$(engine_cmd $tool)" -N)"
   done
 done
+if [ -x "$hello" ]; then
+  for _ in $(seq "$rounds"); do
+    result[engine,hello]+=" $(time_in "$work" "" 300 "$hello" -N)"
+  done
+  # shellcheck disable=SC2086
+  result[engine,hello]=$(median ${result[engine,hello]})
+fi
 for tool in "${tools[@]}"; do
   # shellcheck disable=SC2086 # the rounds' medians, word-split on purpose
   result[engine,$tool]=$(median ${result[engine,$tool]})
@@ -243,7 +271,7 @@ loops=${BENCH_PROMPTS:-100}
 for sh in bash zsh fish; do
   for scenario in enter switch leave; do
     for _ in $(seq "$rounds"); do
-      for tool in "${tools[@]}"; do
+      for tool in "${tools[@]}" none; do
         file=$(loop_script "$sh" "$tool" "$scenario")
         prompts=$loops
         [ "$scenario" = enter ] || prompts=$((loops * 2))
@@ -253,16 +281,25 @@ for sh in bash zsh fish; do
         result[$sh-$scenario,$tool]+=" $per"
       done
     done
-    for tool in "${tools[@]}"; do
+    for tool in "${tools[@]}" none; do
       # shellcheck disable=SC2086
       result[$sh-$scenario,$tool]=$(median ${result[$sh-$scenario,$tool]})
     done
   done
 done
 
-# 4. `run` against the environment's Python directly, and direnv exec.
+# 4. `run` against the environment's Python directly, and direnv exec; and
+# against a copy of /bin/true in the environment, whose start-up is short
+# and steady enough to show what `pyve run` adds.
 project=$work/pyve/project
+cp /bin/true "$project/.venv/bin/noop"
+[ -z "${BENCH_BASELINE-}" ] || cp /bin/true "$work/base/project/.venv/bin/noop"
 for _ in $(seq "$rounds"); do
+  result[noop,direct]+=" $(time_in "$project" "" 1000 "$project/.venv/bin/noop" -N)"
+  result[noop,pyve]+=" $(time_in "$project" "" 1000 'pyve run noop' -N)"
+  if [ -n "${BENCH_BASELINE-}" ]; then
+    result[noop,base]+=" $(time_in "$work/base/project" "" 1000 'pyve-base run noop' -N)"
+  fi
   result[run,pyve]+=" $(time_in "$project" "" 200 'pyve run python -c pass' -N)"
   if [ -n "${BENCH_BASELINE-}" ]; then
     result[run,base]+=" $(time_in "$work/base/project" "" 200 'pyve-base run python -c pass' -N)"
@@ -275,6 +312,10 @@ for what in pyve direct direnv mise ${BENCH_BASELINE:+base}; do
   # shellcheck disable=SC2086
   result[run,$what]=$(median ${result[run,$what]})
 done
+for what in pyve direct ${BENCH_BASELINE:+base}; do
+  # shellcheck disable=SC2086
+  result[noop,$what]=$(median ${result[noop,$what]})
+done
 result[run-sys,pyve]=$(syscalls_in "$project" "" pyve run true)
 result[run-rss,pyve]=$(peak_in "$project" "" pyve run true)
 
@@ -286,7 +327,7 @@ version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 for _ in $(seq "$rounds"); do
   result[init,pyve]+=" $(time_in "$init_dir" "" 20 "pyve init --no-direnv --python-version $version" \
     --prepare "rm -rf $init_dir/.venv $init_dir/.pyve $init_dir/.gitignore")"
-  result[init,uv]+=" $(time_in "$init_dir" "" 20 "uv venv --quiet --no-config --python $python .venv" \
+  result[init,uv]+=" $(time_in "$init_dir" "" 20 "uv venv --seed --quiet --no-config --python $python .venv" \
     --prepare "rm -rf $init_dir/.venv")"
   result[init,stdlib]+=" $(time_in "$init_dir" "" 3 "$python -m venv .venv" --prepare "rm -rf $init_dir/.venv")"
 done
@@ -302,11 +343,11 @@ size() { stat -L -c %s "$1" | awk '{printf "%.1f MB", $1 / 1000000}'; }
   echo
   # With a baseline: its column after pyve's, and pyve / before last.
   before() { [ -n "${BENCH_BASELINE-}" ] && printf ' %s |' "$1"; }
-  echo "| measurement | pyve |$(before 'pyve before') direnv | mise | pyve / direnv | pyve / mise |$(before 'pyve / before')"
-  echo "|---|---|$(before '---')---|---|---|---|$(before '---')"
-  echo "| engine call, nothing to do (after a directory change) | $(ms "${result[engine,pyve]}") |$(before "$(ms "${result[engine,base]-0}")") $(ms "${result[engine,direnv]}") | $(ms "${result[engine,mise]}") | $(ratio "${result[engine,pyve]}" "${result[engine,direnv]}") | $(ratio "${result[engine,pyve]}" "${result[engine,mise]}") |$(before "$(ratio "${result[engine,pyve]}" "${result[engine,base]-0}")")"
-  echo "| its syscalls (strace -f -c) | ${result[engine-sys,pyve]} |$(before "${result[engine-sys,base]-}") ${result[engine-sys,direnv]} | ${result[engine-sys,mise]} | | |$(before '')"
-  echo "| its peak memory | ${result[engine-rss,pyve]} KiB |$(before "${result[engine-rss,base]-} KiB") ${result[engine-rss,direnv]} KiB | ${result[engine-rss,mise]} KiB | | |$(before '')"
+  echo "| measurement | pyve |$(before 'pyve before') direnv | mise | pyve / direnv | pyve / mise |$(before 'pyve / before') no hook |"
+  echo "|---|---|$(before '---')---|---|---|---|$(before '---')---|"
+  echo "| engine call, nothing to do (after a directory change) | $(ms "${result[engine,pyve]}") |$(before "$(ms "${result[engine,base]-0}")") $(ms "${result[engine,direnv]}") | $(ms "${result[engine,mise]}") | $(ratio "${result[engine,pyve]}" "${result[engine,direnv]}") | $(ratio "${result[engine,pyve]}" "${result[engine,mise]}") |$(before "$(ratio "${result[engine,pyve]}" "${result[engine,base]-0}")") |"
+  echo "| its syscalls (strace -f -c) | ${result[engine-sys,pyve]} |$(before "${result[engine-sys,base]-}") ${result[engine-sys,direnv]} | ${result[engine-sys,mise]} | | |$(before '') |"
+  echo "| its peak memory | ${result[engine-rss,pyve]} KiB |$(before "${result[engine-rss,base]-} KiB") ${result[engine-rss,direnv]} KiB | ${result[engine-rss,mise]} KiB | | |$(before '') |"
   for sh in bash zsh fish; do
     for scenario in enter switch leave; do
       case $scenario in
@@ -314,21 +355,29 @@ size() { stat -L -c %s "$1" | awk '{printf "%.1f MB", $1 / 1000000}'; }
         switch) label="$sh prompt, between two directories of the project" ;;
         leave) label="$sh prompt, leaving and entering the project" ;;
       esac
-      echo "| $label | $(us "${result[$sh-$scenario,pyve]}") |$(before "$(us "${result[$sh-$scenario,base]-0}")") $(us "${result[$sh-$scenario,direnv]}") | $(us "${result[$sh-$scenario,mise]}") | $(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,direnv]}") | $(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,mise]}") |$(before "$(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,base]-0}")")"
+      echo "| $label | $(us "${result[$sh-$scenario,pyve]}") |$(before "$(us "${result[$sh-$scenario,base]-0}")") $(us "${result[$sh-$scenario,direnv]}") | $(us "${result[$sh-$scenario,mise]}") | $(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,direnv]}") | $(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,mise]}") |$(before "$(ratio "${result[$sh-$scenario,pyve]}" "${result[$sh-$scenario,base]-0}")") $(us "${result[$sh-$scenario,none]}") |"
     done
   done
-  echo "| binary size | $(size "$bin/pyve") |$(before "$(size "$bin/pyve-base" 2>/dev/null)") $(size "$bin/direnv") | $(size "$bin/mise") | | |$(before '')"
+  echo "| binary size | $(size "$bin/pyve") |$(before "$(size "$bin/pyve-base" 2>/dev/null)") $(size "$bin/direnv") | $(size "$bin/mise") | | |$(before '') |"
   echo
   echo "| command | median | against |"
   echo "|---|---|---|"
+  if [ -n "${result[engine,hello]-}" ]; then
+    echo "| \`fn main() {}\`, static (musl): the floor for any program | $(ms "${result[engine,hello]}") | pyve's engine call, nothing to do / it: $(ratio "${result[engine,pyve]}" "${result[engine,hello]}") |"
+  fi
   echo "| \`.venv/bin/python -c pass\` | $(ms "${result[run,direct]}") | |"
   echo "| \`pyve run python -c pass\` | $(ms "${result[run,pyve]}") | overhead $(ms "$(awk -v a="${result[run,pyve]}" -v b="${result[run,direct]}" 'BEGIN {print a - b}')"); ${result[run-sys,pyve]} syscalls and ${result[run-rss,pyve]} KiB peak for \`pyve run true\` |"
   if [ -n "${BENCH_BASELINE-}" ]; then
     echo "| \`pyve run python -c pass\`, pyve before | $(ms "${result[run,base]}") | overhead $(ms "$(awk -v a="${result[run,base]}" -v b="${result[run,direct]}" 'BEGIN {print a - b}')") |"
   fi
+  echo "| \`.venv/bin/noop\` (a copy of /bin/true) | $(ms "${result[noop,direct]}") | |"
+  echo "| \`pyve run noop\` | $(ms "${result[noop,pyve]}") | overhead $(ms "$(awk -v a="${result[noop,pyve]}" -v b="${result[noop,direct]}" 'BEGIN {print a - b}')") |"
+  if [ -n "${BENCH_BASELINE-}" ]; then
+    echo "| \`pyve run noop\`, pyve before | $(ms "${result[noop,base]}") | overhead $(ms "$(awk -v a="${result[noop,base]}" -v b="${result[noop,direct]}" 'BEGIN {print a - b}')") |"
+  fi
   echo "| \`direnv exec . python -c pass\` | $(ms "${result[run,direnv]}") | pyve run / direnv exec $(ratio "${result[run,pyve]}" "${result[run,direnv]}") |"
   echo "| \`mise exec -- python -c pass\` | $(ms "${result[run,mise]}") | pyve run / mise exec $(ratio "${result[run,pyve]}" "${result[run,mise]}") |"
   echo "| \`python -m venv .venv\` | $(ms "${result[init,stdlib]}") | |"
-  echo "| \`uv venv .venv\` | $(ms "${result[init,uv]}") | |"
-  echo "| \`pyve init\` (uv, config, .gitignore, approval) | $(ms "${result[init,pyve]}") | pyve init / uv venv $(ratio "${result[init,pyve]}" "${result[init,uv]}") |"
+  echo "| \`uv venv --seed .venv\` (pip in it, as pyve init makes it) | $(ms "${result[init,uv]}") | |"
+  echo "| \`pyve init\` (uv with pip, config, .gitignore, approval) | $(ms "${result[init,pyve]}") | pyve init / uv venv --seed $(ratio "${result[init,pyve]}" "${result[init,uv]}") |"
 } | tee "$out_dir/results.md"

@@ -88,7 +88,9 @@ function __pyve_inside
                 set -ga __pyve_between -o $__pyve_dir/.pyve -nt $__pyve_stamp
             end
         end
-        builtin string match -rq -- '(?s)^(?<__pyve_dir>.*)/[^/]*$' $__pyve_dir
+        # (No match cannot happen with a `/` in the name; were it to, the
+        # loop must not spin on the same directory.)
+        builtin string match -rq -- '(?s)^(?<__pyve_dir>.*)/[^/]*$' $__pyve_dir; or return 1
     end
     set -g __pyve_pwd $PWD
 end
