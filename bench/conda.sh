@@ -35,6 +35,7 @@ ln -s "$mm" "$work/bin/micromamba"
 python3 tests/conda/channel.py build "$work/channels/conda-forge" --python /usr/bin/python3 \
   --pip-wheel "$(ls "$seeds"/pip-*.whl | head -n1)" >/dev/null
 base="env -i HOME=$work/home PATH=$work/bin:/usr/bin:/bin XDG_DATA_HOME=$work/home/data XDG_RUNTIME_DIR=$work/run TMPDIR=$work LANG=C.UTF-8 MAMBA_CHANNEL_ALIAS=file://$work/channels"
+# shellcheck disable=SC2034 # read as ${!flavour} below
 nopyc="$base MAMBA_COMPILE_PYC=false"
 mroot=$work/home/.local/share/mamba
 spec='name: bench

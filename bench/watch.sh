@@ -2,7 +2,7 @@
 # What the bare-Enter watch check costs per prompt as the watch list grows,
 # in bash, zsh and fish: the loop the hook used before (one `-nt` test per
 # path, each a step of a shell loop) against the one builtin call it makes
-# now (bash and zsh: a function holding one `[[ P -nt S || … ]]`; fish: one
+# now (bash and zsh: a function holding one `[[ P -nt $S || … ]]`; fish: one
 # `test -n '' -o P -nt S …`). Same paths, none newer than the stamp, so
 # each check tests them all; the loop of prompts' own cost is subtracted.
 #
@@ -24,10 +24,10 @@ measure() { # shell paths
   case $sh in
     bash | zsh)
       local cond='' p
-      for p in "${paths[@]}"; do cond+="${cond:+ || }'$p' -nt '$stamp'"; done
+      for p in "${paths[@]}"; do cond+="${cond:+ || }'$p' -nt \$s"; done
       local script="
         zmodload zsh/datetime 2>/dev/null
-        w=(${paths[*]})
+        w=(${paths[*]}) s=$stamp
         loop() { local f; for f in \"\${w[@]}\"; do [[ \$f -nt $stamp ]] && return 0; done; return 1; }
         function one { [[ $cond ]]; }
         empty() { return 1; }

@@ -202,7 +202,9 @@ impl<'a> Run<'a> {
             request,
             store: Store::new(request.vars),
             told: Told::parse(&request.diagnosed),
-            out: Vec::with_capacity(1024),
+            // A page: the whole output of a run, watch check included,
+            // without growing (each growth a new block of the allocator).
+            out: Vec::with_capacity(4096),
             seal: None,
             active_env: None,
             chosen: None,

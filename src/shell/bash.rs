@@ -94,11 +94,13 @@ impl Shell for Bash {
         out.extend_from_slice(b")\n");
     }
 
-    /// `function __pyve_newer { [[ P -nt S || … ]]; }`: one conditional
-    /// command over every path, parsed once here rather than looped over
-    /// at every prompt. The `function` form keeps an alias of the name from
-    /// breaking the definition.
-    fn watch(&self, out: &mut Vec<u8>, paths: &[Vec<u8>], stamp: &[u8]) {
+    /// `function __pyve_newer { [[ P -nt $__pyve_stamp || … ]]; }`: one
+    /// conditional command over every path, parsed once here rather than
+    /// looped over at every prompt. The stamp is named, not written out
+    /// each time (inside `[[ ]]` a variable is neither split nor globbed):
+    /// the output stays short. The `function` form keeps an alias of the
+    /// name from breaking the definition.
+    fn watch(&self, out: &mut Vec<u8>, paths: &[Vec<u8>], _stamp: &[u8]) {
         out.extend_from_slice(b"function ");
         out.extend_from_slice(protocol::NEWER.as_bytes());
         if paths.is_empty() {
@@ -111,8 +113,8 @@ impl Shell for Bash {
                 out.extend_from_slice(b" || ");
             }
             quote(out, path);
-            out.extend_from_slice(b" -nt ");
-            quote(out, stamp);
+            out.extend_from_slice(b" -nt $");
+            out.extend_from_slice(protocol::STAMP.as_bytes());
         }
         out.extend_from_slice(b" ]]; }\n");
     }

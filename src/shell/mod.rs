@@ -130,7 +130,7 @@ mod tests {
                 &Bash,
                 b"\\builtin export X='a'\\''b\\c\n$d\xff'\n\\builtin unset -v X\n\
                   __pyve_pwd='a'\\''b\\c\n$d\xff'\n__pyve_scripts=('/a' 'b c')\n\
-                  function __pyve_newer { [[ '/a' -nt '/s' || '/b'\\''c' -nt '/s' ]]; }\n\
+                  function __pyve_newer { [[ '/a' -nt $__pyve_stamp || '/b'\\''c' -nt $__pyve_stamp ]]; }\n\
                   function __pyve_newer { \\builtin return 1; }\n\
                   __pyve_prompt '(venv:p)' 'VIRTUAL_ENV' '/p/.venv'\n\\builtin . '/e/s.sh'\n\\builtin hash -r\n",
             ),
@@ -139,7 +139,7 @@ mod tests {
                 &Zsh,
                 b"\\builtin export X='a'\\''b\\c\n$d\xff'\n\\builtin unset X\n\
                   __pyve_pwd='a'\\''b\\c\n$d\xff'\n__pyve_scripts=('/a' 'b c')\n\
-                  function __pyve_newer { [[ '/a' -nt '/s' || '/b'\\''c' -nt '/s' ]]; }\n\
+                  function __pyve_newer { [[ '/a' -nt $__pyve_stamp || '/b'\\''c' -nt $__pyve_stamp ]]; }\n\
                   function __pyve_newer { \\builtin return 1; }\n\
                   __pyve_prompt '(venv:p)' 'VIRTUAL_ENV' '/p/.venv'\n\\builtin . '/e/s.sh'\n\\builtin rehash\n",
             ),

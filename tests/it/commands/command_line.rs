@@ -90,8 +90,9 @@ fn shellcheck(severity: &str, files: &[std::path::PathBuf]) {
     assert!(check.status.success(), "{}", stdout(&check));
 }
 
-/// The project's own scripts: the test command, CI's entry and the
-/// benchmark, which run on fresh machines where a slip costs a whole run.
+/// The project's own scripts: the test command, CI's entry, the release's
+/// and the benchmarks, which run on fresh machines where a slip costs a
+/// whole run.
 #[test]
 fn shellcheck_accepts_the_project_scripts() {
     if which("shellcheck").is_none() {
@@ -104,9 +105,14 @@ fn shellcheck_accepts_the_project_scripts() {
         &[
             "scripts/test.sh",
             "scripts/release.sh",
+            "scripts/release-notes.sh",
+            "scripts/smoke.sh",
             "install.sh",
             ".ci/run",
             "bench/run.sh",
+            "bench/watch.sh",
+            "bench/deps.sh",
+            "bench/conda.sh",
         ]
         .map(|s| root.join(s)),
     );
