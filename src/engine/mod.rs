@@ -202,9 +202,7 @@ impl<'a> Run<'a> {
             request,
             store: Store::new(request.vars),
             told: Told::parse(&request.diagnosed),
-            // A page: the whole output of a run, watch check included,
-            // without growing (each growth a new block of the allocator).
-            out: Vec::with_capacity(4096),
+            out: Vec::with_capacity(1024),
             seal: None,
             active_env: None,
             chosen: None,
