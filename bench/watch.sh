@@ -24,10 +24,10 @@ measure() { # shell paths
   case $sh in
     bash | zsh)
       local cond='' p
-      for p in "${paths[@]}"; do cond+="${cond:+ || }'$p' -nt \$s"; done
+      for p in "${paths[@]}"; do cond+="${cond:+ || }'$p' -nt \$watch_stamp"; done
       local script="
         zmodload zsh/datetime 2>/dev/null
-        w=(${paths[*]}) s=$stamp
+        w=(${paths[*]}) watch_stamp=$stamp
         loop() { local f; for f in \"\${w[@]}\"; do [[ \$f -nt $stamp ]] && return 0; done; return 1; }
         function one { [[ $cond ]]; }
         empty() { return 1; }
@@ -62,4 +62,71 @@ for sh in bash zsh fish; do
     read -r loop one <<<"$(measure "$sh" "$n")"
     echo "| $sh | $n | $loop | $one |"
   done
+done
+
+# The whole hook at a bare Enter, as `pyve hook SHELL` installs it, in
+# `project/src/deep` of a venv project (9 watched paths), for the pyve at
+# BENCH_PYVE and, beside it, BENCH_BASELINE: 5 alternating runs of
+# $checks prompts in one shell process each, less as many calls of an
+# empty function; the median of the runs.
+[ -n "${BENCH_PYVE-}" ] || exit 0
+home=$work/home
+project=$work/project
+mkdir -p "$home" "$work/run" "$project/.pyve" "$project/src/deep"
+chmod 700 "$work/run"
+: >"$project/.pyve/config"
+/usr/bin/python3 -m venv --without-pip "$project/.venv"
+clean=(env -i HOME="$home" PATH=/usr/bin:/bin TERM=dumb LANG=C.UTF-8
+  XDG_RUNTIME_DIR="$work/run" XDG_DATA_HOME="$home/.local/share"
+  XDG_CONFIG_HOME="$home/.config" XDG_CACHE_HOME="$home/.cache")
+prompt_cost() { # shell pyve
+  local sh=$1 exe=$2
+  case $sh in
+    bash | zsh)
+      local flag=--norc
+      [ "$sh" = zsh ] && flag=-f
+      "${clean[@]}" "$sh" "$flag" -c "
+        zmodload zsh/datetime 2>/dev/null
+        eval \"\$($exe hook $sh)\"
+        us() { local w=\${1%.*} f=\${1#*.}000000; echo \$(( w * 1000000 + 10#\${f:0:6} )); }
+        cd $project/src/deep; __pyve_hook; sleep 0.05; __pyve_hook
+        e() { :; }
+        s=\$EPOCHREALTIME; for ((i = 0; i < $checks; i++)); do e; done; m=\$EPOCHREALTIME
+        for ((i = 0; i < $checks; i++)); do __pyve_hook; done; t=\$EPOCHREALTIME
+        echo \$(( (\$(us \$t) - \$(us \$m)) - (\$(us \$m) - \$(us \$s)) ))"
+      ;;
+    fish)
+      "${clean[@]}" fish --no-config -c "
+        $exe hook fish | source
+        cd $project/src/deep; emit fish_prompt; sleep 0.05; emit fish_prompt
+        function empty_handler --on-event pyve_bench_nothing; end
+        set s (date +%s%N); for i in (seq $checks); emit pyve_bench_nothing; end; set m (date +%s%N)
+        for i in (seq $checks); emit fish_prompt; end; set t (date +%s%N)
+        math \"((\$t - \$m) - (\$m - \$s)) / 1000\""
+      ;;
+  esac | awk -v n="$checks" '{printf "%.1f", $1 / n}'
+}
+# Each build approves the project (its own approval format), then the
+# builds take turns, run by run.
+declare -A runs
+builds=(BENCH_PYVE ${BENCH_BASELINE:+BENCH_BASELINE})
+for _ in 1 2 3 4 5; do
+  for which in "${builds[@]}"; do
+    exe=$(realpath "${!which}")
+    (cd "$project" && "${clean[@]}" "$exe" allow >/dev/null 2>&1)
+    for sh in bash zsh fish; do
+      runs[$which,$sh]+=" $(prompt_cost "$sh" "$exe")"
+    done
+  done
+done
+echo
+echo "| the hook at a bare Enter, µs per prompt (median of 5 runs) | bash | zsh | fish |"
+echo "|---|---|---|---|"
+for which in "${builds[@]}"; do
+  row="| $which ($(basename "$(realpath "${!which}")")) |"
+  for sh in bash zsh fish; do
+    # shellcheck disable=SC2086 # the runs, split on purpose
+    row+=" $(printf '%s\n' ${runs[$which,$sh]} | sort -g | sed -n 3p) |"
+  done
+  echo "$row"
 done
