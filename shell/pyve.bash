@@ -15,9 +15,13 @@
 \builtin export PYVE_HOOK=$$
 # Whether a watched path is newer than the stamp: each engine run redefines
 # it as one `[[ P -nt S || … ]]` over the paths it watches. Never, until the
-# engine has run (kept when this script is sourced again).
+# engine has run (kept when this script is sourced again). Sourced over an
+# older pyve's script, the directory is forgotten, so the next prompt runs
+# the engine and the check is made.
 if ! \builtin declare -F __pyve_newer >/dev/null; then
   function __pyve_newer { \builtin return 1; }
+  __pyve_pwd=''
+  __pyve_between=()
 fi
 
 # Runs at every prompt. The common case (same directory, no watched file
@@ -130,7 +134,7 @@ __pyve_inside() {
     [[ -e $__pyve_dir/.pyve/config || -L $__pyve_dir/.pyve/config ]] && \builtin return 1
     if [[ -n $__pyve_stamp ]]; then
       __pyve_between+=("$__pyve_dir")
-      [[ -e $__pyve_dir/.pyve ]] && __pyve_between+=("$__pyve_dir/.pyve")
+      [[ -e $__pyve_dir/.pyve || -L $__pyve_dir/.pyve ]] && __pyve_between+=("$__pyve_dir/.pyve")
     fi
     __pyve_dir=${__pyve_dir%/*}
   done

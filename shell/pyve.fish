@@ -12,6 +12,15 @@
 # hook inherits the variable, not the id).
 set -gx PYVE_HOOK $fish_pid
 
+# Sourced over an older pyve's script (which kept bare paths in
+# __pyve_between and had no __pyve_newer), the directory is forgotten, so
+# the next prompt runs the engine and the check is made.
+if not set -q __pyve_newer
+    set -g __pyve_newer
+    set -g __pyve_between
+    set -g __pyve_pwd ''
+end
+
 # Runs before each prompt and on every directory change. After a `cd`, the
 # PWD handler has already recorded the new directory, so the prompt event
 # takes the fast path: no process unless a watched file is newer.
@@ -84,13 +93,15 @@ function __pyve_inside
         end
         if builtin test -n "$__pyve_stamp"
             set -ga __pyve_between -o $__pyve_dir -nt $__pyve_stamp
-            if builtin test -e "$__pyve_dir/.pyve"
+            if builtin test -e "$__pyve_dir/.pyve" -o -L "$__pyve_dir/.pyve"
                 set -ga __pyve_between -o $__pyve_dir/.pyve -nt $__pyve_stamp
             end
         end
-        # (No match cannot happen with a `/` in the name; were it to, the
-        # loop must not spin on the same directory.)
+        # The walk must move up or give up: fish before 3.4 matches but
+        # sets no variable from a named group.
+        set -l __pyve_below $__pyve_dir
         builtin string match -rq -- '(?s)^(?<__pyve_dir>.*)/[^/]*$' $__pyve_dir; or return 1
+        builtin test "$__pyve_dir" != "$__pyve_below"; or return 1
     end
     set -g __pyve_pwd $PWD
 end

@@ -8,12 +8,17 @@
 \builtin typeset -g __pyve_pwd __pyve_stamp __pyve_diagnosed __pyve_failed __pyve_root
 \builtin typeset -g __pyve_ps1_text __pyve_ps1_ins __pyve_ps1_val __pyve_ps1_opts
 \builtin typeset -g __pyve_ps1_want __pyve_ps1_var __pyve_ps1_env __pyve_ps1_seen
-\builtin typeset -ga __pyve_scripts __pyve_between
+\builtin typeset -ga __pyve_scripts __pyve_between __pyve_watch
 # Whether a watched path is newer than the stamp: each engine run redefines
 # it as one `[[ P -nt S || … ]]` over the paths it watches. Never, until the
-# engine has run (kept when this script is sourced again).
+# engine has run (kept when this script is sourced again). Sourced over an
+# older pyve's script, the directory is forgotten, so the next prompt runs
+# the engine and the check is made. (`__pyve_watch` is that script's list,
+# which the engine still writes for shells that run it.)
 if ! \builtin typeset -f __pyve_newer >/dev/null 2>&1; then
   function __pyve_newer { \builtin return 1; }
+  __pyve_pwd=''
+  __pyve_between=()
 fi
 # Tells pyve's commands (init, doctor) started from this shell that it
 # runs the hook, so they do not advise installing it: this shell's process
@@ -127,7 +132,7 @@ __pyve_inside() {
     [[ -e $__pyve_dir/.pyve/config || -L $__pyve_dir/.pyve/config ]] && \builtin return 1
     if [[ -n $__pyve_stamp ]]; then
       __pyve_between+=("$__pyve_dir")
-      [[ -e $__pyve_dir/.pyve ]] && __pyve_between+=("$__pyve_dir/.pyve")
+      [[ -e $__pyve_dir/.pyve || -L $__pyve_dir/.pyve ]] && __pyve_between+=("$__pyve_dir/.pyve")
     fi
     __pyve_dir=${__pyve_dir%/*}
   done

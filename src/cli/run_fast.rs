@@ -97,6 +97,9 @@ mod tests {
             &[b"run", b"--", b"--help"],
             &[b"run", b"--trust", b"--", b"-x"],
             &[b"run", b"\xff\xfe", b"\n"],
+            &[b"run", b"x", b"--", b"y"],
+            &[b"run", b"--env=-x", b"y"],
+            &[b"run", b""],
             &[b"run", b"--env", b"\xff", b"x"],
             &[b"run", b"--env", b"-x", b"y"],
             &[b"run", b"--env="],
@@ -123,11 +126,13 @@ mod tests {
             }
         }
         // The forms pyve's docs and CI recipes use are read here.
-        for words in [&cases[0], &cases[2], &cases[4], &cases[5], &cases[6]] {
+        for words in [
+            &cases[0], &cases[2], &cases[4], &cases[5], &cases[6], &cases[9],
+        ] {
             assert!(parse(&argv(words)).is_some(), "{words:?}");
         }
         // Left to clap: help, global options, repeats, a missing command.
-        for words in &cases[9..] {
+        for words in &cases[12..] {
             assert!(parse(&argv(words)).is_none(), "{words:?}");
         }
     }

@@ -547,6 +547,7 @@ impl<'a> Run<'a> {
             .as_ref()
             .map_or(&b""[..], |p| p.as_os_str().as_bytes());
         shell.watch(&mut self.out, &watched, stamp_bytes);
+        shell.set_list(&mut self.out, protocol::LEGACY_WATCH, &watched);
         shell.set_global(&mut self.out, protocol::STAMP, stamp_bytes);
         shell.set_global(&mut self.out, protocol::DIAGNOSED, &self.told.encode());
         let root = found

@@ -28,6 +28,11 @@ pub const STAMP: &str = "__pyve_stamp";
 /// changed from a list the scripts looped over: a shell that loaded the
 /// old script ignores it instead of misreading it.)
 pub const NEWER: &str = "__pyve_newer";
+/// The list of watched paths that scripts before `NEWER` looped over,
+/// still written so that a shell which loaded such a script before pyve
+/// was upgraded keeps noticing changes at a bare Enter. The scripts of
+/// this version never read it.
+pub const LEGACY_WATCH: &str = "__pyve_watch";
 /// The project root the engine found (empty: none): another directory
 /// under it with no project in between needs no engine run.
 pub const ROOT: &str = "__pyve_root";
