@@ -144,7 +144,9 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
         body.push(format!("cd {dir}\n{}\n__probe in{i} {vars}", sh.prompt()));
         // Into the subdirectory with the engine made unusable: were it run
         // (the walk refusing the name), it would say so on stderr, which
-        // holds only the expected lines (below).
+        // holds only the expected lines (below). That line is what catches
+        // a walk that refuses a name; the variables compared after only
+        // show the environment stayed whole in the subdirectory.
         let (sub, save, restore) = if sh == Sh::Fish {
             (
                 format!("$DIR{i}/$NAME{i}"),
