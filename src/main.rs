@@ -32,6 +32,7 @@ mod python;
 mod shell;
 mod text;
 mod trust;
+mod variables;
 mod vars;
 mod yaml;
 

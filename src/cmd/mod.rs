@@ -217,9 +217,13 @@ pub fn env_ref(resolved: &Resolved) -> EnvRef {
     }
 }
 
-/// The shell's value of each variable, before anything is applied.
+/// Each variable's value before pyve: the shell's, or, for one the hook
+/// set in this shell and that still holds its value, what it held before
+/// (so `PYTHONPATH: "src:$PYTHONPATH"` is not applied twice by `pyve run`
+/// at an active prompt).
 pub fn before(vars: &dyn Vars) -> impl Fn(&str) -> Option<Vec<u8>> + '_ {
-    move |name| vars.bytes(name)
+    let applied = crate::engine::state::sealed_ops(vars);
+    move |name| crate::engine::state::before_hook(vars, &applied, name)
 }
 
 /// What `trust::decide` says about activating `resolved` in the project at

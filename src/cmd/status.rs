@@ -36,6 +36,11 @@ struct Status {
     chosen_in_shell: bool,
     /// What kept status from knowing more (a broken config, say).
     problem: Option<String>,
+    /// The project's own variables, as written (`${PROJECT_ROOT}` and the
+    /// variable's own `${NAME}` unexpanded), after its dotenv files.
+    variables: Vec<(String, String)>,
+    /// Its dotenv files, and whether each is there.
+    dotenv: Vec<(PathBuf, bool)>,
 }
 
 pub fn run(json_output: bool) -> Result<ExitCode, Error> {
@@ -94,6 +99,19 @@ fn gather(vars: &dyn Vars, directory: PathBuf) -> Status {
         status.python = resolved.backend.installed_python(&resolved.env_dir);
     }
     status.prompt = Some(String::from_utf8_lossy(&resolved.prompt).into_owned());
+    status.variables = resolved
+        .variables
+        .iter()
+        .map(|(name, template)| {
+            let written = crate::variables::written(template, name);
+            (name.clone(), String::from_utf8_lossy(&written).into_owned())
+        })
+        .collect();
+    status.dotenv = resolved
+        .dotenv
+        .iter()
+        .map(|file| (file.clone(), file.exists()))
+        .collect();
     status.environment_path = Some(resolved.env_dir);
     status
 }
@@ -153,6 +171,19 @@ fn human(status: &Status) -> String {
         );
         line("python", status.python.as_deref().unwrap_or("unknown"));
     }
+    for (index, (file, exists)) in status.dotenv.iter().enumerate() {
+        let missing = if *exists {
+            ""
+        } else {
+            " (not there: sets nothing)"
+        };
+        let key = if index == 0 { "dotenv" } else { "" };
+        line(key, &format!("{}{missing}", shown(file)));
+    }
+    for (index, (name, value)) in status.variables.iter().enumerate() {
+        let key = if index == 0 { "variables" } else { "" };
+        line(key, &crate::text::one_line(&format!("{name}={value}")));
+    }
     if let Some(trust) = &status.trust {
         let word = if status.trusted { "yes" } else { "no" };
         let why = if status.trusted {
@@ -193,6 +224,25 @@ fn json(status: &Status) -> String {
         out.push_str(&format!(",\"{key}\":"));
         json_opt(&mut out, value.as_deref());
     }
+    out.push_str(",\"variables\":{");
+    for (index, (name, value)) in status.variables.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        json_string(&mut out, name);
+        out.push(':');
+        json_string(&mut out, value);
+    }
+    out.push_str("},\"dotenv\":[");
+    for (index, (file, exists)) in status.dotenv.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"path\":");
+        json_string(&mut out, &file.to_string_lossy());
+        out.push_str(&format!(",\"exists\":{exists}}}"));
+    }
+    out.push(']');
     out.push_str(&format!(
         ",\"environment_exists\":{},\"trusted\":{},\"hook_active\":{},\"direnv_active\":{},\
          \"chosen_in_shell\":{}}}\n",

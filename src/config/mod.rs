@@ -13,6 +13,7 @@ mod load;
 pub mod names;
 mod prompt;
 mod validate;
+mod variables;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -28,6 +29,7 @@ pub use edit::{add_environment, remove_value, set_entry_value, set_value, yaml_s
 pub use load::{load, parse, read};
 pub use prompt::{render as render_prompt, DEFAULT_FORMAT as DEFAULT_PROMPT_FORMAT};
 pub use validate::bad_channel;
+pub use variables::{Dotenv, EnvMap};
 
 /// The environment backends a config can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +93,11 @@ pub struct Config {
     /// Named environments, in the order written. Empty: the project has
     /// one environment, described by the keys above.
     pub environments: Environments,
+    /// `env:`: variables the project sets, in the order written.
+    pub env: EnvMap,
+    /// `dotenv:`: the dotenv files whose variables the project sets.
+    #[serde(deserialize_with = "variables::present")]
+    pub dotenv: Option<Dotenv>,
     /// Keys this version does not know; reported as warnings, never fatal, so
     /// a config written by a newer pyve still activates.
     #[serde(flatten)]
@@ -215,6 +222,16 @@ impl Config {
             None if self.install_deps == Some(false) => Some(crate::deps::Choice::Nothing),
             None => None,
         }
+    }
+
+    /// The variables `env:` sets, as templates (`crate::variables`).
+    pub fn env_templates(&self) -> Vec<crate::variables::Variable> {
+        variables::templates(&self.env)
+    }
+
+    /// The dotenv files `dotenv:` names, relative to the project.
+    pub fn dotenv_files(&self) -> Vec<PathBuf> {
+        variables::dotenv_files(self.dotenv.as_ref())
     }
 
     /// Whether the project names its environments (`environments:`).

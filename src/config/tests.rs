@@ -214,3 +214,44 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn env_and_dotenv_are_read_in_order_and_checked() {
+    let text = "env:\n  B: two\n  A: 1\n  FLAG: true\n  P: \"$PROJECT_ROOT/x:$P\"\ndotenv:\n";
+    let config = parse_str(text).unwrap().config;
+    let names: Vec<&str> = config.env.0.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["B", "A", "FLAG", "P"]);
+    let templates = config.env_templates();
+    assert_eq!(templates[1].1, b"1");
+    assert_eq!(templates[2].1, b"true");
+    assert_eq!(
+        crate::variables::expand(&templates[3].1, b"/r", Some(b"old")),
+        b"/r/x:old"
+    );
+    assert_eq!(config.dotenv_files(), [PathBuf::from(".env")]);
+    let files = |text: &str| parse_str(text).unwrap().config.dotenv_files();
+    assert_eq!(files(""), Vec::<PathBuf>::new());
+    assert_eq!(files("dotenv: true\n"), [PathBuf::from(".env")]);
+    assert_eq!(files("dotenv: false\n"), Vec::<PathBuf>::new());
+    assert_eq!(files("dotenv: .env.dev\n"), [PathBuf::from(".env.dev")]);
+    assert_eq!(
+        files("dotenv: [a.env, b.env]\n"),
+        [PathBuf::from("a.env"), PathBuf::from("b.env")]
+    );
+    for (text, line, says) in [
+        ("env:\n  OK: 1\n  1BAD: x\n", 3, "not a variable name"),
+        ("env:\n  PYVE_X: x\n", 2, "pyve's own"),
+        ("env:\n  V: 1.10\n", 2, "quote it"),
+        ("env:\n  V:\n", 2, "has no value"),
+        ("env:\n  V: [a]\n", 2, "a list or a mapping"),
+        ("env:\n  V: \"a\\0b\"\n", 2, "NUL"),
+        ("env:\n  PATH: \"$PATH:/x\"\n", 2, "DIR[:DIR…]:$PATH"),
+        ("dotenv: [.env, \"\"]\n", 1, "an entry is empty"),
+    ] {
+        let err = parse_str(text).err().unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(err.line, Some(line), "{text}: {err}");
+        assert!(err.to_string().contains(says), "{text}: {err}");
+    }
+    let twice = parse_str("env:\n  A: 1\n  A: 2\n").err().unwrap();
+    assert!(twice.to_string().contains("duplicate"), "{twice}");
+}

@@ -113,6 +113,7 @@ pub(super) fn validate(path: &Path, text: &str, config: &Config) -> Result<(), C
         ));
     }
     environments(&check, config)?;
+    super::variables::check(path, text, &config.env, config.dotenv.as_ref())?;
     default_env(&check, config)
 }
 

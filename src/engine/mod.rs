@@ -240,7 +240,11 @@ impl<'a> Run<'a> {
         }
         let root_bytes = root.as_os_str().as_bytes();
         let known = state
-            .filter(|s| s.facts.root == root_bytes && s.facts.config_fp == config_fp)
+            .filter(|s| {
+                s.facts.root == root_bytes
+                    && s.facts.config_fp.strip_prefix(config_fp.as_str())
+                        == Some(&model::dotenv_fingerprint(&s.facts.dotenv))
+            })
             .and_then(|s| Some((s, Model::from_state(s)?)));
         let Some((state, mut model)) = known else {
             let chosen = self.chosen.as_deref();
@@ -533,6 +537,7 @@ impl<'a> Run<'a> {
                 &request.pwd,
                 found.as_ref().map(|(root, _)| root.as_path()),
                 self.store.dir(),
+                &model.map_or_else(Vec::new, |m| m.dotenv().collect::<Vec<_>>()),
                 model.map(|m| watch::EnvWatch {
                     env_dir: m.facts.env_dir(),
                     backend: m.backend,

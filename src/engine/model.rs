@@ -59,6 +59,14 @@ impl Model {
                 return None;
             }
         };
+        // The dotenv files' fingerprints join the config's: a changed value
+        // is read again, with no approval asked (the list is the config's).
+        let dotenv: Vec<Vec<u8>> = resolved
+            .dotenv
+            .iter()
+            .map(|f| f.as_os_str().as_bytes().to_vec())
+            .collect();
+        let config_fp = config_fp + &dotenv_fingerprint(&dotenv);
         Some(Model {
             facts: Facts {
                 root: root.as_os_str().as_bytes().to_vec(),
@@ -71,9 +79,19 @@ impl Model {
                 prompt: resolved.prompt,
                 show_prompt: resolved.show_prompt,
                 trust_fp: String::new(),
+                variables: resolved.variables,
+                dotenv,
             },
             backend: resolved.backend,
         })
+    }
+
+    /// The dotenv files, as paths.
+    pub fn dotenv(&self) -> impl Iterator<Item = &Path> {
+        self.facts
+            .dotenv
+            .iter()
+            .map(|f| Path::new(OsStr::from_bytes(f)))
     }
 
     /// The same model with the approval record's fingerprint as it is now.
@@ -103,6 +121,7 @@ impl Model {
             &facts.env_name,
             &facts.project,
             &facts.prompt,
+            &facts.variables,
             before,
         )
     }
@@ -182,4 +201,15 @@ impl Model {
             verdict => Err(verdict.blocked(project)),
         }
     }
+}
+
+/// What the dotenv files add to the config's fingerprint: nothing for a
+/// project without any (no stat), else each file's fingerprint.
+pub(super) fn dotenv_fingerprint(files: &[Vec<u8>]) -> String {
+    let mut out = String::new();
+    for file in files {
+        out.push_str("+d:");
+        out.push_str(&files::fingerprint_path(Path::new(OsStr::from_bytes(file))));
+    }
+    out
 }

@@ -13,8 +13,10 @@
 //! the shell that applied it (another one inherited it). Ops are `a=ENTRY`
 //! (prepended to PATH), `s=NAME=VALUE[=PRIOR]` (set; no PRIOR means it was
 //! unset before), `u=NAME=PRIOR` (unset, was PRIOR) and `x=ENV_DIR=VERSION`
-//! (the environment's activation scripts ran). Older versions carry no
-//! MAC, so they are not read.
+//! (the environment's activation scripts ran). Before the ops, a project
+//! with its own variables has `v=NAME=TEMPLATE` for each and `f=PATH` for
+//! each dotenv file it reads (states without them, from before they
+//! existed, still read). Older versions carry no MAC, so they are not read.
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -144,6 +146,11 @@ pub struct Facts {
     /// The fingerprint of the project's approval record when this was
     /// decided: another one means the approval must be checked again.
     pub trust_fp: String,
+    /// The project's own variables, as templates (`crate::variables`).
+    pub variables: Vec<(String, Vec<u8>)>,
+    /// The dotenv files they were read from, absolute: their fingerprints
+    /// are part of `config_fp`.
+    pub dotenv: Vec<Vec<u8>>,
 }
 
 impl Facts {
@@ -271,6 +278,16 @@ impl State {
         out.push(';');
         escape(&mut out, facts.trust_fp.as_bytes());
         out.push_str(&format!(";{}", self.pid));
+        for (name, template) in &facts.variables {
+            out.push_str(";v=");
+            escape(&mut out, name.as_bytes());
+            out.push('=');
+            escape(&mut out, template);
+        }
+        for file in &facts.dotenv {
+            out.push_str(";f=");
+            escape(&mut out, file);
+        }
         for op in &self.ops {
             out.push(';');
             match op {
@@ -341,6 +358,20 @@ impl State {
         if !absolute(&root) || !absolute(&project) || !absolute(&env_dir) {
             return Err(DecodeError("paths must be absolute"));
         }
+        let mut fields = fields.peekable();
+        let mut variables = Vec::new();
+        while let Some(field) = fields.next_if(|f| f.starts_with(b"v=")) {
+            let mut parts = field[2..].split(|&b| b == b'=');
+            let (Some(name), Some(template), None) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(DecodeError("bad variable"));
+            };
+            variables.push((utf8(unescape(name)?)?, unescape(template)?));
+        }
+        let mut dotenv = Vec::new();
+        while let Some(field) = fields.next_if(|f| f.starts_with(b"f=")) {
+            dotenv.push(unescape(&field[2..])?);
+        }
         let ops = fields.map(Op::decode).collect::<Result<_, _>>()?;
         let state = State {
             facts: Facts {
@@ -354,6 +385,8 @@ impl State {
                 show_prompt,
                 marker_fp,
                 trust_fp,
+                variables,
+                dotenv,
             },
             pid,
             ops,
@@ -428,6 +461,43 @@ pub fn applied(vars: &dyn Vars) -> Applied {
     }
 }
 
+/// What the hook applied in this shell, when this user's pyve sealed it
+/// (else nothing): commands compute an activation on top of the shell as
+/// it was before pyve (`before_hook`), as the engine does.
+pub fn sealed_ops(vars: &dyn Vars) -> Vec<Op> {
+    let Some(raw) = vars.non_empty(vars::STATE) else {
+        return Vec::new();
+    };
+    let Ok(decoded) = State::decode(raw.as_bytes()) else {
+        return Vec::new();
+    };
+    match Seal::open(vars, false) {
+        Ok(seal) if decoded.signature.sealed_by(&seal) => decoded.state.ops,
+        _ => Vec::new(),
+    }
+}
+
+/// What `name` held before pyve, as far as `applied` (what the hook
+/// applied) says and the shell still shows: pyve's value there means the
+/// recorded prior; anything else is the shell's own.
+pub fn before_hook(vars: &dyn Vars, applied: &[Op], name: &str) -> Option<Vec<u8>> {
+    let now = vars.bytes(name);
+    for op in applied.iter().rev() {
+        match op {
+            Op::Set {
+                name: n,
+                value,
+                prior,
+            } if n == name && now.as_ref() == Some(value) => return prior.clone(),
+            Op::Unset { name: n, prior } if n == name && now.is_none() => {
+                return Some(prior.clone())
+            }
+            _ => {}
+        }
+    }
+    now
+}
+
 /// The project the hook applied and still shows, or None.
 pub fn applied_project(vars: &dyn Vars) -> Option<PathBuf> {
     match applied(vars) {
@@ -494,6 +564,8 @@ mod tests {
                 show_prompt: true,
                 marker_fp: "-".into(),
                 trust_fp: "1.2.3.4".into(),
+                variables: vec![("A_B".into(), b"\0R/x;=%\n\xff\0P".to_vec())],
+                dotenv: vec![b"/home/u/my proj/.env;=%".to_vec()],
             },
             pid: 4242,
             ops: vec![

@@ -132,13 +132,16 @@ pub struct EnvWatch<'a> {
 /// - the environment directory and its marker, or, while the environment is
 ///   missing, its nearest existing ancestor (created later);
 /// - the files that declare its dependencies and are edited in place,
-///   once pyve synced it (`deps::Record::watched`).
+///   once pyve synced it (`deps::Record::watched`);
+/// - the project's dotenv files, or, for one not there, the nearest
+///   directory above it that is (where it will be made).
 ///
 /// Paths that do not exist cost the shell one failed stat and are harmless.
 pub fn watch_list(
     pwd: &Path,
     root: Option<&Path>,
     store: Option<&Path>,
+    dotenv: &[&Path],
     env: Option<EnvWatch>,
 ) -> Vec<Vec<u8>> {
     let mut list: Vec<Vec<u8>> = Vec::with_capacity(24);
@@ -169,6 +172,12 @@ pub fn watch_list(
         add(&layout::config(root));
         if let Some(store) = store {
             add(store);
+        }
+    }
+    for file in dotenv {
+        match file.ancestors().find(|p| p.symlink_metadata().is_ok()) {
+            Some(existing) => add(existing),
+            None => add(file),
         }
     }
     if let Some(EnvWatch {

@@ -19,6 +19,7 @@ use crate::config::{self, Config, ConfigError};
 use crate::error::{user, Error};
 use crate::layout;
 use crate::text::{one_line, shown};
+use crate::variables::{self, Variable};
 
 /// Which of a project's environments a command means.
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +99,11 @@ pub struct Resolved {
     /// Whether `pyve run` syncs the environment first when its declared
     /// dependencies changed (`sync_on_run`, default yes).
     pub sync_on_run: bool,
+    /// The project's own variables as templates: `env:`, and once `load`
+    /// read them (`read_dotenv`), its dotenv files' under them.
+    pub variables: Vec<Variable>,
+    /// The dotenv files `dotenv:` names, absolute.
+    pub dotenv: Vec<PathBuf>,
 }
 
 impl Resolved {
@@ -114,8 +120,33 @@ impl Resolved {
             &self.env_name,
             project.as_os_str().as_bytes(),
             &self.prompt,
+            &self.variables,
             before,
         )
+    }
+
+    /// Reads the dotenv files into `variables`: each file's in turn, then
+    /// `env:` over them. A missing file sets nothing (a fresh clone has no
+    /// `.env`); a bad one is an error naming its line.
+    pub fn read_dotenv(&mut self) -> Result<(), ConfigError> {
+        if self.dotenv.is_empty() {
+            return Ok(());
+        }
+        let mut merged = Vec::new();
+        for file in &self.dotenv {
+            let read = variables::dotenv::read(file).map_err(|problem| ConfigError {
+                line: problem.line,
+                ..ConfigError::at(file, problem.message).with_hint(problem.hint)
+            })?;
+            for (name, template) in read.unwrap_or_default() {
+                variables::merge(&mut merged, name, template);
+            }
+        }
+        for (name, template) in std::mem::take(&mut self.variables) {
+            variables::merge(&mut merged, name, template);
+        }
+        self.variables = merged;
+        Ok(())
     }
 
     /// The command that builds this environment.
@@ -254,6 +285,8 @@ pub fn resolve_env(
         named: Some(name),
         via,
         sync_on_run: config.sync_on_run != Some(false),
+        variables: config.env_templates(),
+        dotenv: dotenv_paths(root, config),
     })
 }
 
@@ -300,20 +333,33 @@ fn resolve_single(root: &Path, config: &Config) -> Result<Resolved, ConfigError>
             channels: config.micromamba.channels.clone().unwrap_or_default(),
             ..Sources::default()
         },
+        variables: config.env_templates(),
+        dotenv: dotenv_paths(root, config),
     })
 }
 
-/// Everything activation sets: the backend's part, then pyve's own
-/// variables. The hook, `pyve run` and `pyve export` all apply this.
+fn dotenv_paths(root: &Path, config: &Config) -> Vec<PathBuf> {
+    config
+        .dotenv_files()
+        .iter()
+        .map(|file| root.join(file))
+        .collect()
+}
+
+/// Everything activation sets: the backend's part, the project's own
+/// variables (`variables`, templates), then pyve's own. The hook, `pyve
+/// run` and `pyve export` all apply this.
 pub fn activation(
     backend: &dyn Backend,
     env_dir: &Path,
     env_name: &[u8],
     project: &[u8],
     prompt: &[u8],
+    variables: &[Variable],
     before: Before,
 ) -> Activation {
     let mut activation = backend.activation(env_dir, env_name, before);
+    project_variables(&mut activation, backend, project, variables, before);
     activation.set.extend([
         (
             "PYVE_BACKEND".to_owned(),
@@ -324,6 +370,48 @@ pub fn activation(
         ("PYVE_PROMPT".to_owned(), prompt.to_vec()),
     ]);
     activation
+}
+
+/// Adds the project's variables to `activation`: `PATH`'s directories in
+/// front of the environment's (a relative one is the project's), every
+/// other variable with its references expanded. A variable the backend
+/// sets or unsets stays the backend's, with a warning.
+fn project_variables(
+    activation: &mut Activation,
+    backend: &dyn Backend,
+    project: &[u8],
+    variables: &[Variable],
+    before: Before,
+) {
+    for (name, template) in variables {
+        if name == "PATH" {
+            let Some(entries) = variables::path_entries(template) else {
+                continue;
+            };
+            let dirs = entries.iter().map(|entry| {
+                let dir = variables::expand(entry, project, None);
+                if dir.first() == Some(&b'/') {
+                    dir
+                } else {
+                    [project, b"/", &dir].concat()
+                }
+            });
+            activation.path_prepend.splice(0..0, dirs);
+            continue;
+        }
+        let backends = activation.set.iter().any(|(n, _)| n == name)
+            || activation.unset.contains(&name.as_str());
+        if backends {
+            activation.warnings.push(format!(
+                "env: {name} is the {} backend's to set; the project's value is not used",
+                backend.name()
+            ));
+            continue;
+        }
+        let prior = before(name);
+        let value = variables::expand(template, project, prior.as_deref());
+        activation.set.push((name.clone(), value));
+    }
 }
 
 /// PATH cannot hold a directory whose name contains its separator;
@@ -343,8 +431,9 @@ pub fn check_env_dir(env_dir: &Path) -> Result<(), ConfigError> {
 /// means.
 pub fn load(root: &Path, selector: Selector) -> Result<(Resolved, Vec<String>), ConfigError> {
     let loaded = config::load(&layout::config(root))?;
-    let resolved = resolve_env(root, &loaded.config, selector)?;
+    let mut resolved = resolve_env(root, &loaded.config, selector)?;
     check_env_dir(&resolved.env_dir)?;
+    resolved.read_dotenv()?;
     Ok((resolved, loaded.warnings))
 }
 

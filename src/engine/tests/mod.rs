@@ -14,6 +14,7 @@ use crate::trust::{EnvRef, Store, Subject};
 use crate::vars::{self, Map};
 
 mod hostile;
+mod variables;
 mod watch;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -63,3 +63,25 @@ fn a_pyve_directory_is_watched_only_where_it_exists() {
     assert!(!watched.contains(&root.join("src/.pyve")), "{watched:?}");
     assert!(watched.iter().all(|p| p.is_absolute()), "{watched:?}");
 }
+
+#[test]
+fn dotenv_files_are_watched_or_where_they_will_be_made() {
+    let mut w = world();
+    let root = w.project("p");
+    std::fs::create_dir_all(root.join("conf")).unwrap();
+    std::fs::write(
+        root.join(".pyve/config"),
+        "dotenv: [.env, conf/.env, gone/.env]\n",
+    )
+    .unwrap();
+    w.approve(&root);
+    std::fs::write(root.join(".env"), "A=1\n").unwrap();
+    let list = watched(&w.enter(&root));
+    assert!(list.contains(&root.join(".env")), "{list:?}");
+    assert!(list.contains(&root.join("conf")), "{list:?}");
+    assert!(!list.contains(&root.join("conf/.env")), "{list:?}");
+    assert!(
+        !list.iter().any(|p| p.starts_with(root.join("gone"))),
+        "{list:?}"
+    );
+}
