@@ -4,6 +4,7 @@
 //! the same definitions.
 
 mod completions;
+mod init;
 mod man;
 mod run_fast;
 
@@ -12,9 +13,9 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
-use crate::backend::BootstrapTo as BootstrapPlace;
+use init::InitArgs;
+
 use crate::cmd;
-use crate::config::BackendKind;
 use crate::error::Error;
 use crate::shell::{self, Shell};
 use crate::ui;
@@ -66,6 +67,7 @@ enum Command {
         pyve init --python-version 3.12    # a specific interpreter\n  \
         pyve init --no-deps                # an empty environment, not the project's dependencies\n  \
         pyve init --vscode                 # and tell VS Code which interpreter to use\n  \
+        pyve init --dotenv                 # and keep the project's variables in .env\n  \
         pyve init --force --yes            # rebuild, no questions (CI)\n  \
         pyve init --backend micromamba     # conda environment from conda-lock.yml or environment.yml\n  \
         pyve init --auto-bootstrap --strict  # CI: fetch micromamba, require a fresh lock file\n  \
@@ -177,90 +179,6 @@ enum Command {
         /// The shell to print the hook for
         shell: ShellName,
     },
-}
-
-#[derive(Args)]
-struct InitArgs {
-    /// The environment backend; `auto` decides from the project's files
-    #[arg(long, value_enum)]
-    backend: Option<BackendChoice>,
-    /// The environment's name (prompt, PYVE_ENV_NAME); default: the directory's name
-    #[arg(long, value_name = "NAME")]
-    env_name: Option<String>,
-    /// Create (or rebuild) the named environment NAME, adding it to .pyve/config
-    /// (default: the active one, in a project that names its environments)
-    #[arg(long, value_name = "NAME")]
-    env: Option<String>,
-    /// The Python version, X.Y or X.Y.Z; default: the config, then .tool-versions or .python-version
-    #[arg(long, value_name = "X.Y[.Z]")]
-    python_version: Option<String>,
-    /// Write .envrc for direnv (default: only where direnv is installed and this shell runs no pyve hook, or .envrc has pyve's block)
-    #[arg(long, conflicts_with = "no_direnv")]
-    direnv: bool,
-    /// Do not write .envrc this time
-    #[arg(long)]
-    no_direnv: bool,
-    /// Point VS Code at the environment: python.defaultInterpreterPath in .vscode/settings.json
-    #[arg(long)]
-    vscode: bool,
-    /// Rebuild the environment even when the existing one is healthy
-    #[arg(long)]
-    force: bool,
-    /// Answer yes to every question
-    #[arg(long, short = 'y')]
-    yes: bool,
-    /// Install nothing: not the project's dependencies (recorded: dependencies: none; with --env, in its entry)
-    #[arg(long, conflicts_with = "deps")]
-    no_deps: bool,
-    /// Where the dependencies are declared, when the project has several
-    /// (recorded: dependencies: SOURCE; with --env, in its entry)
-    #[arg(long, value_name = "SOURCE", value_parser = ["uv.lock", "pylock.toml", "poetry.lock", "pdm.lock", "pyproject.toml", "requirements"])]
-    deps: Option<String>,
-    /// A dependency group (PEP 735) to install besides the defaults; repeatable
-    /// (recorded: groups; with --env, in its entry)
-    #[arg(long, value_name = "NAME")]
-    group: Vec<String>,
-    /// A requirements file to install from; repeatable (recorded: requirements,
-    /// dependencies: requirements; with --env, in that environment's entry)
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["deps", "no_deps"])]
-    requirements: Vec<String>,
-    /// Dependencies are installed by default now; kept for older scripts
-    #[arg(long, hide = true)]
-    install_deps: bool,
-    /// micromamba: a stale or missing conda-lock.yml is an error (config: lock_file_policy: strict)
-    #[arg(long)]
-    strict: bool,
-    /// micromamba: a channel used instead of the environment file's, for this
-    /// run; repeatable, in order of priority
-    #[arg(long, short = 'c', value_name = "NAME")]
-    channel: Vec<String>,
-    /// micromamba: keep the --channel list in .pyve/config (micromamba.channels)
-    #[arg(long, requires = "channel")]
-    record_channels: bool,
-    /// micromamba: download micromamba without asking when it is not found
-    #[arg(long)]
-    auto_bootstrap: bool,
-    /// micromamba: where a downloaded micromamba goes: the project's .pyve/bin or
-    /// $XDG_DATA_HOME/pyve/bin (~/.local/share/pyve/bin)
-    #[arg(long, value_enum, value_name = "WHERE", default_value = "user")]
-    bootstrap_to: BootstrapTo,
-    /// Make the current directory a project of its own, even inside another
-    /// project (without it, init in a project's subdirectory refuses)
-    #[arg(long)]
-    here: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum BootstrapTo {
-    Project,
-    User,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum BackendChoice {
-    Venv,
-    Micromamba,
-    Auto,
 }
 
 #[derive(Args)]
@@ -559,42 +477,5 @@ pub fn run() -> Result<ExitCode, Error> {
             "the completions",
         ),
         Command::Man => cmd::write_stdout(&man::page(Cli::command())?, "the man page"),
-    }
-}
-
-impl From<InitArgs> for cmd::init::Options {
-    fn from(args: InitArgs) -> Self {
-        cmd::init::Options {
-            backend: match args.backend {
-                Some(BackendChoice::Venv) => Some(BackendKind::Venv),
-                Some(BackendChoice::Micromamba) => Some(BackendKind::Micromamba),
-                Some(BackendChoice::Auto) | None => None,
-            },
-            env_name: args.env_name,
-            env: args.env,
-            python_version: args.python_version,
-            direnv: match (args.direnv, args.no_direnv) {
-                (true, _) => Some(true),
-                (_, true) => Some(false),
-                _ => None,
-            },
-            vscode: args.vscode,
-            force: args.force,
-            yes: args.yes,
-            install_deps: args.install_deps,
-            no_deps: args.no_deps,
-            deps: args.deps,
-            groups: args.group,
-            requirements: args.requirements,
-            strict: args.strict,
-            channels: args.channel,
-            record_channels: args.record_channels,
-            auto_bootstrap: args.auto_bootstrap,
-            bootstrap_to: match args.bootstrap_to {
-                BootstrapTo::Project => BootstrapPlace::Project,
-                BootstrapTo::User => BootstrapPlace::User,
-            },
-            here: args.here,
-        }
     }
 }

@@ -40,9 +40,11 @@ pub fn run(dialect: Dialect) -> Result<ExitCode, Error> {
         let record = Store::new(vars).record_path(&project.root);
         let pyve_dir = layout::pyve_dir(&project.root);
         let pyve_dir = resolved.named.as_ref().map(|_| pyve_dir.as_path());
+        // The dotenv files: a value edited there is read again.
         for watched in std::iter::once(marker.as_path())
             .chain(record.as_deref())
             .chain(pyve_dir)
+            .chain(resolved.dotenv.iter().map(|f| f.as_path()))
         {
             Direnv.watch_file(&mut out, watched);
         }

@@ -86,6 +86,7 @@ pub fn run(args: Options) -> Result<ExitCode, Error> {
         );
     }
     actions.push(Action::Owned(layout::pyve_dir(&root)));
+    dotenv(&root, &config, &mut actions, &mut kept);
     for name in [".envrc", ".gitignore"] {
         let path = root.join(name);
         match shared_file_has_block(&root, &path) {
@@ -117,6 +118,38 @@ pub fn run(args: Options) -> Result<ExitCode, Error> {
     Store::new(vars).forget(&root);
     drop(lock);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `.env` goes when it is as `pyve init --dotenv` made it; one with
+/// variables in it is kept. Only a project that uses `.env` has pyve's.
+fn dotenv(root: &Path, config: &config::Config, actions: &mut Vec<Action>, kept: &mut Vec<String>) {
+    let uses_env_file = config
+        .dotenv_files()
+        .iter()
+        .any(|f| f.as_os_str() == ".env");
+    match made_by_init(root).filter(|_| uses_env_file) {
+        Some(true) => actions.push(Action::Owned(root.join(".env"))),
+        Some(false) => kept.push(format!(
+            "{}: it holds your variables",
+            shown(&root.join(".env"))
+        )),
+        None => {}
+    }
+}
+
+/// Whether `.env` is as `pyve init --dotenv` made it (or empty), so it
+/// goes with the project; None when there is none (or it is a link or a
+/// directory, which pyve never made).
+fn made_by_init(root: &Path) -> Option<bool> {
+    let path = root.join(".env");
+    if !std::fs::symlink_metadata(&path).ok()?.is_file() {
+        return None;
+    }
+    let limit = crate::variables::dotenv::NEW_FILE.len() as u64 + 1;
+    Some(
+        files::read_bounded(&path, limit)
+            .is_ok_and(|bytes| bytes.is_empty() || bytes == crate::variables::dotenv::NEW_FILE),
+    )
 }
 
 /// Asks before removing, unless `--yes`; Some(exit) when the answer is no.

@@ -20,6 +20,12 @@ use std::path::Path;
 use super::{forbidden, merge, push_expandable, Variable};
 use crate::files::{self, owner, ReadError};
 
+/// What `pyve init --dotenv` writes into a new `.env`; `pyve purge`
+/// removes a `.env` holding exactly this (or nothing), and keeps any other.
+pub const NEW_FILE: &[u8] =
+    b"# The project's variables, one NAME=value per line; pyve applies them\n\
+# with its environment. Kept out of git (.gitignore); see `pyve status`.\n";
+
 /// A dotenv file is a few KiB; past this it is refused, not read.
 pub const MAX_BYTES: u64 = 256 * 1024;
 

@@ -143,7 +143,7 @@ fn config_and_environment(root: &Path, findings: &mut Vec<Finding>) -> Option<(C
             return None;
         }
     };
-    let resolved = match project::resolve(root, &loaded.config) {
+    let mut resolved = match project::resolve(root, &loaded.config) {
         Ok(resolved) => resolved,
         Err(error) => {
             let fix = if loaded.config.is_named() {
@@ -182,7 +182,42 @@ fn config_and_environment(root: &Path, findings: &mut Vec<Finding>) -> Option<(C
         ));
         return None;
     }
+    findings.extend(variables(&mut resolved));
     Some((loaded.config, resolved))
+}
+
+/// The project's own variables: whether its dotenv files read (the hook
+/// activates nothing while one does not), and what it sets.
+fn variables(resolved: &mut Resolved) -> Option<Finding> {
+    if resolved.variables.is_empty() && resolved.dotenv.is_empty() {
+        return None;
+    }
+    if let Err(error) = resolved.read_dotenv() {
+        let fix = error
+            .hint
+            .clone()
+            .unwrap_or_else(|| "fix the file".to_owned());
+        let message = format!(
+            "{}; the hook does not activate the project",
+            error.located()
+        );
+        return Some(Finding::error("variables", message, fix));
+    }
+    let missing: Vec<String> = resolved
+        .dotenv
+        .iter()
+        .filter(|f| !f.exists())
+        .map(|f| format!("{} is not there", f.display()))
+        .collect();
+    let names: Vec<&str> = resolved.variables.iter().map(|(n, _)| n.as_str()).collect();
+    let mut message = format!("sets {}", names.join(", "));
+    if names.is_empty() {
+        message = "sets no variables".to_owned();
+    }
+    if !missing.is_empty() {
+        message.push_str(&format!(" ({}: it sets nothing)", missing.join(", ")));
+    }
+    Some(Finding::ok("variables", message))
 }
 
 /// Whether the hook may activate the project, as `trust::decide` says.

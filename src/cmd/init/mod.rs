@@ -38,6 +38,8 @@ pub struct Options {
     /// and written where direnv is what activates (see `plan::wants_envrc`).
     pub direnv: Option<bool>,
     pub vscode: bool,
+    /// `--dotenv`: create `.env` and record `dotenv: true`.
+    pub dotenv: bool,
     pub force: bool,
     pub yes: bool,
     /// `--install-deps`, from before dependencies were installed by default.
@@ -141,9 +143,18 @@ pub fn run(options: Options) -> Result<ExitCode, Error> {
     if plan.direnv {
         shared::update_block(&root, &root.join(".envrc"), shared::ENVRC_BODY)?;
     }
+    if options.dotenv {
+        shared::create_dotenv(&root)?;
+    }
     if options.vscode {
         let setting = vscode::interpreter_setting(&root, &plan.env_dir, plan.named.is_some());
-        vscode::write(&root, &setting)?;
+        let mut members = vec![(vscode::KEY, vscode::Value::Text(setting))];
+        // The hook activates the environment in VS Code's terminal too;
+        // the extension activating it again would stack a second prompt.
+        if vars::hook_installed(vars) {
+            members.push((vscode::ACTIVATE_KEY, vscode::Value::Flag(false)));
+        }
+        vscode::write(&root, &members)?;
     }
     drop(undo);
     drop(lock);

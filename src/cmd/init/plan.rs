@@ -193,6 +193,29 @@ fn describe(kind: BackendKind) -> &'static str {
     }
 }
 
+/// pyve's block in `.gitignore` for the project as it will be.
+fn gitignore(root: &Path, env_dir: &Path, named: bool, config: &Config) -> String {
+    // A micromamba downloaded into the project (`--bootstrap-to project`)
+    // is a binary for this machine, not part of the repository.
+    let own_tools = layout::bin(root).is_dir();
+    shared::gitignore_body(root, env_dir, named, own_tools, &config.dotenv_files())
+}
+
+/// `--dotenv` records `dotenv: true` unless the config names dotenv files.
+fn record_dotenv(ask: &Ask, text: String) -> Result<String, Error> {
+    let config_path = layout::config(ask.root);
+    if !ask.options.dotenv
+        || !config::parse(&config_path, text.as_bytes())?
+            .config
+            .dotenv_files()
+            .is_empty()
+    {
+        return Ok(text);
+    }
+    let result = config::set_value(&text, None, "dotenv", "true");
+    edited(&config_path, "dotenv", "true", result)
+}
+
 /// Checks the config as it will be written and everything the build of the
 /// environment it selects needs. Writes nothing.
 fn finish(
@@ -205,6 +228,7 @@ fn finish(
     let (root, options) = (ask.root, ask.options);
     let text = recorded::record_dependencies(ask, text, named.as_deref())?;
     let text = record_channels(ask, text)?;
+    let text = record_dotenv(ask, text)?;
     let new_config = config::parse(&layout::config(root), text.as_bytes())
         .map_err(|e| {
             user(format!(
@@ -253,10 +277,7 @@ fn finish(
         .collect();
     let direnv =
         wants_envrc(options.direnv, &new_config, root, ask.vars) && !envrc_activates_python(root);
-    // A micromamba downloaded into the project (`--bootstrap-to project`)
-    // is a binary for this machine, not part of the repository.
-    let own_tools = layout::bin(root).is_dir();
-    let gitignore = shared::gitignore_body(root, &env_dir, named.is_some(), own_tools);
+    let gitignore = gitignore(root, &env_dir, named.is_some(), &new_config);
     check_writable(ask, &gitignore, direnv)?;
     Ok(Plan {
         existing,

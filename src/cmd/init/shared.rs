@@ -3,7 +3,8 @@
 //! (what direnv evaluates).
 
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::files::{self, block};
@@ -38,7 +39,13 @@ fn gitignore_escape(relative: &[u8]) -> String {
 /// `.pyve/envs`, `.pyve/envs` itself, and the pointer of a project with
 /// named environments (which environment is active is each checkout's
 /// own choice).
-pub fn gitignore_body(root: &Path, env_dir: &Path, named: bool, own_tools: bool) -> String {
+pub fn gitignore_body(
+    root: &Path,
+    env_dir: &Path,
+    named: bool,
+    own_tools: bool,
+    dotenv: &[PathBuf],
+) -> String {
     let mut body = String::from("# Managed by `pyve init`; `pyve purge` removes this block.\n");
     if let Ok(relative) = lexical(env_dir).strip_prefix(root) {
         if !relative.as_os_str().is_empty() && !relative.starts_with(crate::layout::ENVS) {
@@ -55,7 +62,38 @@ pub fn gitignore_body(root: &Path, env_dir: &Path, named: bool, own_tools: bool)
     if own_tools {
         body.push_str(&format!("/{}/\n", crate::layout::BIN));
     }
+    // The project's variables are often secrets: its dotenv files stay out
+    // of the repository (a file git already tracks stays tracked).
+    for file in dotenv {
+        if let Ok(relative) = lexical(&root.join(file)).strip_prefix(root) {
+            if !relative.as_os_str().is_empty() {
+                body.push_str(&format!(
+                    "/{}\n",
+                    gitignore_escape(relative.as_os_str().as_bytes())
+                ));
+            }
+        }
+    }
     body
+}
+
+/// `.env` for `pyve init --dotenv`, when there is none: readable by its
+/// owner alone (it is where secrets go), and holding only a comment.
+pub fn create_dotenv(root: &Path) -> Result<(), Error> {
+    let path = root.join(".env");
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Ok(());
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| crate::error::user(format!("cannot create {}: {e}", path.display())))?;
+    std::io::Write::write_all(&mut file, crate::variables::dotenv::NEW_FILE)
+        .map_err(|e| crate::error::user(format!("cannot write {}: {e}", path.display())))?;
+    done!("created {} (mode 600)", path.display());
+    Ok(())
 }
 
 /// Fails now if pyve's block in a shared file could not be written later:
@@ -93,11 +131,37 @@ mod tests {
 
     #[test]
     fn the_block_ignores_environments_and_the_pointer() {
-        let body = gitignore_body(Path::new("/p"), Path::new("/p/.venv"), false, false);
+        let body = gitignore_body(Path::new("/p"), Path::new("/p/.venv"), false, false, &[]);
         assert!(body.ends_with("/.venv/\n/.pyve/envs/\n"), "{body}");
-        let body = gitignore_body(Path::new("/p"), Path::new("/p/.pyve/envs/dev"), true, false);
+        let body = gitignore_body(
+            Path::new("/p"),
+            Path::new("/p/.pyve/envs/dev"),
+            true,
+            false,
+            &[],
+        );
         assert!(body.ends_with("\n/.pyve/envs/\n/.pyve/current\n"), "{body}");
-        let body = gitignore_body(Path::new("/p"), Path::new("/p/.pyve/envs/dev"), false, true);
+        let body = gitignore_body(
+            Path::new("/p"),
+            Path::new("/p/.pyve/envs/dev"),
+            false,
+            true,
+            &[],
+        );
         assert!(body.ends_with("\n/.pyve/envs/\n/.pyve/bin/\n"), "{body}");
+        // Dotenv files inside the project, as written or reached by `..`.
+        let dotenv = [
+            ".env".into(),
+            "conf/../x#.env".into(),
+            "/elsewhere/.env".into(),
+        ];
+        let body = gitignore_body(
+            Path::new("/p"),
+            Path::new("/p/.venv"),
+            false,
+            false,
+            &dotenv,
+        );
+        assert!(body.ends_with("/.pyve/envs/\n/.env\n/x#.env\n"), "{body}");
     }
 }

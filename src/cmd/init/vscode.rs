@@ -1,7 +1,10 @@
-//! `pyve init --vscode`: VS Code's `python.defaultInterpreterPath` in
-//! `.vscode/settings.json`. The file is JSON with comments and trailing
-//! commas, and it is the user's: pyve adds its one key after the opening
-//! brace and leaves every other byte as it was.
+//! `pyve init --vscode`: VS Code's `.vscode/settings.json` learns the
+//! environment (`python.defaultInterpreterPath`) and, when the prompt hook
+//! is installed, that the Python extension must not activate it a second
+//! time in its terminal (`python.terminal.activateEnvironment`). The file
+//! is JSON with comments and trailing commas, and it is the user's: pyve
+//! adds its members after the opening brace and leaves every other byte as
+//! it was; a member the user set is kept.
 
 use std::path::Path;
 
@@ -9,7 +12,39 @@ use crate::error::Error;
 use crate::files;
 
 pub const KEY: &str = "python.defaultInterpreterPath";
+/// Whether the Python extension activates the environment in each new
+/// terminal; with the hook installed, the hook already has.
+pub const ACTIVATE_KEY: &str = "python.terminal.activateEnvironment";
 pub const RELATIVE: &str = ".vscode/settings.json";
+
+/// A setting's value: the two kinds pyve writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Text(String),
+    Flag(bool),
+    /// Something else the user wrote (a number, an object, …).
+    Other(String),
+}
+
+impl Value {
+    fn json(&self) -> String {
+        match self {
+            Value::Text(text) => {
+                let mut out = String::new();
+                crate::json::string(&mut out, text);
+                out
+            }
+            Value::Flag(flag) => flag.to_string(),
+            Value::Other(raw) => raw.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.json())
+    }
+}
 
 /// What the settings file needs.
 #[derive(Debug, PartialEq, Eq)]
@@ -17,24 +52,24 @@ pub enum Edit {
     /// The key holds this value already.
     Unchanged,
     /// The key holds another value; the user's choice is kept.
-    Conflict(String),
+    Conflict(Value),
     /// The new text of the file.
     Write(String),
 }
 
-/// The file's text with `KEY` set to `value`, as far as that can be done
+/// The file's text with `key` set to `value`, as far as that can be done
 /// without touching anything the user wrote.
-pub fn edit(current: Option<&str>, value: &str) -> Result<Edit, String> {
+pub fn edit(current: Option<&str>, key: &str, value: &Value) -> Result<Edit, String> {
     let mut member = String::new();
-    crate::json::string(&mut member, KEY);
+    crate::json::string(&mut member, key);
     member.push_str(": ");
-    crate::json::string(&mut member, value);
+    member.push_str(&value.json());
     let Some(text) = current.filter(|t| !t.trim().is_empty()) else {
         return Ok(Edit::Write(format!("{{\n  {member}\n}}\n")));
     };
-    let scan = scan(text)?;
+    let scan = scan(text, key)?;
     if let Some(existing) = scan.existing {
-        return Ok(if existing == value {
+        return Ok(if existing == *value {
             Edit::Unchanged
         } else {
             Edit::Conflict(existing)
@@ -53,8 +88,8 @@ struct Scan {
     open: usize,
     /// Nothing but blanks and comments inside it.
     empty: bool,
-    /// `KEY`'s value, when the object sets it to a string.
-    existing: Option<String>,
+    /// The key's value, when the object sets it.
+    existing: Option<Value>,
 }
 
 /// Where the comment starting at `i` ends, if one does.
@@ -71,13 +106,9 @@ fn after_comment(text: &str, i: usize) -> Result<Option<usize>, String> {
 }
 
 /// Reads just enough of JSON with comments: strings, comments, nesting.
-fn scan(text: &str) -> Result<Scan, String> {
+fn scan(text: &str, key: &str) -> Result<Scan, String> {
     let bytes = text.as_bytes();
-    let mut i = 0;
-    let mut depth = 0usize;
-    let mut open = None;
-    let mut empty = true;
-    let mut existing = None;
+    let (mut i, mut depth, mut open, mut empty, mut existing) = (0, 0usize, None, true, None);
     // The last top-level key seen, while its value is still to come.
     let mut pending_key: Option<String> = None;
     let mut after_colon = false;
@@ -92,11 +123,9 @@ fn scan(text: &str) -> Result<Scan, String> {
                 if depth == 1 {
                     empty = false;
                     if after_colon {
-                        if pending_key.as_deref() == Some(KEY) {
-                            existing = Some(value);
-                        }
-                        pending_key = None;
-                        after_colon = false;
+                        let value = Value::Text(value);
+                        existing =
+                            settle(&mut pending_key, &mut after_colon, key, value).or(existing);
                     } else {
                         pending_key = Some(value);
                     }
@@ -112,6 +141,9 @@ fn scan(text: &str) -> Result<Scan, String> {
                     open = Some(i);
                 }
                 if depth == 1 {
+                    if after_colon && pending_key.as_deref() == Some(key) {
+                        existing = Some(Value::Other(text[i..i + 1].to_owned()));
+                    }
                     pending_key = None;
                     after_colon = false;
                 }
@@ -130,6 +162,13 @@ fn scan(text: &str) -> Result<Scan, String> {
             _ => {
                 if depth == 1 {
                     empty = false;
+                    if after_colon {
+                        let (value, end) = literal_at(text, i);
+                        existing =
+                            settle(&mut pending_key, &mut after_colon, key, value).or(existing);
+                        i = end;
+                        continue;
+                    }
                 }
             }
         }
@@ -144,6 +183,31 @@ fn scan(text: &str) -> Result<Scan, String> {
         (None, _) => Err("it does not hold a JSON object".into()),
         _ => Err("a brace is not closed".into()),
     }
+}
+
+/// A top-level member's value was read: it is `key`'s when the pending key is.
+fn settle(
+    pending: &mut Option<String>,
+    after_colon: &mut bool,
+    key: &str,
+    value: Value,
+) -> Option<Value> {
+    *after_colon = false;
+    (pending.take().as_deref() == Some(key)).then_some(value)
+}
+
+/// The literal (true, false, a number) starting at `start`, and the offset
+/// after it.
+fn literal_at(text: &str, start: usize) -> (Value, usize) {
+    let end = text[start..]
+        .find(|c: char| c == ',' || c == '}' || c == '/' || c.is_whitespace())
+        .map_or(text.len(), |end| start + end);
+    let value = match &text[start..end] {
+        "true" => Value::Flag(true),
+        "false" => Value::Flag(false),
+        raw => Value::Other(raw.to_owned()),
+    };
+    (value, end)
 }
 
 /// The JSON string starting at `start` (a `"`), unescaped as far as
@@ -182,42 +246,53 @@ pub fn interpreter_setting(root: &Path, env_dir: &Path, named: bool) -> String {
     }
 }
 
-/// Applies `edit` to the project's settings file, saying what happened.
-pub fn write(root: &Path, value: &str) -> Result<(), Error> {
+/// Sets each of `members` in the project's settings file (one write),
+/// saying what happened; a member the user set otherwise is kept.
+pub fn write(root: &Path, members: &[(&str, Value)]) -> Result<(), Error> {
     let path = root.join(RELATIVE);
+    let by_hand = |key: &str, value: &Value| format!("add `\"{key}\": {value}` by hand");
     let current = files::read_optional(&path)?;
-    let current = match current.map(String::from_utf8) {
+    let mut text = match current.map(String::from_utf8) {
         Some(Ok(text)) => Some(text),
         Some(Err(_)) => {
-            warn!(
-                "{} is not UTF-8; add `\"{KEY}\": \"{value}\"` by hand",
-                path.display()
-            );
+            for (key, value) in members {
+                warn!("{} is not UTF-8; {}", path.display(), by_hand(key, value));
+            }
             return Ok(());
         }
         None => None,
     };
-    match edit(current.as_deref(), value) {
-        Ok(Edit::Unchanged) => {}
-        Ok(Edit::Conflict(existing)) => warn!(
-            "{} sets {KEY} to {existing:?}, kept; pyve's environment is {value:?}: \
-             change it by hand, or remove the key and run `pyve init --vscode` again",
-            path.display()
-        ),
-        Ok(Edit::Write(text)) => {
-            let target = files::landing(root, &path)?;
-            if let Some(dir) = target.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    crate::error::user(format!("cannot create {}: {e}", dir.display()))
-                })?;
+    let mut set = Vec::new();
+    for (key, value) in members {
+        match edit(text.as_deref(), key, value) {
+            Ok(Edit::Unchanged) => {}
+            Ok(Edit::Conflict(existing)) => warn!(
+                "{} sets {key} to {existing}, kept; pyve's would be {value}: change it by \
+                 hand, or remove the key and run `pyve init --vscode` again",
+                path.display()
+            ),
+            Ok(Edit::Write(new)) => {
+                text = Some(new);
+                set.push(*key);
             }
-            files::write_inside(root, &path, text.as_bytes())?;
-            done!("set {KEY} in {}", path.display());
+            Err(why) => warn!(
+                "{} was left alone: {why}; {}",
+                path.display(),
+                by_hand(key, value)
+            ),
         }
-        Err(why) => warn!(
-            "{} was left alone: {why}; add `\"{KEY}\": \"{value}\"` by hand",
-            path.display()
-        ),
+    }
+    let Some(text) = text.filter(|_| !set.is_empty()) else {
+        return Ok(());
+    };
+    let target = files::landing(root, &path)?;
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| crate::error::user(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    files::write_inside(root, &path, text.as_bytes())?;
+    for key in set {
+        done!("set {key} in {}", path.display());
     }
     Ok(())
 }
@@ -228,8 +303,12 @@ mod tests {
 
     const VALUE: &str = "${workspaceFolder}/.venv/bin/python";
 
+    fn value() -> Value {
+        Value::Text(VALUE.into())
+    }
+
     fn written(current: Option<&str>) -> String {
-        match edit(current, VALUE).unwrap() {
+        match edit(current, KEY, &value()).unwrap() {
             Edit::Write(text) => text,
             other => panic!("{other:?}"),
         }
@@ -261,16 +340,16 @@ mod tests {
     #[test]
     fn a_key_already_set_is_kept() {
         let same = format!("{{\"{KEY}\": \"{VALUE}\"}}");
-        assert_eq!(edit(Some(&same), VALUE).unwrap(), Edit::Unchanged);
+        assert_eq!(edit(Some(&same), KEY, &value()).unwrap(), Edit::Unchanged);
         let other = format!("{{\"a\": {{\"{KEY}\": 1}}, \"{KEY}\": \"/usr/bin/python3\"}}");
         assert_eq!(
-            edit(Some(&other), VALUE).unwrap(),
-            Edit::Conflict("/usr/bin/python3".into())
+            edit(Some(&other), KEY, &value()).unwrap(),
+            Edit::Conflict(Value::Text("/usr/bin/python3".into()))
         );
         // The same key nested deeper, or as a value, is not the setting.
         let nested = format!("{{\"a\": {{\"{KEY}\": \"x\"}}, \"b\": \"{KEY}\"}}");
         assert!(matches!(
-            edit(Some(&nested), VALUE).unwrap(),
+            edit(Some(&nested), KEY, &value()).unwrap(),
             Edit::Write(_)
         ));
     }
@@ -278,7 +357,40 @@ mod tests {
     #[test]
     fn what_is_not_one_object_is_refused() {
         for text in ["[1]", "{", "{} {}", "x", "{\"a\": \"b}", "/* {"] {
-            assert!(edit(Some(text), VALUE).is_err(), "{text}");
+            assert!(edit(Some(text), KEY, &value()).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn a_flag_is_added_once_and_the_users_choice_kept() {
+        let off = Value::Flag(false);
+        let text = "{\n  \"a\": 1\n}\n";
+        let Edit::Write(out) = edit(Some(text), ACTIVATE_KEY, &off).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            out,
+            "{\n  \"python.terminal.activateEnvironment\": false,\n  \"a\": 1\n}\n"
+        );
+        assert_eq!(
+            edit(Some(&out), ACTIVATE_KEY, &off).unwrap(),
+            Edit::Unchanged
+        );
+        let on = "{\"python.terminal.activateEnvironment\": true /* mine */, \"b\": 2}";
+        assert_eq!(
+            edit(Some(on), ACTIVATE_KEY, &off).unwrap(),
+            Edit::Conflict(Value::Flag(true))
+        );
+        let odd = "{\"python.terminal.activateEnvironment\": {\"x\": 1}}";
+        assert_eq!(
+            edit(Some(odd), ACTIVATE_KEY, &off).unwrap(),
+            Edit::Conflict(Value::Other("{".into()))
+        );
+        // Another key's literal is not this one's.
+        let other = "{\"b\": false, \"c\": 10}";
+        assert!(matches!(
+            edit(Some(other), ACTIVATE_KEY, &off).unwrap(),
+            Edit::Write(_)
+        ));
     }
 }
