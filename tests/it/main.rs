@@ -13,7 +13,8 @@ mod hook {
 }
 
 /// The commands people type: the command line itself, completions and the
-/// man page, output for people, `status`, named environments.
+/// man page, output for people, `status`, named environments, the
+/// project's own variables.
 mod commands {
     mod command_line;
     mod completions;
@@ -22,6 +23,7 @@ mod commands {
     mod named_environments;
     mod output;
     mod status;
+    mod variables;
 }
 
 /// Each backend end to end: venv with real interpreters and uv, conda

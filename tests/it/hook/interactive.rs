@@ -737,3 +737,65 @@ per_shell!(
         assert!(first.prompt_after("true").starts_with("(venv:dev) [0"));
     }
 );
+
+per_shell!(
+    project_variables_apply_follow_the_dotenv_file_and_revert,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = sandbox.venv_project(
+            "p",
+            "env:\n  GREETING: \"hello from $PROJECT_ROOT\"\n  PATH: \"$PROJECT_ROOT/bin:$PATH\"\ndotenv: true\n",
+        );
+        std::fs::write(root.join(".env"), "SECRET='s 1'\n").unwrap();
+        let refusing = sandbox.venv_project("refusing", "dotenv: true\n");
+        std::fs::write(refusing.join(".env"), "OK=1\nBASH_ENV=/tmp/evil\n").unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let mut shell = Interactive::start(&sandbox, sh);
+        let original_path = shell.value("PATH");
+
+        let prompt = shell.cd(&root);
+        assert!(prompt.starts_with("(venv:p) [0"), "{prompt:?}");
+        let real = std::fs::canonicalize(&root).unwrap();
+        assert_eq!(
+            shell.value("GREETING"),
+            format!("hello from {}", real.display())
+        );
+        assert_eq!(shell.value("SECRET"), "s 1");
+        let bin = real.join("bin").display().to_string();
+        let venv_bin = root.join(".venv/bin").display().to_string();
+        assert_eq!(
+            shell.value("PATH"),
+            format!("{bin}:{venv_bin}:{original_path}")
+        );
+
+        // A value edited in .env is applied at the next bare Enter.
+        std::fs::write(root.join(".env"), "SECRET='s 2'\n").unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        shell.prompt_after("true");
+        assert_eq!(shell.value("SECRET"), "s 2");
+
+        // What the user changes inside stays theirs on leaving.
+        shell.line(&sh.export("GREETING", "mine"));
+        shell.line(&sh.prepend_path("/mine"));
+        let prompt = shell.cd(&sandbox.path(""));
+        assert!(!prompt.contains("(venv:"), "{prompt:?}");
+        assert_eq!(shell.value("GREETING"), "mine");
+        assert_eq!(shell.value("SECRET"), "");
+        assert_eq!(shell.value("PATH"), format!("/mine:{original_path}"));
+
+        // A dotenv file that sets BASH_ENV: one clear line, nothing applied.
+        shell.sync();
+        shell.line(&format!("cd {}", sh.q(&refusing)));
+        let env_file = std::fs::canonicalize(&refusing).unwrap().join(".env");
+        shell
+            .session
+            .exp_string(&format!(
+                "pyve: {}:2: BASH_ENV: a dotenv file may not set BASH_ENV",
+                env_file.display()
+            ))
+            .unwrap();
+        shell.sync();
+        assert_eq!(shell.value("VIRTUAL_ENV"), "");
+        assert_eq!(shell.value("OK"), "");
+    }
+);

@@ -6,8 +6,11 @@
 //! `PYVE_ENV_NAME`, `VIRTUAL_ENV` and `PATH`, and, with control characters
 //! escaped so the terminal shows them, into `PYVE_PROMPT` and the prompt; an
 //! arbitrary `PYTHONHOME` goes into `PYVE_STATE` on entering and back into
-//! the shell on leaving. The test hands values to the shell through the
-//! process environment, never through its own quoting.
+//! the shell on leaving; the same bytes go through the project's `.env`
+//! (any bytes) and its config's `env:` (as text) into variables that
+//! leaving removes, and `$PROJECT_ROOT` expands to the hostile path. The
+//! test hands values to the shell through the process environment and
+//! those files, never through its own shell quoting.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -122,7 +125,8 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
         // Distinct directories even when the strategy repeats a name.
         let root = parent.join(format!("{i}")).join(OsStr::from_bytes(name));
         std::fs::create_dir_all(root.join(".pyve")).unwrap();
-        std::fs::write(root.join(".pyve/config"), "").unwrap();
+        std::fs::write(root.join(".pyve/config"), variables_config(&home)).unwrap();
+        std::fs::write(root.join(".env"), dotenv_line(&home)).unwrap();
         std::os::unix::fs::symlink(&shared, root.join(".venv")).unwrap();
         // A subdirectory of the same name, reached from the root without
         // the engine (the hook's walk up to the root).
@@ -134,7 +138,7 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
     // the time the shell starts, so they do not count as changes.
     std::thread::sleep(std::time::Duration::from_millis(50));
     let mut body = vec![probe(sh).to_owned()];
-    let vars = "PYVE_ENV_NAME VIRTUAL_ENV PYVE_PROMPT PYTHONHOME PATH";
+    let vars = "PYVE_ENV_NAME VIRTUAL_ENV PYVE_PROMPT PYTHONHOME PATH PV_DOTENV PV_ENV PV_ROOT";
     for i in 0..roots.len() {
         let dir = if sh == Sh::Fish {
             format!("$DIR{i}")
@@ -231,6 +235,14 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
         path.extend_from_slice(&base_path);
         prop_assert_eq!(read(&format!("in{i}.PATH")), Some(path));
         prop_assert_eq!(read(&format!("in{i}.PYTHONHOME")), None, "unset inside");
+        // The project's own variables: a dotenv value of any bytes, an
+        // `env:` value (YAML holds text), the project's path expanded.
+        prop_assert_eq!(read(&format!("in{i}.PV_DOTENV")), Some(home.clone()));
+        let text = String::from_utf8_lossy(&home).into_owned().into_bytes();
+        prop_assert_eq!(read(&format!("in{i}.PV_ENV")), Some(text));
+        let mut in_root = real_root.as_os_str().as_bytes().to_vec();
+        in_root.extend_from_slice(b"/x");
+        prop_assert_eq!(read(&format!("in{i}.PV_ROOT")), Some(in_root));
         for var in ["VIRTUAL_ENV", "PATH", "PYVE_PROMPT"] {
             prop_assert_eq!(
                 read(&format!("sub{i}.{var}")),
@@ -261,12 +273,50 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
         prop_assert_eq!(read(&format!("out{i}.PATH")), Some(base_path.clone()));
         prop_assert_eq!(read(&format!("out{i}.SHOWN")), Some(b"PROMPT$ ".to_vec()));
         prop_assert_eq!(read(&format!("out{i}.VIRTUAL_ENV")), None);
+        for var in ["PV_DOTENV", "PV_ENV", "PV_ROOT"] {
+            prop_assert_eq!(
+                read(&format!("out{i}.{var}")),
+                None,
+                "{} after leaving",
+                var
+            );
+        }
     }
     let executed = walk(sandbox.path(""))
         .into_iter()
         .any(|p| p.ends_with("pwned"));
     prop_assert!(!executed, "a project name was executed");
     Ok(())
+}
+
+/// A config whose `env:` sets `value` (as text: YAML holds no other
+/// bytes, written with YAML's own escapes) and the project's path, and
+/// which reads `.env`.
+fn variables_config(value: &[u8]) -> String {
+    let mut quoted = String::from("\"");
+    for c in String::from_utf8_lossy(value).chars() {
+        match c {
+            '"' | '\\' => quoted.extend(['\\', c]),
+            c if c.is_control() => quoted.push_str(&format!("\\U{:08x}", c as u32)),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    format!("env:\n  PV_ENV: {quoted}\n  PV_ROOT: \"$PROJECT_ROOT/x\"\ndotenv: true\n")
+}
+
+/// `.env` setting `PV_DOTENV` to `value`, any bytes: double-quoted, with
+/// `\`, `"` and `$` escaped and everything else (newlines too) as it is.
+fn dotenv_line(value: &[u8]) -> Vec<u8> {
+    let mut line = b"PV_DOTENV=\"".to_vec();
+    for &b in value {
+        if matches!(b, b'\\' | b'"' | b'$') {
+            line.push(b'\\');
+        }
+        line.push(b);
+    }
+    line.extend_from_slice(b"\"\n");
+    line
 }
 
 fn hook_line_for_probe(sh: Sh) -> String {
