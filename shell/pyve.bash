@@ -121,7 +121,7 @@ __pyve_run() {
 # Whether $PWD, under the project root the engine last found
 # (`__pyve_root`), has no project of its own between them: a `.pyve/config`
 # (any kind of entry, as the engine counts it) makes a nested project, which
-# the engine must handle. The directories walked, and a `.pyve` in one,
+# the engine must handle, and a `pyproject.toml` or `.venv` may. The directories walked, and a `.pyve` in one,
 # join the watch list (`__pyve_between`), so a project made in one of them
 # later is noticed at the next prompt. Without a stamp nothing is watched
 # (every path would be newer than none).
@@ -132,6 +132,9 @@ __pyve_inside() {
   while [[ $__pyve_dir != "$__pyve_root" ]]; do
     [[ -z $__pyve_dir || $__pyve_dir == / ]] && \builtin return 1
     [[ -e $__pyve_dir/.pyve/config || -L $__pyve_dir/.pyve/config ]] && \builtin return 1
+    # A pyproject.toml (its [tool.pyve]) or a .venv (a project pyve finds
+    # without settings) may make one too: the engine decides.
+    [[ -e $__pyve_dir/pyproject.toml || -e $__pyve_dir/.venv ]] && \builtin return 1
     if [[ -n $__pyve_stamp ]]; then
       __pyve_between+=("$__pyve_dir")
       [[ -e $__pyve_dir/.pyve || -L $__pyve_dir/.pyve ]] && __pyve_between+=("$__pyve_dir/.pyve")

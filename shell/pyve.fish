@@ -91,6 +91,11 @@ function __pyve_inside
         if builtin test -e "$__pyve_dir/.pyve/config" -o -L "$__pyve_dir/.pyve/config"
             return 1
         end
+        # A pyproject.toml (its [tool.pyve]) or a .venv (a project pyve
+        # finds without settings) may make one too: the engine decides.
+        if builtin test -e "$__pyve_dir/pyproject.toml" -o -e "$__pyve_dir/.venv"
+            return 1
+        end
         if builtin test -n "$__pyve_stamp"
             set -ga __pyve_between -o $__pyve_dir -nt $__pyve_stamp
             if builtin test -e "$__pyve_dir/.pyve" -o -L "$__pyve_dir/.pyve"

@@ -130,6 +130,9 @@ __pyve_inside() {
   while [[ $__pyve_dir != "$__pyve_root" ]]; do
     [[ -z $__pyve_dir || $__pyve_dir == / ]] && \builtin return 1
     [[ -e $__pyve_dir/.pyve/config || -L $__pyve_dir/.pyve/config ]] && \builtin return 1
+    # A pyproject.toml (its [tool.pyve]) or a .venv (a project pyve finds
+    # without settings) may make one too: the engine decides.
+    [[ -e $__pyve_dir/pyproject.toml || -e $__pyve_dir/.venv ]] && \builtin return 1
     if [[ -n $__pyve_stamp ]]; then
       __pyve_between+=("$__pyve_dir")
       [[ -e $__pyve_dir/.pyve || -L $__pyve_dir/.pyve ]] && __pyve_between+=("$__pyve_dir/.pyve")

@@ -26,7 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("shell", &["text"]),
     ("files", &["digest", "error", "shell", "text"]),
     ("process", &["error", "paths", "shell", "ui", "vars"]),
-    ("pyproject", &["error", "files", "text"]),
+    ("pyproject", &["error", "files", "json", "text"]),
     ("variables", &["files", "text"]),
     (
         "python",
@@ -53,9 +53,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "error",
             "files",
             "layout",
+            "paths",
+            "pyproject",
             "python",
             "text",
             "variables",
+            "vars",
             "yaml",
         ],
     ),
@@ -69,7 +72,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "trust",
         &[
-            "backend", "digest", "error", "files", "layout", "paths", "text", "vars", "yaml",
+            "backend", "config", "digest", "error", "files", "layout", "paths", "shell", "text",
+            "vars", "yaml",
         ],
     ),
     (
@@ -85,6 +89,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "layout",
             "paths",
             "process",
+            "pyproject",
             "python",
             "text",
             "ui",

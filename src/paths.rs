@@ -24,6 +24,11 @@ pub fn data_home(vars: &dyn Vars) -> Option<PathBuf> {
     xdg(vars, "XDG_DATA_HOME", ".local/share")
 }
 
+/// `$XDG_CONFIG_HOME`, default `~/.config`.
+pub fn config_home(vars: &dyn Vars) -> Option<PathBuf> {
+    xdg(vars, "XDG_CONFIG_HOME", ".config")
+}
+
 /// `$XDG_CACHE_HOME`, default `~/.cache`.
 pub fn cache_home(vars: &dyn Vars) -> Option<PathBuf> {
     xdg(vars, "XDG_CACHE_HOME", ".cache")

@@ -12,11 +12,11 @@ use crate::{config, layout, project, vars};
 
 pub fn run(dir: Option<&Path>) -> Result<ExitCode, Error> {
     let vars = vars::process();
-    let root = super::project_root(vars, dir)?;
-    trust::check_project_files(&root).map_err(|refused| not_approved(refused.into()))?;
-    let config_path = layout::config(&root);
-    let bytes = config::read(&config_path)?;
-    let loaded = config::parse(&config_path, &bytes)
+    let (root, source) = super::project_root(vars, dir)?;
+    trust::check_project_files(&root, source).map_err(|refused| not_approved(refused.into()))?;
+    // What the approval covers, and what it means, read once each.
+    let bytes = config::source::approved_bytes(&root, source)?;
+    let loaded = config::source::load_from(&root, source)
         .map_err(|e| user(format!("{e}; fix it, then run `pyve allow` again")))?;
     for warning in &loaded.warnings {
         warn!("{warning}");

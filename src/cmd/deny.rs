@@ -12,7 +12,7 @@ use crate::vars;
 
 pub fn run(dir: Option<&Path>) -> Result<ExitCode, Error> {
     let vars = vars::process();
-    let root = super::project_root(vars, dir)?;
+    let (root, _) = super::project_root(vars, dir)?;
     Store::new(vars)
         .deny(&root)
         .map_err(|e| e.context("cannot record the denial"))?;

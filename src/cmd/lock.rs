@@ -62,7 +62,7 @@ fn conda_sources(
     env: Option<&str>,
 ) -> Result<(std::path::PathBuf, Sources), Error> {
     let cwd = super::current_dir(vars)?;
-    let Ok(root) = super::project_root(vars, None) else {
+    let Ok((root, _)) = super::project_root(vars, None) else {
         if env.is_some() {
             return Err(super::no_project(&cwd));
         }

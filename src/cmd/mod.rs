@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::backend::Activation;
+use crate::config::Source;
 use crate::error::{user, Error};
 use crate::project::{self, Resolved};
 use crate::shell::{self, Shell};
@@ -74,9 +75,34 @@ pub fn hook_advice(vars: &dyn Vars) -> String {
     format!("add `{}` to {}", shell.hook_line(), shell.rc_file())
 }
 
+/// The user's config (`$XDG_CONFIG_HOME/pyve/config`), if any; a broken
+/// one is reported and its defaults are not used.
+pub fn user_config(vars: &dyn Vars) -> Option<config::user::User> {
+    match config::user::load(vars) {
+        Ok(user) => {
+            for warning in user.iter().flat_map(|u| &u.warnings) {
+                warn!("{warning}");
+            }
+            user
+        }
+        Err(error) => {
+            warn!("{error}; its settings are not used");
+            None
+        }
+    }
+}
+
+/// The project at or above `start`, zero-config ones where the user's
+/// config lets pyve recognise them.
+pub fn find_root(vars: &dyn Vars, start: &Path) -> Option<project::Found> {
+    let mut zero_config = || user_config(vars).is_none_or(|u| u.config.zero_config());
+    project::find_root(start, &mut zero_config)
+}
+
 /// The real path of the project at or above `dir` (default: the current
-/// directory), for commands that name a project.
-pub fn project_root(vars: &dyn Vars, dir: Option<&Path>) -> Result<PathBuf, Error> {
+/// directory), for commands that name a project, and where its settings
+/// are.
+pub fn project_root(vars: &dyn Vars, dir: Option<&Path>) -> Result<(PathBuf, Source), Error> {
     let cwd = current_dir(vars)?;
     let start = match dir {
         Some(dir) => {
@@ -88,10 +114,11 @@ pub fn project_root(vars: &dyn Vars, dir: Option<&Path>) -> Result<PathBuf, Erro
         }
         None => cwd,
     };
-    let Some((root, _)) = project::find_root(&start) else {
+    let Some(found) = find_root(vars, &start) else {
         return Err(no_project(&start));
     };
-    Ok(std::fs::canonicalize(&root).unwrap_or(root))
+    let root = std::fs::canonicalize(&found.root).unwrap_or(found.root);
+    Ok((root, found.source))
 }
 
 /// The error for a directory in no project.
@@ -130,16 +157,18 @@ pub fn find_project(
     trusted: bool,
     selector: project::Selector,
 ) -> Result<Project, Error> {
-    let root = project_root(vars, None)?;
+    let (root, source) = project_root(vars, None)?;
     if !trusted {
-        trust::check_project_files(&root)?;
+        trust::check_project_files(&root, source)?;
     }
     let chosen = shell_choice(vars, &root);
     let selector = match selector {
         project::Selector::Active => project::Selector::active_or_shell(chosen.as_deref()),
         selector => selector,
     };
-    let (resolved, warnings) = project::load(&root, selector)?;
+    let user = user_config(vars);
+    let defaults = user.as_ref().map(|u| &u.config);
+    let (resolved, warnings) = project::load(&root, source, selector, defaults)?;
     Ok(Project {
         root,
         resolved,
@@ -200,9 +229,9 @@ pub fn note_if_held_back(vars: &dyn Vars, root: &Path, resolved: &Resolved) {
 /// that read the config and run nothing: the project's files must be the
 /// user's own; the config's warnings are shown.
 pub fn load_config(vars: &dyn Vars) -> Result<(PathBuf, config::Config), Error> {
-    let root = project_root(vars, None)?;
-    trust::check_project_files(&root)?;
-    let loaded = config::load(&layout::config(&root))?;
+    let (root, source) = project_root(vars, None)?;
+    trust::check_project_files(&root, source)?;
+    let loaded = config::source::load_from(&root, source)?;
     for warning in &loaded.warnings {
         warn!("{warning}");
     }
@@ -242,7 +271,7 @@ fn decide(
     resolved: &Resolved,
     activation: Option<&Activation>,
 ) -> Verdict {
-    let Ok(config) = config::read(&layout::config(root)) else {
+    let Ok(config) = config::source::approved_bytes(root, resolved.source) else {
         return Verdict::Unknown;
     };
     trust::decide(
@@ -299,7 +328,7 @@ impl Project {
         }
         match decide(vars, &self.root, &self.resolved, Some(activation)) {
             Verdict::Trusted => Ok(()),
-            verdict => Err(verdict.refused(&self.root)),
+            verdict => Err(verdict.refused(&self.root, self.resolved.source)),
         }
     }
 

@@ -41,14 +41,13 @@ impl Action {
 pub fn run(args: Options) -> Result<ExitCode, Error> {
     let vars = vars::process();
     let cwd = super::current_dir(vars)?;
-    let Some((root, _)) = project::find_root(&cwd) else {
-        return Err(user(format!(
-            "no pyve project in {} or above (no .pyve/config); nothing to purge",
-            shown(&cwd)
-        )));
+    let found = super::find_root(vars, &cwd).filter(|f| f.source != config::Source::Implicit);
+    let Some(found) = found else {
+        return Err(nothing_to_purge(&cwd));
     };
-    let root = std::fs::canonicalize(&root).unwrap_or(root);
-    trust::check_project_files(&root).map_err(|refused| {
+    let source = found.source;
+    let root = std::fs::canonicalize(&found.root).unwrap_or(found.root);
+    trust::check_project_files(&root, source).map_err(|refused| {
         user(format!(
             "{}; not purging a project that is not yours",
             refused.message()
@@ -63,7 +62,7 @@ pub fn run(args: Options) -> Result<ExitCode, Error> {
             "{e}; fix it first: purge reads it to know what to remove"
         ))
     };
-    let config = config::load(&layout::config(&root))
+    let config = config::source::load_from(&root, source)
         .map_err(fix_first)?
         .config;
     if let Some(name) = &args.env {
@@ -149,6 +148,19 @@ fn made_by_init(root: &Path) -> Option<bool> {
     Some(
         files::read_bounded(&path, limit)
             .is_ok_and(|bytes| bytes.is_empty() || bytes == crate::variables::dotenv::NEW_FILE),
+    )
+}
+
+/// Outside any project with pyve's settings (a zero-config project has
+/// nothing of pyve's in it).
+fn nothing_to_purge(cwd: &Path) -> Error {
+    user(format!(
+        "no pyve project in {} or above (no .pyve/config, no [tool.pyve]); nothing to purge",
+        shown(cwd)
+    ))
+    .with_hint(
+        "a project pyve recognises by its .venv has nothing of pyve's to remove; \
+         `pyve deny` forgets its approval",
     )
 }
 

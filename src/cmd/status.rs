@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::config::Source;
 use crate::engine::state;
 use crate::error::Error;
 use crate::json::{string as json_string, string_or_null as json_opt};
@@ -41,6 +42,10 @@ struct Status {
     variables: Vec<(String, String)>,
     /// Its dotenv files, and whether each is there.
     dotenv: Vec<(PathBuf, bool)>,
+    /// Where the project's settings are.
+    source: Option<Source>,
+    /// The user's config, when there is one.
+    user_config: Option<PathBuf>,
 }
 
 pub fn run(json_output: bool) -> Result<ExitCode, Error> {
@@ -62,25 +67,30 @@ pub fn run(json_output: bool) -> Result<ExitCode, Error> {
 }
 
 fn gather(vars: &dyn Vars, directory: PathBuf) -> Status {
-    let found = project::find_root(&directory);
+    let found = super::find_root(vars, &directory);
+    let user = super::user_config(vars);
     let mut status = Status {
         directory,
+        user_config: user.as_ref().map(|u| u.path.clone()),
         ..Status::default()
     };
-    let Some((root, _)) = found else {
+    let Some(found) = found else {
         return status;
     };
-    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    let source = found.source;
+    status.source = Some(source);
+    let root = std::fs::canonicalize(&found.root).unwrap_or(found.root);
     status.project = Some(root.clone());
     status.hook_active = state::applied_project(vars).as_deref() == Some(root.as_path());
     status.direnv_active = direnv_has(vars, &root);
-    if let Err(why) = crate::trust::check_project_files(&root) {
+    if let Err(why) = crate::trust::check_project_files(&root, source) {
         status.problem = Some(why.to_string());
         return status;
     }
     let chosen = super::shell_choice(vars, &root);
     let selector = Selector::active_or_shell(chosen.as_deref());
-    let resolved = match project::load(&root, selector) {
+    let defaults = user.as_ref().map(|u| &u.config);
+    let resolved = match project::load(&root, source, selector, defaults) {
         Ok((resolved, _warnings)) => resolved,
         Err(e) => {
             status.problem = Some(e.to_string());
@@ -89,7 +99,7 @@ fn gather(vars: &dyn Vars, directory: PathBuf) -> Status {
     };
     let verdict = super::verdict(vars, &root, &resolved);
     status.trusted = verdict.is_trusted();
-    status.trust = Some(verdict.summary());
+    status.trust = Some(verdict.summary_for(source));
     status.backend = Some(resolved.backend.name());
     status.environment = Some(String::from_utf8_lossy(&resolved.env_name).into_owned());
     status.named = resolved.named.clone();
@@ -141,6 +151,9 @@ fn human(status: &Status) -> String {
     let mut out = String::new();
     let mut line = |key: &str, value: &str| out.push_str(&format!("{key:<12} {value}\n"));
     line("project", &shown(root));
+    if let Some(source) = status.source {
+        line("settings", source.describe());
+    }
     if let Some(problem) = &status.problem {
         line("problem", problem);
     }
@@ -186,12 +199,10 @@ fn human(status: &Status) -> String {
     }
     if let Some(trust) = &status.trust {
         let word = if status.trusted { "yes" } else { "no" };
-        let why = if status.trusted {
-            String::new()
-        } else {
-            format!(": {trust}")
-        };
-        line("approved", &format!("{word}{why}"));
+        line("approved", &format!("{word}{}", why_not(status, trust)));
+    }
+    if let Some(path) = &status.user_config {
+        line("user config", &shown(path));
     }
     let active = |on: bool| {
         if on {
@@ -205,11 +216,33 @@ fn human(status: &Status) -> String {
     out
 }
 
+/// After "no": why the project is not approved, and what approves it.
+fn why_not(status: &Status, trust: &str) -> String {
+    if status.trusted {
+        String::new()
+    } else if status.source == Some(Source::Implicit) {
+        ": pyve recognises this Python project by its .venv, and activates it once you run \
+         `pyve allow` here (nothing is written into the project), or when it is under one of \
+         the trusted_paths of your pyve config; `pyve init` gives it settings of its own"
+            .to_owned()
+    } else {
+        format!(": {trust}")
+    }
+}
+
 fn json(status: &Status) -> String {
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
     let mut out = String::from("{\"directory\":");
     json_string(&mut out, &status.directory.to_string_lossy());
-    let fields: [(&str, Option<String>); 9] = [
+    let source = status.source.map(|s| {
+        match s {
+            Source::Pyve => "pyve_config",
+            Source::Pyproject => "pyproject",
+            Source::Implicit => "none",
+        }
+        .to_owned()
+    });
+    let fields: [(&str, Option<String>); 11] = [
         ("project", path(&status.project)),
         ("backend", status.backend.map(str::to_owned)),
         ("environment", status.environment.clone()),
@@ -219,6 +252,8 @@ fn json(status: &Status) -> String {
         ("prompt", status.prompt.clone()),
         ("trust", status.trust.clone()),
         ("problem", status.problem.clone()),
+        ("settings", source),
+        ("user_config", path(&status.user_config)),
     ];
     for (key, value) in &fields {
         out.push_str(&format!(",\"{key}\":"));

@@ -60,7 +60,13 @@ pub fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
     })
 }
 
-pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
+/// The config's text, and whether it holds a mapping to read (None: empty,
+/// only comments, or `~`, which is every default); anything else is an
+/// error with its line.
+pub(super) fn yaml_mapping<'b>(
+    path: &Path,
+    bytes: &'b [u8],
+) -> Result<(&'b str, Option<()>), ConfigError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
             .iter()
@@ -72,44 +78,46 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
             ..ConfigError::at(path, "is not UTF-8 text; a pyve config is YAML")
         }
     })?;
-    // An empty file (or one holding only comments) is a valid, all-default config.
-    let config: Config = if text
+    if text
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
     {
-        Config::default()
-    } else {
-        yaml::check_depth(text).map_err(|e| match e {
-            yaml::Error::TooDeep { line } => ConfigError {
-                line: Some(line),
-                ..ConfigError::at(
-                    path,
-                    format!(
-                        "is nested more than {} levels deep, which no pyve config needs",
-                        yaml::MAX_DEPTH
-                    ),
-                )
-            },
-            yaml::Error::Yaml(e) => yaml_error(path, &e),
-        })?;
-        let value: serde_yaml_ng::Value =
-            serde_yaml_ng::from_str(text).map_err(|e| yaml_error(path, &e))?;
-        match value {
-            serde_yaml_ng::Value::Null => Config::default(),
-            serde_yaml_ng::Value::Mapping(_) => {
-                // Deserializing from the text (not the Value) keeps line numbers.
-                serde_yaml_ng::from_str(text).map_err(|e| yaml_error(path, &e))?
-            }
-            _ => {
-                return Err(ConfigError {
-                    line: Some(1),
-                    ..ConfigError::at(
-                        path,
-                        "must be a YAML mapping of keys (for example `env_name: myproject`)",
-                    )
-                })
-            }
-        }
+        return Ok((text, None));
+    }
+    yaml::check_depth(text).map_err(|e| match e {
+        yaml::Error::TooDeep { line } => ConfigError {
+            line: Some(line),
+            ..ConfigError::at(
+                path,
+                format!(
+                    "is nested more than {} levels deep, which no pyve config needs",
+                    yaml::MAX_DEPTH
+                ),
+            )
+        },
+        yaml::Error::Yaml(e) => yaml_error(path, &e),
+    })?;
+    let value: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(text).map_err(|e| yaml_error(path, &e))?;
+    match value {
+        serde_yaml_ng::Value::Null => Ok((text, None)),
+        serde_yaml_ng::Value::Mapping(_) => Ok((text, Some(()))),
+        _ => Err(ConfigError {
+            line: Some(1),
+            ..ConfigError::at(
+                path,
+                "must be a YAML mapping of keys (for example `env_name: myproject`)",
+            )
+        }),
+    }
+}
+
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
+    let (text, mapping) = yaml_mapping(path, bytes)?;
+    let config: Config = match mapping {
+        None => Config::default(),
+        // Deserializing from the text (not the Value) keeps line numbers.
+        Some(()) => serde_yaml_ng::from_str(text).map_err(|e| yaml_error(path, &e))?,
     };
     validate::validate(path, text, &config)?;
     let mut warnings: Vec<String> = config
@@ -145,7 +153,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Loaded, ConfigError> {
 /// unknown keys printed 60,000 lines, at every command and in the hook).
 const MAX_WARNINGS: usize = 10;
 
-fn yaml_error(path: &Path, error: &serde_yaml_ng::Error) -> ConfigError {
+pub(super) fn yaml_error(path: &Path, error: &serde_yaml_ng::Error) -> ConfigError {
     let location = error.location();
     // serde names the Rust type it wanted; the user wrote YAML.
     let mut message = error.to_string();

@@ -12,6 +12,8 @@ mod lines;
 mod load;
 pub mod names;
 mod prompt;
+pub mod source;
+pub mod user;
 mod validate;
 mod variables;
 
@@ -28,6 +30,8 @@ use crate::text::{one_line, shown};
 pub use edit::{add_environment, remove_value, set_entry_value, set_value, yaml_string};
 pub use load::{load, parse, read};
 pub use prompt::{render as render_prompt, DEFAULT_FORMAT as DEFAULT_PROMPT_FORMAT};
+pub use source::Source;
+pub use user::UserConfig;
 pub use validate::bad_channel;
 pub use variables::{Dotenv, EnvMap};
 
@@ -234,6 +238,34 @@ impl Config {
         variables::dotenv_files(self.dotenv.as_ref())
     }
 
+    /// The prompt prefix's format: the project's, else the default.
+    pub fn prompt_format(&self) -> &str {
+        self.prompt
+            .format
+            .as_deref()
+            .unwrap_or(DEFAULT_PROMPT_FORMAT)
+    }
+
+    /// Whether the prefix is shown: the project's choice, else yes.
+    pub fn prompt_show(&self) -> bool {
+        self.prompt.show != Some(false)
+    }
+
+    /// Fills what the project leaves out with the user's defaults
+    /// (`$XDG_CONFIG_HOME/pyve/config`): the prompt's format and whether it
+    /// is shown.
+    pub fn with_user_defaults(mut self, user: Option<&UserConfig>) -> Config {
+        if let Some(user) = user {
+            if self.prompt.format.is_none() {
+                self.prompt.format = user.prompt.format.clone();
+            }
+            if self.prompt.show.is_none() {
+                self.prompt.show = user.prompt.show;
+            }
+        }
+        self
+    }
+
     /// Whether the project names its environments (`environments:`).
     pub fn is_named(&self) -> bool {
         !self.environments.is_empty()
@@ -305,11 +337,13 @@ pub enum Creator {
     Stdlib,
 }
 
-#[derive(Debug, Deserialize)]
+/// `prompt:`; what it leaves out comes from the user's config, else the
+/// defaults (`Config::prompt_format`, `Config::prompt_show`).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PromptSection {
-    pub show: bool,
-    pub format: String,
+    pub show: Option<bool>,
+    pub format: Option<String>,
 }
 
 impl PythonSection {
@@ -325,15 +359,6 @@ impl VersionValue {
         match value {
             Some(VersionValue::Text(text)) => VersionRequest::parse(text).ok(),
             _ => None,
-        }
-    }
-}
-
-impl Default for PromptSection {
-    fn default() -> Self {
-        PromptSection {
-            show: true,
-            format: DEFAULT_PROMPT_FORMAT.to_owned(),
         }
     }
 }

@@ -89,8 +89,8 @@ fn parse_str(s: &str) -> Result<Loaded, ConfigError> {
 fn empty_and_comment_only_files_are_defaults() {
     for text in ["", "\n\n", "# nothing\n", "~\n"] {
         let loaded = parse_str(text).unwrap();
-        assert!(loaded.config.prompt.show);
-        assert_eq!(loaded.config.prompt.format, DEFAULT_PROMPT_FORMAT);
+        assert!(loaded.config.prompt_show());
+        assert_eq!(loaded.config.prompt_format(), DEFAULT_PROMPT_FORMAT);
     }
 }
 
@@ -241,7 +241,7 @@ fn env_and_dotenv_are_read_in_order_and_checked() {
     for (text, line, says) in [
         ("env:\n  OK: 1\n  1BAD: x\n", 3, "not a variable name"),
         ("env:\n  PYVE_X: x\n", 2, "pyve's own"),
-        ("env:\n  V: 1.10\n", 2, "quote it"),
+        ("env:\n  V: 1.10\n", 2, "write it in quotes"),
         ("env:\n  V:\n", 2, "has no value"),
         ("env:\n  V: [a]\n", 2, "a list or a mapping"),
         ("env:\n  V: \"a\\0b\"\n", 2, "NUL"),

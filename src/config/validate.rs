@@ -104,7 +104,7 @@ pub(super) fn validate(path: &Path, text: &str, config: &Config) -> Result<(), C
         config.groups.as_deref(),
     )?;
     sizes(&check, config)?;
-    if let Some(word) = prompt::unknown_placeholder(&config.prompt.format) {
+    if let Some(word) = prompt::unknown_placeholder(config.prompt_format()) {
         return Err(check.key(
             Some("prompt"),
             "format",
@@ -134,13 +134,13 @@ fn sizes(check: &Checker, config: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
-    if config.prompt.format.len() > prompt::MAX_FORMAT_BYTES {
+    if config.prompt_format().len() > prompt::MAX_FORMAT_BYTES {
         return Err(check.key(
             Some("prompt"),
             "format",
             format!(
                 "prompt.format: is {} bytes long, more than {}",
-                config.prompt.format.len(),
+                config.prompt_format().len(),
                 prompt::MAX_FORMAT_BYTES
             ),
             "shorten it: it is shown in every prompt and exported to every process",

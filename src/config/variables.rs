@@ -85,7 +85,7 @@ fn text(value: &serde_yaml_ng::Value) -> Result<String, &'static str> {
         Value::String(text) => Ok(text.clone()),
         Value::Bool(flag) => Ok(flag.to_string()),
         Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
-        Value::Number(_) => Err("is a number YAML may rewrite (1.10 is read as 1.1)"),
+        Value::Number(_) => Err("is a number that reads differently than written (1.10 is 1.1)"),
         Value::Null => Err("has no value"),
         _ => Err("is a list or a mapping, not a value"),
     }
@@ -133,7 +133,7 @@ pub(super) fn check(
             at(
                 name,
                 format!("env: {shown}: the value {why}"),
-                "quote it: NAME: \"value\" (\"\" for an empty one)",
+                "write it in quotes, \"\" for an empty one",
             )
         })?;
         if value.contains('\0') {

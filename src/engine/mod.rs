@@ -15,6 +15,7 @@
 
 mod choice;
 mod diff;
+mod here;
 mod leave;
 mod model;
 mod seal;
@@ -23,17 +24,16 @@ mod told;
 mod watch;
 
 use std::ffi::OsStr;
-use std::fs::Metadata;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::backend::Activation;
-use crate::files;
+use crate::config::UserConfig;
 use crate::shell::{protocol, Shell};
 use crate::trust::Store;
 use crate::vars::{self, Vars};
-use crate::{deps, layout, pathlist, project};
+use crate::{deps, pathlist, project};
 use diff::Diff;
 use model::Model;
 use seal::Seal;
@@ -67,6 +67,9 @@ struct Run<'a> {
     active_env: Option<PathBuf>,
     /// This shell's `pyve use` for the project here.
     chosen: Option<String>,
+    /// The user's config, read when first needed: None until then, Some(None)
+    /// when there is none (or it is broken, which is told once).
+    user: Option<Option<UserConfig>>,
 }
 
 /// What the engine found for the directory.
@@ -94,9 +97,11 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             }
         })
         .ok();
-    let found = project::find_root(&request.pwd);
+    let found = project::find_root(&request.pwd, &mut || {
+        run.user(diagnostics).is_none_or(|u| u.zero_config())
+    });
     request.shell.begin(&mut run.out);
-    let root = found.as_ref().map(|(root, _)| root.as_path());
+    let root = found.as_ref().map(|found| found.root.as_path());
     run.chosen = choice::begin(request.vars, root, request.shell, &mut run.out);
     // Empty counts as absent: `export PYVE_STATE=` is how people clear it.
     let raw_state = request.vars.non_empty(vars::STATE);
@@ -109,7 +114,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
         None => (None, None),
     };
     let mut here = match &found {
-        Some((root, config)) => run.here(root, config, state.as_ref(), diagnostics),
+        Some(found) => run.here(found, state.as_ref(), diagnostics),
         None => Here {
             model: None,
             unchanged: false,
@@ -206,6 +211,7 @@ impl<'a> Run<'a> {
             seal: None,
             active_env: None,
             chosen: None,
+            user: None,
         }
     }
 
@@ -219,53 +225,6 @@ impl<'a> Run<'a> {
         diagnostics: &mut dyn Write,
     ) -> Result<Option<state::Decoded>, ()> {
         state::read(raw, self.request.shell, &mut self.told, diagnostics)
-    }
-
-    /// The project at `root` as the state knew it (stat only, nothing
-    /// parsed), or loaded afresh when the state is about something else.
-    fn here(
-        &mut self,
-        root: &Path,
-        config: &Metadata,
-        state: Option<&State>,
-        diagnostics: &mut dyn Write,
-    ) -> Here {
-        // `.pyve/current` chooses among named environments: its link is
-        // part of what the config decided (one lstat, only here).
-        let pointer = files::fingerprint_link(&layout::pointer(root));
-        // So is this shell's `pyve use`.
-        let mut config_fp = format!("{}+{pointer}", files::fingerprint(config));
-        if let Some(name) = &self.chosen {
-            config_fp.push_str(&format!("+use:{name}"));
-        }
-        let root_bytes = root.as_os_str().as_bytes();
-        let known = state
-            .filter(|s| {
-                s.facts.root == root_bytes
-                    && s.facts.config_fp.strip_prefix(config_fp.as_str())
-                        == Some(&model::dotenv_fingerprint(&s.facts.dotenv))
-            })
-            .and_then(|s| Some((s, Model::from_state(s)?)));
-        let Some((state, mut model)) = known else {
-            let chosen = self.chosen.as_deref();
-            let model = Model::load(root, config_fp, chosen, &mut self.told, diagnostics);
-            return Here {
-                model: model.map(|m| m.with_trust(&self.store)),
-                unchanged: false,
-                approved_before: false,
-            };
-        };
-        model.facts.marker_fp = files::fingerprint_path(&model.marker());
-        let model = model.with_trust(&self.store);
-        let approved_before = model.facts.marker_fp == state.facts.marker_fp
-            && model.facts.trust_fp == state.facts.trust_fp;
-        Here {
-            // An activation that reads the environment's own files is
-            // recomputed; the diff then changes only what changed.
-            unchanged: approved_before && !model.backend.reads_environment(),
-            approved_before,
-            model: Some(model),
-        }
     }
 
     /// Applies what should be active now (or nothing) on top of what the
@@ -285,27 +244,8 @@ impl<'a> Run<'a> {
         let before = |name: &str| before_pyve(vars, old_ops, name);
         let mut activation = ready.map(|m| m.activation(&before));
         if let (Some(model), Some(wanted)) = (ready, &activation) {
-            let approved = if here.approved_before {
-                Ok(())
-            } else {
-                model.approval(&self.store, wanted)
-            };
-            match approved {
-                Ok(()) if !wanted.warnings.is_empty() => {
-                    let token = format!("{}/{}", model.facts.config_fp, model.facts.marker_fp);
-                    self.told
-                        .tell(token.into_bytes(), &wanted.warnings, diagnostics);
-                }
-                Ok(()) => {}
-                Err(blocked) => {
-                    let facts = &model.facts;
-                    let token = format!(
-                        "t:{}/{}/{}",
-                        facts.config_fp, facts.marker_fp, facts.trust_fp
-                    );
-                    self.told.tell(token.into_bytes(), &[blocked], diagnostics);
-                    activation = None;
-                }
+            if !self.approved(model, wanted, here.approved_before, diagnostics) {
+                activation = None;
             }
         }
         if activation.is_some() && self.seal().is_none() {
@@ -347,6 +287,46 @@ impl<'a> Run<'a> {
         self.active_env = active.map(|m| m.facts.env_dir().to_owned());
         self.prompt(active);
         Some(scripts)
+    }
+
+    /// Whether `wanted` may be applied (`trust::decide`), telling once why
+    /// not, or the activation's warnings.
+    fn approved(
+        &mut self,
+        model: &Model,
+        wanted: &Activation,
+        approved_before: bool,
+        diagnostics: &mut dyn Write,
+    ) -> bool {
+        let approved = if approved_before {
+            Ok(())
+        } else {
+            model.approval(&self.store, wanted)
+        };
+        let facts = &model.facts;
+        match approved {
+            Ok(()) => {
+                if !wanted.warnings.is_empty() {
+                    let token = format!("{}/{}", facts.config_fp, facts.marker_fp);
+                    self.told
+                        .tell(token.into_bytes(), &wanted.warnings, diagnostics);
+                }
+                true
+            }
+            Err(blocked) => {
+                let token = format!(
+                    "t:{}/{}/{}",
+                    facts.config_fp, facts.marker_fp, facts.trust_fp
+                );
+                // A project found without settings, never approved, is
+                // every Python checkout: the hook says nothing there.
+                if !blocked.silent {
+                    self.told
+                        .tell(token.into_bytes(), &[blocked.line], diagnostics);
+                }
+                false
+            }
+        }
     }
 
     /// The project's environment not built yet: what to run, once.
@@ -525,7 +505,7 @@ impl<'a> Run<'a> {
     fn finish(
         &mut self,
         stamp: &Option<PathBuf>,
-        found: &Option<(PathBuf, Metadata)>,
+        found: &Option<project::Found>,
         model: Option<&Model>,
         record: Option<&deps::Record>,
     ) {
@@ -535,7 +515,7 @@ impl<'a> Run<'a> {
         let watched = match stamp {
             Some(_) => watch::watch_list(
                 &request.pwd,
-                found.as_ref().map(|(root, _)| root.as_path()),
+                found.as_ref().map(|f| (f.root.as_path(), f.source)),
                 self.store.dir(),
                 &model.map_or_else(Vec::new, |m| m.dotenv().collect::<Vec<_>>()),
                 model.map(|m| watch::EnvWatch {
@@ -557,7 +537,7 @@ impl<'a> Run<'a> {
         shell.set_global(&mut self.out, protocol::DIAGNOSED, &self.told.encode());
         let root = found
             .as_ref()
-            .map_or(&b""[..], |(r, _)| r.as_os_str().as_bytes());
+            .map_or(&b""[..], |f| f.root.as_os_str().as_bytes());
         shell.set_global(&mut self.out, protocol::ROOT, root);
         // Last: an apply cut short before here (fish cannot ignore Ctrl-C
         // while applying) leaves the directory unhandled, so it runs again.

@@ -10,12 +10,31 @@ use std::path::{Path, PathBuf};
 use super::state::{Facts, State};
 use super::told::Told;
 use crate::backend::{self, Activation, Before};
+use crate::config::{Source, UserConfig};
 use crate::trust::{self, EnvRef, Store, Subject};
-use crate::{config, files, layout, project};
+use crate::{config, files, project};
 
 pub(super) struct Model {
     pub facts: Facts,
     pub backend: &'static dyn backend::Backend,
+}
+
+/// Where a project is, as the engine found it, to load.
+pub(super) struct At<'a> {
+    pub root: &'a Path,
+    pub source: Source,
+    pub config_fp: String,
+    /// This shell's `pyve use`.
+    pub chosen: Option<&'a str>,
+    pub user: Option<&'a UserConfig>,
+}
+
+/// Why a project is not activated: the line to say, unless `silent`.
+pub(super) struct Blocked {
+    pub line: String,
+    /// A zero-config project never approved (or denied): every Python
+    /// checkout with a `.venv` is one, and the hook says nothing there.
+    pub silent: bool,
 }
 
 impl Model {
@@ -28,25 +47,26 @@ impl Model {
 
     /// Parses the config at `root`. Problems are told unless this shell was
     /// already told about this very version of the file.
-    pub fn load(
-        root: &Path,
-        config_fp: String,
-        chosen: Option<&str>,
-        told: &mut Told,
-        diagnostics: &mut dyn Write,
-    ) -> Option<Model> {
+    pub fn load(at: At, told: &mut Told, diagnostics: &mut dyn Write) -> Option<Model> {
+        let At {
+            root,
+            source,
+            config_fp,
+            chosen,
+            user,
+        } = at;
         // Resolved here, on the slow path only: a project reached through a
         // symlink is the same project, with the same name and environment.
         let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
         // The config's own problems are told once per version of the file.
         let token = config_fp.clone().into_bytes();
-        if let Err(refused) = trust::check_project_files(&real_root) {
+        if let Err(refused) = trust::check_project_files(&real_root, source) {
             let line = format!("{refused}; environment not activated");
             told.tell(token, &[line], diagnostics);
             return None;
         }
         let selector = project::Selector::active_or_shell(chosen);
-        let resolved = match project::load(&real_root, selector) {
+        let resolved = match project::load(&real_root, source, selector, user) {
             Ok((resolved, warnings)) => {
                 if !warnings.is_empty() {
                     told.tell(token, &warnings, diagnostics);
@@ -81,6 +101,7 @@ impl Model {
                 trust_fp: String::new(),
                 variables: resolved.variables,
                 dotenv,
+                source,
             },
             backend: resolved.backend,
         })
@@ -149,11 +170,12 @@ impl Model {
             return;
         }
         let project = self.project();
-        let Ok(config) = config::read(&layout::config(project)) else {
+        let source = self.facts.source;
+        let Ok(config) = config::source::approved_bytes(project, source) else {
             return;
         };
         let selector = project::Selector::active_or_shell(chosen);
-        let init = project::load(project, selector)
+        let init = project::load(project, source, selector, None)
             .map_or_else(|_| "pyve init".to_owned(), |(r, _)| r.init_command());
         let subject = Subject {
             project,
@@ -166,14 +188,15 @@ impl Model {
             trust::Verdict::Trusted => format!("no environment yet; `{init}` builds it"),
             trust::Verdict::Unknown => format!(
                 "a pyve project, not approved and with no environment yet; review \
-                 .pyve/config, then {builds}"
+                 {}, then {builds}",
+                source.describe()
             ),
             verdict @ trust::Verdict::ConfigChanged(_) => format!(
                 "no environment yet, and {}; review the change, then {builds}",
-                verdict.summary()
+                verdict.summary_for(source)
             ),
             verdict => {
-                let (reason, fix) = verdict.reason();
+                let (reason, fix) = verdict.reason_for(source);
                 format!("no environment yet, and {reason}; {fix}")
             }
         };
@@ -183,10 +206,13 @@ impl Model {
 
     /// Whether `activation` may be applied, as `trust::decide` says;
     /// otherwise the one line that says why not.
-    pub fn approval(&self, store: &Store, activation: &Activation) -> Result<(), String> {
+    pub fn approval(&self, store: &Store, activation: &Activation) -> Result<(), Blocked> {
         let project = self.project();
-        let config = config::read(&layout::config(project))
-            .map_err(|e| format!("{}: not activated: {e}", crate::text::shown(project)))?;
+        let source = self.facts.source;
+        let config = config::source::approved_bytes(project, source).map_err(|e| Blocked {
+            line: format!("{}: not activated: {e}", crate::text::shown(project)),
+            silent: false,
+        })?;
         let env = EnvRef {
             dir: self.facts.env_dir().to_owned(),
             marker: self.marker(),
@@ -198,7 +224,11 @@ impl Model {
         };
         match trust::decide(store, &subject, Some(activation)) {
             trust::Verdict::Trusted => Ok(()),
-            verdict => Err(verdict.blocked(project)),
+            verdict => Err(Blocked {
+                silent: source == Source::Implicit
+                    && matches!(verdict, trust::Verdict::Unknown | trust::Verdict::Denied),
+                line: verdict.blocked(project, source),
+            }),
         }
     }
 }

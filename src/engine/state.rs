@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use super::seal::{NoKey, Seal};
 use super::told::Told;
+use crate::config::Source;
 use crate::files::owner::Unsafe;
 use crate::shell::Shell;
 use crate::vars::{self, Vars};
@@ -151,6 +152,8 @@ pub struct Facts {
     /// The dotenv files they were read from, absolute: their fingerprints
     /// are part of `config_fp`.
     pub dotenv: Vec<Vec<u8>>,
+    /// Where the project's settings are.
+    pub source: Source,
 }
 
 impl Facts {
@@ -278,6 +281,10 @@ impl State {
         out.push(';');
         escape(&mut out, facts.trust_fp.as_bytes());
         out.push_str(&format!(";{}", self.pid));
+        if facts.source != Source::Pyve {
+            out.push_str(";k=");
+            out.push_str(facts.source.tag());
+        }
         for (name, template) in &facts.variables {
             out.push_str(";v=");
             escape(&mut out, name.as_bytes());
@@ -359,6 +366,11 @@ impl State {
             return Err(DecodeError("paths must be absolute"));
         }
         let mut fields = fields.peekable();
+        let mut source = Source::Pyve;
+        if let Some(field) = fields.next_if(|f| f.starts_with(b"k=")) {
+            let tag = std::str::from_utf8(&field[2..]).unwrap_or_default();
+            source = Source::from_tag(tag).ok_or(DecodeError("bad settings source"))?;
+        }
         let mut variables = Vec::new();
         while let Some(field) = fields.next_if(|f| f.starts_with(b"v=")) {
             let mut parts = field[2..].split(|&b| b == b'=');
@@ -387,6 +399,7 @@ impl State {
                 trust_fp,
                 variables,
                 dotenv,
+                source,
             },
             pid,
             ops,
@@ -566,6 +579,7 @@ mod tests {
                 trust_fp: "1.2.3.4".into(),
                 variables: vec![("A_B".into(), b"\0R/x;=%\n\xff\0P".to_vec())],
                 dotenv: vec![b"/home/u/my proj/.env;=%".to_vec()],
+                source: Source::Pyproject,
             },
             pid: 4242,
             ops: vec![

@@ -12,6 +12,7 @@ use nix::sys::stat::{utimensat, UtimensatFlags};
 use nix::sys::time::TimeSpec;
 
 use crate::backend::Backend;
+use crate::config::Source;
 use crate::files::owner::{self, Unsafe};
 use crate::vars::Vars;
 use crate::{layout, paths, process};
@@ -139,7 +140,7 @@ pub struct EnvWatch<'a> {
 /// Paths that do not exist cost the shell one failed stat and are harmless.
 pub fn watch_list(
     pwd: &Path,
-    root: Option<&Path>,
+    found: Option<(&Path, Source)>,
     store: Option<&Path>,
     dotenv: &[&Path],
     env: Option<EnvWatch>,
@@ -151,6 +152,7 @@ pub fn watch_list(
             list.push(bytes.to_vec());
         }
     };
+    let root = found.map(|(root, _)| root);
     for dir in pwd.ancestors() {
         add(dir);
         let at_root = Some(dir) == root;
@@ -169,7 +171,12 @@ pub fn watch_list(
         if let Some(parent) = root.parent() {
             add(parent);
         }
-        add(&layout::config(root));
+        // Where the settings are, edited in place: `.pyve/config`, or
+        // `pyproject.toml` (a zero-config project may have none).
+        let settings = found.map_or(Source::Pyve, |(_, s)| s).file(root);
+        if settings.symlink_metadata().is_ok() {
+            add(&settings);
+        }
         if let Some(store) = store {
             add(store);
         }

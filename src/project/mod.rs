@@ -6,20 +6,22 @@
 //! the commands; it knows nothing of approvals or the command line.
 
 pub mod build;
+mod find;
 pub mod lock;
 pub mod pointer;
 pub mod registry;
 
-use std::fs::Metadata;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::backend::{self, Activation, Backend, Before, Sources};
-use crate::config::{self, Config, ConfigError};
+use crate::config::{self, Config, ConfigError, Source, UserConfig};
 use crate::error::{user, Error};
 use crate::layout;
 use crate::text::{one_line, shown};
 use crate::variables::{self, Variable};
+
+pub use find::{find_root, Found};
 
 /// Which of a project's environments a command means.
 #[derive(Debug, Clone, Copy)]
@@ -55,30 +57,6 @@ pub enum Via {
     Shell,
 }
 
-/// The nearest ancestor of `start` (itself included) holding `.pyve/config`,
-/// with the config's metadata (one stat per level walked, nothing else).
-/// `start` is walked as the logical path the shell shows, so a project
-/// reached through a symlink is found the way the user sees it.
-pub fn find_root(start: &Path) -> Option<(PathBuf, Metadata)> {
-    let mut candidate = PathBuf::new();
-    for dir in start.ancestors() {
-        candidate.clear();
-        candidate.push(dir);
-        candidate.push(layout::CONFIG);
-        // lstat first: one syscall per level. A dangling link or a directory
-        // still marks a project, to be reported rather than skipped.
-        if let Ok(link) = std::fs::symlink_metadata(&candidate) {
-            let metadata = if link.file_type().is_symlink() {
-                std::fs::metadata(&candidate).unwrap_or(link)
-            } else {
-                link
-            };
-            return Some((dir.to_owned(), metadata));
-        }
-    }
-    None
-}
-
 /// A project's config resolved into what activation and the commands need.
 pub struct Resolved {
     pub backend: &'static dyn Backend,
@@ -104,6 +82,8 @@ pub struct Resolved {
     pub variables: Vec<Variable>,
     /// The dotenv files `dotenv:` names, absolute.
     pub dotenv: Vec<PathBuf>,
+    /// Where the settings came from (`.pyve/config` unless `load` says).
+    pub source: Source,
 }
 
 impl Resolved {
@@ -254,13 +234,13 @@ pub fn resolve_env(
         ));
     };
     let backend = backend::by_kind(entry.backend(config));
-    let prompt = config::render_prompt(&config.prompt.format, backend.name(), name.as_bytes());
+    let prompt = config::render_prompt(config.prompt_format(), backend.name(), name.as_bytes());
     Ok(Resolved {
         backend,
         env_dir: named_env_dir(root, &name, entry),
         env_name: name.clone().into_bytes(),
         prompt,
-        show_prompt: config.prompt.show,
+        show_prompt: config.prompt_show(),
         python: entry.python_request(config),
         sources: Sources {
             requirements: entry
@@ -287,6 +267,7 @@ pub fn resolve_env(
         sync_on_run: config.sync_on_run != Some(false),
         variables: config.env_templates(),
         dotenv: dotenv_paths(root, config),
+        source: Source::Pyve,
     })
 }
 
@@ -315,13 +296,13 @@ fn resolve_single(root: &Path, config: &Config) -> Result<Resolved, ConfigError>
             None => error,
         }
     })?;
-    let prompt = config::render_prompt(&config.prompt.format, backend.name(), &env_name);
+    let prompt = config::render_prompt(config.prompt_format(), backend.name(), &env_name);
     Ok(Resolved {
         backend,
         env_dir,
         env_name,
         prompt,
-        show_prompt: config.prompt.show,
+        show_prompt: config.prompt_show(),
         named: None,
         via: Via::Single,
         python: config.python.request(),
@@ -335,6 +316,7 @@ fn resolve_single(root: &Path, config: &Config) -> Result<Resolved, ConfigError>
         },
         variables: config.env_templates(),
         dotenv: dotenv_paths(root, config),
+        source: Source::Pyve,
     })
 }
 
@@ -427,11 +409,19 @@ pub fn check_env_dir(env_dir: &Path) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Loads the project at `root` and resolves the environment `selector`
-/// means.
-pub fn load(root: &Path, selector: Selector) -> Result<(Resolved, Vec<String>), ConfigError> {
-    let loaded = config::load(&layout::config(root))?;
-    let mut resolved = resolve_env(root, &loaded.config, selector)?;
+/// Loads the project at `root` from its settings (`source`), with the
+/// user's defaults for what they leave out, and resolves the environment
+/// `selector` means, with its variables.
+pub fn load(
+    root: &Path,
+    source: Source,
+    selector: Selector,
+    user: Option<&UserConfig>,
+) -> Result<(Resolved, Vec<String>), ConfigError> {
+    let loaded = config::source::load_from(root, source)?;
+    let config = loaded.config.with_user_defaults(user);
+    let mut resolved = resolve_env(root, &config, selector)?;
+    resolved.source = source;
     check_env_dir(&resolved.env_dir)?;
     resolved.read_dotenv()?;
     Ok((resolved, loaded.warnings))

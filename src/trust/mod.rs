@@ -23,6 +23,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::backend::{Activation, Scripts};
+use crate::config::Source;
 use crate::files::owner::{self, Unsafe};
 use crate::text::shown;
 use crate::{digest, layout, paths, vars};
@@ -127,15 +128,27 @@ impl Verdict {
         (reason, fix.to_owned())
     }
 
-    /// The hook's one line about a project it does not activate.
-    pub fn blocked(&self, project: &Path) -> String {
+    /// `reason`, naming where the project's settings are (`source`).
+    pub fn reason_for(&self, source: Source) -> (String, String) {
         let (reason, fix) = self.reason();
+        let named = match source {
+            Source::Pyve => return (reason, fix),
+            Source::Pyproject => "[tool.pyve] in pyproject.toml",
+            Source::Implicit => "the project",
+        };
+        let rename = |text: String| text.replace(".pyve/config", named);
+        (rename(reason), rename(fix))
+    }
+
+    /// The hook's one line about a project it does not activate.
+    pub fn blocked(&self, project: &Path, source: Source) -> String {
+        let (reason, fix) = self.reason_for(source);
         format!("{}: not activated: {reason}; {fix}", shown(project))
     }
 
     /// What `pyve run` and `pyve export` say when refusing.
-    pub fn refused(&self, project: &Path) -> crate::error::Error {
-        let (reason, fix) = self.reason();
+    pub fn refused(&self, project: &Path, source: Source) -> crate::error::Error {
+        let (reason, fix) = self.reason_for(source);
         crate::error::user(format!("{}: {reason}", shown(project))).with_hint(format!(
             "{fix}, or pass --trust (or set {}=1, meant for CI)",
             vars::TRUST_ALL
@@ -144,9 +157,14 @@ impl Verdict {
 
     /// A short phrase for doctor, status and `allow`.
     pub fn summary(&self) -> String {
+        self.summary_for(Source::Pyve)
+    }
+
+    /// `summary`, naming where the project's settings are.
+    pub fn summary_for(&self, source: Source) -> String {
         match self {
             Verdict::Trusted => "approved by you".to_owned(),
-            other => other.reason().0,
+            other => other.reason_for(source).0,
         }
     }
 }
@@ -190,8 +208,59 @@ pub fn decide(store: &Store, subject: &Subject, activation: Option<&Activation>)
         {
             Verdict::Trusted
         }
+        // Under a directory the user trusts (and owns alone), what was
+        // never approved, or changed since, needs no approval; a denial
+        // still stands, and an environment must still be usable.
+        Verdict::Unknown | Verdict::ConfigChanged(_) | Verdict::EnvChanged(_)
+            if store.under_trusted_path(subject.project) =>
+        {
+            for env in subject.envs {
+                if let Err(why) = env.identity() {
+                    return Verdict::EnvUnusable(why);
+                }
+            }
+            Verdict::Trusted
+        }
         verdict => verdict,
     }
+}
+
+/// Whether `prefix`, from the user's `trusted_paths`, may vouch for the
+/// projects under it: a directory (links resolved) this user owns and
+/// nobody else can write, as direnv and mise require. Returns its real
+/// path.
+pub fn honoured_prefix(prefix: &Path) -> Result<PathBuf, Unsafe> {
+    let refuse = |why: String, fix: &str| Unsafe {
+        path: prefix.to_owned(),
+        why,
+        fix: fix.to_owned(),
+    };
+    let remove = "remove it from trusted_paths in your pyve config";
+    let real = std::fs::canonicalize(prefix)
+        .map_err(|e| refuse(format!("cannot be resolved ({e})"), remove))?;
+    let metadata =
+        std::fs::metadata(&real).map_err(|e| refuse(format!("cannot be read ({e})"), remove))?;
+    use std::os::unix::fs::MetadataExt;
+    if !metadata.is_dir() {
+        return Err(refuse("is not a directory".to_owned(), remove));
+    }
+    if metadata.uid() != nix::unistd::geteuid().as_raw() {
+        return Err(refuse(
+            "belongs to another user, so it cannot vouch for what is in it".to_owned(),
+            remove,
+        ));
+    }
+    if metadata.mode() & 0o022 != 0 {
+        let fix = format!(
+            "`chmod go-w {}`, or {remove}",
+            crate::shell::posix_word(real.as_os_str().as_encoded_bytes())
+        );
+        return Err(refuse(
+            "others can write to it, so they could put a project there".to_owned(),
+            &fix,
+        ));
+    }
+    Ok(real)
 }
 
 /// Whether an environment that changed since the approval was rebuilt on
@@ -225,12 +294,12 @@ pub fn rebuilt_here(project: &Path, env: &EnvRef) -> bool {
     true
 }
 
-/// The project's directory, its `.pyve` and its config: checked before the
-/// config is read.
-pub fn check_project_files(root: &Path) -> Result<(), Unsafe> {
+/// The project's directory, its `.pyve` and the file its settings come
+/// from (`.pyve/config`, `pyproject.toml`): checked before they are read.
+pub fn check_project_files(root: &Path, source: Source) -> Result<(), Unsafe> {
     owner::check(root)?;
     owner::check(&layout::pyve_dir(root))?;
-    owner::check(&layout::config(root))
+    owner::check(&source.file(root))
 }
 
 /// The environment and every directory activation puts on PATH or runs

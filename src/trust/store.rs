@@ -21,6 +21,10 @@ use crate::vars::Vars;
 pub struct Store {
     /// None when neither XDG_DATA_HOME nor HOME is set.
     dir: Option<PathBuf>,
+    /// The user's config, where `trusted_paths` is (read when first asked).
+    user_config: Option<PathBuf>,
+    home: Option<PathBuf>,
+    trusted_paths: std::cell::OnceCell<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +119,9 @@ impl Store {
     pub fn new(vars: &dyn Vars) -> Store {
         Store {
             dir: crate::paths::trust_store(vars),
+            user_config: crate::config::user::path(vars),
+            home: crate::paths::home(vars),
+            trusted_paths: std::cell::OnceCell::new(),
         }
     }
 
@@ -165,6 +172,26 @@ impl Store {
         let file = dir.join(digest::sha256(project.as_os_str().as_bytes()));
         files::replace(&file, &record.encode(project), 0o600)
             .map_err(|e| user(format!("cannot write {}: {e}", shown(&file))))
+    }
+
+    /// Whether `project` (a real path) lies under one of the user's
+    /// `trusted_paths` that may vouch for it (`super::honoured_prefix`).
+    /// The user's config is read the first time this is asked.
+    pub fn under_trusted_path(&self, project: &Path) -> bool {
+        let prefixes = self.trusted_paths.get_or_init(|| {
+            let Some(path) = self.user_config.clone() else {
+                return Vec::new();
+            };
+            let user = crate::config::user::load_at(path, self.home.as_deref());
+            user.ok()
+                .flatten()
+                .map(|u| u.config.trusted_paths)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|prefix| super::honoured_prefix(prefix).ok())
+                .collect()
+        });
+        prefixes.iter().any(|prefix| project.starts_with(prefix))
     }
 
     /// What the store says about the project as it is now.

@@ -5,6 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::*;
+use crate::config::Source;
 use crate::vars::Map;
 
 struct World {
@@ -215,7 +216,7 @@ fn what_activation_puts_on_path_must_be_yours() {
     match w.verdict(CONFIG) {
         Verdict::NotYours(refused) => {
             assert_eq!(refused.path, w.env.dir.join("bin"));
-            let blocked = Verdict::NotYours(refused).blocked(&w.project);
+            let blocked = Verdict::NotYours(refused).blocked(&w.project, Source::Pyve);
             assert!(blocked.contains("not activated: "), "{blocked}");
             assert!(blocked.contains("chmod o-w"), "{blocked}");
         }
@@ -240,7 +241,7 @@ fn a_marker_that_is_not_a_small_file_is_never_trusted() {
 
 #[test]
 fn refusals_name_the_fix_and_the_way_around() {
-    let error = Verdict::Unknown.refused(Path::new("/p"));
+    let error = Verdict::Unknown.refused(Path::new("/p"), Source::Pyve);
     assert!(error.message().starts_with("/p: you have not approved"));
     assert!(error.hint().unwrap().contains("pyve allow"));
     assert!(error.hint().unwrap().contains("--trust"));

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::backend::Diagnosis;
-use crate::config::{self, Config};
+use crate::config::{self, Config, Source, UserConfig};
 use crate::engine::state::{self, Applied};
 use crate::files::block;
 use crate::health::Finding;
@@ -18,9 +18,12 @@ use crate::vars::{self, Vars};
 use crate::{files, layout, text};
 
 /// Everything doctor says about the project at `root`.
-pub fn project(vars: &dyn Vars, root: &Path) -> Vec<Finding> {
+pub fn project(vars: &dyn Vars, root: &Path, source: Source) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let Some((config, resolved)) = config_and_environment(root, &mut findings) else {
+    let user = user_config(vars, &mut findings);
+    let defaults = user.as_ref().map(|u| &u.config);
+    let Some((config, resolved)) = config_and_environment(root, source, defaults, &mut findings)
+    else {
         return findings;
     };
     if config.is_named() {
@@ -119,9 +122,14 @@ fn dependencies(root: &Path, resolved: &Resolved) -> Option<Finding> {
 
 /// The project's files and config, and the environment it selects; None
 /// (with the findings that say why) when doctor can go no further.
-fn config_and_environment(root: &Path, findings: &mut Vec<Finding>) -> Option<(Config, Resolved)> {
-    let config_path = layout::config(root);
-    if let Err(refused) = trust::check_project_files(root) {
+fn config_and_environment(
+    root: &Path,
+    source: Source,
+    user: Option<&UserConfig>,
+    findings: &mut Vec<Finding>,
+) -> Option<(Config, Resolved)> {
+    let config_path = source.file(root);
+    if let Err(refused) = trust::check_project_files(root, source) {
         findings.push(Finding::error(
             "trust",
             format!(
@@ -132,7 +140,7 @@ fn config_and_environment(root: &Path, findings: &mut Vec<Finding>) -> Option<(C
         ));
         return None;
     }
-    let loaded = match config::load(&config_path) {
+    let loaded = match config::source::load_from(root, source) {
         Ok(loaded) => loaded,
         Err(error) => {
             findings.push(Finding::error(
@@ -143,30 +151,34 @@ fn config_and_environment(root: &Path, findings: &mut Vec<Finding>) -> Option<(C
             return None;
         }
     };
-    let mut resolved = match project::resolve(root, &loaded.config) {
+    let config = loaded.config.with_user_defaults(user);
+    let mut resolved = match project::resolve(root, &config) {
         Ok(resolved) => resolved,
         Err(error) => {
-            let fix = if loaded.config.is_named() {
+            let fix = if config.is_named() {
                 "pyve activate NAME (pyve envs lists them)"
             } else {
                 "set micromamba.env_name in .pyve/config, or run `pyve init --env-name NAME`"
             };
             findings.push(Finding::error("config", error.to_string(), fix));
-            if loaded.config.is_named() {
-                findings.extend(environments(root, &loaded.config));
+            if config.is_named() {
+                findings.extend(environments(root, &config));
             }
             return None;
         }
     };
+    resolved.source = source;
     findings.push(Finding::ok(
         "config",
         format!(
-            "{} parses; backend {}, environment {}",
+            "{} ({}) parses; backend {}, environment {}",
             config_path.display(),
+            source.describe(),
             resolved.backend.name(),
             resolved.env_dir.display()
         ),
     ));
+    findings.extend(unused_pyproject_table(root, source));
     for warning in &loaded.warnings {
         findings.push(Finding::warning(
             "config",
@@ -183,7 +195,78 @@ fn config_and_environment(root: &Path, findings: &mut Vec<Finding>) -> Option<(C
         return None;
     }
     findings.extend(variables(&mut resolved));
-    Some((loaded.config, resolved))
+    Some((config, resolved))
+}
+
+/// `[tool.pyve]` in pyproject.toml beside `.pyve/config`, which wins.
+fn unused_pyproject_table(root: &Path, source: Source) -> Option<Finding> {
+    let pyproject = root.join(config::source::PYPROJECT);
+    let bytes = files::read_bounded(&pyproject, crate::pyproject::MAX_BYTES).ok()?;
+    (source == Source::Pyve && config::source::has_pyve_table(&bytes)).then(|| {
+        Finding::warning(
+            "config",
+            format!(
+                "{} has a [tool.pyve] table too, which is not used: .pyve/config wins",
+                pyproject.display()
+            ),
+            "keep pyve's settings in one place: remove [tool.pyve], or .pyve/config",
+        )
+    })
+}
+
+/// The user's config: what it changes, and whether it reads.
+fn user_config(vars: &dyn Vars, findings: &mut Vec<Finding>) -> Option<config::user::User> {
+    let path = config::user::path(vars)?;
+    match config::user::load(vars) {
+        Ok(None) => None,
+        Ok(Some(user)) => {
+            for warning in &user.warnings {
+                findings.push(Finding::warning(
+                    "user config",
+                    warning.clone(),
+                    format!("remove the key from {}", path.display()),
+                ));
+            }
+            findings.push(user_config_summary(vars, &user));
+            Some(user)
+        }
+        Err(error) => {
+            findings.push(Finding::error(
+                "user config",
+                format!("{error}; none of its settings are used"),
+                format!("fix {} (see docs/configuration.md)", path.display()),
+            ));
+            None
+        }
+    }
+}
+
+fn user_config_summary(vars: &dyn Vars, user: &config::user::User) -> Finding {
+    let config = &user.config;
+    let mut said = vec![if config.zero_config() {
+        "zero-config projects recognised".to_owned()
+    } else {
+        "zero-config projects not recognised".to_owned()
+    }];
+    for prefix in &config.trusted_paths {
+        said.push(match trust::honoured_prefix(prefix) {
+            Ok(_) => format!("projects under {} trusted", prefix.display()),
+            Err(why) => format!("{} not trusted: {}", prefix.display(), why.message()),
+        });
+    }
+    if let Some(format) = &config.prompt.format {
+        said.push(format!("prompt format {format:?}"));
+    }
+    let refused = config
+        .trusted_paths
+        .iter()
+        .find_map(|p| trust::honoured_prefix(p).err());
+    let message = format!("{}: {}", user.path.display(), said.join("; "));
+    let _ = vars;
+    match refused {
+        Some(why) => Finding::warning("user config", message, why.fix),
+        None => Finding::ok("user config", message),
+    }
 }
 
 /// The project's own variables: whether its dotenv files read (the hook
@@ -230,7 +313,7 @@ fn trust(vars: &dyn Vars, root: &Path, resolved: &Resolved) -> Finding {
             format!("{}, or `pyve init --force`", refused.fix),
         );
     }
-    let summary = verdict.summary();
+    let summary = verdict.summary_for(resolved.source);
     if verdict.is_trusted() {
         Finding::ok(
             "trust",

@@ -11,16 +11,18 @@ use std::process::ExitCode;
 use crate::error::{user, Error};
 use crate::health::{Finding, Status};
 use crate::json::string as json_string;
-use crate::{project, vars};
+use crate::vars;
 
 pub fn run(json_output: bool) -> Result<ExitCode, Error> {
     let vars = vars::process();
     let cwd = super::current_dir(vars)?;
-    let root =
-        project::find_root(&cwd).map(|(root, _)| std::fs::canonicalize(&root).unwrap_or(root));
-    let findings = match &root {
-        Some(root) => checks::project(vars, root),
-        None => vec![Finding::error(
+    let found = super::find_root(vars, &cwd);
+    let root = found
+        .as_ref()
+        .map(|f| std::fs::canonicalize(&f.root).unwrap_or_else(|_| f.root.clone()));
+    let findings = match (&root, &found) {
+        (Some(root), Some(found)) => checks::project(vars, root, found.source),
+        _ => vec![Finding::error(
             "config",
             format!(
                 "no pyve project in {} or above (no .pyve/config)",

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::backend::{BootstrapTo, Inspection};
-use crate::config::{names, BackendKind};
+use crate::config::{names, BackendKind, Source};
 use crate::error::{user, Error};
 use crate::project::{self, build, registry};
 use crate::python::VersionRequest;
@@ -79,13 +79,18 @@ impl Options {
 /// `--here` the directory itself. Inside another project's subdirectory it
 /// refuses: rewriting that project's config and rebuilding its environment
 /// is not what `pyve init` typed in `mono/pkg-a` asks for.
-fn project_root(cwd: PathBuf, here: bool) -> Result<PathBuf, Error> {
-    match project::find_root(&cwd) {
-        Some((root, _)) if root != cwd && !here => {
+fn project_root(vars: &dyn Vars, cwd: PathBuf, here: bool) -> Result<(PathBuf, Source), Error> {
+    match super::find_root(vars, &cwd) {
+        // Settings in pyproject.toml stay there; a zero-config project
+        // gets its .pyve/config.
+        Some(found) if found.root == cwd && found.source == Source::Pyproject => {
+            Ok((cwd, Source::Pyproject))
+        }
+        Some(found) if found.root != cwd && !here => {
+            let root = found.root;
             let word = |p: &Path| crate::shell::posix_word(p.as_os_str().as_encoded_bytes());
             Err(user(format!(
-                "{} is inside the project {}; `pyve init` here would rewrite its .pyve/config \
-                 and rebuild its environment",
+                "{} is inside the project {}; `pyve init` here would rebuild its environment",
                 shown(&cwd),
                 shown(&root)
             ))
@@ -95,7 +100,7 @@ fn project_root(cwd: PathBuf, here: bool) -> Result<PathBuf, Error> {
                 word(&root)
             )))
         }
-        _ => Ok(cwd),
+        _ => Ok((cwd, Source::Pyve)),
     }
 }
 
@@ -103,13 +108,16 @@ pub fn run(options: Options) -> Result<ExitCode, Error> {
     let vars = vars::process();
     let flag_version = check_flags(&options)?;
     let cwd = super::current_dir(vars)?;
-    let root = project_root(cwd, options.here)?;
+    let user_config = super::user_config(vars);
+    let (root, source) = project_root(vars, cwd, options.here)?;
     let root = std::fs::canonicalize(&root).unwrap_or(root);
-    trust::check_project_files(&root)?;
+    trust::check_project_files(&root, source)?;
     let ask = Ask {
         options: &options,
         flag_version,
         root: &root,
+        source,
+        user: user_config.as_ref().map(|u| &u.config),
         vars,
     };
     let plan = plan::plan(&ask)?;
@@ -127,10 +135,14 @@ pub fn run(options: Options) -> Result<ExitCode, Error> {
         config_path: layout::config(&root),
     };
     // Another init may have written the config while this one waited.
-    let plan = if files::read_optional(&undo.config_path)? != plan.existing {
+    let now = match source {
+        Source::Pyproject => config::source::approved_bytes(&root, source).ok(),
+        _ => files::read_optional(&undo.config_path)?,
+    };
+    let plan = if now != plan.existing {
         info!(
             "{} changed while waiting; deciding again",
-            undo.config_path.display()
+            source.file(&root).display()
         );
         plan::plan(&ask)?
     } else {

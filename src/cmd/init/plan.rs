@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::{named, recorded, shared, vscode, Options};
 use crate::backend::{self, Backend, BuildRequest, Builder, Sources};
-use crate::config::{self, BackendKind, Config};
+use crate::config::{self, BackendKind, Config, UserConfig};
 use crate::deps::Declared;
 use crate::error::{user, Error};
 use crate::project::{self, registry};
@@ -26,6 +26,11 @@ pub struct Ask<'a> {
     pub flag_version: Option<VersionRequest>,
     /// The project's real path.
     pub root: &'a Path,
+    /// Where its settings are: `.pyve/config` (written by init), or
+    /// `[tool.pyve]` in pyproject.toml (read, never edited).
+    pub source: config::Source,
+    /// The user's defaults (`init.backend`, `init.dependencies`).
+    pub user: Option<&'a UserConfig>,
     pub vars: &'a dyn Vars,
 }
 
@@ -87,11 +92,21 @@ pub fn plan(ask: &Ask) -> Result<Plan, Error> {
     let config_path = layout::config(ask.root);
     // Through the config's own checks (a directory, a dangling link,
     // something huge): init never rewrites what it could not read as one.
-    let existing = match std::fs::symlink_metadata(&config_path) {
-        Ok(_) => Some(config::read(&config_path)?),
-        Err(_) => None,
+    let (existing, loaded) = match ask.source {
+        // The table as YAML: what init would edit, compared at the end.
+        config::Source::Pyproject => (
+            Some(config::source::approved_bytes(ask.root, ask.source)?),
+            config::source::load_from(ask.root, ask.source)?,
+        ),
+        _ => {
+            let existing = match std::fs::symlink_metadata(&config_path) {
+                Ok(_) => Some(config::read(&config_path)?),
+                Err(_) => None,
+            };
+            let loaded = config::parse(&config_path, existing.as_deref().unwrap_or_default())?;
+            (existing, loaded)
+        }
     };
-    let loaded = config::parse(&config_path, existing.as_deref().unwrap_or_default())?;
     for warning in &loaded.warnings {
         warn!("{warning}");
     }
@@ -130,7 +145,12 @@ fn single_config_text(
     existing: &Option<Vec<u8>>,
 ) -> Result<String, Error> {
     let config_path = layout::config(ask.root);
-    let backend = backend::by_kind(choose_backend(ask.options.backend, config, ask.root));
+    let backend = backend::by_kind(choose_backend(
+        ask.options.backend,
+        config,
+        ask.root,
+        ask.user,
+    ));
     let name = backend.init_name(ask.root, config, ask.options.env_name.as_deref())?;
     if let Some(source) = name.derived_from {
         info!("environment name `{}`, from {source}", name.name);
@@ -142,11 +162,17 @@ fn single_config_text(
         text = edited(&config_path, &shown_key, &value, result)?;
         Ok(())
     };
-    if config.backend.as_deref() != Some(backend.name()) {
+    // pyproject.toml is not edited: what init would only write down (the
+    // default backend, a derived name) is derived again at each read.
+    let in_pyproject = ask.source == config::Source::Pyproject;
+    let derived_backend = config.backend.is_none() && config.backend() == backend.kind();
+    if config.backend.as_deref() != Some(backend.name()) && !(in_pyproject && derived_backend) {
         edit(None, "backend", backend.name().to_owned())?;
     }
     if let Some((section, key)) = name.record {
-        edit(section, key, config::yaml_string(&name.name))?;
+        if !(in_pyproject && ask.options.env_name.is_none()) {
+            edit(section, key, config::yaml_string(&name.name))?;
+        }
     }
     if let Some(version) = ask.flag_version {
         if config.python.request() != Some(version) {
@@ -161,9 +187,14 @@ fn single_config_text(
 }
 
 /// Backend selection, highest first: the flag, the config, the project's
-/// files, then venv. A spec a backend claims is never ignored without
-/// saying so.
-pub fn choose_backend(flag: Option<BackendKind>, config: &Config, root: &Path) -> BackendKind {
+/// files, the user's `init.backend`, then venv. A spec a backend claims is
+/// never ignored without saying so.
+pub fn choose_backend(
+    flag: Option<BackendKind>,
+    config: &Config,
+    root: &Path,
+    user: Option<&UserConfig>,
+) -> BackendKind {
     let claimed = BackendKind::ALL
         .into_iter()
         .find_map(|kind| Some((kind, backend::by_kind(kind).claims(root)?)));
@@ -174,7 +205,10 @@ pub fn choose_backend(flag: Option<BackendKind>, config: &Config, root: &Path) -
             format!("`backend: {name}` in .pyve/config"),
         ),
         (None, None, Some((kind, file))) => (kind, format!("{file} in the project")),
-        (None, None, None) => (BackendKind::Venv, String::new()),
+        (None, None, None) => match user.and_then(UserConfig::init_backend) {
+            Some(kind) => (kind, "`init.backend` in your pyve config".to_owned()),
+            None => (BackendKind::Venv, String::new()),
+        },
     };
     if let Some((_, file)) = claimed.filter(|(claimer, _)| *claimer != kind) {
         info!(
@@ -201,21 +235,6 @@ fn gitignore(root: &Path, env_dir: &Path, named: bool, config: &Config) -> Strin
     shared::gitignore_body(root, env_dir, named, own_tools, &config.dotenv_files())
 }
 
-/// `--dotenv` records `dotenv: true` unless the config names dotenv files.
-fn record_dotenv(ask: &Ask, text: String) -> Result<String, Error> {
-    let config_path = layout::config(ask.root);
-    if !ask.options.dotenv
-        || !config::parse(&config_path, text.as_bytes())?
-            .config
-            .dotenv_files()
-            .is_empty()
-    {
-        return Ok(text);
-    }
-    let result = config::set_value(&text, None, "dotenv", "true");
-    edited(&config_path, "dotenv", "true", result)
-}
-
 /// Checks the config as it will be written and everything the build of the
 /// environment it selects needs. Writes nothing.
 fn finish(
@@ -226,9 +245,8 @@ fn finish(
     adopted: Option<(String, registry::Entry)>,
 ) -> Result<Plan, Error> {
     let (root, options) = (ask.root, ask.options);
-    let text = recorded::record_dependencies(ask, text, named.as_deref())?;
-    let text = record_channels(ask, text)?;
-    let text = record_dotenv(ask, text)?;
+    let (text, no_deps_by_default) =
+        recorded::record_all(ask, existing.as_deref(), text, named.as_deref())?;
     let new_config = config::parse(&layout::config(root), text.as_bytes())
         .map_err(|e| {
             user(format!(
@@ -246,7 +264,11 @@ fn finish(
     if options.names_dependencies() {
         backend.installs_dependencies(root, &resolved.sources)?;
     }
-    let declared = backend.declared(root, &resolved.sources)?;
+    let declared = if no_deps_by_default && new_config.dependencies(None).is_none() {
+        None
+    } else {
+        backend.declared(root, &resolved.sources)?
+    };
     let (python, requires) = python_asked(ask, resolved.python, backend)?;
     let env_dir = resolved.env_dir.clone();
     check_env_dir_is_ours(backend, root, &env_dir)?;
@@ -373,51 +395,6 @@ fn with_channels(
         sources.channels = options.channels.clone();
     }
     Ok(sources)
-}
-
-/// `--record-channels`: the `--channel` list as `micromamba.channels`, the
-/// default of every conda environment that names no `channels` itself.
-fn record_channels(ask: &Ask, text: String) -> Result<String, Error> {
-    let options = ask.options;
-    if !options.record_channels {
-        return Ok(text);
-    }
-    if let Some(bad) = config::bad_channel(Some(&options.channels)) {
-        return Err(Error::usage(format!(
-            "--channel `{}` is not a channel name or URL",
-            crate::text::one_line(bad)
-        )));
-    }
-    let current = config::parse(&layout::config(ask.root), text.as_bytes())?.config;
-    if let Some(name) = &options.env {
-        if current
-            .environments
-            .get(name)
-            .is_some_and(|e| e.channels.is_some())
-        {
-            warn!(
-                "environments.{}.channels in .pyve/config wins over micromamba.channels, \
-                 which --record-channels writes; edit that entry to change its channels",
-                crate::text::one_line(name)
-            );
-        }
-    }
-    let value = format!(
-        "[{}]",
-        options
-            .channels
-            .iter()
-            .map(|c| config::yaml_string(c))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let result = config::set_value(&text, Some("micromamba"), "channels", &value);
-    edited(
-        &layout::config(ask.root),
-        "micromamba.channels",
-        &value,
-        result,
-    )
 }
 
 /// Whether init writes pyve's block into `.envrc`: as `--direnv` or

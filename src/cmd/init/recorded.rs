@@ -4,13 +4,44 @@
 
 use std::path::Path;
 
+use crate::text::shown;
+
 use super::plan::{edited, Ask};
 use super::Options;
 use crate::backend::{self, Sources};
 use crate::config::{self, Config, EnvEntry};
 use crate::deps;
-use crate::error::Error;
+use crate::error::{user, Error};
 use crate::layout;
+
+/// Everything init records in the config text beyond the flags'
+/// lines: the dependency source, `--record-channels`, `--dotenv`. For
+/// settings in pyproject.toml nothing may change (pyve does not edit it).
+/// Returns the text, and whether the user's `init.dependencies: false`
+/// applies (neither the flags nor the project say): then nothing is
+/// installed, and nothing recorded about it.
+pub fn record_all(
+    ask: &Ask,
+    existing: Option<&[u8]>,
+    text: String,
+    named: Option<&str>,
+) -> Result<(String, bool), Error> {
+    let options = ask.options;
+    let no_deps_by_default =
+        !options.names_dependencies() && ask.user.and_then(|u| u.init.dependencies) == Some(false);
+    let in_pyproject = ask.source == config::Source::Pyproject;
+    let text = if (in_pyproject || no_deps_by_default) && !options.names_dependencies() {
+        text
+    } else {
+        record_dependencies(ask, text, named)?
+    };
+    let text = record_channels(ask, text)?;
+    let text = record_dotenv(ask, text)?;
+    if in_pyproject {
+        unchanged_table(ask.root, existing, &text)?;
+    }
+    Ok((text, no_deps_by_default))
+}
 
 /// Records where dependencies come from: the flags' choice (in the entry
 /// of the named environment `--env` builds, which then differs from the
@@ -139,4 +170,99 @@ fn found_source(
         );
     }
     Ok(Some(declared.kind.name().to_owned()))
+}
+
+/// `--record-channels`: the `--channel` list as `micromamba.channels`, the
+/// default of every conda environment that names no `channels` itself.
+fn record_channels(ask: &Ask, text: String) -> Result<String, Error> {
+    let options = ask.options;
+    if !options.record_channels {
+        return Ok(text);
+    }
+    if let Some(bad) = config::bad_channel(Some(&options.channels)) {
+        return Err(Error::usage(format!(
+            "--channel `{}` is not a channel name or URL",
+            crate::text::one_line(bad)
+        )));
+    }
+    let current = config::parse(&layout::config(ask.root), text.as_bytes())?.config;
+    if let Some(name) = &options.env {
+        if current
+            .environments
+            .get(name)
+            .is_some_and(|e| e.channels.is_some())
+        {
+            warn!(
+                "environments.{}.channels in .pyve/config wins over micromamba.channels, \
+                 which --record-channels writes; edit that entry to change its channels",
+                crate::text::one_line(name)
+            );
+        }
+    }
+    let value = format!(
+        "[{}]",
+        options
+            .channels
+            .iter()
+            .map(|c| config::yaml_string(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let result = config::set_value(&text, Some("micromamba"), "channels", &value);
+    edited(
+        &layout::config(ask.root),
+        "micromamba.channels",
+        &value,
+        result,
+    )
+}
+
+/// `--dotenv` records `dotenv: true` unless the config names dotenv files.
+fn record_dotenv(ask: &Ask, text: String) -> Result<String, Error> {
+    let config_path = layout::config(ask.root);
+    if !ask.options.dotenv
+        || !config::parse(&config_path, text.as_bytes())?
+            .config
+            .dotenv_files()
+            .is_empty()
+    {
+        return Ok(text);
+    }
+    let result = config::set_value(&text, None, "dotenv", "true");
+    edited(&config_path, "dotenv", "true", result)
+}
+
+/// pyve does not edit pyproject.toml: what the flags would record there
+/// is an error naming the keys to set by hand.
+fn unchanged_table(root: &Path, table: Option<&[u8]>, text: &str) -> Result<(), Error> {
+    let table = String::from_utf8_lossy(table.unwrap_or_default());
+    if table == text {
+        return Ok(());
+    }
+    let mut section = String::new();
+    let mut wanted = Vec::new();
+    for line in text.lines() {
+        if !line.starts_with(' ') {
+            section = line.split(':').next().unwrap_or_default().to_owned();
+        }
+        if table.lines().any(|l| l == line) || line.trim_end().ends_with(':') {
+            continue;
+        }
+        let (key, value) = line.trim().split_once(':').unwrap_or((line.trim(), ""));
+        let key = if line.starts_with(' ') {
+            format!("{section}.{key}")
+        } else {
+            key.to_owned()
+        };
+        wanted.push(format!("{key} = {}", value.trim()));
+    }
+    Err(user(format!(
+        "{} keeps pyve's settings in [tool.pyve], which pyve does not edit, and this \
+         would change them",
+        shown(&root.join(config::source::PYPROJECT))
+    ))
+    .with_hint(format!(
+        "set under [tool.pyve]: {}; then run `pyve init` again",
+        wanted.join(", ")
+    )))
 }

@@ -14,6 +14,7 @@ use crate::trust::{EnvRef, Store, Subject};
 use crate::vars::{self, Map};
 
 mod hostile;
+mod sources;
 mod variables;
 mod watch;
 

@@ -4,6 +4,8 @@
 //! editable). Read bounded, parsed only by commands (never by the hook),
 //! with errors that name the file, the key and the line.
 
+pub mod tool;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -14,7 +16,7 @@ use crate::files::{self, ReadError};
 use crate::text::{one_line, shown};
 
 /// A pyproject.toml is a few KiB; anything past this is not read.
-const MAX_BYTES: u64 = 1 << 20;
+pub const MAX_BYTES: u64 = 1 << 20;
 
 /// What pyve uses of a pyproject.toml.
 #[derive(Debug, Default)]
@@ -62,6 +64,15 @@ enum RawItem {
         #[serde(rename = "include-group")]
         include_group: String,
     },
+}
+
+/// `[project].name` of the pyproject.toml `text`, when it parses and has
+/// one (a zero-config project's name): nothing else is asked of it.
+pub fn project_name(text: &str) -> Option<String> {
+    let document = toml::de::DeTable::parse(text).ok()?;
+    let project = document.get_ref().get("project")?.get_ref().as_table()?;
+    let name = project.get("name")?.get_ref().as_str()?;
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 /// The project's `pyproject.toml`; None when there is none.

@@ -1,0 +1,104 @@
+//! What the engine finds in a directory: the project as the state knew
+//! it (compared by stat, nothing parsed), or loaded afresh; and the user's
+//! config, read only when a decision needs it.
+
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+
+use super::model::{self, Model};
+use super::state::State;
+use super::{Here, Run};
+use crate::config::{self, UserConfig};
+use crate::{files, layout, project};
+
+impl Run<'_> {
+    /// The user's config (`$XDG_CONFIG_HOME/pyve/config`), read the first
+    /// time a decision needs it; its problems are told once per version.
+    pub(super) fn user(&mut self, diagnostics: &mut dyn Write) -> Option<&UserConfig> {
+        if self.user.is_none() {
+            let vars = self.request.vars;
+            let token = || {
+                let fp = config::user::path(vars).map(|p| files::fingerprint_path(&p));
+                format!("user:{}", fp.unwrap_or_default()).into_bytes()
+            };
+            let loaded = match config::user::load(vars) {
+                Ok(Some(user)) => {
+                    if !user.warnings.is_empty() {
+                        self.told.tell(token(), &user.warnings, diagnostics);
+                    }
+                    Some(user.config)
+                }
+                Ok(None) => None,
+                Err(error) => {
+                    let line = format!("{error}; its settings are not used");
+                    self.told.tell(token(), &[line], diagnostics);
+                    None
+                }
+            };
+            self.user = Some(loaded);
+        }
+        self.user.as_ref().and_then(Option::as_ref)
+    }
+
+    /// The project at `root` as the state knew it (stat only, nothing
+    /// parsed), or loaded afresh when the state is about something else.
+    pub(super) fn here(
+        &mut self,
+        found: &project::Found,
+        state: Option<&State>,
+        diagnostics: &mut dyn Write,
+    ) -> Here {
+        let (root, source) = (found.root.as_path(), found.source);
+        // `.pyve/current` chooses among named environments: its link is
+        // part of what the config decided (one lstat, only here).
+        let pointer = files::fingerprint_link(&layout::pointer(root));
+        // So is the user's config, with the prompt and the trusted paths.
+        let user = config::user::path(self.request.vars)
+            .map_or_else(String::new, |p| files::fingerprint_path(&p));
+        // And this shell's `pyve use`.
+        let mut config_fp = format!(
+            "{}{}+{pointer}+u:{user}",
+            source.tag(),
+            files::fingerprint(&found.metadata)
+        );
+        if let Some(name) = &self.chosen {
+            config_fp.push_str(&format!("+use:{name}"));
+        }
+        let root_bytes = root.as_os_str().as_bytes();
+        let known = state
+            .filter(|s| {
+                s.facts.root == root_bytes
+                    && s.facts.config_fp.strip_prefix(config_fp.as_str())
+                        == Some(&model::dotenv_fingerprint(&s.facts.dotenv))
+            })
+            .and_then(|s| Some((s, Model::from_state(s)?)));
+        let Some((state, mut model)) = known else {
+            let user = self.user(diagnostics).cloned();
+            let chosen = self.chosen.as_deref();
+            let at = model::At {
+                root,
+                source,
+                config_fp,
+                chosen,
+                user: user.as_ref(),
+            };
+            let model = Model::load(at, &mut self.told, diagnostics);
+            return Here {
+                model: model.map(|m| m.with_trust(&self.store)),
+                unchanged: false,
+                approved_before: false,
+            };
+        };
+        model.facts.marker_fp = files::fingerprint_path(&model.marker());
+        let model = model.with_trust(&self.store);
+        let approved_before = model.facts.marker_fp == state.facts.marker_fp
+            && model.facts.trust_fp == state.facts.trust_fp;
+        Here {
+            // An activation that reads the environment's own files is
+            // recomputed; the diff then changes only what changed.
+            unchanged: approved_before && !model.backend.reads_environment(),
+            approved_before,
+            model: Some(model),
+        }
+    }
+}
