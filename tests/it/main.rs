@@ -22,6 +22,7 @@ mod commands {
     mod getting_started;
     mod named_environments;
     mod output;
+    mod settings;
     mod status;
     mod variables;
 }

@@ -799,3 +799,136 @@ per_shell!(
         assert_eq!(shell.value("OK"), "");
     }
 );
+
+/// A project as uv makes it: pyproject.toml and `uv venv`, no pyve settings.
+fn uv_project(sandbox: &Sandbox, rel: &str, pyproject: &str) -> std::path::PathBuf {
+    let root = sandbox.path(rel);
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("pyproject.toml"), pyproject).unwrap();
+    let out = sandbox
+        .command(uv())
+        .args(["venv", "-q", "--python", python()])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "uv venv: {}", stderr(&out));
+    root
+}
+
+per_shell!(
+    a_uv_project_without_settings_is_silent_until_allowed_then_activates,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = uv_project(
+            &sandbox,
+            "app",
+            "[project]\nname = \"zed-app\"\nversion = \"0.1\"\n",
+        );
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let mut shell = Interactive::start(&sandbox, sh);
+        let original_path = shell.value("PATH");
+        let said = shell.output_of(&format!("cd {}", sh.q(&root)));
+        assert!(!said.contains("pyve:"), "silent: {said:?}");
+        assert_eq!(shell.value("VIRTUAL_ENV"), "");
+        // `pyve allow` here: the next prompt activates it, and nothing was
+        // written into the project.
+        let said = shell.output_of("pyve allow");
+        assert!(said.contains("approved"), "{said:?}");
+        let prompt = shell.prompt_after("true");
+        assert!(prompt.starts_with("(venv:zed-app) [0"), "{prompt:?}");
+        assert_eq!(
+            shell.value("VIRTUAL_ENV"),
+            root.join(".venv").display().to_string()
+        );
+        let mut entries: Vec<String> = std::fs::read_dir(&root)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        entries.sort();
+        assert_eq!(entries, [".venv", "pyproject.toml", "src"]);
+        shell.cd(&root.join("src"));
+        assert_eq!(shell.value("PYVE_ENV_NAME"), "zed-app");
+        let prompt = shell.cd(&sandbox.path(""));
+        assert!(!prompt.contains("(venv:"), "{prompt:?}");
+        assert_eq!(shell.value("PATH"), original_path);
+    }
+);
+
+per_shell!(
+    a_trusted_path_activates_what_is_under_it_unless_others_can_write_it,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let work = sandbox.path("work");
+        let root = uv_project(&sandbox, "work/app", "[project]\nname = \"app\"\n");
+        let config_dir = sandbox.home.join(".config/pyve");
+        std::fs::create_dir_all(&config_dir).unwrap();
+        std::fs::write(
+            config_dir.join("config"),
+            format!("trusted_paths: [\"{}\"]\n", work.display()),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let mut shell = Interactive::start(&sandbox, sh);
+        let prompt = shell.cd(&root);
+        assert!(prompt.starts_with("(venv:app) [0"), "{prompt:?}");
+        shell.cd(&sandbox.path(""));
+        // Writable by others: not honoured, and the project stays inert.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&work, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let prompt = shell.cd(&root);
+        assert!(!prompt.contains("(venv:"), "{prompt:?}");
+        assert_eq!(shell.value("VIRTUAL_ENV"), "");
+        let status = shell.output_of("pyve doctor");
+        assert!(status.contains("others can write to it"), "{status:?}");
+    }
+);
+
+per_shell!(
+    tool_pyve_drives_activation_and_only_its_edits_revoke_it,
+    |sh: Sh| {
+        let sandbox = Sandbox::new();
+        let root = sandbox.path("t");
+        std::fs::create_dir_all(&root).unwrap();
+        let pyproject = |deps: &str, greeting: &str| {
+            format!(
+                "[project]\nname = \"t\"\nversion = \"0.1\"\ndependencies = [{deps}]\n\n\
+                 [tool.pyve]\nenv_name = \"tee\"\ndependencies = \"none\"\n\n\
+                 [tool.pyve.env]\nGREETING = \"{greeting}\"\n"
+            )
+        };
+        std::fs::write(root.join("pyproject.toml"), pyproject("", "hi")).unwrap();
+        sandbox.pyve_ok(&root, &["init", "--no-direnv"]);
+        assert!(
+            !root.join(".pyve/config").exists(),
+            "pyproject.toml stays the settings"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        let mut shell = Interactive::start(&sandbox, sh);
+        let prompt = shell.cd(&root);
+        assert!(prompt.starts_with("(venv:tee) [0"), "{prompt:?}");
+        assert_eq!(shell.value("GREETING"), "hi");
+        // The project's dependencies edited: still approved, nothing said.
+        std::fs::write(root.join("pyproject.toml"), pyproject("\"alpha\"", "hi")).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let said = shell.output_of("true");
+        assert!(!said.contains("pyve:"), "{said:?}");
+        assert_eq!(shell.value("GREETING"), "hi");
+        // [tool.pyve] edited: held back at the next prompt, the key named.
+        std::fs::write(root.join("pyproject.toml"), pyproject("\"alpha\"", "bye")).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let said = shell.output_of("true");
+        assert!(
+            said.contains(
+                "[tool.pyve] in pyproject.toml changed since you approved it (key env.GREETING)"
+            ),
+            "{said:?}"
+        );
+        assert_eq!(shell.value("GREETING"), "");
+        assert_eq!(shell.value("VIRTUAL_ENV"), "");
+        shell.output_of("pyve allow");
+        shell.prompt_after("true");
+        assert_eq!(shell.value("GREETING"), "bye");
+    }
+);
