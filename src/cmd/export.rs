@@ -40,11 +40,15 @@ pub fn run(dialect: Dialect) -> Result<ExitCode, Error> {
         let record = Store::new(vars).record_path(&project.root);
         let pyve_dir = layout::pyve_dir(&project.root);
         let pyve_dir = resolved.named.as_ref().map(|_| pyve_dir.as_path());
-        // The dotenv files: a value edited there is read again.
+        // The dotenv files: a value edited there is read again. Settings
+        // in pyproject.toml: .envrc itself watches only .pyve/config.
+        let settings = (resolved.source != crate::config::Source::Pyve)
+            .then(|| resolved.source.file(&project.root));
         for watched in std::iter::once(marker.as_path())
             .chain(record.as_deref())
             .chain(pyve_dir)
             .chain(resolved.dotenv.iter().map(|f| f.as_path()))
+            .chain(settings.as_deref())
         {
             Direnv.watch_file(&mut out, watched);
         }

@@ -75,10 +75,12 @@ pub fn hook_advice(vars: &dyn Vars) -> String {
     format!("add `{}` to {}", shell.hook_line(), shell.rc_file())
 }
 
-/// The user's config (`$XDG_CONFIG_HOME/pyve/config`), if any; a broken
-/// one is reported and its defaults are not used.
-pub fn user_config(vars: &dyn Vars) -> Option<config::user::User> {
-    match config::user::load(vars) {
+/// The user's config (`$XDG_CONFIG_HOME/pyve/config`), if any, read once
+/// per command; a broken one is reported (once) and its defaults are not
+/// used.
+pub fn user_config(vars: &dyn Vars) -> Option<&'static config::user::User> {
+    static USER: std::sync::OnceLock<Option<config::user::User>> = std::sync::OnceLock::new();
+    USER.get_or_init(|| match config::user::load(vars) {
         Ok(user) => {
             for warning in user.iter().flat_map(|u| &u.warnings) {
                 warn!("{warning}");
@@ -89,7 +91,8 @@ pub fn user_config(vars: &dyn Vars) -> Option<config::user::User> {
             warn!("{error}; its settings are not used");
             None
         }
-    }
+    })
+    .as_ref()
 }
 
 /// The project at or above `start`, zero-config ones where the user's
@@ -166,8 +169,7 @@ pub fn find_project(
         project::Selector::Active => project::Selector::active_or_shell(chosen.as_deref()),
         selector => selector,
     };
-    let user = user_config(vars);
-    let defaults = user.as_ref().map(|u| &u.config);
+    let defaults = user_config(vars).map(|u| &u.config);
     let (resolved, warnings) = project::load(&root, source, selector, defaults)?;
     Ok(Project {
         root,

@@ -71,7 +71,7 @@ fn gather(vars: &dyn Vars, directory: PathBuf) -> Status {
     let user = super::user_config(vars);
     let mut status = Status {
         directory,
-        user_config: user.as_ref().map(|u| u.path.clone()),
+        user_config: user.map(|u| u.path.clone()),
         ..Status::default()
     };
     let Some(found) = found else {
@@ -89,7 +89,7 @@ fn gather(vars: &dyn Vars, directory: PathBuf) -> Status {
     }
     let chosen = super::shell_choice(vars, &root);
     let selector = Selector::active_or_shell(chosen.as_deref());
-    let defaults = user.as_ref().map(|u| &u.config);
+    let defaults = user.map(|u| &u.config);
     let resolved = match project::load(&root, source, selector, defaults) {
         Ok((resolved, _warnings)) => resolved,
         Err(e) => {

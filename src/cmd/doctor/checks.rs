@@ -227,7 +227,7 @@ fn user_config(vars: &dyn Vars, findings: &mut Vec<Finding>) -> Option<config::u
                     format!("remove the key from {}", path.display()),
                 ));
             }
-            findings.push(user_config_summary(vars, &user));
+            findings.push(user_config_summary(&user));
             Some(user)
         }
         Err(error) => {
@@ -241,7 +241,7 @@ fn user_config(vars: &dyn Vars, findings: &mut Vec<Finding>) -> Option<config::u
     }
 }
 
-fn user_config_summary(vars: &dyn Vars, user: &config::user::User) -> Finding {
+fn user_config_summary(user: &config::user::User) -> Finding {
     let config = &user.config;
     let mut said = vec![if config.zero_config() {
         "zero-config projects recognised".to_owned()
@@ -262,7 +262,6 @@ fn user_config_summary(vars: &dyn Vars, user: &config::user::User) -> Finding {
         .iter()
         .find_map(|p| trust::honoured_prefix(p).err());
     let message = format!("{}: {}", user.path.display(), said.join("; "));
-    let _ = vars;
     match refused {
         Some(why) => Finding::warning("user config", message, why.fix),
         None => Finding::ok("user config", message),

@@ -117,7 +117,7 @@ pub fn run(options: Options) -> Result<ExitCode, Error> {
         flag_version,
         root: &root,
         source,
-        user: user_config.as_ref().map(|u| &u.config),
+        user: user_config.map(|u| &u.config),
         vars,
     };
     let plan = plan::plan(&ask)?;

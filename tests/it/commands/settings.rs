@@ -127,6 +127,10 @@ fn init_builds_from_tool_pyve_and_never_edits_it() {
     assert!(!root.join(".pyve/config").exists());
     let out = sb.pyve(&root, &["run", "sh", "-c", "printf %s \"$PYVE_ENV_NAME\""]);
     assert_eq!(stdout(&out), "tee", "{}", stderr(&out));
+    // direnv reloads when the table is edited.
+    let direnv = stdout(&sb.pyve(&root, &["export", "direnv"]));
+    let watched = format!("watch_file '{}'", root.join("pyproject.toml").display());
+    assert!(direnv.contains(&watched), "{direnv}");
     // A flag that would record something: the key to set by hand.
     let out = sb.pyve(&root, &["init", "--no-direnv", "--env-name", "other"]);
     assert_eq!(out.status.code(), Some(1));
