@@ -110,22 +110,36 @@ clean() { env -i "${clean_env[@]}" "$@"; }
 pyve_named() { if [ "$1" = base ]; then echo pyve-base; else echo pyve; fi; }
 
 # `none`: the same directories with no hook at all, for what the shell's
-# own `cd` and prompt loop cost.
+# own `cd` and prompt loop cost. `vproject` is the same project setting
+# variables of its own, two in the tool's config and three from `.env`.
 for tool in "${tools[@]}" none; do
-  project=$work/$tool/project
-  mkdir -p "$project/a" "$project/b"
-  "$python" -m venv --without-pip "$project/.venv"
-  case $tool in
-    pyve | base)
-      mkdir -p "$project/.pyve" && : >"$project/.pyve/config"
-      (cd "$project" && clean "$(pyve_named "$tool")" allow 2>/dev/null) ;;
-    direnv)
-      printf 'export VIRTUAL_ENV="$PWD/.venv"\nPATH_add .venv/bin\n' >"$project/.envrc"
-      (cd "$project" && clean direnv allow 2>/dev/null) ;;
-    mise)
-      printf '[env]\n_.python.venv = { path = ".venv" }\n' >"$project/mise.toml"
-      (cd "$project" && clean mise trust >/dev/null 2>&1) ;;
-  esac
+  for fixture in project vproject; do
+    project=$work/$tool/$fixture
+    mkdir -p "$project/a" "$project/b"
+    "$python" -m venv --without-pip "$project/.venv"
+    vars=
+    if [ "$fixture" = vproject ]; then vars=yes; fi
+    [ -n "$vars" ] && printf 'DATABASE_URL=postgres://localhost/app\nDEBUG=1\nSECRET_KEY="s3cr3t"\n' >"$project/.env"
+    case $tool in
+      pyve | base)
+        mkdir -p "$project/.pyve"
+        if [ -n "$vars" ]; then
+          printf 'env:\n  APP_MODE: bench\n  APP_SRC: "$PROJECT_ROOT/src"\ndotenv: true\n' >"$project/.pyve/config"
+        else
+          : >"$project/.pyve/config"
+        fi
+        (cd "$project" && clean "$(pyve_named "$tool")" allow 2>/dev/null) ;;
+      direnv)
+        printf 'export VIRTUAL_ENV="$PWD/.venv"\nPATH_add .venv/bin\n' >"$project/.envrc"
+        [ -n "$vars" ] && printf 'export APP_MODE=bench\nexport APP_SRC="$PWD/src"\ndotenv\n' >>"$project/.envrc"
+        (cd "$project" && clean direnv allow 2>/dev/null) ;;
+      mise)
+        printf '[env]\n_.python.venv = { path = ".venv" }\n' >"$project/mise.toml"
+        # shellcheck disable=SC2016 # mise's own template syntax
+        [ -n "$vars" ] && printf '_.file = ".env"\nAPP_MODE = "bench"\nAPP_SRC = "{{config_root}}/src"\n' >>"$project/mise.toml"
+        (cd "$project" && clean mise trust >/dev/null 2>&1) ;;
+    esac
+  done
 done
 
 # The hook line and one prompt's worth of hook calls, per shell and tool.
@@ -150,14 +164,14 @@ prompt_fn() { # shell: a function `p` that does what the shell does before drawi
 # A script that installs the hook, enters the project and runs `$1`
 # prompts' worth of SCENARIO: `enter` (a bare Enter), `switch` (between two
 # directories of the project), `leave` (out of the project and back).
-loop_script() { # shell tool scenario
-  local sh=$1 tool=$2 scenario=$3 project=$work/$2/project step
+loop_script() { # shell tool scenario [fixture]
+  local sh=$1 tool=$2 scenario=$3 project=$work/$2/${4:-project} step
   case $scenario in
     enter) step='p' ;;
     switch) step="cd $project/a; p; cd $project/b; p" ;;
     leave) step="cd $work/empty; p; cd $project; p" ;;
   esac
-  local file=$work/loop-$sh-$tool-$scenario
+  local file=$work/loop-$sh-$tool-$scenario-${4:-project}
   {
     hook_line "$sh" "$tool"
     prompt_fn "$sh"
@@ -231,24 +245,29 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3g×", a / b; els
 # in `b` and moved to `a`. Each pyve gets a runtime directory of its own:
 # a new shell's first engine run removes the stamps of shells that have
 # exited, and the state kept here is one of those.
-for tool in "${tools[@]}"; do
-  project=$work/$tool/project
-  file=$(loop_script bash "$tool" enter)
-  mkdir -p "$work/run-$tool" && chmod 700 "$work/run-$tool"
-  clean env XDG_RUNTIME_DIR="$work/run-$tool" bash --norc --noprofile -c "source $file 0; cd $project/b; p; cd $project/a; env -0 >$work/$tool.env; printf '%s' \"\${__pyve_stamp-}\" >$work/$tool.stamp" 2>/dev/null
+for fixture in project vproject; do
+  for tool in "${tools[@]}"; do
+    project=$work/$tool/$fixture
+    file=$(loop_script bash "$tool" enter "$fixture")
+    mkdir -p "$work/run-$tool-$fixture" && chmod 700 "$work/run-$tool-$fixture"
+    clean env XDG_RUNTIME_DIR="$work/run-$tool-$fixture" bash --norc --noprofile -c "source $file 0; cd $project/b; p; cd $project/a; env -0 >$work/$tool-$fixture.env; printf '%s' \"\${__pyve_stamp-}\" >$work/$tool-$fixture.stamp" 2>/dev/null
+  done
 done
-engine_cmd() { # tool
+engine_cmd() { # tool [fixture]
+  local fixture=${2:-project}
   case $1 in
     # The fourth argument is what this shell was told already: anything.
-    pyve | base) echo "$(pyve_named "$1") _engine bash $work/$1/project/a $(cat "$work/$1.stamp") - $$" ;;
+    pyve | base) echo "$(pyve_named "$1") _engine bash $work/$1/$fixture/a $(cat "$work/$1-$fixture.stamp") - $$" ;;
     direnv) echo 'direnv export bash' ;;
     mise) echo 'mise hook-env -s bash' ;;
   esac
 }
 declare -A result
 for _ in $(seq "$rounds"); do
-  for tool in "${tools[@]}"; do
-    result[engine,$tool]+=" $(time_in "$work/$tool/project/a" "$work/$tool.env" 300 "$(engine_cmd $tool)" -N)"
+  for fixture in project vproject; do
+    for tool in "${tools[@]}"; do
+      result[engine-$fixture,$tool]+=" $(time_in "$work/$tool/$fixture/a" "$work/$tool-$fixture.env" 300 "$(engine_cmd "$tool" "$fixture")" -N)"
+    done
   done
 done
 if [ -x "$hello" ]; then
@@ -260,21 +279,30 @@ if [ -x "$hello" ]; then
 fi
 for tool in "${tools[@]}"; do
   # shellcheck disable=SC2086 # the rounds' medians, word-split on purpose
-  result[engine,$tool]=$(median ${result[engine,$tool]})
-  read -r -a words <<<"$(engine_cmd $tool)"
-  result[engine-sys,$tool]=$(syscalls_in "$work/$tool/project/a" "$work/$tool.env" "${words[@]}")
-  result[engine-rss,$tool]=$(peak_in "$work/$tool/project/a" "$work/$tool.env" "${words[@]}")
+  result[engine,$tool]=$(median ${result[engine-project,$tool]})
+  # shellcheck disable=SC2086
+  result[engine-vars,$tool]=$(median ${result[engine-vproject,$tool]})
+  read -r -a words <<<"$(engine_cmd "$tool")"
+  result[engine-sys,$tool]=$(syscalls_in "$work/$tool/project/a" "$work/$tool-project.env" "${words[@]}")
+  result[engine-rss,$tool]=$(peak_in "$work/$tool/project/a" "$work/$tool-project.env" "${words[@]}")
+  read -r -a words <<<"$(engine_cmd "$tool" vproject)"
+  result[engine-vars-sys,$tool]=$(syscalls_in "$work/$tool/vproject/a" "$work/$tool-vproject.env" "${words[@]}")
 done
 
-# 2 and 3. Whole prompts: a loop of N prompts against none, per prompt.
+# 2 and 3. Whole prompts: a loop of N prompts against none, per prompt;
+# `venter`: a bare Enter in the project with variables of its own.
 loops=${BENCH_PROMPTS:-100}
 for sh in bash zsh fish; do
-  for scenario in enter switch leave; do
+  for scenario in enter switch leave venter; do
     for _ in $(seq "$rounds"); do
       for tool in "${tools[@]}" none; do
-        file=$(loop_script "$sh" "$tool" "$scenario")
+        if [ "$scenario" = venter ]; then
+          file=$(loop_script "$sh" "$tool" enter vproject)
+        else
+          file=$(loop_script "$sh" "$tool" "$scenario")
+        fi
         prompts=$loops
-        [ "$scenario" = enter ] || prompts=$((loops * 2))
+        [ "$scenario" = enter ] || [ "$scenario" = venter ] || prompts=$((loops * 2))
         base=$(time_in "$work" "" 10 "$(shell_cmd "$sh") $file 0" -N)
         full=$(time_in "$work" "" 3 "$(shell_cmd "$sh") $file $loops" -N)
         per=$(awk -v f="$full" -v b="$base" -v n="$prompts" 'BEGIN {print (f - b) / n}')
@@ -351,10 +379,13 @@ size() { stat -L -c %s "$1" | awk '{printf "%.1f MB", $1 / 1000000}'; }
   echo "| engine call, nothing to do (after a directory change) | $(ms "${result[engine,pyve]}") |$(before "$(ms "${result[engine,base]-0}")") $(ms "${result[engine,direnv]}") | $(ms "${result[engine,mise]}") | $(ratio "${result[engine,pyve]}" "${result[engine,direnv]}") | $(ratio "${result[engine,pyve]}" "${result[engine,mise]}") |$(before "$(ratio "${result[engine,pyve]}" "${result[engine,base]-0}")") |"
   echo "| its syscalls (strace -f -c) | ${result[engine-sys,pyve]} |$(before "${result[engine-sys,base]-}") ${result[engine-sys,direnv]} | ${result[engine-sys,mise]} | | |$(before '') |"
   echo "| its peak memory | ${result[engine-rss,pyve]} KiB |$(before "${result[engine-rss,base]-} KiB") ${result[engine-rss,direnv]} KiB | ${result[engine-rss,mise]} KiB | | |$(before '') |"
+  echo "| engine call, nothing to do, project with 2 variables and a 3-line .env | $(ms "${result[engine-vars,pyve]}") |$(before "$(ms "${result[engine-vars,base]-0}")") $(ms "${result[engine-vars,direnv]}") | $(ms "${result[engine-vars,mise]}") | $(ratio "${result[engine-vars,pyve]}" "${result[engine-vars,direnv]}") | $(ratio "${result[engine-vars,pyve]}" "${result[engine-vars,mise]}") |$(before "$(ratio "${result[engine-vars,pyve]}" "${result[engine-vars,base]-0}")") |"
+  echo "| its syscalls | ${result[engine-vars-sys,pyve]} |$(before "${result[engine-vars-sys,base]-}") ${result[engine-vars-sys,direnv]} | ${result[engine-vars-sys,mise]} | | |$(before '') |"
   for sh in bash zsh fish; do
-    for scenario in enter switch leave; do
+    for scenario in enter switch leave venter; do
       case $scenario in
         enter) label="$sh prompt, bare Enter in the project" ;;
+        venter) label="$sh prompt, bare Enter, project with variables and .env" ;;
         switch) label="$sh prompt, between two directories of the project" ;;
         leave) label="$sh prompt, leaving and entering the project" ;;
       esac
