@@ -26,7 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("shell", &["text"]),
     ("files", &["digest", "error", "shell", "text"]),
     ("process", &["error", "paths", "shell", "ui", "vars"]),
-    ("pyproject", &["error", "files", "json", "text"]),
+    ("pyproject", &["error", "files", "text"]),
     ("variables", &["files", "text"]),
     (
         "python",

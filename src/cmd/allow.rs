@@ -14,9 +14,8 @@ pub fn run(dir: Option<&Path>) -> Result<ExitCode, Error> {
     let vars = vars::process();
     let (root, source) = super::project_root(vars, dir)?;
     trust::check_project_files(&root, source).map_err(|refused| not_approved(refused.into()))?;
-    // What the approval covers, and what it means, read once each.
-    let bytes = config::source::approved_bytes(&root, source)?;
-    let loaded = config::source::load_from(&root, source)
+    // What the approval covers, and what it means, from one read.
+    let (bytes, loaded) = config::source::load_approved(&root, source)
         .map_err(|e| user(format!("{e}; fix it, then run `pyve allow` again")))?;
     for warning in &loaded.warnings {
         warn!("{warning}");

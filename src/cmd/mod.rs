@@ -170,7 +170,8 @@ pub fn find_project(
         selector => selector,
     };
     let defaults = user_config(vars).map(|u| &u.config);
-    let (resolved, warnings) = project::load(&root, source, selector, defaults)?;
+    let (mut resolved, warnings) = project::load(&root, source, selector, defaults)?;
+    resolved.read_dotenv(!trusted)?;
     Ok(Project {
         root,
         resolved,
@@ -222,7 +223,7 @@ pub fn note_if_held_back(vars: &dyn Vars, root: &Path, resolved: &Resolved) {
     if !verdict.is_trusted() {
         info!(
             "note: the hook will not activate it yet: {}; `pyve allow` after review",
-            verdict.summary()
+            verdict.summary_for(resolved.source)
         );
     }
 }

@@ -44,6 +44,8 @@ struct Status {
     dotenv: Vec<(PathBuf, bool)>,
     /// Where the project's settings are.
     source: Option<Source>,
+    /// Nothing was ever approved at this path (nor trusted where it is).
+    never_approved: bool,
     /// The user's config, when there is one.
     user_config: Option<PathBuf>,
 }
@@ -90,8 +92,10 @@ fn gather(vars: &dyn Vars, directory: PathBuf) -> Status {
     let chosen = super::shell_choice(vars, &root);
     let selector = Selector::active_or_shell(chosen.as_deref());
     let defaults = user.map(|u| &u.config);
-    let resolved = match project::load(&root, source, selector, defaults) {
-        Ok((resolved, _warnings)) => resolved,
+    let loaded = project::load(&root, source, selector, defaults)
+        .and_then(|(mut resolved, _warnings)| resolved.read_dotenv(true).map(|()| resolved));
+    let resolved = match loaded {
+        Ok(resolved) => resolved,
         Err(e) => {
             status.problem = Some(e.to_string());
             return status;
@@ -99,6 +103,7 @@ fn gather(vars: &dyn Vars, directory: PathBuf) -> Status {
     };
     let verdict = super::verdict(vars, &root, &resolved);
     status.trusted = verdict.is_trusted();
+    status.never_approved = verdict == crate::trust::Verdict::Unknown;
     status.trust = Some(verdict.summary_for(source));
     status.backend = Some(resolved.backend.name());
     status.environment = Some(String::from_utf8_lossy(&resolved.env_name).into_owned());
@@ -220,7 +225,7 @@ fn human(status: &Status) -> String {
 fn why_not(status: &Status, trust: &str) -> String {
     if status.trusted {
         String::new()
-    } else if status.source == Some(Source::Implicit) {
+    } else if status.source == Some(Source::Implicit) && status.never_approved {
         ": pyve recognises this Python project by its .venv, and activates it once you run \
          `pyve allow` here (nothing is written into the project), or when it is under one of \
          the trusted_paths of your pyve config; `pyve init` gives it settings of its own"

@@ -102,6 +102,9 @@ pub struct Config {
     /// `dotenv:`: the dotenv files whose variables the project sets.
     #[serde(deserialize_with = "variables::present")]
     pub dotenv: Option<Dotenv>,
+    /// Where these settings were read from (`source::load_from` says).
+    #[serde(skip)]
+    pub source: Source,
     /// Keys this version does not know; reported as warnings, never fatal, so
     /// a config written by a newer pyve still activates.
     #[serde(flatten)]

@@ -14,9 +14,10 @@ use crate::layout;
 use crate::pyproject::{self, tool};
 
 /// Where the settings are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Source {
     /// `.pyve/config`.
+    #[default]
     Pyve,
     /// `[tool.pyve]` in `pyproject.toml`.
     Pyproject,
@@ -76,16 +77,48 @@ pub fn approved_bytes(root: &Path, source: Source) -> Result<Vec<u8>, ConfigErro
 
 /// Loads and checks the settings.
 pub fn load_from(root: &Path, source: Source) -> Result<Loaded, ConfigError> {
+    let mut loaded = load_unmarked(root, source)?;
+    loaded.config.source = source;
+    Ok(loaded)
+}
+
+/// The bytes an approval covers and the settings read from those very
+/// bytes (one read: what `pyve allow` approves is what it checked).
+pub fn load_approved(root: &Path, source: Source) -> Result<(Vec<u8>, Loaded), ConfigError> {
+    let (bytes, mut loaded) = match source {
+        Source::Pyve => {
+            let path = layout::config(root);
+            let bytes = load::read(&path)?;
+            let loaded = load::parse(&path, &bytes)?;
+            (bytes, loaded)
+        }
+        Source::Pyproject => {
+            let (path, table) = pyve_table(root)?;
+            let loaded = parse_table(&path, &table)?;
+            (table.yaml.into_bytes(), loaded)
+        }
+        Source::Implicit => (Vec::new(), load_unmarked(root, source)?),
+    };
+    loaded.config.source = source;
+    Ok((bytes, loaded))
+}
+
+/// `[tool.pyve]` as YAML, checked, with errors on `pyproject.toml`'s lines.
+fn parse_table(path: &Path, table: &tool::PyveTable) -> Result<Loaded, ConfigError> {
+    load::parse(path, table.yaml.as_bytes()).map_err(|error| ConfigError {
+        line: error.line.and_then(|line| table.toml_line(line)),
+        column: None,
+        message: format!("[tool.pyve] {}", error.message),
+        ..error
+    })
+}
+
+fn load_unmarked(root: &Path, source: Source) -> Result<Loaded, ConfigError> {
     match source {
         Source::Pyve => load::load(&layout::config(root)),
         Source::Pyproject => {
             let (path, table) = pyve_table(root)?;
-            load::parse(&path, table.yaml.as_bytes()).map_err(|error| ConfigError {
-                line: error.line.and_then(|line| table.toml_line(line)),
-                column: None,
-                message: format!("[tool.pyve] {}", error.message),
-                ..error
-            })
+            parse_table(&path, &table)
         }
         Source::Implicit => {
             // Named as uv and pip name it: `[project].name`, else the
@@ -96,7 +129,12 @@ pub fn load_from(root: &Path, source: Source) -> Result<Loaded, ConfigError> {
                 .and_then(|text| pyproject::project_name(&text));
             Ok(Loaded {
                 config: Config {
-                    env_name: name.filter(|n| n.chars().count() <= super::names::MAX_LEN),
+                    // A package name, as PEP 508 writes them, or none.
+                    env_name: name.filter(|n| {
+                        n.len() <= super::names::MAX_LEN
+                            && n.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+                    }),
                     ..Config::default()
                 },
                 warnings: Vec::new(),

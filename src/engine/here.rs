@@ -4,12 +4,39 @@
 
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 
 use super::model::{self, Model};
 use super::state::State;
-use super::{Here, Run};
+use super::Run;
 use crate::config::{self, UserConfig};
 use crate::{files, layout, project};
+
+/// What the engine found for the directory.
+pub(super) struct Here {
+    /// The project's model, active or not (its environment may be
+    /// missing, and is then watched for).
+    pub model: Option<Model>,
+    /// The state already describes exactly what should be active.
+    pub unchanged: bool,
+    /// The state was applied under an approval of these very files.
+    pub approved_before: bool,
+    /// Files to watch though no model came of them: the dotenv files of a
+    /// project whose settings or dotenv files could not be read.
+    pub watch: Vec<PathBuf>,
+}
+
+impl Here {
+    /// No project here.
+    pub(super) fn nothing() -> Here {
+        Here {
+            model: None,
+            unchanged: false,
+            approved_before: false,
+            watch: Vec::new(),
+        }
+    }
+}
 
 impl Run<'_> {
     /// The user's config (`$XDG_CONFIG_HOME/pyve/config`), read the first
@@ -82,11 +109,15 @@ impl Run<'_> {
                 chosen,
                 user: user.as_ref(),
             };
-            let model = Model::load(at, &mut self.told, diagnostics);
+            let (model, watch) = match Model::load(at, &mut self.told, diagnostics) {
+                Ok(model) => (Some(model.with_trust(&self.store)), Vec::new()),
+                Err(watch) => (None, watch),
+            };
             return Here {
-                model: model.map(|m| m.with_trust(&self.store)),
+                model,
                 unchanged: false,
                 approved_before: false,
+                watch,
             };
         };
         model.facts.marker_fp = files::fingerprint_path(&model.marker());
@@ -94,6 +125,7 @@ impl Run<'_> {
         let approved_before = model.facts.marker_fp == state.facts.marker_fp
             && model.facts.trust_fp == state.facts.trust_fp;
         Here {
+            watch: Vec::new(),
             // An activation that reads the environment's own files is
             // recomputed; the diff then changes only what changed.
             unchanged: approved_before && !model.backend.reads_environment(),

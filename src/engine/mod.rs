@@ -29,12 +29,13 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::backend::Activation;
-use crate::config::UserConfig;
+use crate::config::{self, UserConfig};
 use crate::shell::{protocol, Shell};
 use crate::trust::Store;
 use crate::vars::{self, Vars};
 use crate::{deps, pathlist, project};
 use diff::Diff;
+use here::Here;
 use model::Model;
 use seal::Seal;
 use state::{Decoded, Op, State};
@@ -72,17 +73,6 @@ struct Run<'a> {
     user: Option<Option<UserConfig>>,
 }
 
-/// What the engine found for the directory.
-struct Here {
-    /// The project's model, active or not (its environment may be
-    /// missing, and is then watched for).
-    model: Option<Model>,
-    /// The state already describes exactly what should be active.
-    unchanged: bool,
-    /// The state was applied under an approval of these very files.
-    approved_before: bool,
-}
-
 /// Runs the engine; returns the shell code for stdout. Diagnostics go to
 /// `diagnostics` (stderr), each at most once per shell session.
 pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
@@ -106,7 +96,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     // Empty counts as absent: `export PYVE_STATE=` is how people clear it.
     let raw_state = request.vars.non_empty(vars::STATE);
     let Ok(decoded) = run.read_state(raw_state.as_deref(), diagnostics) else {
-        run.finish(&stamp, &found, None, None);
+        run.finish(&stamp, &found, None, None, &[]);
         return run.out;
     };
     let (mut state, signature) = match decoded {
@@ -115,11 +105,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     };
     let mut here = match &found {
         Some(found) => run.here(found, state.as_ref(), diagnostics),
-        None => Here {
-            model: None,
-            unchanged: false,
-            approved_before: false,
-        },
+        None => Here::nothing(),
     };
     if let Some(state) = state.as_mut() {
         repair_inherited(state, request, &mut here);
@@ -129,7 +115,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     // sealed it for this user.
     if let Some(signature) = signature.filter(|_| !here.unchanged || shims) {
         if !run.sealed(&signature, &state, diagnostics) {
-            run.finish(&stamp, &found, None, None);
+            run.finish(&stamp, &found, None, None, &[]);
             return run.out;
         }
     }
@@ -150,7 +136,13 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     if let Some(record) = &record {
         run.dependencies(record, diagnostics);
     }
-    run.finish(&stamp, &found, here.model.as_ref(), record.as_ref());
+    run.finish(
+        &stamp,
+        &found,
+        here.model.as_ref(),
+        record.as_ref(),
+        &here.watch,
+    );
     // Entering: the environment's activation scripts run last, on the
     // environment already in place, as conda runs them, and interruptibly.
     if !entering.is_empty() {
@@ -508,8 +500,16 @@ impl<'a> Run<'a> {
         found: &Option<project::Found>,
         model: Option<&Model>,
         record: Option<&deps::Record>,
+        failed: &[PathBuf],
     ) {
         let request = self.request;
+        // Files edited in place: the project's dotenv files (also those of
+        // settings that failed to load, so a fix is noticed) and the
+        // user's config, when there is one.
+        let user_config = config::user::path(request.vars).filter(|p| p.symlink_metadata().is_ok());
+        let mut files: Vec<&Path> = model.map_or_else(Vec::new, |m| m.dotenv().collect());
+        files.extend(failed.iter().map(PathBuf::as_path));
+        files.extend(user_config.as_deref());
         // Without a stamp every watched path would look newer: watch
         // nothing and run on directory changes only.
         let watched = match stamp {
@@ -517,7 +517,7 @@ impl<'a> Run<'a> {
                 &request.pwd,
                 found.as_ref().map(|f| (f.root.as_path(), f.source)),
                 self.store.dir(),
-                &model.map_or_else(Vec::new, |m| m.dotenv().collect::<Vec<_>>()),
+                &files,
                 model.map(|m| watch::EnvWatch {
                     env_dir: m.facts.env_dir(),
                     backend: m.backend,

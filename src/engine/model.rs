@@ -45,9 +45,15 @@ impl Model {
         })
     }
 
-    /// Parses the config at `root`. Problems are told unless this shell was
-    /// already told about this very version of the file.
-    pub fn load(at: At, told: &mut Told, diagnostics: &mut dyn Write) -> Option<Model> {
+    /// Parses the settings at `root` and reads the dotenv files they name.
+    /// Problems are told unless this shell was already told about this very
+    /// version of the files; then the error holds the dotenv files to watch
+    /// (an edit in place that fixes one is noticed at the next prompt).
+    pub fn load(
+        at: At,
+        told: &mut Told,
+        diagnostics: &mut dyn Write,
+    ) -> Result<Model, Vec<PathBuf>> {
         let At {
             root,
             source,
@@ -61,12 +67,15 @@ impl Model {
         // The config's own problems are told once per version of the file.
         let token = config_fp.clone().into_bytes();
         if let Err(refused) = trust::check_project_files(&real_root, source) {
-            let line = format!("{refused}; environment not activated");
-            told.tell(token, &[line], diagnostics);
-            return None;
+            // A project found only by its `.venv` is every checkout: silent.
+            if source != Source::Implicit {
+                let line = format!("{refused}; environment not activated");
+                told.tell(token, &[line], diagnostics);
+            }
+            return Err(Vec::new());
         }
         let selector = project::Selector::active_or_shell(chosen);
-        let resolved = match project::load(&real_root, source, selector, user) {
+        let mut resolved = match project::load(&real_root, source, selector, user) {
             Ok((resolved, warnings)) => {
                 if !warnings.is_empty() {
                     told.tell(token, &warnings, diagnostics);
@@ -76,18 +85,25 @@ impl Model {
             Err(error) => {
                 let line = format!("{error}; environment not activated");
                 told.tell(token, &[line], diagnostics);
-                return None;
+                return Err(Vec::new());
             }
         };
         // The dotenv files' fingerprints join the config's: a changed value
         // is read again, with no approval asked (the list is the config's).
+        // Taken before they are read, so an edit made meanwhile is newer
+        // than what the state records.
         let dotenv: Vec<Vec<u8>> = resolved
             .dotenv
             .iter()
             .map(|f| f.as_os_str().as_bytes().to_vec())
             .collect();
         let config_fp = config_fp + &dotenv_fingerprint(&dotenv);
-        Some(Model {
+        if let Err(error) = resolved.read_dotenv(true) {
+            let line = format!("{error}; environment not activated");
+            told.tell(config_fp.into_bytes(), &[line], diagnostics);
+            return Err(resolved.dotenv);
+        }
+        Ok(Model {
             facts: Facts {
                 root: root.as_os_str().as_bytes().to_vec(),
                 project: real_root.into_os_string().into_vec(),
@@ -225,8 +241,13 @@ impl Model {
         match trust::decide(store, &subject, Some(activation)) {
             trust::Verdict::Trusted => Ok(()),
             verdict => Err(Blocked {
+                // Until the user approved it (or trusts where it is), a
+                // project found by its `.venv` alone is not theirs to hear
+                // about: whatever holds it back is said only after that.
                 silent: source == Source::Implicit
-                    && matches!(verdict, trust::Verdict::Unknown | trust::Verdict::Denied),
+                    && (matches!(verdict, trust::Verdict::Unknown | trust::Verdict::Denied)
+                        || store.record_fingerprint(project) == files::MISSING
+                            && !store.under_trusted_path(project)),
                 line: verdict.blocked(project, source),
             }),
         }

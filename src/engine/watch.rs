@@ -134,15 +134,16 @@ pub struct EnvWatch<'a> {
 ///   missing, its nearest existing ancestor (created later);
 /// - the files that declare its dependencies and are edited in place,
 ///   once pyve synced it (`deps::Record::watched`);
-/// - the project's dotenv files, or, for one not there, the nearest
-///   directory above it that is (where it will be made).
+/// - `files` edited in place (the project's dotenv files, the user's
+///   config), or, for one not there, the nearest directory above it that
+///   is (where it will be made).
 ///
 /// Paths that do not exist cost the shell one failed stat and are harmless.
 pub fn watch_list(
     pwd: &Path,
     found: Option<(&Path, Source)>,
     store: Option<&Path>,
-    dotenv: &[&Path],
+    files: &[&Path],
     env: Option<EnvWatch>,
 ) -> Vec<Vec<u8>> {
     let mut list: Vec<Vec<u8>> = Vec::with_capacity(24);
@@ -181,7 +182,7 @@ pub fn watch_list(
             add(store);
         }
     }
-    for file in dotenv {
+    for file in files {
         match file.ancestors().find(|p| p.symlink_metadata().is_ok()) {
             Some(existing) => add(existing),
             None => add(file),

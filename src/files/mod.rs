@@ -80,6 +80,16 @@ pub fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), R
 /// read this way, so a link to `/dev/zero`, a FIFO or a `/proc` file can
 /// neither hang pyve nor fill its memory.
 pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    read_bounded_with_metadata(path, max).map(|(bytes, _)| bytes)
+}
+
+/// `read_bounded`, with the metadata of the very file read (its owner and
+/// mode, checked on what was read rather than on a path that may have
+/// changed in between).
+pub fn read_bounded_with_metadata(
+    path: &Path,
+    max: u64,
+) -> Result<(Vec<u8>, std::fs::Metadata), ReadError> {
     let (mut file, metadata) = open_regular(path)?;
     // Room for the whole file as its length says (a hint: it may change
     // while read), and a byte more, so a small file takes one read and one
@@ -94,7 +104,7 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     if bytes.len() as u64 == max && file.read(&mut probe)? > 0 {
         return Err(ReadError::TooLarge(max));
     }
-    Ok(bytes)
+    Ok((bytes, metadata))
 }
 
 /// The sha256 of a regular file's content, read in blocks, at most `max`

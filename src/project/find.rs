@@ -1,6 +1,6 @@
 //! Finding the project that owns a directory: the nearest ancestor with
-//! `.pyve/config`, else with a `pyproject.toml` holding `[tool.pyve]`, else,
-//! where the user lets pyve recognise them, with `pyproject.toml` or
+//! `.pyve/config` or a `pyproject.toml` holding `[tool.pyve]`; else, where
+//! the user lets pyve recognise them, the nearest with `pyproject.toml` or
 //! `requirements.txt` and a `.venv` built on this machine (zero-config).
 //! A few stats per level, and a read of a `pyproject.toml` where there is
 //! one; nothing is parsed.
@@ -29,6 +29,30 @@ pub struct Found {
 /// lets pyve recognise projects without settings; it is asked only when
 /// one is at hand (it may read the user's config).
 pub fn find_root(start: &Path, zero_config: &mut dyn FnMut() -> bool) -> Option<Found> {
+    let mut implicit = None;
+    let found = with_settings(start, &mut |dir, pyproject| {
+        if implicit.is_none() {
+            if let Some(metadata) = zero_config_project(dir, pyproject) {
+                if zero_config() {
+                    implicit = Some(Found {
+                        root: dir.to_owned(),
+                        source: Source::Implicit,
+                        metadata,
+                    });
+                }
+            }
+        }
+    });
+    // A project found by its `.venv` alone does not take over inside one
+    // with settings (a `docs/` with its own venv would switch the
+    // project's environment off without a word).
+    found.or(implicit)
+}
+
+/// The nearest directory at or above `start` with settings of its own
+/// (`.pyve/config`, `[tool.pyve]`); `each` sees every directory passed on
+/// the way, with its `pyproject.toml`'s metadata.
+fn with_settings(start: &Path, each: &mut dyn FnMut(&Path, Option<Metadata>)) -> Option<Found> {
     let mut candidate = PathBuf::new();
     for dir in start.ancestors() {
         let found = |source: Source, metadata: Metadata| Found {
@@ -59,11 +83,7 @@ pub fn find_root(start: &Path, zero_config: &mut dyn FnMut() -> bool) -> Option<
                 return Some(found(Source::Pyproject, metadata.clone()));
             }
         }
-        if let Some(metadata) = zero_config_project(dir, pyproject) {
-            if zero_config() {
-                return Some(found(Source::Implicit, metadata));
-            }
-        }
+        each(dir, pyproject);
     }
     None
 }
@@ -83,10 +103,12 @@ fn zero_config_project(dir: &Path, pyproject: Option<Metadata>) -> Option<Metada
     })
 }
 
-/// Whether the venv at `venv` was made on this machine: its `pyvenv.cfg`
-/// names a base interpreter's directory (`home`) that exists here. A venv
-/// committed from another machine, or one whose Python was removed,
-/// names one that does not.
+/// Whether the venv at `venv` looks made on this machine: its `pyvenv.cfg`
+/// names a base interpreter's directory (`home`) that exists here, which
+/// one whose Python was removed, or one from another kind of machine, does
+/// not. A weak sign on its own (a committed venv may name `/usr/bin`): the
+/// approval, and for trusted paths the check that git tracks none of the
+/// venv's files, are what vouch for it.
 pub fn built_here(venv: &Path) -> bool {
     let Ok(bytes) = files::read_bounded(&venv.join("pyvenv.cfg"), 16 * 1024) else {
         return false;

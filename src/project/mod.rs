@@ -108,16 +108,17 @@ impl Resolved {
     /// Reads the dotenv files into `variables`: each file's in turn, then
     /// `env:` over them. A missing file sets nothing (a fresh clone has no
     /// `.env`); a bad one is an error naming its line.
-    pub fn read_dotenv(&mut self) -> Result<(), ConfigError> {
+    pub fn read_dotenv(&mut self, check_owner: bool) -> Result<(), ConfigError> {
         if self.dotenv.is_empty() {
             return Ok(());
         }
         let mut merged = Vec::new();
         for file in &self.dotenv {
-            let read = variables::dotenv::read(file).map_err(|problem| ConfigError {
-                line: problem.line,
-                ..ConfigError::at(file, problem.message).with_hint(problem.hint)
-            })?;
+            let read =
+                variables::dotenv::read(file, check_owner).map_err(|problem| ConfigError {
+                    line: problem.line,
+                    ..ConfigError::at(file, problem.message).with_hint(problem.hint)
+                })?;
             for (name, template) in read.unwrap_or_default() {
                 variables::merge(&mut merged, name, template);
             }
@@ -201,7 +202,7 @@ pub fn resolve_env(
     if !config.is_named() {
         if let Selector::Named(name) = selector {
             return Err(ConfigError::at(
-                &layout::config(root),
+                &config.source.file(root),
                 format!(
                     "defines no named environments, so there is no `{}`",
                     one_line(name)
@@ -225,7 +226,7 @@ pub fn resolve_env(
     };
     let Some(entry) = config.environments.get(&name) else {
         return Err(ConfigError::at(
-            &layout::config(root),
+            &config.source.file(root),
             format!(
                 "has no environment `{}`; the environments are: {}",
                 one_line(&name),
@@ -267,14 +268,14 @@ pub fn resolve_env(
         sync_on_run: config.sync_on_run != Some(false),
         variables: config.env_templates(),
         dotenv: dotenv_paths(root, config),
-        source: Source::Pyve,
+        source: config.source,
     })
 }
 
 fn default_name(root: &Path, config: &Config) -> Result<String, ConfigError> {
     config.default_env.clone().ok_or_else(|| {
         ConfigError::at(
-            &layout::config(root),
+            &config.source.file(root),
             format!(
                 "names environments ({}) but no `default_env`, and .pyve/current does not \
                  choose one",
@@ -290,7 +291,7 @@ fn default_name(root: &Path, config: &Config) -> Result<String, ConfigError> {
 fn resolve_single(root: &Path, config: &Config) -> Result<Resolved, ConfigError> {
     let backend = backend::by_kind(config.backend());
     let (env_name, env_dir) = backend.single_env(root, config).map_err(|e| {
-        let error = ConfigError::at(&layout::config(root), e.message());
+        let error = ConfigError::at(&config.source.file(root), e.message());
         match e.hint() {
             Some(hint) => error.with_hint(hint),
             None => error,
@@ -316,7 +317,7 @@ fn resolve_single(root: &Path, config: &Config) -> Result<Resolved, ConfigError>
         },
         variables: config.env_templates(),
         dotenv: dotenv_paths(root, config),
-        source: Source::Pyve,
+        source: config.source,
     })
 }
 
@@ -370,14 +371,26 @@ fn project_variables(
             let Some(entries) = variables::path_entries(template) else {
                 continue;
             };
-            let dirs = entries.iter().map(|entry| {
-                let dir = variables::expand(entry, project, None);
-                if dir.first() == Some(&b'/') {
-                    dir
-                } else {
-                    [project, b"/", &dir].concat()
-                }
-            });
+            let dirs: Vec<Vec<u8>> = entries
+                .iter()
+                .map(|entry| {
+                    let dir = variables::expand(entry, project, None);
+                    if dir.first() == Some(&b'/') {
+                        dir
+                    } else {
+                        [project, b"/", &dir].concat()
+                    }
+                })
+                .collect();
+            // PATH cannot hold a directory whose name has its separator.
+            if dirs.iter().any(|dir| dir.contains(&b':')) {
+                activation.warnings.push(
+                    "env: PATH: the project's path contains ':', which PATH cannot hold; \
+                     its directories are not added"
+                        .to_owned(),
+                );
+                continue;
+            }
             activation.path_prepend.splice(0..0, dirs);
             continue;
         }
@@ -411,7 +424,8 @@ pub fn check_env_dir(env_dir: &Path) -> Result<(), ConfigError> {
 
 /// Loads the project at `root` from its settings (`source`), with the
 /// user's defaults for what they leave out, and resolves the environment
-/// `selector` means, with its variables.
+/// `selector` means. Its dotenv files are read after (`read_dotenv`), by
+/// the caller, which knows whether their owners are to be checked.
 pub fn load(
     root: &Path,
     source: Source,
@@ -423,7 +437,6 @@ pub fn load(
     let mut resolved = resolve_env(root, &config, selector)?;
     resolved.source = source;
     check_env_dir(&resolved.env_dir)?;
-    resolved.read_dotenv()?;
     Ok((resolved, loaded.warnings))
 }
 

@@ -1,8 +1,10 @@
 //! `pyproject.toml`, as far as pyve reads it: the `[project]` table's
 //! `requires-python` and dependencies, PEP 735 `[dependency-groups]`, and
 //! whether there is a build system (the project itself is then installed,
-//! editable). Read bounded, parsed only by commands (never by the hook),
-//! with errors that name the file, the key and the line.
+//! editable), `[project].name`, and `[tool.pyve]` (`tool`). Read bounded,
+//! with errors that name the file, the key and the line; the hook's engine
+//! parses it only when it loads such a project, never on its nothing-to-do
+//! path (which scans for `[tool.pyve]` without parsing).
 
 pub mod tool;
 

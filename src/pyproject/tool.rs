@@ -41,7 +41,7 @@ pub fn mentions_pyve(text: &[u8]) -> bool {
             .iter()
             .copied()
             .take_while(|&b| b != b'#' && b != b'=')
-            .filter(|&b| !matches!(b, b' ' | b'\t' | b'"' | b'\''))
+            .filter(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'"' | b'\''))
             .collect();
         if line.first() == Some(&b'[') {
             in_tool = compact == b"[tool]";
@@ -151,31 +151,48 @@ fn yaml_key(key: &str) -> String {
         key.to_owned()
     } else {
         let mut quoted = String::new();
-        crate::json::string(&mut quoted, key);
+        yaml_string(&mut quoted, key);
         quoted
     }
+}
+
+/// `text` as a YAML double-quoted string with everything outside printable
+/// ASCII escaped: YAML takes U+0085, U+2028 and U+2029 for line breaks,
+/// and refuses other control characters, written as they are.
+fn yaml_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) <= 0xFFFF => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push_str(&format!("\\U{:08X}", c as u32)),
+        }
+    }
+    out.push('"');
 }
 
 /// A value as YAML's flow style (JSON, which YAML reads).
 fn write_flow(value: &DeValue, out: &mut String) {
     match value {
-        DeValue::String(text) => crate::json::string(out, text),
+        DeValue::String(text) => yaml_string(out, text),
         DeValue::Integer(integer) => {
             let digits: String = integer.as_str().chars().filter(|&c| c != '_').collect();
             match i128::from_str_radix(&digits, integer.radix()) {
                 Ok(n) => out.push_str(&n.to_string()),
-                Err(_) => crate::json::string(out, integer.as_str()),
+                Err(_) => yaml_string(out, integer.as_str()),
             }
         }
         DeValue::Float(float) => {
             let digits: String = float.as_str().chars().filter(|&c| c != '_').collect();
             match digits.parse::<f64>() {
                 Ok(n) if n.is_finite() => out.push_str(&digits),
-                _ => crate::json::string(out, float.as_str()),
+                _ => yaml_string(out, float.as_str()),
             }
         }
         DeValue::Boolean(flag) => out.push_str(if *flag { "true" } else { "false" }),
-        DeValue::Datetime(when) => crate::json::string(out, &when.to_string()),
+        DeValue::Datetime(when) => yaml_string(out, &when.to_string()),
         DeValue::Array(items) => {
             out.push('[');
             for (index, item) in items.iter().enumerate() {
@@ -192,7 +209,7 @@ fn write_flow(value: &DeValue, out: &mut String) {
                 if index > 0 {
                     out.push_str(", ");
                 }
-                crate::json::string(out, key.get_ref());
+                yaml_string(out, key.get_ref());
                 out.push_str(": ");
                 write_flow(item.get_ref(), out);
             }
@@ -216,6 +233,14 @@ mod tests {
         assert_eq!(table.lines, [5, 6, 7, 7, 9, 10, 11, 12, 14, 14, 15]);
         assert_eq!(table.toml_line(8), Some(12));
         assert_eq!(pyve_table("[project]\nname = \"x\"\n").unwrap(), None);
+        // What YAML would take for a line break stays inside the value.
+        let table = pyve_table("[tool.pyve]\nenv_name = \"a\\u2028b\\u0085c\\u0001é😀\"\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            table.yaml,
+            "env_name: \"a\\u2028b\\u0085c\\u0001\\u00E9\\U0001F600\"\n"
+        );
         assert_eq!(pyve_table("[tool.ruff]\n").unwrap(), None);
         let bad = pyve_table("[tool.pyve]\nbackend = \n").unwrap_err();
         assert_eq!(bad.line, Some(2));
@@ -240,6 +265,7 @@ mod tests {
             "[tool]\npyve.backend = \"venv\"\n",
             "[tool]\npyve = { backend = \"venv\" }\n",
             "tool.pyve.backend = \"venv\"\n",
+            "[tool]\r\npyve.backend = \"venv\"\r\n",
         ] {
             assert!(mentions_pyve(yes.as_bytes()), "{yes}");
         }

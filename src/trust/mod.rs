@@ -210,13 +210,20 @@ pub fn decide(store: &Store, subject: &Subject, activation: Option<&Activation>)
         }
         // Under a directory the user trusts (and owns alone), what was
         // never approved, or changed since, needs no approval; a denial
-        // still stands, and an environment must still be usable.
-        Verdict::Unknown | Verdict::ConfigChanged(_) | Verdict::EnvChanged(_)
+        // still stands, an environment must still be usable, and made on
+        // this machine (git tracks none of its files): a clone into a
+        // trusted directory must not bring its own `.venv/bin`.
+        verdict @ (Verdict::Unknown | Verdict::ConfigChanged(_) | Verdict::EnvChanged(_))
             if store.under_trusted_path(subject.project) =>
         {
             for env in subject.envs {
                 if let Err(why) = env.identity() {
                     return Verdict::EnvUnusable(why);
+                }
+                if env.identity().is_ok_and(|id| id != crate::files::MISSING)
+                    && !rebuilt_here(subject.project, env)
+                {
+                    return verdict;
                 }
             }
             Verdict::Trusted

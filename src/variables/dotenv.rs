@@ -1,10 +1,12 @@
 //! Dotenv files (`.env`): `NAME=value` lines, as python-dotenv, Docker
 //! Compose and direnv's `dotenv` read them, with nothing executed.
 //!
-//! - `#` starts a comment line; blank lines are skipped; `export ` before a
-//!   name is allowed (so the file can also be sourced).
+//! - `#` starts a comment line; blank lines, a byte-order mark and a name
+//!   with no `=` (which python-dotenv leaves unset) are skipped; `export `
+//!   before a name is allowed (so the file can also be sourced).
 //! - An unquoted value ends at the end of the line or at ` #`, trimmed.
-//! - `'single quotes'` keep every byte as written, newlines included.
+//! - `'single quotes'` keep every byte as written, newlines included, but
+//!   for `\'` and `\\` (as python-dotenv reads them).
 //! - `"double quotes"` may span lines and read `\n`, `\t`, `\r`, `\"`,
 //!   `\\`, `\$` and `\'`; another backslash stays as written.
 //! - Unquoted and in double quotes, `$PROJECT_ROOT` and the variable's own
@@ -57,13 +59,17 @@ impl Problem {
 }
 
 /// The variables of the dotenv file at `path`, in the order first set;
-/// None when there is no file (a fresh clone has no `.env`).
-pub fn read(path: &Path) -> Result<Option<Vec<Variable>>, Problem> {
-    if let Err(refused) = owner::check(path) {
-        return Err(Problem::whole(refused.message(), refused.fix));
-    }
-    let bytes = match files::read_bounded(path, MAX_BYTES) {
-        Ok(bytes) => bytes,
+/// None when there is no file (a fresh clone has no `.env`). Its owner and
+/// mode are checked on the file read, unless the user vouched for the
+/// project (`check_owner` false: `--trust`, as for its config).
+pub fn read(path: &Path, check_owner: bool) -> Result<Option<Vec<Variable>>, Problem> {
+    let bytes = match files::read_bounded_with_metadata(path, MAX_BYTES) {
+        Ok((bytes, metadata)) => {
+            if let Some(refused) = owner::unsafe_owner(path, &metadata).filter(|_| check_owner) {
+                return Err(Problem::whole(refused.message(), refused.fix));
+            }
+            bytes
+        }
         Err(ReadError::NotFound) => return Ok(None),
         Err(ReadError::TooLarge(max)) => {
             return Err(Problem::whole(
@@ -90,6 +96,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Variable>, Problem> {
             "remove it",
         ));
     }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut cursor = Cursor {
         bytes,
         at: 0,
@@ -153,9 +160,17 @@ impl Cursor<'_> {
                     self.bump();
                 }
                 Some(b'#') => self.skip_line(),
-                Some(_) => break,
+                Some(_) => match self.one()? {
+                    Some(variable) => return Ok(Some(variable)),
+                    // A name alone sets nothing.
+                    None => self.skip_line(),
+                },
             }
         }
+    }
+
+    /// The assignment at this line's first word; None for a name alone.
+    fn one(&mut self) -> Result<Option<Variable>, Problem> {
         let line = self.line;
         if self.rest().starts_with(b"export") && matches!(self.rest().get(6), Some(b' ' | b'\t')) {
             self.at += 6;
@@ -163,6 +178,9 @@ impl Cursor<'_> {
         }
         let name = self.name(line)?;
         self.skip_blanks();
+        if matches!(self.peek(), None | Some(b'\n' | b'\r' | b'#')) {
+            return Ok(None);
+        }
         if self.bump() != Some(b'=') {
             return Err(Problem::at(
                 line,
@@ -241,6 +259,9 @@ impl Cursor<'_> {
             match self.bump() {
                 None => return Err(Cursor::unterminated(line, '\'')),
                 Some(b'\'') => break,
+                Some(b'\\') if matches!(self.peek(), Some(b'\'' | b'\\')) => {
+                    out.extend(self.bump());
+                }
                 Some(byte) => out.push(byte),
             }
         }
@@ -331,6 +352,9 @@ mod tests {
         assert_eq!(one("A="), b"");
         assert_eq!(one("A=''"), b"");
         assert_eq!(one("A='$PROJECT_ROOT \\n $A'"), b"$PROJECT_ROOT \\n $A");
+        assert_eq!(one("A='it\\'s \\\\ \\x'"), b"it's \\ \\x");
+        assert_eq!(one("\u{feff}A=1"), b"1");
+        assert_eq!(one("ALONE\nA=1\nexport ALSO # c\n"), b"1");
         assert_eq!(one("A=\"x\\ny\\t\\\"\\\\\\$A\\q\""), b"x\ny\t\"\\$A\\q");
         assert_eq!(one("A=\"two\nlines\" # c"), b"two\nlines");
         assert_eq!(one("A='two\nlines'"), b"two\nlines");
@@ -384,7 +408,7 @@ mod tests {
         assert_eq!(problem("A=\"x\" y").line, Some(1));
         assert_eq!(problem("1A=x").line, Some(1));
         assert_eq!(problem("A x").line, Some(1));
-        assert_eq!(problem("A\n").line, Some(1));
+        assert_eq!(problem("B=1\nA x=1").line, Some(2));
         assert_eq!(parse(b"A=1\nB=\0").unwrap_err().line, Some(2));
     }
 }

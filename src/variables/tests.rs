@@ -85,6 +85,13 @@ fn the_forbidden_list_covers_loading_and_pyves_own_files() {
         "GIT_SSH_COMMAND",
         "PIP_INDEX_URL",
         "UV_INDEX_URL",
+        "fish_user_paths",
+        "fish_function_path",
+        "PROMPT2",
+        "MAILPATH",
+        "HISTFILE",
+        "HTTPS_PROXY",
+        "SSL_CERT_FILE",
     ] {
         assert!(forbidden(name), "{name}");
     }

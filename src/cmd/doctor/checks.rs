@@ -274,7 +274,7 @@ fn variables(resolved: &mut Resolved) -> Option<Finding> {
     if resolved.variables.is_empty() && resolved.dotenv.is_empty() {
         return None;
     }
-    if let Err(error) = resolved.read_dotenv() {
+    if let Err(error) = resolved.read_dotenv(true) {
         let fix = error
             .hint
             .clone()

@@ -155,8 +155,8 @@ pub fn run(options: Options) -> Result<ExitCode, Error> {
     if plan.direnv {
         shared::update_block(&root, &root.join(".envrc"), shared::ENVRC_BODY)?;
     }
-    if options.dotenv {
-        shared::create_dotenv(&root)?;
+    if let Some(file) = plan.dotenv.first().filter(|_| options.dotenv) {
+        shared::create_dotenv(&root, file)?;
     }
     if options.vscode {
         let setting = vscode::interpreter_setting(&root, &plan.env_dir, plan.named.is_some());

@@ -48,6 +48,8 @@ pub struct Plan {
     pub direnv: bool,
     /// pyve's block for `.gitignore`.
     pub gitignore: String,
+    /// The dotenv files the config names (`--dotenv` creates the first).
+    pub dotenv: Vec<PathBuf>,
     /// The named environment built, if the project names them.
     pub named: Option<String>,
     /// The environment the project had before it named any, now named, to
@@ -311,6 +313,7 @@ fn finish(
         declared,
         direnv,
         gitignore,
+        dotenv: new_config.dotenv_files(),
         named,
         adopted,
         all_envs,

@@ -77,13 +77,15 @@ pub fn gitignore_body(
     body
 }
 
-/// `.env` for `pyve init --dotenv`, when there is none: readable by its
-/// owner alone (it is where secrets go), and holding only a comment.
-pub fn create_dotenv(root: &Path) -> Result<(), Error> {
-    let path = root.join(".env");
+/// The project's first dotenv file (`.env`) for `pyve init --dotenv`,
+/// when there is none: readable by its owner alone (it is where secrets
+/// go), holding only a comment, and only inside the project.
+pub fn create_dotenv(root: &Path, file: &Path) -> Result<(), Error> {
+    let path = root.join(file);
     if std::fs::symlink_metadata(&path).is_ok() {
         return Ok(());
     }
+    files::landing(root, &path)?;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

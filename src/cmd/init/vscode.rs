@@ -94,12 +94,17 @@ struct Scan {
 
 /// Where the comment starting at `i` ends, if one does.
 fn after_comment(text: &str, i: usize) -> Result<Option<usize>, String> {
-    let rest = &text[i..];
-    if rest.starts_with("//") {
-        return Ok(Some(rest.find('\n').map_or(text.len(), |end| i + end)));
+    // Bytes: `i` may be inside a character the scan stepped over.
+    let rest = &text.as_bytes()[i..];
+    if rest.starts_with(b"//") {
+        let end = rest.iter().position(|&b| b == b'\n');
+        return Ok(Some(end.map_or(text.len(), |end| i + end)));
     }
-    if let Some(body) = rest.strip_prefix("/*") {
-        let end = body.find("*/").ok_or("a /* comment is not closed")?;
+    if let Some(body) = rest.strip_prefix(b"/*") {
+        let end = body
+            .windows(2)
+            .position(|w| w == b"*/")
+            .ok_or("a /* comment is not closed")?;
         return Ok(Some(i + 2 + end + 2));
     }
     Ok(None)
@@ -199,10 +204,13 @@ fn settle(
 /// The literal (true, false, a number) starting at `start`, and the offset
 /// after it.
 fn literal_at(text: &str, start: usize) -> (Value, usize) {
-    let end = text[start..]
-        .find(|c: char| c == ',' || c == '}' || c == '/' || c.is_whitespace())
-        .map_or(text.len(), |end| start + end);
-    let value = match &text[start..end] {
+    // At least one byte, so the scan always moves on (`/x` is no comment).
+    let bytes = text.as_bytes();
+    let end = bytes[start + 1..]
+        .iter()
+        .position(|b| b",}]/ \t\r\n".contains(b))
+        .map_or(bytes.len(), |end| start + 1 + end);
+    let value = match &*String::from_utf8_lossy(&bytes[start..end]) {
         "true" => Value::Flag(true),
         "false" => Value::Flag(false),
         raw => Value::Other(raw.to_owned()),
@@ -352,6 +360,23 @@ mod tests {
             edit(Some(&nested), KEY, &value()).unwrap(),
             Edit::Write(_)
         ));
+    }
+
+    #[test]
+    fn odd_values_and_characters_outside_strings_end_the_scan() {
+        // A lone `/` after a colon, a non-breaking space, characters past
+        // ASCII outside any string: each scanned through, none hangs or
+        // panics.
+        for text in [
+            "{\"a\": /x}",
+            "{\"a\": \u{a0}1}",
+            "{\"a\": é}",
+            "{é: 1}",
+            "{\"python.terminal.activateEnvironment\": ü}",
+            "{/* é */ \"a\": 1 // ü\n}",
+        ] {
+            let _ = edit(Some(text), ACTIVATE_KEY, &Value::Flag(false));
+        }
     }
 
     #[test]

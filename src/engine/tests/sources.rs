@@ -190,3 +190,63 @@ fn pyve_config_wins_over_tool_pyve() {
     w.approve(&root);
     assert_eq!(w.enter(&root).var("PYVE_ENV_NAME").as_deref(), Some("both"));
 }
+
+#[test]
+fn a_venv_inside_a_project_with_settings_does_not_take_over() {
+    let mut w = world();
+    let root = w.project("p");
+    w.approve(&root);
+    let docs = root.join("docs");
+    std::fs::create_dir_all(docs.join(".venv/bin")).unwrap();
+    std::fs::write(docs.join("requirements.txt"), "sphinx\n").unwrap();
+    std::fs::write(docs.join(".venv/pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+    approve_as(&w, &docs, b"");
+    w.enter(&root);
+    let inside = w.enter(&docs);
+    assert_eq!(
+        inside.var("VIRTUAL_ENV"),
+        Some(root.join(".venv").display().to_string())
+    );
+}
+
+#[test]
+fn a_trusted_path_does_not_vouch_for_a_venv_the_repository_tracks() {
+    let mut w = world();
+    let work = w.base.join("work");
+    let root = uv_project(&w, "work/cloned", "[project]\nname = \"cloned\"\n");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-f", ".venv", "pyproject.toml"]);
+    git(&["commit", "-qm", "ships its venv"]);
+    user_config(&w, &format!("trusted_paths: [{}]\n", work.display()));
+    assert_eq!(w.enter(&root).var("VIRTUAL_ENV"), None);
+    // Made here instead (git tracks none of it): trusted.
+    git(&["rm", "-rq", "--cached", ".venv"]);
+    git(&["commit", "-qm", "no venv"]);
+    w.enter(&w.base.join("elsewhere"));
+    std::fs::write(
+        root.join("pyproject.toml"),
+        "[project]\nname = \"cloned\"\n\n",
+    )
+    .unwrap();
+    assert!(w.enter(&root).var("VIRTUAL_ENV").is_some());
+}
