@@ -147,6 +147,10 @@ struct World {
     /// the hook keeps it): a new shell has another pid and no stamp.
     pid: u32,
     stamp: Option<PathBuf>,
+    /// What this shell was told, kept from the engine's output as the hook
+    /// keeps it when `keep_told` (most cases look at each run alone).
+    diagnosed: Vec<u8>,
+    keep_told: bool,
 }
 
 const PATH: &str = "/usr/bin:/bin";
@@ -168,6 +172,8 @@ fn world() -> World {
         vars,
         pid: std::process::id(),
         stamp: None,
+        diagnosed: Vec::new(),
+        keep_told: false,
     }
 }
 
@@ -210,7 +216,7 @@ impl World {
                 shell: &shell,
                 pwd: pwd.to_owned(),
                 stamp: self.stamp.clone(),
-                diagnosed: Vec::new(),
+                diagnosed: self.diagnosed.clone(),
                 shell_pid: self.pid,
                 vars: &self.vars,
             },
@@ -229,6 +235,9 @@ impl World {
                 }
                 Said::Global(name, value) if name == protocol::STAMP => {
                     self.stamp = Some(PathBuf::from(OsString::from_vec(value.clone())));
+                }
+                Said::Global(name, value) if name == protocol::DIAGNOSED && self.keep_told => {
+                    self.diagnosed = value.clone();
                 }
                 _ => {}
             }

@@ -133,3 +133,34 @@ fn changing_env_in_the_config_needs_a_new_approval() {
         changed.diagnostics
     );
 }
+
+#[test]
+fn a_refused_dotenv_file_is_watched_and_each_new_problem_told() {
+    let mut w = world();
+    w.keep_told = true;
+    let root = w.project("p");
+    configure(&w, &root, "dotenv: true\n");
+    std::fs::write(root.join(".env"), "BASH_ENV=/tmp/evil\n").unwrap();
+    let first = w.enter(&root);
+    assert!(
+        first.diagnostics.contains("BASH_ENV"),
+        "{}",
+        first.diagnostics
+    );
+    let watched = first.said.iter().any(|s| match s {
+        super::Said::List(name, paths) if name == crate::shell::protocol::NEWER => paths
+            .iter()
+            .any(|p| p.as_slice() == root.join(".env").as_os_str().as_encoded_bytes()),
+        _ => false,
+    });
+    assert!(watched, "{:?}", first.said);
+    // Told once per version of the file.
+    assert_eq!(w.enter(&root).diagnostics, "");
+    std::fs::write(root.join(".env"), "OK=1\nLD_PRELOAD=/tmp/x.so\n").unwrap();
+    let second = w.enter(&root);
+    assert!(
+        second.diagnostics.contains("LD_PRELOAD"),
+        "{}",
+        second.diagnostics
+    );
+}
