@@ -68,19 +68,27 @@ done
 # `project/src/deep` of a venv project (9 watched paths), for the pyve at
 # BENCH_PYVE and, beside it, BENCH_BASELINE: 5 alternating runs of
 # $checks prompts in one shell process each, less as many calls of an
-# empty function; the median of the runs.
+# empty function; the median of the runs. Then BENCH_PYVE alone in
+# `vproject`, the same with two variables in `env:` and a three-line
+# `.env` (one more watched path).
 [ -n "${BENCH_PYVE-}" ] || exit 0
 home=$work/home
-project=$work/project
-mkdir -p "$home" "$work/run" "$project/.pyve" "$project/src/deep"
+mkdir -p "$home" "$work/run"
 chmod 700 "$work/run"
-: >"$project/.pyve/config"
-/usr/bin/python3 -m venv --without-pip "$project/.venv"
+for project in "$work/project" "$work/vproject"; do
+  mkdir -p "$project/.pyve" "$project/src/deep"
+  : >"$project/.pyve/config"
+  /usr/bin/python3 -m venv --without-pip "$project/.venv"
+done
+# shellcheck disable=SC2016 # pyve's own reference, written as it is
+printf 'env:\n  APP_MODE: bench\n  APP_SRC: "$PROJECT_ROOT/src"\ndotenv: true\n' >"$work/vproject/.pyve/config"
+printf 'DATABASE_URL=postgres://localhost/app\nDEBUG=1\nSECRET_KEY="s3cr3t"\n' >"$work/vproject/.env"
+project=$work/project
 clean=(env -i HOME="$home" PATH=/usr/bin:/bin TERM=dumb LANG=C.UTF-8
   XDG_RUNTIME_DIR="$work/run" XDG_DATA_HOME="$home/.local/share"
   XDG_CONFIG_HOME="$home/.config" XDG_CACHE_HOME="$home/.cache")
-prompt_cost() { # shell pyve
-  local sh=$1 exe=$2
+prompt_cost() { # shell pyve [project]
+  local sh=$1 exe=$2 project=${3:-$work/project}
   case $sh in
     bash | zsh)
       local flag=--norc
@@ -130,3 +138,17 @@ for which in "${builds[@]}"; do
   done
   echo "$row"
 done
+exe=$(realpath "$BENCH_PYVE")
+(cd "$work/vproject" && "${clean[@]}" "$exe" allow >/dev/null 2>&1)
+declare -A vruns
+for _ in 1 2 3 4 5; do
+  for sh in bash zsh fish; do
+    vruns[$sh]+=" $(prompt_cost "$sh" "$exe" "$work/vproject")"
+  done
+done
+row="| BENCH_PYVE, project with variables and .env |"
+for sh in bash zsh fish; do
+  # shellcheck disable=SC2086 # the runs, split on purpose
+  row+=" $(printf '%s\n' ${vruns[$sh]} | sort -g | sed -n 3p) |"
+done
+echo "$row"
