@@ -26,10 +26,13 @@ pub fn run(dialect: Dialect) -> Result<ExitCode, Error> {
         Dialect::Direnv => (&Bash, true),
     };
     let trusted = vars::trust_all(vars);
-    let project = super::find_project(vars, trusted, Selector::Active)?;
+    let mut project = super::find_project_settings(vars, trusted, Selector::Active)?;
     for warning in &project.warnings {
         warn!("{warning}");
     }
+    // A dotenv file that does not read is reported only after direnv
+    // learns what to watch (below), so its fix reloads.
+    let dotenv = project.resolved.read_dotenv(!trusted);
     let resolved = &project.resolved;
     let marker = resolved.marker();
     let mut out = Vec::new();
@@ -52,6 +55,13 @@ pub fn run(dialect: Dialect) -> Result<ExitCode, Error> {
         {
             Direnv.watch_file(&mut out, watched);
         }
+    }
+    if let Err(error) = dotenv {
+        if !direnv {
+            return Err(error.into());
+        }
+        Direnv.log_error(&mut out, &format!("pyve: {error}"));
+        return write(&out);
     }
     if !marker.exists() {
         let missing = project.missing_environment();

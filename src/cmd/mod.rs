@@ -160,6 +160,18 @@ pub fn find_project(
     trusted: bool,
     selector: project::Selector,
 ) -> Result<Project, Error> {
+    let mut project = find_project_settings(vars, trusted, selector)?;
+    project.resolved.read_dotenv(!trusted)?;
+    Ok(project)
+}
+
+/// `find_project` without reading the dotenv files (`read_dotenv`), for a
+/// caller that must know them before, or even though, they read.
+pub fn find_project_settings(
+    vars: &dyn Vars,
+    trusted: bool,
+    selector: project::Selector,
+) -> Result<Project, Error> {
     let (root, source) = project_root(vars, None)?;
     if !trusted {
         trust::check_project_files(&root, source)?;
@@ -170,8 +182,7 @@ pub fn find_project(
         selector => selector,
     };
     let defaults = user_config(vars).map(|u| &u.config);
-    let (mut resolved, warnings) = project::load(&root, source, selector, defaults)?;
-    resolved.read_dotenv(!trusted)?;
+    let (resolved, warnings) = project::load(&root, source, selector, defaults)?;
     Ok(Project {
         root,
         resolved,

@@ -92,6 +92,17 @@ fn a_bad_dotenv_file_stops_run_with_its_line_and_doctor_says_so() {
         )) && said.contains("under `env:` in .pyve/config"),
         "{said}"
     );
+    // In .envrc: direnv watches the file and shows the line, so the fix
+    // reloads.
+    let direnv = sb.pyve(&root, &["export", "direnv"]);
+    assert!(direnv.status.success(), "{}", stderr(&direnv));
+    let text = stdout(&direnv);
+    assert!(
+        text.contains(&format!("watch_file '{}'", root.join(".env").display()))
+            && text.contains("log_error")
+            && text.contains("LD_PRELOAD"),
+        "{text}"
+    );
     let doctor = sb.pyve(&root, &["doctor"]);
     assert_eq!(doctor.status.code(), Some(1));
     assert!(
