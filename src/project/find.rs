@@ -73,8 +73,8 @@ fn with_settings(start: &Path, each: &mut dyn FnMut(&Path, Option<Metadata>)) ->
             };
             return Some(found(Source::Pyve, metadata));
         }
-        candidate.set_file_name("");
-        candidate.pop();
+        candidate.clear();
+        candidate.push(dir);
         candidate.push(source::PYPROJECT);
         let pyproject = std::fs::metadata(&candidate).ok().filter(Metadata::is_file);
         if let Some(metadata) = &pyproject {
