@@ -12,7 +12,12 @@ const SCRIPT: &str = include_str!("../../shell/pyve.fish");
 
 fn quote(out: &mut Vec<u8>, value: &[u8]) {
     out.push(b'\'');
+    let mut quoted = true;
     for chunk in value.utf8_chunks() {
+        if !chunk.valid().is_empty() && !quoted {
+            out.push(b'\'');
+            quoted = true;
+        }
         for &b in chunk.valid().as_bytes() {
             if b == b'\\' || b == b'\'' {
                 out.push(b'\\');
@@ -20,14 +25,23 @@ fn quote(out: &mut Vec<u8>, value: &[u8]) {
             out.push(b);
         }
         if !chunk.invalid().is_empty() {
-            out.push(b'\'');
+            if quoted {
+                out.push(b'\'');
+                quoted = false;
+            }
+            // One run of escapes for consecutive bytes that are not UTF-8,
+            // with no quotes between them: fish decodes such a run as it
+            // decodes the same bytes from the kernel ($PWD), which may
+            // join bytes Rust takes one by one (F4 92 BF AE is one
+            // character to fish), so the values compare equal.
             for &b in chunk.invalid() {
                 out.extend_from_slice(format!("\\x{b:02x}").as_bytes());
             }
-            out.push(b'\'');
         }
     }
-    out.push(b'\'');
+    if quoted {
+        out.push(b'\'');
+    }
 }
 
 impl Shell for Fish {
@@ -137,5 +151,26 @@ impl Shell for Fish {
         for script in scripts {
             self.source(out, script);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    fn quoted(value: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        quote(&mut out, value);
+        out
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_one_run_of_escapes() {
+        // Rust reads F4 92 BF AE as four invalid bytes, fish as one
+        // character: one run, so fish joins them as it joins $PWD's.
+        assert_eq!(quoted(b"/p/\xf4\x92\xbf\xae"), b"'/p/'\\xf4\\x92\\xbf\\xae");
+        assert_eq!(quoted(b"\xffa'b\xfe"), b"''\\xff'a\\'b'\\xfe");
+        assert_eq!(quoted(b"plain"), b"'plain'");
+        assert_eq!(quoted(b""), b"''");
     }
 }

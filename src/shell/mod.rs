@@ -146,8 +146,8 @@ mod tests {
             (
                 "fish",
                 &Fish,
-                b"builtin set -gx X 'a\\'b\\\\c\n$d'\\xff''\nbuiltin set -e -g X\n\
-                  builtin set -g __pyve_pwd 'a\\'b\\\\c\n$d'\\xff''\n\
+                b"builtin set -gx X 'a\\'b\\\\c\n$d'\\xff\nbuiltin set -e -g X\n\
+                  builtin set -g __pyve_pwd 'a\\'b\\\\c\n$d'\\xff\n\
                   builtin set -g __pyve_scripts '/a' 'b c'\n\
                   builtin set -g __pyve_newer -o '/a' -nt '/s' -o '/b\\'c' -nt '/s'\n\
                   builtin set -g __pyve_newer\n\

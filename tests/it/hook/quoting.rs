@@ -372,3 +372,17 @@ fn every_hostile_name_in_every_shell() {
         round_trip(sh, names, b"/opt/py home'$(x)\\".to_vec()).unwrap();
     }
 }
+
+/// Found by the property test: bytes Rust reads as four invalid ones and
+/// fish as one character (F4 92 BF AE). The engine wrote them as four
+/// separate escapes, which fish decoded unlike `$PWD`, so the root never
+/// compared equal and every `cd` below it ran the engine.
+#[test]
+fn bytes_fish_joins_into_one_character_round_trip() {
+    round_trip(
+        Sh::Fish,
+        vec![vec![244, 146, 191, 174]],
+        vec![198, 172, 211, 92, 159, 112, 64, 165, 150],
+    )
+    .unwrap();
+}
