@@ -132,34 +132,58 @@ impl Environments {
 
 impl<'de> Deserialize<'de> for Environments {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Environments;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mapping of environment names to their settings")
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Environments, E> {
-                Ok(Environments::default())
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Environments, A::Error> {
-                let mut entries: Vec<(String, EnvEntry)> = Vec::new();
-                while let Some((name, entry)) = map.next_entry::<String, Option<EnvEntry>>()? {
-                    if entries.iter().any(|(n, _)| *n == name) {
-                        return Err(serde::de::Error::custom(format!(
-                            "environment `{}` is defined twice",
-                            one_line(&name)
-                        )));
-                    }
-                    entries.push((name, entry.unwrap_or_default()));
-                }
-                Ok(Environments(entries))
-            }
-        }
-        deserializer.deserialize_any(Visit)
+        let what = "a mapping of environment names to their settings";
+        ordered_map(deserializer, what, |name| {
+            format!("environment `{}` is defined twice", one_line(name))
+        })
+        .map(Environments)
     }
+}
+
+/// A mapping read in the order it is written (`environments:`, `env:`),
+/// a name given twice refused with `twice`'s words; nothing at all, or a
+/// name with nothing after it, is the value's default.
+pub(crate) fn ordered_map<'de, D, V>(
+    deserializer: D,
+    expecting: &'static str,
+    twice: fn(&str) -> String,
+) -> Result<Vec<(String, V)>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de> + Default,
+{
+    struct Visit<V> {
+        expecting: &'static str,
+        twice: fn(&str) -> String,
+        values: std::marker::PhantomData<V>,
+    }
+    impl<'de, V: Deserialize<'de> + Default> serde::de::Visitor<'de> for Visit<V> {
+        type Value = Vec<(String, V)>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.expecting)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut entries: Vec<(String, V)> = Vec::new();
+            while let Some((name, value)) = map.next_entry::<String, Option<V>>()? {
+                if entries.iter().any(|(n, _)| *n == name) {
+                    return Err(serde::de::Error::custom((self.twice)(&name)));
+                }
+                entries.push((name, value.unwrap_or_default()));
+            }
+            Ok(entries)
+        }
+    }
+    deserializer.deserialize_any(Visit {
+        expecting,
+        twice,
+        values: std::marker::PhantomData,
+    })
 }
 
 /// One named environment's settings; what it leaves out comes from the

@@ -2,7 +2,6 @@
 //! YAML's values as written; `check` turns them into templates (see
 //! `crate::variables`) or names the key, its line and the fix.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -18,33 +17,12 @@ pub struct EnvMap(pub Vec<(String, serde_yaml_ng::Value)>);
 
 impl<'de> Deserialize<'de> for EnvMap {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = EnvMap;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mapping of variable names to values")
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<EnvMap, E> {
-                Ok(EnvMap::default())
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EnvMap, A::Error> {
-                let mut entries: Vec<(String, serde_yaml_ng::Value)> = Vec::new();
-                while let Some((name, value)) = map.next_entry::<String, serde_yaml_ng::Value>()? {
-                    if entries.iter().any(|(n, _)| *n == name) {
-                        return Err(serde::de::Error::custom(format!(
-                            "env: `{}` is set twice",
-                            one_line(&name)
-                        )));
-                    }
-                    entries.push((name, value));
-                }
-                Ok(EnvMap(entries))
-            }
-        }
-        deserializer.deserialize_any(Visit)
+        // A name with nothing after it is YAML's null, refused by `check`.
+        let what = "a mapping of variable names to values";
+        super::ordered_map(deserializer, what, |name| {
+            format!("env: `{}` is set twice", one_line(name))
+        })
+        .map(EnvMap)
     }
 }
 
