@@ -44,10 +44,8 @@ impl Run<'_> {
     pub(super) fn user(&mut self, diagnostics: &mut dyn Write) -> Option<&UserConfig> {
         if self.user.is_none() {
             let vars = self.request.vars;
-            let token = || {
-                let fp = config::user::path(vars).map(|p| files::fingerprint_path(&p));
-                format!("user:{}", fp.unwrap_or_default()).into_bytes()
-            };
+            let token = format!("user:{}", self.user_file().1).into_bytes();
+            let token = || token.clone();
             let loaded = match config::user::load(vars) {
                 Ok(Some(user)) => {
                     if !user.warnings.is_empty() {
@@ -67,6 +65,20 @@ impl Run<'_> {
         self.user.as_ref().and_then(Option::as_ref)
     }
 
+    /// The user's config file and its fingerprint (`files::MISSING` when
+    /// there is none), stat'ed once per run: the state's record of the
+    /// config, the watch list and what was told all use it.
+    pub(super) fn user_file(&mut self) -> &(Option<PathBuf>, String) {
+        let vars = self.request.vars;
+        self.user_file.get_or_insert_with(|| {
+            let path = config::user::path(vars);
+            let fp = path
+                .as_deref()
+                .map_or_else(|| files::MISSING.to_owned(), files::fingerprint_path);
+            (path, fp)
+        })
+    }
+
     /// The project at `root` as the state knew it (stat only, nothing
     /// parsed), or loaded afresh when the state is about something else.
     pub(super) fn here(
@@ -80,8 +92,7 @@ impl Run<'_> {
         // part of what the config decided (one lstat, only here).
         let pointer = files::fingerprint_link(&layout::pointer(root));
         // So is the user's config, with the prompt and the trusted paths.
-        let user = config::user::path(self.request.vars)
-            .map_or_else(String::new, |p| files::fingerprint_path(&p));
+        let user = self.user_file().1.clone();
         // And this shell's `pyve use`.
         let mut config_fp = format!(
             "{}{}+{pointer}+u:{user}",

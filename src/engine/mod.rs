@@ -29,7 +29,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::backend::Activation;
-use crate::config::{self, UserConfig};
+use crate::config::UserConfig;
 use crate::shell::{protocol, Shell};
 use crate::trust::Store;
 use crate::vars::{self, Vars};
@@ -71,6 +71,8 @@ struct Run<'a> {
     /// The user's config, read when first needed: None until then, Some(None)
     /// when there is none (or it is broken, which is told once).
     user: Option<Option<UserConfig>>,
+    /// Where the user's config is and its fingerprint, stat'ed once a run.
+    user_file: Option<(Option<PathBuf>, String)>,
 }
 
 /// Runs the engine; returns the shell code for stdout. Diagnostics go to
@@ -204,6 +206,7 @@ impl<'a> Run<'a> {
             active_env: None,
             chosen: None,
             user: None,
+            user_file: None,
         }
     }
 
@@ -502,11 +505,14 @@ impl<'a> Run<'a> {
         record: Option<&deps::Record>,
         failed: &[PathBuf],
     ) {
-        let request = self.request;
         // Files edited in place: the project's dotenv files (also those of
         // settings that failed to load, so a fix is noticed) and the
         // user's config, when there is one.
-        let user_config = config::user::path(request.vars).filter(|p| p.symlink_metadata().is_ok());
+        let user_config = match self.user_file() {
+            (Some(path), fp) if fp != crate::files::MISSING => Some(path.clone()),
+            _ => None,
+        };
+        let request = self.request;
         let mut files: Vec<&Path> = model.map_or_else(Vec::new, |m| m.dotenv().collect());
         files.extend(failed.iter().map(PathBuf::as_path));
         files.extend(user_config.as_deref());
