@@ -96,7 +96,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Pyproject, Error> {
     let raw: Raw = toml::from_str(text).map_err(|e| {
         let line = e
             .span()
-            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            .map(|span| tool::line_at(text, span.start));
         let at = line.map_or(String::new(), |l| format!(", line {l}"));
         user(format!(
             "{}{at}: {}",

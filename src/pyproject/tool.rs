@@ -95,7 +95,8 @@ pub fn pyve_table(text: &str) -> Result<Option<PyveTable>, TomlError> {
     Ok(Some(out))
 }
 
-fn line_at(text: &str, offset: usize) -> usize {
+/// The 1-based line of byte `offset` in `text`.
+pub(super) fn line_at(text: &str, offset: usize) -> usize {
     1 + text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|&&b| b == b'\n')
