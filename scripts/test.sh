@@ -2,7 +2,8 @@
 # The single test command (see README.md). On a fresh Debian machine, as
 # root, it installs what the tests drive (zsh, fish, shellcheck, strace,
 # direnv, git, curl, bzip2, Python's venv and pip, libarchive for
-# micromamba, uv, Poetry, conda-lock, the seed wheels and the guide's
+# micromamba, elvish, tcsh, nushell (npm), xonsh, uv, Poetry, conda-lock,
+# the seed wheels and the guide's
 # pytest and httpx from PyPI, rustup's musl target), builds and smoke-tests
 # the static release archive, checks formatting and lints, runs the whole
 # suite, and packages the crate and runs the package's unit tests.
@@ -14,6 +15,11 @@ command -v zsh >/dev/null || need+=(zsh)
 # An environment rebuilt after approval is vouched for by asking git.
 command -v git >/dev/null || need+=(git)
 command -v fish >/dev/null || need+=(fish)
+# The hooks for elvish and tcsh run in Debian's (nushell comes from npm
+# and xonsh from PyPI, below).
+command -v elvish >/dev/null || need+=(elvish)
+command -v tcsh >/dev/null || need+=(tcsh)
+command -v npm >/dev/null || need+=(npm)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v strace >/dev/null || need+=(strace)
 command -v direnv >/dev/null || need+=(direnv)
@@ -120,6 +126,32 @@ export PYVE_TEST_POETRY
 # (tests/it/backends/conda_lock.rs).
 PYVE_TEST_CONDA_LOCK=$(tool_venv conda-lock 4.0.3 conda-lock)
 export PYVE_TEST_CONDA_LOCK
+
+# xonsh, whose hook is tested as the nushell and elvish ones are
+# (tests/it/hook/more_shells.rs).
+PYVE_TEST_XONSH=$(tool_venv xonsh 0.25.0 xonsh)
+export PYVE_TEST_XONSH
+
+# nushell's official release, as its npm package ships it (the `nushell`
+# package's binary for this platform), pinned.
+NU_VERSION=0.115.1
+nu_dir="$PWD/target/tools/nu-$NU_VERSION"
+if ! "$nu_dir/nu" --version >/dev/null 2>&1; then
+  echo "test.sh: fetching nushell $NU_VERSION from npm"
+  case "$(uname -m)" in
+    x86_64) nu_package=linux-x64 ;;
+    aarch64) nu_package=linux-arm64 ;;
+    *) echo "test.sh: no nushell package for $(uname -m)" >&2; exit 1 ;;
+  esac
+  rm -rf "$nu_dir.download" && mkdir -p "$nu_dir.download"
+  (cd "$nu_dir.download" && npm pack --silent "@nushell/$nu_package@$NU_VERSION" >/dev/null)
+  tar xzf "$nu_dir.download"/*.tgz -C "$nu_dir.download"
+  rm -rf "$nu_dir" && mkdir -p "$nu_dir"
+  mv "$nu_dir.download/package/bin/nu" "$nu_dir/nu"
+  rm -rf "$nu_dir.download"
+fi
+export PYVE_TEST_NU="$nu_dir/nu"
+"$PYVE_TEST_NU" --version
 
 # Pinned wheels from PyPI, without their dependencies, into DIR.
 wheel_download() { # dir requirement...

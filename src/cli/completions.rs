@@ -3,14 +3,25 @@
 
 use clap_complete::Shell;
 
-use super::ShellName;
+use super::CompletionShell;
 
 /// The completion script for `name`.
-pub fn script(name: ShellName, mut command: clap::Command) -> Vec<u8> {
+pub fn script(name: CompletionShell, mut command: clap::Command) -> Vec<u8> {
     let shell = match name {
-        ShellName::Bash => Shell::Bash,
-        ShellName::Zsh => Shell::Zsh,
-        ShellName::Fish => Shell::Fish,
+        CompletionShell::Bash => Shell::Bash,
+        CompletionShell::Zsh => Shell::Zsh,
+        CompletionShell::Fish => Shell::Fish,
+        CompletionShell::Elvish => Shell::Elvish,
+        CompletionShell::Nu => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                clap_complete_nushell::Nushell,
+                &mut command,
+                "pyve",
+                &mut out,
+            );
+            return out;
+        }
     };
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, "pyve", &mut out);

@@ -163,7 +163,7 @@ enum Command {
         pyve completions fish > ~/.config/fish/completions/pyve.fish")]
     Completions {
         /// The shell to complete for
-        shell: ShellName,
+        shell: CompletionShell,
     },
     /// Print the man page (roff), generated from these definitions
     #[command(after_help = "Examples:\n  \
@@ -325,6 +325,9 @@ enum ShellName {
     Bash,
     Zsh,
     Fish,
+    Nu,
+    Xonsh,
+    Elvish,
 }
 
 impl ShellName {
@@ -333,8 +336,22 @@ impl ShellName {
             ShellName::Bash => &shell::Bash,
             ShellName::Zsh => &shell::Zsh,
             ShellName::Fish => &shell::Fish,
+            ShellName::Nu => &shell::Nu,
+            ShellName::Xonsh => &shell::Xonsh,
+            ShellName::Elvish => &shell::Elvish,
         }
     }
+}
+
+/// The shells completions are generated for: those clap_complete (and
+/// clap_complete_nushell) write. xonsh and tcsh have no generator.
+#[derive(Clone, Copy, ValueEnum)]
+enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Nu,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,15 +5,22 @@
 
 mod bash;
 pub mod direnv;
+mod elvish;
 mod fish;
+mod json_ops;
+mod nu;
 pub mod protocol;
+mod xonsh;
 mod zsh;
 
 use std::path::Path;
 
 pub use bash::Bash;
 pub use direnv::Direnv;
+pub use elvish::Elvish;
 pub use fish::Fish;
+pub use nu::Nu;
+pub use xonsh::Xonsh;
 pub use zsh::Zsh;
 
 pub trait Shell {
@@ -76,6 +83,9 @@ pub fn by_name(name: &str) -> Option<&'static dyn Shell> {
         "bash" => Some(&Bash),
         "zsh" => Some(&Zsh),
         "fish" => Some(&Fish),
+        "nu" => Some(&Nu),
+        "xonsh" => Some(&Xonsh),
+        "elvish" => Some(&Elvish),
         _ => None,
     }
 }

@@ -7,6 +7,7 @@
 mod hook {
     mod fast_path;
     mod interactive;
+    mod more_shells;
     mod prompt_themes;
     mod quoting;
     mod scripted;

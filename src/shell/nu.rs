@@ -1,0 +1,134 @@
+//! nushell: it cannot evaluate a string, so the engine's output is data
+//! (`json_ops`) that the hook's own commands apply. nushell's strings are
+//! UTF-8 only, and so are its variables and `$env.PWD`: a byte that is not
+//! part of valid UTF-8 becomes U+FFFD (there is nothing else it could
+//! become). PATH is a list in nushell; the hook splits the value.
+
+use std::path::Path;
+
+use super::{json_ops, protocol, Shell};
+
+pub struct Nu;
+
+const SCRIPT: &str = include_str!("../../shell/pyve.nu");
+
+fn encode(out: &mut Vec<u8>, bytes: &[u8]) {
+    json_ops::string(out, bytes, |out, _| out.extend_from_slice(b"\\ufffd"));
+}
+
+/// A nushell double-quoted string: `"` and `\` escaped, every control
+/// character as `\u{…}`, bytes that are not UTF-8 as U+FFFD.
+pub(super) fn quote(out: &mut Vec<u8>, value: &[u8]) {
+    out.push(b'"');
+    for c in String::from_utf8_lossy(value).chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                out.extend_from_slice(format!("\\u{{{:x}}}", c as u32).as_bytes())
+            }
+            c => {
+                let mut buf = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+impl Shell for Nu {
+    fn hook_line(&self) -> &'static str {
+        "pyve hook nu | save -f ($nu.user-autoload-dirs | first | path join pyve.nu)"
+    }
+
+    fn rc_file(&self) -> &'static str {
+        "~/.config/nushell/config.nu"
+    }
+
+    fn unset_command(&self, name: &str) -> String {
+        format!("hide-env {name}")
+    }
+
+    /// `let __pyve_exe = "…"` above the script: nushell code, not an
+    /// operation line.
+    fn init(&self, exe: &Path) -> Vec<u8> {
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = b"let __pyve_exe = ".to_vec();
+        quote(&mut out, exe.as_os_str().as_bytes());
+        out.push(b'\n');
+        out.extend_from_slice(SCRIPT.as_bytes());
+        out
+    }
+
+    fn export(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
+        json_ops::line(out, encode, "export", &[name.as_bytes(), value], None);
+    }
+
+    fn unset(&self, out: &mut Vec<u8>, name: &str) {
+        json_ops::line(out, encode, "unset", &[name.as_bytes()], None);
+    }
+
+    fn set_global(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
+        json_ops::line(out, encode, "set", &[name.as_bytes(), value], None);
+    }
+
+    fn set_list(&self, out: &mut Vec<u8>, name: &str, values: &[Vec<u8>]) {
+        json_ops::line(out, encode, "list", &[name.as_bytes()], Some(values));
+    }
+
+    /// The watched paths as a list the hook compares with the stamp's
+    /// modification time, path by path, with builtins; none without a
+    /// stamp (every path would be newer).
+    fn watch(&self, out: &mut Vec<u8>, paths: &[Vec<u8>], stamp: &[u8]) {
+        let paths = if stamp.is_empty() { &[][..] } else { paths };
+        self.set_list(out, protocol::NEWER, paths);
+    }
+
+    fn rehash(&self, _out: &mut Vec<u8>) {
+        // nushell looks commands up in PATH each time.
+    }
+
+    fn call(&self, out: &mut Vec<u8>, function: &str, arguments: &[&[u8]]) {
+        let arguments: Vec<Vec<u8>> = arguments.iter().map(|a| a.to_vec()).collect();
+        json_ops::line(
+            out,
+            encode,
+            "call",
+            &[function.as_bytes()],
+            Some(&arguments),
+        );
+    }
+
+    fn source(&self, out: &mut Vec<u8>, script: &[u8]) {
+        json_ops::line(out, encode, "source", &[script], None);
+    }
+
+    /// nushell reads a script only when it parses the code that sources
+    /// it, so it cannot source one the engine names at a prompt; conda
+    /// has no convention for nushell activation scripts either. The
+    /// engine finds none (the extension is `nu`) and nothing is sent.
+    fn script_extension(&self) -> &'static str {
+        "nu"
+    }
+
+    fn activation_scripts(&self, _out: &mut Vec<u8>, _scripts: &[Vec<u8>]) {}
+
+    fn rerun(&self, out: &mut Vec<u8>) {
+        json_ops::line(out, encode, "run", &[], None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nushell_strings_escape_quotes_and_controls() {
+        let mut out = Vec::new();
+        quote(&mut out, b"/a \"b\"\\\n\x1b\xff");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"/a \\\"b\\\"\\\\\\u{a}\\u{1b}\u{fffd}\""
+        );
+    }
+}

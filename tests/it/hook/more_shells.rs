@@ -1,0 +1,467 @@
+//! The hooks for nushell, xonsh and elvish, interactively under a
+//! pseudo-terminal, so the real prompt hooks fire: nushell's pre_prompt
+//! hook, xonsh's on_pre_prompt event, elvish's before-readline. The same
+//! contract as bash, zsh and fish (tests/it/hook/interactive.rs): an exact
+//! apply and revert, the prompt prefix, the exit status kept, nothing run
+//! at a bare Enter (elvish: one `test`), one line for a missing binary.
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rexpect::reader::{Options, ReadUntil};
+use rexpect::session::{spawn_with_options, PtySession};
+
+use crate::support::*;
+
+const TIMEOUT_MS: u64 = 30_000;
+
+/// Prints `SYNC-done`, in nu, xonsh and elvish: built by the shell, so
+/// the echo of the command cannot match it.
+const SYNC: [&str; 3] = [
+    "print ('SYNC-' + 'done')",
+    "print('SYNC-' + 'done')",
+    "echo SYNC-(put done)",
+];
+
+const NU_PROMPT: &str = "$env.PROMPT_COMMAND = {|| $\"[($env.LAST_EXIT_CODE)] \" }; \
+    $env.PROMPT_INDICATOR = 'P> '; $env.PROMPT_COMMAND_RIGHT = ''; \
+    $env.config.show_banner = false";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Other {
+    Nu,
+    Xonsh,
+    Elvish,
+}
+
+pub const OTHERS: [Other; 3] = [Other::Nu, Other::Xonsh, Other::Elvish];
+
+impl Other {
+    pub fn name(self) -> &'static str {
+        match self {
+            Other::Nu => "nu",
+            Other::Xonsh => "xonsh",
+            Other::Elvish => "elvish",
+        }
+    }
+
+    /// The real shell scripts/test.sh installed.
+    pub fn program(self) -> PathBuf {
+        match self {
+            Other::Nu => std::env::var_os("PYVE_TEST_NU").map_or_else(
+                || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/nu-0.115.1/nu"),
+                PathBuf::from,
+            ),
+            Other::Xonsh => std::env::var_os("PYVE_TEST_XONSH").map_or_else(
+                || {
+                    Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("target/tools/xonsh-0.25.0/bin/xonsh")
+                },
+                PathBuf::from,
+            ),
+            Other::Elvish => which("elvish").expect("elvish: run `bash scripts/test.sh`"),
+        }
+    }
+
+    /// A string literal of `value` in this shell (test-side, independent
+    /// of pyve's own quoting).
+    pub fn lit(self, value: &[u8]) -> String {
+        match self {
+            Other::Nu => {
+                let text = std::str::from_utf8(value).expect("nushell strings are UTF-8");
+                let mut out = String::from("\"");
+                for c in text.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+                        c => out.push(c),
+                    }
+                }
+                out + "\""
+            }
+            Other::Xonsh => {
+                let mut out = String::from("__import__('os').fsdecode(b'");
+                for &b in value {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+                out + "')"
+            }
+            Other::Elvish => {
+                let text = std::str::from_utf8(value).expect("test literal");
+                format!("'{}'", text.replace('\'', "''"))
+            }
+        }
+    }
+
+    pub fn cd(self, dir: &Path) -> String {
+        let lit = self.lit(dir.as_os_str().as_bytes());
+        match self {
+            Other::Xonsh => format!("cd @({lit})"),
+            _ => format!("cd {lit}"),
+        }
+    }
+
+    /// Prints `VALUE-NAME=[value]`, or `[UNSET]`; PATH `:`-joined.
+    fn print_value(self, name: &str) -> String {
+        match self {
+            Other::Nu if name == "PATH" => {
+                "print $\"VALUE-PATH=[($env.PATH | str join (char esep))]\"".to_owned()
+            }
+            Other::Nu => format!("print $\"VALUE-{name}=[($env.{name}? | default UNSET)]\""),
+            Other::Xonsh => format!(
+                "print('VALUE-{name}=[' + ${{...}}.detype().get('{name}', 'UNSET') + ']')"
+            ),
+            Other::Elvish => format!(
+                "echo 'VALUE-{name}=['(if (has-env {name}) {{ get-env {name} }} else {{ put UNSET }})']'"
+            ),
+        }
+    }
+
+    pub fn prepend_path(self, dir: &str) -> String {
+        match self {
+            Other::Nu => format!(
+                "$env.PATH = ($env.PATH | prepend {})",
+                self.lit(dir.as_bytes())
+            ),
+            Other::Xonsh => format!("$PATH.insert(0, {})", self.lit(dir.as_bytes())),
+            Other::Elvish => format!("set paths = [{} $@paths]", self.lit(dir.as_bytes())),
+        }
+    }
+
+    /// Installs the hook from a file holding `pyve hook NAME`'s output.
+    pub fn source(self, file: &Path) -> String {
+        let lit = self.lit(file.as_os_str().as_bytes());
+        match self {
+            Other::Nu => format!("source {lit}"),
+            Other::Xonsh => format!("source @({lit})"),
+            Other::Elvish => format!("eval (slurp < {lit})"),
+        }
+    }
+}
+
+/// `pyve hook NAME`'s output, with the binary it runs replaced by `exe`
+/// (a counting wrapper, a missing file) when given, in a file.
+pub fn hook_file(sandbox: &Sandbox, sh: Other, exe: Option<&Path>) -> PathBuf {
+    let out = sandbox
+        .pyve_command(&sandbox.path(""), &["hook", sh.name()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut text = out.stdout;
+    if let Some(exe) = exe {
+        let first = text.iter().position(|&b| b == b'\n').unwrap();
+        let line = match sh {
+            Other::Nu => format!("let __pyve_exe = {}", sh.lit(exe.as_os_str().as_bytes())),
+            Other::Xonsh => format!("__pyve_exe = {}", sh.lit(exe.as_os_str().as_bytes()))
+                .replace("__import__('os').fsdecode(", "(")
+                .to_owned(),
+            Other::Elvish => format!("var __pyve_exe = {}", sh.lit(exe.as_os_str().as_bytes())),
+        };
+        text.splice(..first, line.into_bytes());
+    }
+    let extension = match sh {
+        Other::Nu => "nu",
+        Other::Xonsh => "xsh",
+        Other::Elvish => "elv",
+    };
+    let file = sandbox.path(format!("tmp/hook.{extension}"));
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+pub struct Session {
+    session: PtySession,
+    pub sh: Other,
+}
+
+impl Session {
+    /// Starts the shell with a prompt `[STATUS] P> ` (elvish has no status:
+    /// `[-] P> `), then runs `install` (which installs the hook).
+    pub fn start(sandbox: &Sandbox, sh: Other, install: &str) -> Session {
+        let mut cmd = sandbox.command(sh.program());
+        match sh {
+            // The prompt is set before the line editor starts: it drops
+            // what is typed while it waits for the terminal's answers.
+            Other::Nu => cmd.args(["-n", "--no-history", "-e", NU_PROMPT]),
+            // xonsh too drops a line typed before its first prompt.
+            Other::Xonsh => cmd.args([
+                "--no-rc",
+                "-i",
+                "--shell-type",
+                "readline",
+                "-DPROMPT={env_name}[{last_return_code}] P> ",
+                "-DRIGHT_PROMPT=",
+                "-DXONSH_SHOW_TRACEBACK=1",
+            ]),
+            Other::Elvish => cmd.args(["-norc"]),
+        };
+        let session = spawn_with_options(
+            cmd,
+            Options::new()
+                .timeout_ms(Some(TIMEOUT_MS))
+                .strip_ansi_escape_codes(false),
+        )
+        .expect("spawn shell under a pty");
+        let mut shell = Session { session, sh };
+        let setup = match sh {
+            Other::Nu => {
+                shell.expect("P> ");
+                String::new()
+            }
+            Other::Xonsh => {
+                shell.expect("P> ");
+                String::new()
+            }
+            Other::Elvish => {
+                "set edit:prompt = { put '[-] P> ' }; set edit:rprompt = { }".to_owned()
+            }
+        };
+        if !setup.is_empty() {
+            shell.line(&setup);
+        }
+        shell.sync();
+        shell.line(install);
+        shell.sync();
+        shell
+    }
+
+    /// Reads up to `needle` and returns what came before it, without
+    /// terminal escapes. nushell's line editor asks the terminal where the
+    /// cursor is (`ESC [ 6 n`) and waits for the answer: it is answered.
+    pub fn expect(&mut self, needle: &str) -> String {
+        let mut before = String::new();
+        loop {
+            let (text, found) = self
+                .session
+                .exp_any(vec![
+                    ReadUntil::String(needle.to_owned()),
+                    ReadUntil::String("\x1b[6n".to_owned()),
+                ])
+                .unwrap_or_else(|e| panic!("{:?}: waiting for {needle:?}: {e}", self.sh));
+            before.push_str(&text);
+            if found == needle {
+                if self.sh == Other::Nu && needle == "P> " {
+                    // Ready for input once the cursor is shown again; a
+                    // line typed before is lost.
+                    let _ = self.session.exp_string("\x1b[?25h");
+                }
+                return strip_escapes(&before);
+            }
+            self.session.send("\x1b[1;1R").unwrap();
+            self.session.flush().unwrap();
+        }
+    }
+
+    pub fn line(&mut self, text: &str) {
+        self.session.send_line(text).unwrap();
+    }
+
+    /// Waits until everything sent so far has run and its prompt is drawn.
+    /// The needle is built by the shell, so the echo of the typed command
+    /// cannot match it.
+    pub fn sync(&mut self) {
+        let command = match self.sh {
+            Other::Nu => SYNC[0],
+            Other::Xonsh => SYNC[1],
+            Other::Elvish => SYNC[2],
+        };
+        self.line(command);
+        self.expect("SYNC-done\r\n");
+        self.expect("P> ");
+    }
+
+    /// Runs `command` and returns the prompt drawn after it: the text
+    /// before `P> ` on its line, plus `P> `.
+    pub fn prompt_after(&mut self, command: &str) -> String {
+        self.sync();
+        self.line(command);
+        // The command's echo, then its output and the next prompt.
+        self.expect("\r\n");
+        let before = self.expect("P> ");
+        if self.sh == Other::Elvish {
+            // elvish draws the prompt's last text first, then redraws only
+            // what changed once the prompt function returns: the prompt is
+            // read from that function, as elvish calls it.
+            self.line("use str; echo PROMPT=(str:join '' [($edit:prompt)])=(put EN)D");
+            let text = self.expect("=END\r\n");
+            self.expect("P> ");
+            let start = text.rfind("PROMPT=").expect("the prompt printed");
+            return text[start + "PROMPT=".len()..].to_owned();
+        }
+        before
+            .rsplit(['\n', '\r'])
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+            + "P> "
+    }
+
+    /// The value of a variable as the shell prints it: the output line
+    /// that starts with `VALUE-NAME=[` (the echo of the command holds that
+    /// text too, but not at its start).
+    pub fn value(&mut self, name: &str) -> String {
+        let command = self.sh.print_value(name);
+        let output = self.output_of(&command);
+        let start = format!("VALUE-{name}=[");
+        output
+            .split(['\r', '\n'])
+            .filter_map(|line| line.strip_prefix(&start)?.strip_suffix(']'))
+            .last()
+            .unwrap_or_else(|| panic!("{:?}: no {start} in {output:?}", self.sh))
+            .to_owned()
+    }
+
+    pub fn cd(&mut self, dir: &Path) -> String {
+        let command = self.sh.cd(dir);
+        self.prompt_after(&command)
+    }
+
+    /// The output of `command` up to the next prompt.
+    pub fn output_of(&mut self, command: &str) -> String {
+        self.sync();
+        self.line(command);
+        self.expect("\r\n");
+        self.expect("P> ")
+    }
+}
+
+/// `text` without terminal escapes (CSI and OSC sequences, and the
+/// two-byte ones) or the bell.
+pub fn strip_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => match chars.next() {
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\x07' {
+                            break;
+                        }
+                        if c == '\x1b' && chars.peek() == Some(&'\\') {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\x07' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.session.process_mut().set_kill_timeout(Some(2_000));
+        let _ = self.session.send_line("exit");
+        let _ = self.session.exp_eof();
+    }
+}
+
+fn installed(sandbox: &Sandbox, sh: Other, exe: Option<&Path>) -> Session {
+    let file = hook_file(sandbox, sh, exe);
+    Session::start(sandbox, sh, &sh.source(&file))
+}
+
+/// Enter, a subdirectory, leave, switch, a nested project, and a PATH
+/// edit made inside that survives leaving, in one session.
+fn lifecycle(sh: Other) {
+    let sandbox = Sandbox::new();
+    let a = sandbox.venv_project("a", "env_name: alpha\n");
+    let b = sandbox.venv_project("b", "");
+    let nested = sandbox.venv_project("a/inner", "env_name: inner\n");
+    std::fs::create_dir_all(a.join("src/deep")).unwrap();
+    let (wrapper, log) = counting_wrapper(&sandbox);
+    let mut shell = installed(&sandbox, sh, Some(&wrapper));
+    let original_path = shell.value("PATH");
+
+    let prompt = shell.cd(&a);
+    assert!(prompt.starts_with("(venv:alpha) ["), "{sh:?}: {prompt:?}");
+    assert_eq!(
+        shell.value("VIRTUAL_ENV"),
+        a.join(".venv").display().to_string()
+    );
+    let path = shell.value("PATH");
+    assert_eq!(
+        path,
+        format!("{}:{original_path}", a.join(".venv/bin").display()),
+        "{sh:?}"
+    );
+    assert_eq!(shell.value("PYVE_ENV_NAME"), "alpha");
+
+    // A subdirectory: no engine run, still active.
+    let calls = count_lines(&log);
+    let prompt = shell.cd(&a.join("src/deep"));
+    assert!(prompt.starts_with("(venv:alpha) ["), "{sh:?}: {prompt:?}");
+    assert_eq!(
+        shell.value("VIRTUAL_ENV"),
+        a.join(".venv").display().to_string()
+    );
+    if sh != Other::Elvish {
+        assert_eq!(
+            count_lines(&log),
+            calls,
+            "{sh:?}: a subdirectory ran the engine"
+        );
+    }
+
+    // Nested: the inner project takes over, and gives back.
+    let prompt = shell.cd(&nested);
+    assert!(prompt.starts_with("(venv:inner) ["), "{sh:?}: {prompt:?}");
+    assert_eq!(
+        shell.value("VIRTUAL_ENV"),
+        nested.join(".venv").display().to_string()
+    );
+    let prompt = shell.cd(&a);
+    assert!(prompt.starts_with("(venv:alpha) ["), "{sh:?}: {prompt:?}");
+
+    // Switch to b.
+    let prompt = shell.cd(&b);
+    assert!(prompt.starts_with("(venv:b) ["), "{sh:?}: {prompt:?}");
+    assert_eq!(
+        shell.value("VIRTUAL_ENV"),
+        b.join(".venv").display().to_string()
+    );
+    assert_eq!(
+        shell.value("PATH"),
+        format!("{}:{original_path}", b.join(".venv/bin").display())
+    );
+
+    // A PATH edit made inside survives leaving; the rest is reverted.
+    shell.line(&sh.prepend_path("/opt/mine/bin"));
+    let prompt = shell.cd(&sandbox.path(""));
+    assert!(prompt.starts_with("["), "{sh:?}: {prompt:?}");
+    assert_eq!(shell.value("VIRTUAL_ENV"), "UNSET");
+    assert_eq!(shell.value("PYVE_ENV_NAME"), "UNSET");
+    assert_eq!(
+        shell.value("PATH"),
+        format!("/opt/mine/bin:{original_path}"),
+        "{sh:?}"
+    );
+}
+
+#[test]
+fn lifecycle_in_nu() {
+    lifecycle(Other::Nu);
+}
+
+#[test]
+fn lifecycle_in_xonsh() {
+    lifecycle(Other::Xonsh);
+}
+
+#[test]
+fn lifecycle_in_elvish() {
+    lifecycle(Other::Elvish);
+}
