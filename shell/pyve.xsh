@@ -19,7 +19,6 @@ def __pyve_install(exe):
     from xonsh.events import events
 
     env = XSH.env
-    exe = os.fsdecode(exe)
     state = {
         '__pyve_pwd': '',
         '__pyve_root': '',
@@ -34,6 +33,7 @@ def __pyve_install(exe):
     for old in [h for h in events.on_pre_prompt_format if getattr(h, '__name__', '') == '__pyve_hook']:
         state.update(getattr(old, 'state', {}))
         events.on_pre_prompt_format.discard(old)
+    state['__pyve_exe'] = os.fsdecode(exe)
 
     # Tells pyve's commands (init, doctor) started from this shell that it
     # runs the hook: this shell's process id, which they compare with
@@ -162,6 +162,7 @@ def __pyve_install(exe):
         again = True
         while again:
             pwd = env.get('PWD', '')
+            exe = state['__pyve_exe']
             if not (os.path.isfile(exe) and os.access(exe, os.X_OK)):
                 fail(f'pyve: hook disabled: {exe} is missing or not executable; '
                      'reinstall pyve or remove the hook from ~/.xonshrc')
@@ -226,7 +227,7 @@ def __pyve_install(exe):
         if not args or args[0] != 'use':
             return subprocess.run(['pyve', *args], stdin=stdin, stdout=stdout,
                                   stderr=stderr, env=env.detype()).returncode
-        result = subprocess.run([exe, 'use', '--for-hook', *args[1:]],
+        result = subprocess.run([state['__pyve_exe'], 'use', '--for-hook', *args[1:]],
                                 stdout=subprocess.PIPE, env=env.detype())
         if result.returncode != 0:
             return result.returncode

@@ -34,8 +34,6 @@ pub enum Other {
     Elvish,
 }
 
-pub const OTHERS: [Other; 3] = [Other::Nu, Other::Xonsh, Other::Elvish];
-
 impl Other {
     pub fn name(self) -> &'static str {
         match self {
@@ -173,6 +171,8 @@ pub fn hook_file(sandbox: &Sandbox, sh: Other, exe: Option<&Path>) -> PathBuf {
 pub struct Session {
     session: PtySession,
     pub sh: Other,
+    /// Everything read so far, without terminal escapes.
+    pub transcript: String,
 }
 
 impl Session {
@@ -203,7 +203,11 @@ impl Session {
                 .strip_ansi_escape_codes(false),
         )
         .expect("spawn shell under a pty");
-        let mut shell = Session { session, sh };
+        let mut shell = Session {
+            session,
+            sh,
+            transcript: String::new(),
+        };
         let setup = match sh {
             Other::Nu => {
                 shell.expect("P> ");
@@ -241,6 +245,8 @@ impl Session {
                 .unwrap_or_else(|e| panic!("{:?}: waiting for {needle:?}: {e}", self.sh));
             before.push_str(&text);
             if found == needle {
+                self.transcript.push_str(&strip_escapes(&before));
+                self.transcript.push_str(needle);
                 if self.sh == Other::Nu && needle == "P> " {
                     // Ready for input once the cursor is shown again; a
                     // line typed before is lost.
@@ -251,6 +257,31 @@ impl Session {
             self.session.send("\x1b[1;1R").unwrap();
             self.session.flush().unwrap();
         }
+    }
+
+    /// nushell started as people run it, with its config and autoload
+    /// directories under the sandbox's home, and the test's prompt.
+    pub fn start_autoloading(sandbox: &Sandbox) -> Session {
+        let config = sandbox.path("home/.config/nushell");
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(config.join("config.nu"), format!("{NU_PROMPT}\n")).unwrap();
+        let mut cmd = sandbox.command(Other::Nu.program());
+        cmd.args(["--no-history"])
+            .env("XDG_CONFIG_HOME", sandbox.path("home/.config"));
+        let session = spawn_with_options(
+            cmd,
+            Options::new()
+                .timeout_ms(Some(TIMEOUT_MS))
+                .strip_ansi_escape_codes(false),
+        )
+        .expect("spawn nu under a pty");
+        let mut shell = Session {
+            session,
+            sh: Other::Nu,
+            transcript: String::new(),
+        };
+        shell.expect("P> ");
+        shell
     }
 
     pub fn line(&mut self, text: &str) {
@@ -464,4 +495,263 @@ fn lifecycle_in_xonsh() {
 #[test]
 fn lifecycle_in_elvish() {
     lifecycle(Other::Elvish);
+}
+
+/// The last command's exit status survives the hook, entering a project
+/// and at a bare Enter inside it (elvish has no exit status).
+fn status_is_kept(sh: Other) {
+    let sandbox = Sandbox::new();
+    let a = sandbox.venv_project("a", "");
+    let mut shell = installed(&sandbox, sh, None);
+    let command = match sh {
+        Other::Nu => format!("{}; ^sh -c 'exit 3'", sh.cd(&a)),
+        Other::Xonsh => format!("{} && sh -c 'exit 3'", sh.cd(&a)),
+        Other::Elvish => unreachable!("elvish has no exit status"),
+    };
+    let prompt = shell.prompt_after(&command);
+    assert!(prompt.starts_with("(venv:a) [3] P> "), "{sh:?}: {prompt:?}");
+    let prompt = shell.prompt_after(if sh == Other::Nu {
+        "^sh -c 'exit 4'"
+    } else {
+        "sh -c 'exit 4'"
+    });
+    assert_eq!(prompt, "(venv:a) [4] P> ", "{sh:?}");
+}
+
+#[test]
+fn status_is_kept_in_nu() {
+    status_is_kept(Other::Nu);
+}
+
+#[test]
+fn status_is_kept_in_xonsh() {
+    status_is_kept(Other::Xonsh);
+}
+
+/// At a bare Enter nothing runs: many prompts in a project, and none
+/// starts the engine. elvish, which has no builtin to read a file's
+/// modification time, runs one `test` per prompt, and nothing else.
+fn steady_state(sh: Other) {
+    let sandbox = Sandbox::new();
+    let a = sandbox.venv_project("a", "");
+    let (wrapper, log) = counting_wrapper(&sandbox);
+    // A `test` that counts its calls, first on PATH before the hook
+    // looks it up.
+    let tests = sandbox.path("tmp/test-calls.log");
+    let counting_test = sandbox.path("tools/test");
+    std::fs::write(
+        &counting_test,
+        format!(
+            "#!/bin/sh\necho x >> '{}'\nexec /usr/bin/test \"$@\"\n",
+            tests.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &counting_test,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let mut shell = installed(&sandbox, sh, Some(&wrapper));
+    shell.cd(&a);
+    shell.sync();
+    let engine_runs = count_lines(&log);
+    let test_runs = count_lines(&tests);
+    assert!(engine_runs >= 1, "{sh:?}: the engine ran on entering");
+    const PROMPTS: usize = 30;
+    for _ in 0..PROMPTS {
+        shell.line("");
+        shell.expect("P> ");
+    }
+    shell.sync();
+    assert_eq!(
+        count_lines(&log),
+        engine_runs,
+        "{sh:?}: a bare Enter ran the engine"
+    );
+    let tests_now = count_lines(&tests) - test_runs;
+    if sh == Other::Elvish {
+        // One per prompt: the bare Enters and the sync's.
+        assert!(
+            (PROMPTS..=PROMPTS + 2).contains(&tests_now),
+            "{sh:?}: {tests_now} runs of test for {PROMPTS} prompts"
+        );
+    } else {
+        assert_eq!(tests_now, 0, "{sh:?}: test ran");
+    }
+    // A watched file changed: the next prompt runs the engine.
+    std::fs::write(a.join(".pyve/config"), "env_name: renamed\n").unwrap();
+    sandbox.allow(&a);
+    // (`cd` to the directory the shell is in: a bare Enter's check.)
+    let prompt = shell.cd(&a);
+    assert!(prompt.starts_with("(venv:renamed) ["), "{sh:?}: {prompt:?}");
+}
+
+#[test]
+fn steady_state_in_nu() {
+    steady_state(Other::Nu);
+}
+
+#[test]
+fn steady_state_in_xonsh() {
+    steady_state(Other::Xonsh);
+}
+
+#[test]
+fn steady_state_in_elvish() {
+    steady_state(Other::Elvish);
+}
+
+/// A missing binary: one line, once, and the shell goes on; an
+/// unapproved project: the engine's one line, and nothing applied.
+fn missing_binary_and_unapproved(sh: Other) {
+    let sandbox = Sandbox::new();
+    let a = sandbox.venv_project("a", "");
+    let b = sandbox.venv_project("b", "");
+    let missing = sandbox.path("tmp/no-such-pyve");
+    let mut shell = installed(&sandbox, sh, Some(&missing));
+    shell.cd(&a);
+    shell.cd(&b);
+    assert_eq!(shell.value("VIRTUAL_ENV"), "UNSET");
+    // Said at the first prompt, and never again.
+    let said = &shell.transcript;
+    assert_eq!(
+        said.matches("pyve: hook disabled").count(),
+        1,
+        "{sh:?}: {said:?}"
+    );
+    assert!(said.contains("no-such-pyve is missing"), "{sh:?}: {said:?}");
+    drop(shell);
+
+    let c = sandbox.unapproved_project("c", "");
+    make_venv(&c.join(".venv"));
+    let mut shell = installed(&sandbox, sh, None);
+    let out = shell.output_of(&sh.cd(&c));
+    assert!(
+        out.contains("you have not approved this project"),
+        "{sh:?}: {out:?}"
+    );
+    assert_eq!(shell.value("VIRTUAL_ENV"), "UNSET");
+    let out = shell.output_of(&sh.cd(&c.join(".pyve")));
+    assert!(!out.contains("pyve:"), "{sh:?}: said again: {out:?}");
+}
+
+#[test]
+fn missing_binary_and_unapproved_in_nu() {
+    missing_binary_and_unapproved(Other::Nu);
+}
+
+#[test]
+fn missing_binary_and_unapproved_in_xonsh() {
+    missing_binary_and_unapproved(Other::Xonsh);
+}
+
+#[test]
+fn missing_binary_and_unapproved_in_elvish() {
+    missing_binary_and_unapproved(Other::Elvish);
+}
+
+/// The install line as the docs give it, run twice: the hook is
+/// registered once (one engine run per directory change).
+fn installed_as_documented_once(sh: Other) {
+    let sandbox = Sandbox::new();
+    let a = sandbox.venv_project("a", "");
+    let (wrapper, log) = counting_wrapper(&sandbox);
+    let install = match sh {
+        // nushell cannot source a file named at run time: the docs' line
+        // saves the hook where nushell loads it at startup, so the test
+        // starts a second nushell that loads it.
+        Other::Nu => {
+            let mut shell = Session::start(&sandbox, sh, "nop");
+            let line = "mkdir ($nu.user-autoload-dirs | first); pyve hook nu | save -f ($nu.user-autoload-dirs | first | path join pyve.nu)";
+            let out = shell.output_of(line);
+            assert!(!out.contains("rror"), "{out}");
+            drop(shell);
+            let file = sandbox.path("home/.config/nushell/autoload/pyve.nu");
+            assert!(file.is_file(), "{} not written", file.display());
+            String::from("nop")
+        }
+        Other::Xonsh => "execx($(pyve hook xonsh))".to_owned(),
+        Other::Elvish => "eval (pyve hook elvish | slurp)".to_owned(),
+    };
+    let mut shell = if sh == Other::Nu {
+        Session::start_autoloading(&sandbox)
+    } else {
+        let mut shell = Session::start(&sandbox, sh, &install);
+        shell.line(&install);
+        shell
+    };
+    shell.sync();
+    // Point the installed hook at the counting wrapper.
+    let point = match sh {
+        Other::Nu => format!("$env.__pyve.__pyve_exe = {}", sh.lit(wrapper.as_os_str().as_bytes())),
+        Other::Xonsh => format!(
+            "[h for h in __import__('xonsh.events', fromlist=['events']).events.on_pre_prompt_format if h.__name__ == '__pyve_hook'][0].state['__pyve_exe'] = {}",
+            sh.lit(wrapper.as_os_str().as_bytes())
+        ),
+        Other::Elvish => String::new(),
+    };
+    if sh == Other::Elvish {
+        return installed_once_elvish(shell, &sandbox, &a);
+    }
+    shell.line(&point);
+    let prompt = shell.cd(&a);
+    assert!(prompt.starts_with("(venv:a) ["), "{sh:?}: {prompt:?}");
+    assert_eq!(count_lines(&log), 1, "{sh:?}: one engine run for one cd");
+}
+
+/// elvish keeps the hook's variables in the namespace `eval` made: the
+/// hook's one registration is counted in `edit:before-readline`.
+fn installed_once_elvish(mut shell: Session, _sandbox: &Sandbox, a: &Path) {
+    let out = shell.output_of("echo HOOKS=(count $edit:before-readline)=");
+    assert!(out.contains("HOOKS=1="), "{out:?}");
+    let prompt = shell.cd(a);
+    assert!(prompt.starts_with("(venv:a) ["), "{prompt:?}");
+}
+
+#[test]
+fn installed_as_documented_once_in_nu() {
+    installed_as_documented_once(Other::Nu);
+}
+
+#[test]
+fn installed_as_documented_once_in_xonsh() {
+    installed_as_documented_once(Other::Xonsh);
+}
+
+#[test]
+fn installed_as_documented_once_in_elvish() {
+    installed_as_documented_once(Other::Elvish);
+}
+
+/// conda's activation scripts for xonsh (`*.xsh`) run on entering and the
+/// deactivation ones on leaving.
+#[test]
+fn xonsh_runs_conda_activation_scripts() {
+    let sandbox = Sandbox::new();
+    let (root, prefix) = sandbox.built_conda_project("sci");
+    std::fs::write(
+        prefix.join("etc/conda/activate.d/mark.xsh"),
+        "$PV_ACTIVATED = 'yes:' + $CONDA_PREFIX\n",
+    )
+    .unwrap();
+    std::fs::write(
+        prefix.join("etc/conda/deactivate.d/mark.xsh"),
+        "del $PV_ACTIVATED\n$PV_DEACTIVATED = 'yes'\n",
+    )
+    .unwrap();
+    // A script for another shell is not run by xonsh.
+    std::fs::write(prefix.join("etc/conda/activate.d/other.sh"), "exit 1\n").unwrap();
+    sandbox.allow(&root);
+    let mut shell = installed(&sandbox, Other::Xonsh, None);
+    let prompt = shell.cd(&root);
+    assert!(prompt.starts_with("(micromamba:sci) ["), "{prompt:?}");
+    assert_eq!(
+        shell.value("PV_ACTIVATED"),
+        format!("yes:{}", prefix.display())
+    );
+    shell.cd(&sandbox.path(""));
+    assert_eq!(shell.value("PV_ACTIVATED"), "UNSET");
+    assert_eq!(shell.value("PV_DEACTIVATED"), "yes");
+    assert_eq!(shell.value("CONDA_PREFIX"), "UNSET");
 }
