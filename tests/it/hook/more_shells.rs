@@ -179,7 +179,18 @@ impl Session {
     /// Starts the shell with a prompt `[STATUS] P> ` (elvish has no status:
     /// `[-] P> `), then runs `install` (which installs the hook).
     pub fn start(sandbox: &Sandbox, sh: Other, install: &str) -> Session {
+        Session::start_with(sandbox, sh, install, |_| {})
+    }
+
+    /// `start`, with the command changed first (its environment).
+    pub fn start_with(
+        sandbox: &Sandbox,
+        sh: Other,
+        install: &str,
+        change: impl FnOnce(&mut std::process::Command),
+    ) -> Session {
         let mut cmd = sandbox.command(sh.program());
+        change(&mut cmd);
         match sh {
             // The prompt is set before the line editor starts: it drops
             // what is typed while it waits for the terminal's answers.
