@@ -145,9 +145,11 @@ enum Command {
     /// Print the project's activation as shell code (what .envrc evaluates)
     #[command(after_help = "Examples:\n  \
         eval \"$(pyve export bash)\"     # activate in this shell by hand\n  \
-        eval \"$(pyve export direnv)\"   # in .envrc (pyve init writes this)")]
+        eval \"$(pyve export direnv)\"   # in .envrc (pyve init writes this)\n  \
+        pyve export json | jq .set        # for tools and shells without a hook")]
     Export {
-        /// The dialect: a shell, or `direnv` (bash plus direnv's watch_file)
+        /// The dialect: a shell, `direnv` (bash plus direnv's watch_file), or
+        /// `json` (one object: set, unset, path, prompt)
         dialect: ExportDialect,
     },
     /// Show the project here, its environment and Python, and whether it is approved and active
@@ -360,6 +362,7 @@ enum ExportDialect {
     Zsh,
     Fish,
     Direnv,
+    Json,
 }
 
 /// The original pyve's spellings, `pyve --init …` and `pyve --purge …`,
@@ -486,6 +489,7 @@ pub fn run() -> Result<ExitCode, Error> {
             ExportDialect::Zsh => cmd::export::Dialect::Shell(&shell::Zsh),
             ExportDialect::Fish => cmd::export::Dialect::Shell(&shell::Fish),
             ExportDialect::Direnv => cmd::export::Dialect::Direnv,
+            ExportDialect::Json => cmd::export::Dialect::Json,
         }),
         Command::Hook { shell } => cmd::hook::run(shell.shell()),
         Command::Status(args) => cmd::status::run(args.json),

@@ -1,7 +1,8 @@
-//! `pyve export bash|zsh|fish|direnv`: the project's activation as shell
-//! code, relative to the current environment. `.envrc` evaluates the direnv
-//! dialect; a PATH entry already present is not added again, so direnv and
-//! the hook together still give one entry.
+//! `pyve export bash|zsh|fish|direnv|json`: the project's activation as
+//! shell code, relative to the current environment, or as one JSON object
+//! for the tools and shells pyve has no hook for. `.envrc` evaluates the
+//! direnv dialect; a PATH entry already present is not added again, so
+//! direnv and the hook together still give one entry.
 
 use std::process::ExitCode;
 
@@ -17,13 +18,17 @@ pub enum Dialect {
     Shell(&'static dyn Shell),
     /// bash, as direnv evaluates it, with direnv's own commands.
     Direnv,
+    /// One JSON object (`json_document`), schema version 1.
+    Json,
 }
 
 pub fn run(dialect: Dialect) -> Result<ExitCode, Error> {
     let vars = vars::process();
+    let json = matches!(dialect, Dialect::Json);
     let (shell, direnv): (&dyn Shell, bool) = match dialect {
         Dialect::Shell(shell) => (shell, false),
         Dialect::Direnv => (&Bash, true),
+        Dialect::Json => (&Bash, false),
     };
     let trusted = vars::trust_all(vars);
     let mut project = super::find_project_settings(vars, trusted, Selector::Active)?;
@@ -80,6 +85,13 @@ pub fn run(dialect: Dialect) -> Result<ExitCode, Error> {
         Direnv.log_error(&mut out, &format!("pyve: {refused}"));
         return write(&out);
     }
+    if json {
+        for warning in &activation.warnings {
+            warn!("{warning}");
+        }
+        let document = json_document(vars, &project.root, resolved, &activation)?;
+        return write(document.as_bytes());
+    }
     let path_changed = export(shell, &mut out, vars, &activation);
     if path_changed && !direnv {
         shell.rehash(&mut out);
@@ -125,6 +137,96 @@ fn export(
         }
     }
     path_changed
+}
+
+/// The activation as one JSON object, relative to `vars` (docs/commands.md
+/// documents the schema; `version` changes only if a key changes meaning
+/// or goes away):
+///
+/// ```json
+/// {"version": 1, "root": "/p", "backend": "venv", "environment": "/p/.venv",
+///  "env_name": "p", "set": {"VIRTUAL_ENV": "/p/.venv", …},
+///  "unset": ["PYTHONHOME"],
+///  "path": {"prepend": ["/p/.venv/bin"], "value": "/p/.venv/bin:/usr/bin"},
+///  "prompt": "(venv:p)"}
+/// ```
+///
+/// `set` never holds PATH (nushell keeps PATH as a list, and a consumer
+/// applies `path` its own way); `unset` names only variables set now;
+/// `prompt` is null when the project hides its prefix. JSON holds text:
+/// a value that is not UTF-8 is refused rather than changed.
+fn json_document(
+    vars: &dyn Vars,
+    root: &std::path::Path,
+    resolved: &crate::project::Resolved,
+    activation: &crate::backend::Activation,
+) -> Result<String, Error> {
+    use std::os::unix::ffi::OsStrExt;
+    let text = |what: &str, value: &[u8]| -> Result<String, Error> {
+        String::from_utf8(value.to_vec()).map_err(|_| {
+            crate::error::user(format!(
+                "{what} is not valid UTF-8, and JSON holds text only"
+            ))
+            .with_hint("use `pyve export bash` (or zsh, fish), which keep every byte")
+        })
+    };
+    let mut path = vars.bytes(vars::PATH).unwrap_or_default();
+    for entry in activation.path_prepend.iter().rev() {
+        if let Some(prepended) = pathlist::prepend(&path, entry) {
+            path = prepended;
+        }
+    }
+    let mut out = String::from("{\"version\":1,\"root\":");
+    crate::json::string(
+        &mut out,
+        &text("the project's path", root.as_os_str().as_bytes())?,
+    );
+    out.push_str(",\"backend\":");
+    crate::json::string(&mut out, resolved.backend.name());
+    out.push_str(",\"environment\":");
+    let environment = resolved.env_dir.as_os_str().as_bytes();
+    crate::json::string(&mut out, &text("the environment's path", environment)?);
+    out.push_str(",\"env_name\":");
+    crate::json::string(
+        &mut out,
+        &text("the environment's name", &resolved.env_name)?,
+    );
+    out.push_str(",\"set\":{");
+    let mut first = true;
+    for (name, value) in activation.set.iter().filter(|(name, _)| name != vars::PATH) {
+        if !std::mem::take(&mut first) {
+            out.push(',');
+        }
+        crate::json::string(&mut out, name);
+        out.push(':');
+        crate::json::string(&mut out, &text(name, value)?);
+    }
+    out.push_str("},\"unset\":[");
+    let unset = activation
+        .unset
+        .iter()
+        .filter(|name| vars.get(name).is_some());
+    for (i, name) in unset.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        crate::json::string(&mut out, name);
+    }
+    out.push_str("],\"path\":{\"prepend\":[");
+    for (i, entry) in activation.path_prepend.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        crate::json::string(&mut out, &text("a PATH entry", entry)?);
+    }
+    out.push_str("],\"value\":");
+    crate::json::string(&mut out, &text("PATH", &path)?);
+    out.push_str("},\"prompt\":");
+    let prompt = crate::text::prompt_bytes(&resolved.prompt);
+    let prompt = text("the prompt prefix", &prompt)?;
+    crate::json::string_or_null(&mut out, resolved.show_prompt.then_some(prompt.as_str()));
+    out.push_str("}\n");
+    Ok(out)
 }
 
 fn write(out: &[u8]) -> Result<ExitCode, Error> {

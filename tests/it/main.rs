@@ -4,10 +4,10 @@
 
 /// The prompt hook in real shells: its cost, its exact escaping, scripted
 /// and interactive prompts, prompt themes.
-mod hook {
+pub mod hook {
     mod fast_path;
     mod interactive;
-    mod more_shells;
+    pub mod more_shells;
     mod prompt_themes;
     mod quoting;
     mod scripted;
@@ -19,6 +19,7 @@ mod hook {
 mod commands {
     mod command_line;
     mod completions;
+    mod export_json;
     mod first_minutes;
     mod getting_started;
     mod named_environments;
