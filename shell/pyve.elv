@@ -161,7 +161,8 @@ edit:add-var pyve~ {|@args|
     e:pyve $@args
     return
   }
-  var value = ((external $__pyve_exe) use --for-hook $@args[1..] | slurp)
+  var rest = $args[1..]
+  var value = ((external $__pyve_exe) use --for-hook $@rest | slurp)
   set value = (str:trim-suffix $value "\n")
   if (not (str:has-prefix $value '#pyve-use:')) {
     # Help text, not a choice.

@@ -207,16 +207,13 @@ def __pyve_wrapped [] {
 
 # `pyve use NAME` chooses an environment for this shell only, which no
 # child process can do: the binary checks the name and prints what
-# PYVE_USE becomes (`--for-hook`); nothing it prints is evaluated. Every
-# other command goes to the binary as typed.
-def --env --wrapped pyve [...args] {
-    if ($args | get -o 0) != 'use' {
-        ^pyve ...$args
-        return
-    }
-    let result = (do { ^$env.__pyve.__pyve_exe use --for-hook ...($args | skip 1) } | complete)
+# PYVE_USE becomes (`--for-hook`); nothing it prints is evaluated. Only
+# `pyve use` is defined here (nushell finds the two-word command first);
+# every other `pyve …` is the binary itself, with its completions.
+def --env --wrapped "pyve use" [...args] {
+    let result = (do { ^$env.__pyve.__pyve_exe use --for-hook ...$args } | complete)
     if $result.stderr != '' { print -e -n $result.stderr }
-    if $result.exit_code != 0 { error make -u {msg: 'pyve use failed'} }
+    if $result.exit_code != 0 { return }
     let value = ($result.stdout | str trim -r -c "\n")
     if not ($value | str starts-with '#pyve-use:') {
         # Help text, not a choice.

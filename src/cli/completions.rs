@@ -20,7 +20,7 @@ pub fn script(name: CompletionShell, mut command: clap::Command) -> Vec<u8> {
                 "pyve",
                 &mut out,
             );
-            return out;
+            return without_nushell_extern(&out, "pyve use");
         }
     };
     let mut out = Vec::new();
@@ -29,6 +29,32 @@ pub fn script(name: CompletionShell, mut command: clap::Command) -> Vec<u8> {
         fish_positional_values(&mut out, &command);
     }
     out
+}
+
+/// The nushell completions without the `export extern` of `name` (and
+/// the comment above it): the hook defines that command itself (`pyve
+/// use` must change this shell), and an extern loaded after it would take
+/// its place.
+fn without_nushell_extern(generated: &[u8], name: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(generated);
+    let opening = format!("  export extern \"{name}\" [");
+    let mut out: Vec<&str> = Vec::new();
+    let mut skipping = false;
+    for line in text.split_inclusive('\n') {
+        if skipping {
+            skipping = line.trim_end() != "  ]";
+            continue;
+        }
+        if line.trim_end() == opening {
+            while out.last().is_some_and(|l| l.starts_with("  #")) {
+                out.pop();
+            }
+            skipping = true;
+            continue;
+        }
+        out.push(line);
+    }
+    out.concat().into_bytes()
 }
 
 /// clap_complete's fish generator completes options only; a command's
@@ -55,5 +81,20 @@ fn fish_positional_values(out: &mut Vec<u8>, command: &clap::Command) {
                 .as_bytes(),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nushell_extern_the_hook_defines_is_left_out() {
+        let generated = "  # Other\n  export extern \"pyve a\" [\n    --x\n  ]\n\n  # Use\n  # more\n  export extern \"pyve use\" [\n    --reset\n  ]\n\n  export extern \"pyve b\" [\n  ]\n";
+        let kept = without_nushell_extern(generated.as_bytes(), "pyve use");
+        assert_eq!(
+            String::from_utf8(kept).unwrap(),
+            "  # Other\n  export extern \"pyve a\" [\n    --x\n  ]\n\n\n  export extern \"pyve b\" [\n  ]\n"
+        );
     }
 }

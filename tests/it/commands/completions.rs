@@ -225,3 +225,60 @@ fn tab_completes_in_an_interactive_zsh() {
         "fpath=(~/.zfunc $fpath); autoload -Uz compinit && compinit -u",
     );
 }
+
+/// elvish: the generated completer, loaded in a real interactive elvish
+/// (the completer belongs to its line editor), offers the commands and a
+/// command's options.
+#[test]
+fn elvish_completes_commands_and_options() {
+    use super::super::hook::more_shells::{Other, Session};
+    let sb = Sandbox::new();
+    let mut shell = Session::start(&sb, Other::Elvish, "eval (pyve completions elvish | slurp)");
+    let stems = |shell: &mut Session, words: &str| -> Vec<String> {
+        let out = shell.output_of(&format!(
+            "for c [($edit:completion:arg-completer[pyve] pyve {words})] {{ echo C=$c[stem] }}"
+        ));
+        out.lines()
+            .filter_map(|l| l.trim_end_matches('\r').strip_prefix("C="))
+            .map(str::to_owned)
+            .collect()
+    };
+    let commands = stems(&mut shell, "''");
+    for name in ["init", "hook", "export", "status", "use"] {
+        assert!(commands.iter().any(|c| c == name), "{name} in {commands:?}");
+    }
+    let init = stems(&mut shell, "init ''");
+    assert!(init.iter().any(|c| c == "--python-version"), "{init:?}");
+}
+
+/// nushell: the generated externs load, declare every command, and leave
+/// `pyve use` to the hook.
+#[test]
+fn nushell_completions_declare_every_command_but_use() {
+    let sb = Sandbox::new();
+    let file = sb.path("tmp/pyve-completions.nu");
+    let out = sb.pyve(&sb.path(""), &["completions", "nu"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::write(&file, &out.stdout).unwrap();
+    let script = format!(
+        "source '{}'\nuse completions *\nprint (scope externs | where name =~ '^pyve' | get name | str join (char nl))",
+        file.display()
+    );
+    let out = sb
+        .command(super::super::hook::more_shells::Other::Nu.program())
+        .args(["-n", "-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let declared = stdout(&out);
+    for name in commands() {
+        if name == "use" {
+            continue;
+        }
+        assert!(
+            declared.lines().any(|l| l == format!("pyve {name}")),
+            "pyve {name} in {declared}"
+        );
+    }
+    assert!(!declared.lines().any(|l| l == "pyve use"), "{declared}");
+}

@@ -664,7 +664,7 @@ per_shell!(dependencies_under_a_real_prompt, |sh: Sh| {
 
 /// A project with two venv environments, `dev` (the default) and `prod`,
 /// both built.
-fn dev_and_prod(sandbox: &Sandbox) -> std::path::PathBuf {
+pub(super) fn dev_and_prod(sandbox: &Sandbox) -> std::path::PathBuf {
     let root = sandbox.project(
         "proj",
         "environments:\n  dev:\n    backend: venv\n  prod:\n    backend: venv\ndefault_env: dev\n",

@@ -766,3 +766,43 @@ fn xonsh_runs_conda_activation_scripts() {
     assert_eq!(shell.value("PV_DEACTIVATED"), "yes");
     assert_eq!(shell.value("CONDA_PREFIX"), "UNSET");
 }
+
+/// `pyve use NAME` switches this shell's environment, `--reset` goes back,
+/// an unknown name changes nothing.
+fn pyve_use(sh: Other) {
+    let sandbox = Sandbox::new();
+    let root = super::interactive::dev_and_prod(&sandbox);
+    let prod = root.join(".pyve/envs/prod").display().to_string();
+    let mut shell = installed(&sandbox, sh, None);
+    let prompt = shell.cd(&root);
+    assert!(prompt.starts_with("(venv:dev) ["), "{sh:?}: {prompt:?}");
+    let prompt = shell.prompt_after("pyve use prod");
+    assert!(prompt.starts_with("(venv:prod) ["), "{sh:?}: {prompt:?}");
+    assert_eq!(shell.value("VIRTUAL_ENV"), prod);
+    let said = shell.output_of("pyve use nosuch");
+    assert!(
+        said.contains("pyve: no environment `nosuch` in .pyve/config"),
+        "{sh:?}: {said}"
+    );
+    assert_eq!(shell.value("VIRTUAL_ENV"), prod);
+    let prompt = shell.prompt_after("pyve use --reset");
+    assert!(prompt.starts_with("(venv:dev) ["), "{sh:?}: {prompt:?}");
+    // Any other command is the binary's.
+    let said = shell.output_of("pyve status");
+    assert!(said.contains("dev"), "{sh:?}: {said}");
+}
+
+#[test]
+fn pyve_use_in_nu() {
+    pyve_use(Other::Nu);
+}
+
+#[test]
+fn pyve_use_in_xonsh() {
+    pyve_use(Other::Xonsh);
+}
+
+#[test]
+fn pyve_use_in_elvish() {
+    pyve_use(Other::Elvish);
+}
