@@ -17,11 +17,11 @@ use path
 use str
 
 var __pyve = [
-  &pwd=''
-  &root=''
-  &stamp=''
-  &diagnosed=''
-  &newer=[]
+  &__pyve_pwd=''
+  &__pyve_root=''
+  &__pyve_stamp=''
+  &__pyve_diagnosed=''
+  &__pyve_newer=[]
   &failed=$false
   &text=''
   &var=''
@@ -45,7 +45,7 @@ fn __pyve_has {|f marker|
 }
 
 fn __pyve_fail {|message|
-  set __pyve[pwd] = $pwd
+  set __pyve[__pyve_pwd] = $pwd
   if (not $__pyve[failed]) {
     set __pyve[failed] = $true
     echo $message >&2
@@ -63,12 +63,12 @@ fn __pyve_run {
   }
   # Handled, until the output says otherwise: a failed run is not retried
   # until the next change of directory.
-  var handled = $__pyve[pwd]
-  set __pyve[pwd] = $pwd
-  set __pyve[newer] = []
+  var handled = $__pyve[__pyve_pwd]
+  set __pyve[__pyve_pwd] = $pwd
+  set __pyve[__pyve_newer] = []
   var out = ''
   try {
-    set out = ((external $__pyve_exe) _engine elvish $pwd $__pyve[stamp] $__pyve[diagnosed] $pid | slurp)
+    set out = ((external $__pyve_exe) _engine elvish $pwd $__pyve[__pyve_stamp] $__pyve[__pyve_diagnosed] $pid | slurp)
   } catch error {
     var reason = (repr $error[reason])
     if (has-key $error[reason] exit-status) {
@@ -81,7 +81,7 @@ fn __pyve_run {
     __pyve_fail 'pyve: hook engine failed (its output is not pyve''s: '$__pyve_exe' is not the pyve engine); environment left unchanged'
     return
   }
-  set __pyve[pwd] = $handled
+  set __pyve[__pyve_pwd] = $handled
   eval $out &ns=$__pyve_ns
 }
 
@@ -119,9 +119,9 @@ fn __pyve_prompt {|text @rest|
   }
 }
 
-# Each name the engine sets is one of `$__pyve`'s keys, without the prefix.
+# Each name the engine sets is one of `$__pyve`'s keys.
 set __pyve_ns = (ns [
-  &__pyve_set~={|name value| set __pyve[(str:trim-prefix $name __pyve_)] = $value }
+  &__pyve_set~={|name value| set __pyve[$name] = $value }
   &__pyve_prompt~=$__pyve_prompt~
   &__pyve_run~=$__pyve_run~
 ])
@@ -129,14 +129,14 @@ set __pyve_ns = (ns [
 # Runs before each prompt (below). The same directory with nothing newer than the
 # stamp changes nothing.
 fn __pyve_hook {
-  if (not-eq $pwd $__pyve[pwd]) {
+  if (not-eq $pwd $__pyve[__pyve_pwd]) {
     __pyve_run
     return
   }
-  if (or (eq $__pyve[stamp] '') (== (count $__pyve[newer]) 0)) {
+  if (or (eq $__pyve[__pyve_stamp] '') (== (count $__pyve[__pyve_newer]) 0)) {
     return
   }
-  var args = [(for p $__pyve[newer] { put -o $p -nt $__pyve[stamp] })]
+  var args = [(for p $__pyve[__pyve_newer] { put -o $p -nt $__pyve[__pyve_stamp] })]
   if ?((external $__pyve_test) -n '' $@args) {
     __pyve_run
   }
@@ -177,6 +177,6 @@ edit:add-var pyve~ {|@args|
   } else {
     unset-env PYVE_USE
   }
-  set __pyve[pwd] = ''
-  set __pyve[root] = ''
+  set __pyve[__pyve_pwd] = ''
+  set __pyve[__pyve_root] = ''
 }

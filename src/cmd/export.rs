@@ -42,24 +42,7 @@ pub fn run(dialect: Dialect) -> Result<ExitCode, Error> {
     let marker = resolved.marker();
     let mut out = Vec::new();
     if direnv {
-        // direnv reloads when the environment appears, is rebuilt or
-        // removed, and when the project is approved or denied.
-        // `.pyve` itself: `pyve activate` replaces the link in it.
-        let record = Store::new(vars).record_path(&project.root);
-        let pyve_dir = layout::pyve_dir(&project.root);
-        let pyve_dir = resolved.named.as_ref().map(|_| pyve_dir.as_path());
-        // The dotenv files: a value edited there is read again. Settings
-        // in pyproject.toml: .envrc itself watches only .pyve/config.
-        let settings = (resolved.source != crate::config::Source::Pyve)
-            .then(|| resolved.source.file(&project.root));
-        for watched in std::iter::once(marker.as_path())
-            .chain(record.as_deref())
-            .chain(pyve_dir)
-            .chain(resolved.dotenv.iter().map(|f| f.as_path()))
-            .chain(settings.as_deref())
-        {
-            Direnv.watch_file(&mut out, watched);
-        }
+        direnv_watch(&mut out, vars, &project.root, resolved);
     }
     if let Err(error) = dotenv {
         if !direnv {
@@ -107,6 +90,34 @@ pub fn run(dialect: Dialect) -> Result<ExitCode, Error> {
         }
     }
     write(&out)
+}
+
+/// The files direnv watches for `.envrc`: it reloads when the environment
+/// appears, is rebuilt or removed, and when the project is approved or
+/// denied.
+fn direnv_watch(
+    out: &mut Vec<u8>,
+    vars: &dyn Vars,
+    root: &std::path::Path,
+    resolved: &crate::project::Resolved,
+) {
+    let marker = resolved.marker();
+    // `.pyve` itself: `pyve activate` replaces the link in it.
+    let record = Store::new(vars).record_path(root);
+    let pyve_dir = layout::pyve_dir(root);
+    let pyve_dir = resolved.named.as_ref().map(|_| pyve_dir.as_path());
+    // The dotenv files: a value edited there is read again. Settings
+    // in pyproject.toml: .envrc itself watches only .pyve/config.
+    let settings =
+        (resolved.source != crate::config::Source::Pyve).then(|| resolved.source.file(root));
+    for watched in std::iter::once(marker.as_path())
+        .chain(record.as_deref())
+        .chain(pyve_dir)
+        .chain(resolved.dotenv.iter().map(|f| f.as_path()))
+        .chain(settings.as_deref())
+    {
+        Direnv.watch_file(out, watched);
+    }
 }
 
 /// The activation's variables as `shell` sets them, relative to `vars`.

@@ -193,6 +193,60 @@ mod tests {
         }
     }
 
+    /// The same operations in the hooks that do not evaluate shell text
+    /// (nushell, xonsh: one JSON array per line) and in elvish.
+    #[test]
+    fn the_other_shells_write_exact_bytes() {
+        let value: &[u8] = b"a'b\\c\n$d\xff\"";
+        let cases: [(&str, &dyn Shell, &str); 3] = [
+            (
+                "nu",
+                &Nu,
+                "[\"export\",\"X\",\"a'b\\\\c\\n$d\\ufffd\\\"\"]\n[\"unset\",\"X\"]\n\
+                 [\"set\",\"__pyve_pwd\",\"a'b\\\\c\\n$d\\ufffd\\\"\"]\n\
+                 [\"list\",\"__pyve_newer\",[\"/a\",\"-o\"]]\n[\"list\",\"__pyve_newer\",[]]\n\
+                 [\"call\",\"__pyve_prompt\",[\"(venv:p)\",\"VIRTUAL_ENV\",\"/p/.venv\"]]\n\
+                 [\"source\",\"/e/s.nu\"]\n[\"run\"]\n",
+            ),
+            (
+                "xonsh",
+                &Xonsh,
+                "[\"export\",\"X\",\"a'b\\\\c\\n$d\\udcff\\\"\"]\n[\"unset\",\"X\"]\n\
+                 [\"set\",\"__pyve_pwd\",\"a'b\\\\c\\n$d\\udcff\\\"\"]\n\
+                 [\"list\",\"__pyve_newer\",[\"/a\",\"-o\"]]\n[\"list\",\"__pyve_newer\",[]]\n\
+                 [\"call\",\"__pyve_prompt\",[\"(venv:p)\",\"VIRTUAL_ENV\",\"/p/.venv\"]]\n\
+                 [\"source\",\"/e/s.xsh\"]\n[\"run\"]\n",
+            ),
+            (
+                "elvish",
+                &Elvish,
+                "set-env X \"a'b\\\\c\\x0a$d\\xff\\\"\"\nunset-env X\n\
+                 __pyve_set __pyve_pwd \"a'b\\\\c\\x0a$d\\xff\\\"\"\n\
+                 __pyve_set __pyve_newer [\"/a\"]\n__pyve_set __pyve_newer []\n\
+                 __pyve_prompt \"(venv:p)\" \"VIRTUAL_ENV\" \"/p/.venv\"\n__pyve_run\n",
+            ),
+        ];
+        for (name, shell, want) in cases {
+            let mut out = Vec::new();
+            shell.export(&mut out, "X", value);
+            shell.unset(&mut out, "X");
+            shell.set_global(&mut out, protocol::PWD, value);
+            let watched = [b"/a".to_vec(), b"-o".to_vec()];
+            shell.watch(&mut out, &watched, b"/s");
+            shell.watch(&mut out, &watched, b"");
+            shell.call(
+                &mut out,
+                protocol::PROMPT,
+                &[b"(venv:p)", b"VIRTUAL_ENV", b"/p/.venv"],
+            );
+            let script = format!("/e/s.{}", shell.script_extension());
+            shell.source(&mut out, script.as_bytes());
+            shell.rehash(&mut out);
+            shell.rerun(&mut out);
+            assert_eq!(String::from_utf8_lossy(&out), want, "{name}");
+        }
+    }
+
     /// fish's `test` would read a word such as `-o` or `(` as an operator:
     /// only absolute paths, and an absolute stamp, go into its check.
     #[test]

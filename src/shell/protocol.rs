@@ -86,6 +86,64 @@ mod tests {
         ("fish", include_str!("../../shell/pyve.fish")),
     ];
 
+    /// The hooks that apply the engine's output with their own code:
+    /// the shell, its script, how it writes the engine call's first
+    /// words, its current directory and its process id, and how it checks
+    /// the mark.
+    const OTHER_SCRIPTS: [(&str, &str, &str, &str, &str, &str); 3] = [
+        (
+            "nu",
+            include_str!("../../shell/pyve.nu"),
+            "_engine nu ",
+            "$env.PWD",
+            "$nu.pid",
+            "str starts-with \"#pyve-engine\\n\"",
+        ),
+        (
+            "xonsh",
+            include_str!("../../shell/pyve.xsh"),
+            "'_engine', 'xonsh', ",
+            "pwd",
+            "os.getpid()",
+            "startswith('#pyve-engine\\n')",
+        ),
+        (
+            "elvish",
+            include_str!("../../shell/pyve.elv"),
+            "_engine elvish ",
+            "$pwd",
+            "$pid",
+            "str:has-prefix $out \"#pyve-engine\\n\"",
+        ),
+    ];
+
+    /// The other hooks call the engine as the binary reads it, use the
+    /// protocol's names for what the engine sets, and check the mark.
+    #[test]
+    fn every_other_script_keeps_the_protocol() {
+        for (shell, script, call, pwd, pid, mark) in OTHER_SCRIPTS {
+            let start = script
+                .find(call)
+                .unwrap_or_else(|| panic!("{shell}: no `{call}`"));
+            let after = &script[start..(start + 240).min(script.len())];
+            let mut at = 0;
+            for name in [pwd, STAMP, DIAGNOSED, pid] {
+                let found = after[at..]
+                    .find(name)
+                    .unwrap_or_else(|| panic!("{shell}: {name} missing or out of order: {after}"));
+                at += found + name.len();
+            }
+            for name in [EXE, PWD, STAMP, NEWER, ROOT, DIAGNOSED, PROMPT] {
+                assert!(script.contains(name), "{shell} does not use {name}");
+            }
+            assert!(script.contains(mark), "{shell} does not check {mark}");
+            assert!(
+                crate::shell::by_name(shell).is_some(),
+                "{shell} is not a hook shell"
+            );
+        }
+    }
+
     /// Each script calls the engine with the arguments in the order
     /// `EngineArgs::parse` reads them.
     #[test]

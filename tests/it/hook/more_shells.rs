@@ -349,7 +349,7 @@ impl Session {
         output
             .split(['\r', '\n'])
             .filter_map(|line| line.strip_prefix(&start)?.strip_suffix(']'))
-            .last()
+            .next_back()
             .unwrap_or_else(|| panic!("{:?}: no {start} in {output:?}", self.sh))
             .to_owned()
     }

@@ -14,7 +14,7 @@
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use proptest::prelude::*;
 
@@ -156,12 +156,13 @@ pub fn fixture(names: &[Vec<u8>], home: &[u8]) -> Fixture {
 }
 
 fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCaseError> {
+    let fixture = fixture(&names, &home);
     let Fixture {
         sandbox,
         roots,
         parent,
         out,
-    } = fixture(&names, &home);
+    } = &fixture;
     let mut body = vec![probe(sh).to_owned()];
     let vars = "PYVE_ENV_NAME VIRTUAL_ENV PYVE_PROMPT PYTHONHOME PATH PV_DOTENV PV_ENV PV_ROOT";
     for i in 0..roots.len() {
@@ -196,7 +197,7 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
         ));
         body.push(format!(
             "cd {}\n{}\n__probe out{i} {vars}",
-            sh.q(&parent),
+            sh.q(parent),
             sh.prompt()
         ));
     }
@@ -208,7 +209,7 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
         Sh::Fish => cmd.args(["--no-config", "-c"]),
     };
     cmd.arg(script)
-        .env("OUT", &out)
+        .env("OUT", out)
         .env("PYTHONHOME", OsStr::from_bytes(&home));
     for (i, (root, name)) in roots.iter().zip(&names).enumerate() {
         cmd.env(format!("DIR{i}"), root);
@@ -217,16 +218,7 @@ fn round_trip(sh: Sh, names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCase
     let output = cmd.output().unwrap();
     let stderr = stderr(&output);
     prop_assert!(output.status.success(), "{} failed: {}", sh.name(), stderr);
-    check(
-        sh.name(),
-        &sandbox,
-        &names,
-        &roots,
-        &home,
-        &out,
-        &stderr,
-        b"PROMPT$ ",
-    )
+    check(sh.name(), &fixture, &names, &home, &stderr, b"PROMPT$ ")
 }
 
 /// A config whose `env:` sets `value` (as text: YAML holds no other
@@ -384,16 +376,7 @@ fn round_trip_nu(names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCaseError
     let output = cmd.output().unwrap();
     let stderr = stderr(&output);
     prop_assert!(output.status.success(), "nu failed: {}", stderr);
-    check(
-        "nu",
-        &fixture.sandbox,
-        &names,
-        &fixture.roots,
-        &home,
-        &fixture.out,
-        &stderr,
-        b"PROMPT$ ",
-    )
+    check("nu", &fixture, &names, &home, &stderr, b"PROMPT$ ")
 }
 
 /// xonsh, as a script that calls the hook where a prompt would; its
@@ -453,16 +436,7 @@ def __probe(tag, *names):
     let output = cmd.output().unwrap();
     let stderr = stderr(&output);
     prop_assert!(output.status.success(), "xonsh failed: {}", stderr);
-    check(
-        "xonsh",
-        &fixture.sandbox,
-        &names,
-        &fixture.roots,
-        &home,
-        &fixture.out,
-        &stderr,
-        b"PROMPT$ ",
-    )
+    check("xonsh", &fixture, &names, &home, &stderr, b"PROMPT$ ")
 }
 
 /// elvish, interactively (its hook needs the line editor), each prompt
@@ -492,16 +466,7 @@ fn round_trip_elvish(names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCaseE
         .filter(|l| l.contains("pyve:"))
         .collect();
     let said = said.join("\n");
-    check(
-        "elvish",
-        &fixture.sandbox,
-        &names,
-        &fixture.roots,
-        &home,
-        &fixture.out,
-        &said,
-        b"[-] P> ",
-    )
+    check("elvish", &fixture, &names, &home, &said, b"[-] P> ")
 }
 
 proptest! {
@@ -568,14 +533,18 @@ fn bytes_fish_joins_into_one_character_round_trip() {
 /// `prompt`, the shell's own prompt, which pyve's prefix goes before.
 pub fn check(
     shell: &str,
-    sandbox: &Sandbox,
+    fixture: &Fixture,
     names: &[Vec<u8>],
-    roots: &[PathBuf],
     home: &[u8],
-    out: &Path,
     stderr: &str,
     prompt: &[u8],
 ) -> Result<(), TestCaseError> {
+    let Fixture {
+        sandbox,
+        roots,
+        out,
+        ..
+    } = fixture;
     // PATH cannot hold ':' inside an entry: such projects are refused, once.
     let refused = names.iter().filter(|n| n.contains(&b':')).count();
     prop_assert_eq!(
