@@ -330,6 +330,7 @@ enum ShellName {
     Nu,
     Xonsh,
     Elvish,
+    Tcsh,
 }
 
 impl ShellName {
@@ -341,6 +342,7 @@ impl ShellName {
             ShellName::Nu => &shell::Nu,
             ShellName::Xonsh => &shell::Xonsh,
             ShellName::Elvish => &shell::Elvish,
+            ShellName::Tcsh => &shell::Tcsh,
         }
     }
 }

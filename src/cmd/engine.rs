@@ -34,10 +34,44 @@ pub fn run(args: impl Iterator<Item = std::ffi::OsString>) -> Result<ExitCode, E
         shell_pid: args.shell_pid,
         vars: vars::process(),
     };
-    let output = engine::run(&request, &mut std::io::stderr().lock());
+    let (output, stamp) = engine::run_with_stamp(&request, &mut std::io::stderr().lock());
+    let output = if shell.output_in_file() {
+        // Without a private directory there is nowhere safe for it; the
+        // engine has said so once already (the stamp's line).
+        let Some(stamp) = stamp else {
+            return Ok(ExitCode::from(1));
+        };
+        in_file(&stamp, args.shell_pid, &output)?
+    } else {
+        output
+    };
     std::io::stdout()
         .lock()
         .write_all(&output)
         .map_err(|e| user(format!("cannot write to the hook: {e}")))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `output` to `out-PID` beside the shell's stamp (a directory only
+/// this user can write to; the file itself is replaced, never followed)
+/// and returns what the hook reads instead: the mark and that file's path.
+fn in_file(stamp: &std::path::Path, shell_pid: u32, output: &[u8]) -> Result<Vec<u8>, Error> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = stamp.parent().unwrap_or(stamp);
+    let path = dir.join(format!("out-{shell_pid}"));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(nix::fcntl::OFlag::O_NOFOLLOW.bits())
+        .open(&path)
+        .and_then(|mut file| file.write_all(output));
+    written.map_err(|e| user(format!("cannot write {}: {e}", path.display())))?;
+    let mut line = protocol::ENGINE_MARK.trim_end().as_bytes().to_vec();
+    line.push(b' ');
+    line.extend_from_slice(path.as_os_str().as_bytes());
+    line.push(b'\n');
+    Ok(line)
 }

@@ -77,7 +77,17 @@ struct Run<'a> {
 
 /// Runs the engine; returns the shell code for stdout. Diagnostics go to
 /// `diagnostics` (stderr), each at most once per shell session.
+#[cfg(test)]
 pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
+    run_with_stamp(request, diagnostics).0
+}
+
+/// `run`, and the stamp the shell has now (None: no private directory for
+/// one), beside which a shell that sources the output from a file gets it.
+pub fn run_with_stamp(
+    request: &Request,
+    diagnostics: &mut dyn Write,
+) -> (Vec<u8>, Option<PathBuf>) {
     // The stamp is renewed before anything is read, so a change made while
     // this runs is newer than the stamp and caught at the next prompt.
     let renewed = watch::renew_stamp(request.stamp.as_deref(), request.shell_pid, request.vars);
@@ -99,7 +109,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     let raw_state = request.vars.non_empty(vars::STATE);
     let Ok(decoded) = run.read_state(raw_state.as_deref(), diagnostics) else {
         run.finish(&stamp, &found, None, None, &[]);
-        return run.out;
+        return (run.out, stamp);
     };
     let (mut state, signature) = match decoded {
         Some(Decoded { state, signature }) => (Some(state), Some(signature)),
@@ -118,7 +128,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
     if let Some(signature) = signature.filter(|_| !here.unchanged || shims) {
         if !run.sealed(&signature, &state, diagnostics) {
             run.finish(&stamp, &found, None, None, &[]);
-            return run.out;
+            return (run.out, stamp);
         }
     }
     let mut entering = Vec::new();
@@ -127,7 +137,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             Some(scripts) => entering = scripts,
             // Leaving ran deactivation scripts; the engine runs again on
             // what they left.
-            None => return run.out,
+            None => return (run.out, stamp),
         }
     } else if let Some(model) = here.model.as_ref().filter(|m| m.ready()) {
         run.keep(model, state.as_ref(), shims);
@@ -154,7 +164,7 @@ pub fn run(request: &Request, diagnostics: &mut dyn Write) -> Vec<u8> {
             .collect();
         request.shell.activation_scripts(&mut run.out, &scripts);
     }
-    run.out
+    (run.out, stamp)
 }
 
 /// A state another shell handed down is checked: what no longer holds (a

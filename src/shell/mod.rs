@@ -10,6 +10,7 @@ mod fish;
 mod json_ops;
 mod nu;
 pub mod protocol;
+mod tcsh;
 mod xonsh;
 mod zsh;
 
@@ -20,6 +21,7 @@ pub use direnv::Direnv;
 pub use elvish::Elvish;
 pub use fish::Fish;
 pub use nu::Nu;
+pub use tcsh::Tcsh;
 pub use xonsh::Xonsh;
 pub use zsh::Zsh;
 
@@ -75,6 +77,11 @@ pub trait Shell {
         out.extend_from_slice(protocol::RUN.as_bytes());
         out.push(b'\n');
     }
+    /// The engine's output goes to a file beside the shell's stamp, and
+    /// stdout says where (tcsh, whose command substitution joins lines).
+    fn output_in_file(&self) -> bool {
+        false
+    }
 }
 
 /// The shells the hook supports, by name.
@@ -86,6 +93,7 @@ pub fn by_name(name: &str) -> Option<&'static dyn Shell> {
         "nu" => Some(&Nu),
         "xonsh" => Some(&Xonsh),
         "elvish" => Some(&Elvish),
+        "tcsh" => Some(&Tcsh),
         _ => None,
     }
 }

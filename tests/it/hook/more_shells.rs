@@ -15,12 +15,13 @@ use crate::support::*;
 
 const TIMEOUT_MS: u64 = 30_000;
 
-/// Prints `SYNC-done`, in nu, xonsh and elvish: built by the shell, so
+/// Prints `SYNC-done`, in nu, xonsh, elvish and tcsh: built by the shell, so
 /// the echo of the command cannot match it.
-const SYNC: [&str; 3] = [
+const SYNC: [&str; 4] = [
     "print ('SYNC-' + 'done')",
     "print('SYNC-' + 'done')",
     "echo SYNC-(put done)",
+    "echo SYNC-\"done\"",
 ];
 
 const NU_PROMPT: &str = "$env.PROMPT_COMMAND = {|| $\"[($env.LAST_EXIT_CODE)] \" }; \
@@ -32,6 +33,7 @@ pub enum Other {
     Nu,
     Xonsh,
     Elvish,
+    Tcsh,
 }
 
 impl Other {
@@ -40,6 +42,7 @@ impl Other {
             Other::Nu => "nu",
             Other::Xonsh => "xonsh",
             Other::Elvish => "elvish",
+            Other::Tcsh => "tcsh",
         }
     }
 
@@ -58,6 +61,7 @@ impl Other {
                 PathBuf::from,
             ),
             Other::Elvish => which("elvish").expect("elvish: run `bash scripts/test.sh`"),
+            Other::Tcsh => which("tcsh").expect("tcsh: run `bash scripts/test.sh`"),
         }
     }
 
@@ -89,7 +93,18 @@ impl Other {
                 let text = std::str::from_utf8(value).expect("test literal");
                 format!("'{}'", text.replace('\'', "''"))
             }
+            Other::Tcsh => {
+                let text = std::str::from_utf8(value).expect("test literal");
+                format!("'{}'", text.replace('\'', "'\\''").replace('!', "\\!"))
+            }
         }
+    }
+
+    /// Whether a change of directory inside a project is decided without
+    /// the engine (elvish and tcsh cannot loop up to the root with
+    /// builtins: they run the engine).
+    pub fn walks_to_the_root(self) -> bool {
+        matches!(self, Other::Nu | Other::Xonsh)
     }
 
     pub fn cd(self, dir: &Path) -> String {
@@ -113,6 +128,9 @@ impl Other {
             Other::Elvish => format!(
                 "echo 'VALUE-{name}=['(if (has-env {name}) {{ get-env {name} }} else {{ put UNSET }})']'"
             ),
+            Other::Tcsh => format!(
+                "if ( $?{name} ) eval 'echo \"VALUE-{name}=[${name}]\"'; if ( ! $?{name} ) echo \"VALUE-{name}=[UNSET]\""
+            ),
         }
     }
 
@@ -124,6 +142,7 @@ impl Other {
             ),
             Other::Xonsh => format!("$PATH.insert(0, {})", self.lit(dir.as_bytes())),
             Other::Elvish => format!("set paths = [{} $@paths]", self.lit(dir.as_bytes())),
+            Other::Tcsh => format!("setenv PATH {}:$PATH", self.lit(dir.as_bytes())),
         }
     }
 
@@ -134,6 +153,7 @@ impl Other {
             Other::Nu => format!("source {lit}"),
             Other::Xonsh => format!("source @({lit})"),
             Other::Elvish => format!("eval (slurp < {lit})"),
+            Other::Tcsh => format!("source {lit}"),
         }
     }
 }
@@ -148,13 +168,18 @@ pub fn hook_file(sandbox: &Sandbox, sh: Other, exe: Option<&Path>) -> PathBuf {
     assert!(out.status.success(), "{}", stderr(&out));
     let mut text = out.stdout;
     if let Some(exe) = exe {
-        let first = text.iter().position(|&b| b == b'\n').unwrap();
+        // The first line; in tcsh's one line, its first command.
+        let first = match sh {
+            Other::Tcsh => text.windows(2).position(|w| w == b"; ").unwrap(),
+            _ => text.iter().position(|&b| b == b'\n').unwrap(),
+        };
         let line = match sh {
             Other::Nu => format!("let __pyve_exe = {}", sh.lit(exe.as_os_str().as_bytes())),
             Other::Xonsh => format!("__pyve_exe = {}", sh.lit(exe.as_os_str().as_bytes()))
                 .replace("__import__('os').fsdecode(", "(")
                 .to_owned(),
             Other::Elvish => format!("var __pyve_exe = {}", sh.lit(exe.as_os_str().as_bytes())),
+            Other::Tcsh => format!("set __pyve_exe = {}", sh.lit(exe.as_os_str().as_bytes())),
         };
         text.splice(..first, line.into_bytes());
     }
@@ -162,6 +187,7 @@ pub fn hook_file(sandbox: &Sandbox, sh: Other, exe: Option<&Path>) -> PathBuf {
         Other::Nu => "nu",
         Other::Xonsh => "xsh",
         Other::Elvish => "elv",
+        Other::Tcsh => "tcsh",
     };
     let file = sandbox.path(format!("tmp/hook.{extension}"));
     std::fs::write(&file, text).unwrap();
@@ -206,6 +232,7 @@ impl Session {
                 "-DXONSH_SHOW_TRACEBACK=1",
             ]),
             Other::Elvish => cmd.args(["-norc"]),
+            Other::Tcsh => cmd.args(["-f", "-i"]),
         };
         let session = spawn_with_options(
             cmd,
@@ -231,6 +258,9 @@ impl Session {
             Other::Elvish => {
                 "set edit:prompt = { put '[-] P> ' }; set edit:rprompt = { }".to_owned()
             }
+            // Without line editing tcsh leaves the terminal's modes alone,
+            // which otherwise drops a line typed before the prompt.
+            Other::Tcsh => "unset edit; set prompt = '[%?] P> '".to_owned(),
         };
         if !setup.is_empty() {
             shell.line(&setup);
@@ -307,6 +337,7 @@ impl Session {
             Other::Nu => SYNC[0],
             Other::Xonsh => SYNC[1],
             Other::Elvish => SYNC[2],
+            Other::Tcsh => SYNC[3],
         };
         self.line(command);
         self.expect("SYNC-done\r\n");
@@ -319,7 +350,7 @@ impl Session {
         self.sync();
         self.line(command);
         // The command's echo, then its output and the next prompt.
-        self.expect("\r\n");
+        self.echoed();
         let before = self.expect("P> ");
         if self.sh == Other::Elvish {
             // elvish draws the prompt's last text first, then redraws only
@@ -363,8 +394,16 @@ impl Session {
     pub fn output_of(&mut self, command: &str) -> String {
         self.sync();
         self.line(command);
-        self.expect("\r\n");
+        self.echoed();
         self.expect("P> ")
+    }
+
+    /// Reads the echo of the line just sent. tcsh without line editing
+    /// echoes nothing (the pseudo-terminal does not echo either).
+    fn echoed(&mut self) {
+        if self.sh != Other::Tcsh {
+            self.expect("\r\n");
+        }
     }
 }
 
@@ -450,7 +489,7 @@ fn lifecycle(sh: Other) {
         shell.value("VIRTUAL_ENV"),
         a.join(".venv").display().to_string()
     );
-    if sh != Other::Elvish {
+    if sh.walks_to_the_root() {
         assert_eq!(
             count_lines(&log),
             calls,
@@ -517,6 +556,7 @@ fn status_is_kept(sh: Other) {
     let command = match sh {
         Other::Nu => format!("{}; ^sh -c 'exit 3'", sh.cd(&a)),
         Other::Xonsh => format!("{} && sh -c 'exit 3'", sh.cd(&a)),
+        Other::Tcsh => format!("{} && sh -c 'exit 3'", sh.cd(&a)),
         Other::Elvish => unreachable!("elvish has no exit status"),
     };
     let prompt = shell.prompt_after(&command);
@@ -566,6 +606,13 @@ fn steady_state(sh: Other) {
     let mut shell = installed(&sandbox, sh, Some(&wrapper));
     shell.cd(&a);
     shell.sync();
+    if sh == Other::Tcsh {
+        // tcsh reads modification times in seconds: a path changed in
+        // the stamp's own second runs the engine at each prompt until that
+        // second is over; then one prompt renews the stamp.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        shell.sync();
+    }
     let engine_runs = count_lines(&log);
     let test_runs = count_lines(&tests);
     assert!(engine_runs >= 1, "{sh:?}: the engine ran on entering");
@@ -684,6 +731,7 @@ fn installed_as_documented_once(sh: Other) {
         }
         Other::Xonsh => "execx($(pyve hook xonsh))".to_owned(),
         Other::Elvish => "eval (pyve hook elvish | slurp)".to_owned(),
+        Other::Tcsh => "eval \"`pyve hook tcsh`\"".to_owned(),
     };
     let mut shell = if sh == Other::Nu {
         Session::start_autoloading(&sandbox)
@@ -700,6 +748,7 @@ fn installed_as_documented_once(sh: Other) {
             "[h for h in __import__('xonsh.events', fromlist=['events']).events.on_pre_prompt_format if h.__name__ == '__pyve_hook'][0].state['__pyve_exe'] = {}",
             sh.lit(wrapper.as_os_str().as_bytes())
         ),
+        Other::Tcsh => format!("set __pyve_exe = {}", sh.lit(wrapper.as_os_str().as_bytes())),
         Other::Elvish => String::new(),
     };
     if sh == Other::Elvish {
@@ -805,4 +854,65 @@ fn pyve_use_in_xonsh() {
 #[test]
 fn pyve_use_in_elvish() {
     pyve_use(Other::Elvish);
+}
+
+#[test]
+fn lifecycle_in_tcsh() {
+    lifecycle(Other::Tcsh);
+}
+
+#[test]
+fn status_is_kept_in_tcsh() {
+    status_is_kept(Other::Tcsh);
+}
+
+#[test]
+fn steady_state_in_tcsh() {
+    steady_state(Other::Tcsh);
+}
+
+#[test]
+fn missing_binary_and_unapproved_in_tcsh() {
+    missing_binary_and_unapproved(Other::Tcsh);
+}
+
+#[test]
+fn installed_as_documented_once_in_tcsh() {
+    installed_as_documented_once(Other::Tcsh);
+}
+
+#[test]
+fn pyve_use_in_tcsh() {
+    pyve_use(Other::Tcsh);
+}
+
+/// conda's activation scripts for tcsh (`*.csh`) run on entering and the
+/// deactivation ones on leaving.
+#[test]
+fn tcsh_runs_conda_activation_scripts() {
+    let sandbox = Sandbox::new();
+    let (root, prefix) = sandbox.built_conda_project("sci");
+    std::fs::write(
+        prefix.join("etc/conda/activate.d/mark.csh"),
+        "setenv PV_ACTIVATED \"yes:$CONDA_PREFIX\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        prefix.join("etc/conda/deactivate.d/mark.csh"),
+        "unsetenv PV_ACTIVATED\nsetenv PV_DEACTIVATED yes\n",
+    )
+    .unwrap();
+    std::fs::write(prefix.join("etc/conda/activate.d/other.sh"), "exit 1\n").unwrap();
+    sandbox.allow(&root);
+    let mut shell = installed(&sandbox, Other::Tcsh, None);
+    let prompt = shell.cd(&root);
+    assert!(prompt.starts_with("(micromamba:sci) ["), "{prompt:?}");
+    assert_eq!(
+        shell.value("PV_ACTIVATED"),
+        format!("yes:{}", prefix.display())
+    );
+    shell.cd(&sandbox.path(""));
+    assert_eq!(shell.value("PV_ACTIVATED"), "UNSET");
+    assert_eq!(shell.value("PV_DEACTIVATED"), "yes");
+    assert_eq!(shell.value("CONDA_PREFIX"), "UNSET");
 }
