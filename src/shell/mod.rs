@@ -206,7 +206,17 @@ mod tests {
     #[test]
     fn the_other_shells_write_exact_bytes() {
         let value: &[u8] = b"a'b\\c\n$d\xff\"";
-        let cases: [(&str, &dyn Shell, &str); 3] = [
+        let cases: [(&str, &dyn Shell, &str); 4] = [
+            (
+                "tcsh",
+                &Tcsh,
+                "setenv X 'a'\\''b\\c\\\n$d\u{fffd}\"'\nunsetenv X\n\
+                 set __pyve_pwd = 'a'\\''b\\c\\\n$d\u{fffd}\"'\n\
+                 alias __pyve_newer 'if ( -M '\\''/a'\\'' >= -M '\\''/s'\\'' ) eval __pyve_run'\n\
+                 alias __pyve_newer :\n\
+                 set __pyve_args = ( '(venv:p)' 'VIRTUAL_ENV' '/p/.venv' )\n__pyve_prompt\n\
+                 source '/e/s.csh'\nrehash\nset __pyve_again\n",
+            ),
             (
                 "nu",
                 &Nu,

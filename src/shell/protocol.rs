@@ -90,7 +90,7 @@ mod tests {
     /// the shell, its script, how it writes the engine call's first
     /// words, its current directory and its process id, and how it checks
     /// the mark.
-    const OTHER_SCRIPTS: [(&str, &str, &str, &str, &str, &str); 3] = [
+    const OTHER_SCRIPTS: [(&str, &str, &str, &str, &str, &str); 4] = [
         (
             "nu",
             include_str!("../../shell/pyve.nu"),
@@ -114,6 +114,14 @@ mod tests {
             "$pwd",
             "$pid",
             "str:has-prefix $out \"#pyve-engine\\n\"",
+        ),
+        (
+            "tcsh",
+            include_str!("../../shell/pyve.tcsh"),
+            "_engine tcsh ",
+            "$cwd",
+            "$$",
+            "\"$__pyve_out\" =~ \"#pyve-engine /*\"",
         ),
     ];
 

@@ -469,6 +469,73 @@ fn round_trip_elvish(names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCaseE
     check("elvish", &fixture, &names, &home, &said, b"[-] P> ")
 }
 
+/// tcsh, as a script that runs the hook's alias where a prompt would.
+/// Its `prompt` holds the prefix escaped for tcsh (`%%`, `\!`): the probe
+/// reads it back as tcsh would show it.
+fn round_trip_tcsh(names: Vec<Vec<u8>>, home: Vec<u8>) -> Result<(), TestCaseError> {
+    let fixture = fixture(&names, &home);
+    let hook = hook_file(&fixture.sandbox, Other::Tcsh, None);
+    let mut body = vec![
+        format!("source {}", Other::Tcsh.lit(hook.as_os_str().as_bytes())),
+        "set prompt = 'PROMPT$ '".to_owned(),
+    ];
+    let probe = |tag: &str| -> String {
+        let mut lines: Vec<String> = VARS
+            .split(' ')
+            .map(|v| format!("if ( $?{v} ) eval '/usr/bin/printf %s ${v}:q > $OUT:q/{tag}.{v}'"))
+            .collect();
+        lines.push(format!("/usr/bin/printf %s $prompt:q > $OUT:q/{tag}.SHOWN"));
+        lines.join("\n")
+    };
+    for i in 0..names.len() {
+        body.push(format!(
+            "cd $DIR{i}:q\n__pyve_hook\n{}",
+            probe(&format!("in{i}"))
+        ));
+        body.push(format!(
+            "cd $DIR{i}:q/$NAME{i}:q\n__pyve_hook\n{}",
+            probe(&format!("sub{i}"))
+        ));
+        body.push(format!(
+            "cd $PARENT:q\n__pyve_hook\n{}",
+            probe(&format!("out{i}"))
+        ));
+    }
+    let script = fixture.sandbox.path("tmp/round-trip.tcsh");
+    std::fs::write(&script, body.join("\n") + "\n").unwrap();
+    let mut cmd = fixture.sandbox.command(Other::Tcsh.program());
+    cmd.arg("-f").arg(&script);
+    with_projects(&mut cmd, &fixture, &names, &home);
+    let output = cmd.output().unwrap();
+    let stderr = stderr(&output);
+    prop_assert!(output.status.success(), "tcsh failed: {}", stderr);
+    for entry in std::fs::read_dir(&fixture.out).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "SHOWN") {
+            let raw = std::fs::read(&path).unwrap();
+            std::fs::write(&path, shown_by_tcsh(&raw)).unwrap();
+        }
+    }
+    check("tcsh", &fixture, &names, &home, &stderr, b"PROMPT$ ")
+}
+
+/// A tcsh `prompt` as tcsh shows it, for the two escapes pyve writes:
+/// `%%` is `%`, `\!` is `!`.
+fn shown_by_tcsh(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i..].starts_with(b"%%") || raw[i..].starts_with(b"\\!") {
+            out.push(raw[i + 1]);
+            i += 2;
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 8, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -480,6 +547,11 @@ proptest! {
     #[test]
     fn arbitrary_bytes_round_trip_in_xonsh(names in proptest::collection::vec(dir_name(), 1..5), home in value()) {
         round_trip_xonsh(names, home)?;
+    }
+
+    #[test]
+    fn arbitrary_bytes_round_trip_in_tcsh(names in proptest::collection::vec(dir_name(), 1..5), home in value()) {
+        round_trip_tcsh(names, home)?;
     }
 
     #[test]
@@ -501,6 +573,7 @@ fn every_hostile_name_in_the_other_shells() {
         .collect();
     round_trip_nu(text, home.clone()).unwrap();
     round_trip_xonsh(all.clone(), home.clone()).unwrap();
+    round_trip_tcsh(all.clone(), home.clone()).unwrap();
     round_trip_elvish(all, home).unwrap();
 }
 
