@@ -4,6 +4,7 @@
 //! debug build's, and the shipped static binary's, where pyve's own work
 //! is most of the count). Needs strace; skipped (visibly) without.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -314,3 +315,100 @@ per_shell!(
         );
     }
 );
+
+/// nushell, xonsh and tcsh: 200 bare Enters in a project's subdirectory
+/// start no process (threads aside: nushell and Python start their own,
+/// which share the process). elvish runs one `test` per prompt
+/// (more_shells.rs counts them) and is not here: its hook needs the line
+/// editor.
+fn other_shell_bare_enter_starts_nothing(sh: super::more_shells::Other) {
+    use super::more_shells::{hook_file, Other};
+    let Some(strace) = strace() else { return };
+    let sandbox = Sandbox::new();
+    let root = sandbox.venv_project("p", "");
+    let deep = root.join("a/b/c");
+    std::fs::create_dir_all(&deep).unwrap();
+    let hook = hook_file(&sandbox, sh, None);
+    let dir = sh.lit(deep.as_os_str().as_bytes());
+    let hook = sh.lit(hook.as_os_str().as_bytes());
+    let (program, args, script) = match sh {
+        Other::Nu => (
+            "nu",
+            vec!["-n".to_owned()],
+            format!(
+                "source {hook}\ncd {dir}\n__pyve_hook\nsleep 1100ms\n__pyve_hook\n\
+                 '/pyve-marker-begin' | path exists\nfor i in 1..200 {{ __pyve_hook }}\n\
+                 '/pyve-marker-end' | path exists\nprint $'VE=($env.VIRTUAL_ENV)'"
+            ),
+        ),
+        Other::Xonsh => (
+            "xonsh",
+            vec!["--no-rc".to_owned()],
+            format!(
+                "source @({hook})\nimport os, time\nfrom xonsh.events import events\n\
+                 hook = [h for h in events.on_pre_prompt_format if h.__name__ == '__pyve_hook'][0]\n\
+                 cd @({dir})\nhook()\ntime.sleep(1.1)\nhook()\nos.path.exists('/pyve-marker-begin')\n\
+                 for i in range(200):\n    hook()\n\nos.path.exists('/pyve-marker-end')\nprint('VE=' + $VIRTUAL_ENV)"
+            ),
+        ),
+        Other::Tcsh => (
+            "tcsh",
+            vec!["-f".to_owned()],
+            format!(
+                "source {hook}\ncd {dir}\n__pyve_hook\nsleep 1.1\n__pyve_hook\n\
+                 if ( -e /pyve-marker-begin ) echo\nset i = 0\nwhile ( $i < 200 )\n__pyve_hook\n@ i++\nend\n\
+                 if ( -e /pyve-marker-end ) echo\necho \"VE=$VIRTUAL_ENV\""
+            ),
+        ),
+        Other::Elvish => unreachable!("elvish runs one test per prompt"),
+    };
+    let file = sandbox.path(format!("tmp/fast.{program}"));
+    std::fs::write(&file, script).unwrap();
+    let log = sandbox.path("tmp/strace.log");
+    let output = sandbox
+        .command(strace)
+        .args(["-f", "-o"])
+        .arg(&log)
+        .arg(sh.program())
+        .args(&args)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{sh:?}: {}", stderr(&output));
+    assert!(
+        stdout(&output).contains(&format!("VE={}", root.join(".venv").display())),
+        "{sh:?}: the project was active during the loop: {}",
+        stdout(&output)
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    let window = between(&log, "/pyve-marker-begin", "/pyve-marker-end");
+    let spawned: Vec<&&str> = window
+        .iter()
+        .filter(|l| {
+            l.contains("execve(")
+                || (["clone(", "clone3(", "fork(", "vfork("]
+                    .iter()
+                    .any(|s| l.contains(s))
+                    && !l.contains("CLONE_THREAD"))
+        })
+        .collect();
+    assert!(
+        spawned.is_empty(),
+        "{sh:?}: 200 prompts started processes: {spawned:#?}"
+    );
+}
+
+#[test]
+fn bare_enter_starts_nothing_in_nu() {
+    other_shell_bare_enter_starts_nothing(super::more_shells::Other::Nu);
+}
+
+#[test]
+fn bare_enter_starts_nothing_in_xonsh() {
+    other_shell_bare_enter_starts_nothing(super::more_shells::Other::Xonsh);
+}
+
+#[test]
+fn bare_enter_starts_nothing_in_tcsh() {
+    other_shell_bare_enter_starts_nothing(super::more_shells::Other::Tcsh);
+}
