@@ -10,7 +10,8 @@
 # It installs what it compares against, idempotently (direnv, hyperfine,
 # strace and GNU time from Debian's packages when root on Debian; mise
 # from the npm package @jdxcode/mise-linux-x64 into target/bench/tools;
-# uv as scripts/test.sh fetches it), builds pyve in release mode, and
+# uv, nushell and xonsh as scripts/test.sh fetches them), builds pyve in
+# release mode, and
 # builds the same fixture for each tool (a project with a venv and two
 # subdirectories, an empty directory) in a temporary HOME. Every
 # measurement runs under `env -i`, and the tools take turns: each round
@@ -34,6 +35,8 @@ command -v strace >/dev/null || need+=(strace)
 command -v npm >/dev/null || need+=(npm)
 command -v zsh >/dev/null || need+=(zsh)
 command -v fish >/dev/null || need+=(fish)
+command -v elvish >/dev/null || need+=(elvish)
+command -v tcsh >/dev/null || need+=(tcsh)
 /usr/bin/python3 -c 'import venv' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -367,6 +370,85 @@ for what in pyve uv stdlib; do
   result[init,$what]=$(median ${result[init,$what]})
 done
 
+# 6. The other shells, interactive under a pseudo-terminal (bench/prompts.py):
+# the time from Enter to the next prompt, in the project, per tool, less
+# the shell's own (no hook). mise has hooks for nushell, xonsh and elvish,
+# direnv for elvish and tcsh.
+other_shells=(nu xonsh elvish tcsh)
+nu_bin=${BENCH_NU:-$repo/target/tools/nu-0.115.1/nu}
+xonsh_bin=${BENCH_XONSH:-$repo/target/tools/xonsh-0.25.0/bin/xonsh}
+if [ ! -x "$nu_bin" ] || [ ! -x "$xonsh_bin" ]; then
+  echo "bench: no nushell or xonsh in target/tools; run \`bash scripts/test.sh\` once, which fetches them" >&2
+  exit 1
+fi
+clean pyve hook nu >"$work/hook.nu"
+clean mise activate nu >"$work/mise.nu"
+[ -z "${BENCH_BASELINE-}" ] || clean pyve-base hook nu >"$work/hook-base.nu" 2>/dev/null || true
+supports() { # shell tool
+  case $1:$2 in
+    *:pyve | *:none | nu:mise | xonsh:mise | elvish:mise | elvish:direnv | tcsh:direnv) return 0 ;;
+    nu:base) [ -s "$work/hook-base.nu" ] ;;
+    *:base) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+other_argv() { # shell: sets `argv`, the interactive shell, its prompt `P> `
+  case $1 in
+    nu) argv=("$nu_bin" -n --no-history -e "\$env.PROMPT_COMMAND = {|| 'P> ' }; \$env.PROMPT_INDICATOR = ''; \$env.PROMPT_COMMAND_RIGHT = ''") ;;
+    xonsh) argv=("$xonsh_bin" --no-rc -i --shell-type readline '-DPROMPT=P> ' -DRIGHT_PROMPT=) ;;
+    elvish) argv=(elvish -norc) ;;
+    tcsh) argv=(tcsh -f -i) ;;
+  esac
+}
+other_setup() { # shell tool: the lines typed before the Enters
+  local sh=$1 tool=$2 exe
+  exe=$(pyve_named "$tool")
+  case $sh in
+    elvish) echo "set edit:prompt = { put 'P> ' }; set edit:rprompt = { }" ;;
+    tcsh) echo "unset edit; set prompt = 'P> '" ;;
+  esac
+  case $sh:$tool in
+    nu:pyve) echo "source $work/hook.nu" ;;
+    nu:base) echo "source $work/hook-base.nu" ;;
+    nu:mise) echo "use $work/mise.nu" ;;
+    xonsh:pyve | xonsh:base) echo "execx(\$($exe hook xonsh))" ;;
+    xonsh:mise) echo 'execx($(mise activate xonsh))' ;;
+    elvish:pyve | elvish:base) echo "eval ($exe hook elvish | slurp)" ;;
+    elvish:mise) echo 'var mise: = (ns [&]); eval (mise activate elvish | slurp) &ns=$mise: &on-end={|ns| set mise: = $ns }; mise:activate' ;;
+    elvish:direnv) echo 'eval (direnv hook elvish | slurp)' ;;
+    tcsh:pyve | tcsh:base) echo "eval \"\`$exe hook tcsh\`\"" ;;
+    tcsh:direnv) echo 'eval `direnv hook tcsh`' ;;
+  esac
+  echo "cd $work/$tool/project"
+}
+for _ in $(seq "$rounds"); do
+  for sh in "${other_shells[@]}"; do
+    for tool in "${tools[@]}" none; do
+      supports "$sh" "$tool" || continue
+      setup=$work/setup-$sh-$tool
+      other_setup "$sh" "$tool" >"$setup"
+      other_argv "$sh"
+      per=$(cd "$work/$tool/project" && env -i "${clean_env[@]}" "$python" "$repo/bench/prompts.py" "$loops" 'P> ' "$setup" -- "${argv[@]}")
+      result[$sh-prompt,$tool]+=" $per"
+    done
+  done
+done
+for sh in "${other_shells[@]}"; do
+  for tool in "${tools[@]}" none; do
+    supports "$sh" "$tool" || continue
+    # shellcheck disable=SC2086
+    result[$sh-prompt,$tool]=$(median ${result[$sh-prompt,$tool]})
+  done
+done
+# The hook's share of a prompt: the tool's time less the shell's own.
+hook_share() { # shell tool
+  if supports "$1" "$2"; then
+    us "$(awk -v a="${result[$1-prompt,$2]}" -v b="${result[$1-prompt,none]}" 'BEGIN {print a - b}')"
+  else
+    echo "(no hook)"
+  fi
+}
+
 # --- the table ----------------------------------------------------------
 size() { stat -L -c %s "$1" | awk '{printf "%.1f MB", $1 / 1000000}'; }
 {
@@ -414,4 +496,12 @@ size() { stat -L -c %s "$1" | awk '{printf "%.1f MB", $1 / 1000000}'; }
   echo "| \`python -m venv .venv\` | $(ms "${result[init,stdlib]}") | |"
   echo "| \`uv venv .venv\` | $(ms "${result[init,uv]}") | |"
   echo "| \`pyve init\` (uv, \`venv.pip: false\`, config, .gitignore, approval) | $(ms "${result[init,pyve]}") | pyve init / uv venv $(ratio "${result[init,pyve]}" "${result[init,uv]}") |"
+  echo
+  echo "Interactive, under a pseudo-terminal (bench/prompts.py): a bare Enter in the project, the hook's share of a prompt (the time from Enter to the next prompt, less the same shell's with no hook)."
+  echo
+  echo "| shell | pyve |$(before 'pyve before') direnv | mise | the shell's own prompt |"
+  echo "|---|---|$(before '---')---|---|---|"
+  for sh in "${other_shells[@]}"; do
+    echo "| $sh | $(hook_share "$sh" pyve) |$(before "$(hook_share "$sh" base)") $(hook_share "$sh" direnv) | $(hook_share "$sh" mise) | $(us "${result[$sh-prompt,none]}") |"
+  done
 } | tee "$out_dir/results.md"
