@@ -6,7 +6,8 @@ waiting for the prompt to be drawn again, and the mean is printed.
 
     prompts.py N MARKER SETUP -- program [args...]
 
-MARKER is text the shell's prompt ends with. The terminal answers a
+MARKER is text the shell's prompt ends with once SETUP's first line ran
+(it may set the prompt). The terminal answers a
 cursor-position query (nushell's line editor asks one at each prompt).
 The environment and the directory are this process's.
 """
@@ -14,6 +15,7 @@ The environment and the directory are this process's.
 import os
 import pty
 import select
+import signal
 import sys
 import time
 
@@ -36,19 +38,27 @@ def main():
             ready, _, _ = select.select([fd], [], [], max(left, 0))
             if not ready:
                 sys.exit(f"prompts.py: no prompt from {argv[0]}: {bytes(seen[-300:])!r}")
-            data = os.read(fd, 65536)
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                sys.exit(f"prompts.py: {argv[0]} exited: {bytes(seen[-300:])!r}")
             if b"\x1b[6n" in data:
                 os.write(fd, b"\x1b[1;1R")
             seen.extend(data)
 
     def settle():
         while select.select([fd], [], [], 0.3)[0]:
-            data = os.read(fd, 65536)
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # the shell has exited
+                return
             if b"\x1b[6n" in data:
                 os.write(fd, b"\x1b[1;1R")
             seen.extend(data)
 
-    wait_for(1)
+    # The shell's first prompt may not be the marker's yet (the first
+    # setup line may set it): wait until the shell is quiet.
+    settle()
     for line in lines:
         settle()
         before = seen.count(marker)
@@ -63,6 +73,12 @@ def main():
     elapsed = time.perf_counter() - start
     os.write(fd, b"exit\r")
     settle()
+    # A line editor may drop a line typed while it repaints: the shell is
+    # ended either way.
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
     os.waitpid(pid, 0)
     print(elapsed / count)
 

@@ -17,6 +17,7 @@ def __pyve_install(exe):
 
     from xonsh.built_ins import XSH
     from xonsh.events import events
+    from xonsh.tools import unthreadable
 
     env = XSH.env
     state = {
@@ -219,6 +220,9 @@ def __pyve_install(exe):
     # on_pre_prompt event fires after).
     events.on_pre_prompt_format(__pyve_hook)
 
+    # In the foreground, with the terminal: `pyve init` and `pyve purge`
+    # may ask a question.
+    @unthreadable
     def pyve(args, stdin=None, stdout=None, stderr=None):
         """`pyve use NAME` chooses an environment for this shell only,
         which no child process can do: the binary checks the name and

@@ -52,14 +52,14 @@ pub fn run(args: impl Iterator<Item = std::ffi::OsString>) -> Result<ExitCode, E
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `output` to `out-PID` beside the shell's stamp (a directory only
-/// this user can write to; the file itself is replaced, never followed)
+/// Writes `output` to the shell's output file beside its stamp (a
+/// directory only this user can write to; the file itself is replaced,
+/// never followed)
 /// and returns what the hook reads instead: the mark and that file's path.
 fn in_file(stamp: &std::path::Path, shell_pid: u32, output: &[u8]) -> Result<Vec<u8>, Error> {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::OpenOptionsExt;
-    let dir = stamp.parent().unwrap_or(stamp);
-    let path = dir.join(format!("out-{shell_pid}"));
+    let path = engine::output_file(stamp, shell_pid);
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create(true)

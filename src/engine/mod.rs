@@ -22,6 +22,7 @@ mod seal;
 pub mod state;
 mod told;
 mod watch;
+pub use watch::output_file;
 
 use std::ffi::OsStr;
 use std::io::Write;

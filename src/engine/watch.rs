@@ -92,8 +92,19 @@ fn make_stamp(dir: &Path, shell_pid: u32) -> Option<PathBuf> {
     Some(path)
 }
 
-/// Removes stamps of shells that have exited; run only when a shell makes
-/// its first stamp, so the directory stays small without a logout hook.
+/// Where the engine's output goes for a shell that sources it from a file
+/// (`Shell::output_in_file`): beside the shell's stamp, in the same private
+/// directory.
+pub fn output_file(stamp: &Path, shell_pid: u32) -> PathBuf {
+    stamp
+        .parent()
+        .unwrap_or(stamp)
+        .join(format!("out-{shell_pid}"))
+}
+
+/// Removes the stamps (and output files) of shells that have exited; run
+/// only when a shell makes its first stamp, so the directory stays small
+/// without a logout hook.
 fn prune_dead_stamps(dir: &Path, own_pid: u32) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -102,7 +113,7 @@ fn prune_dead_stamps(dir: &Path, own_pid: u32) {
         let name = entry.file_name();
         let Some(pid) = name
             .to_str()
-            .and_then(|n| n.strip_prefix("stamp-"))
+            .and_then(|n| n.strip_prefix("stamp-").or_else(|| n.strip_prefix("out-")))
             .and_then(|n| n.parse::<i32>().ok())
         else {
             continue;
@@ -216,4 +227,40 @@ pub fn watch_list(
         }
     }
     list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new shell's first stamp removes the stamps and output files of
+    /// shells that have exited, and nothing else.
+    #[test]
+    fn pruning_removes_what_exited_shells_left() {
+        let dir = std::env::temp_dir().join(format!("pyve-prune-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A process that has exited: its pid is gone once it is reaped.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let alive = std::process::id();
+        let names = [
+            format!("stamp-{dead}"),
+            format!("out-{dead}"),
+            format!("stamp-{alive}"),
+            format!("out-{alive}"),
+            "key".to_owned(),
+        ];
+        for name in &names {
+            std::fs::write(dir.join(name), "").unwrap();
+        }
+        prune_dead_stamps(&dir, 1);
+        let left: Vec<bool> = names.iter().map(|n| dir.join(n).exists()).collect();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(left, [false, false, true, true, true]);
+        assert_eq!(
+            output_file(Path::new("/run/pyve/stamp-7"), 7),
+            Path::new("/run/pyve/out-7")
+        );
+    }
 }

@@ -754,6 +754,12 @@ fn installed_as_documented_once(sh: Other) {
     if sh == Other::Elvish {
         return installed_once_elvish(shell, &sandbox, &a);
     }
+    if sh == Other::Tcsh {
+        // Past the second of the last run (tcsh's `-M` is in seconds), so
+        // that no bare Enter before the `cd` runs the engine again.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        shell.sync();
+    }
     shell.line(&point);
     let prompt = shell.cd(&a);
     assert!(prompt.starts_with("(venv:a) ["), "{sh:?}: {prompt:?}");
