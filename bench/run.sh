@@ -383,12 +383,10 @@ if [ ! -x "$nu_bin" ] || [ ! -x "$xonsh_bin" ]; then
 fi
 clean pyve hook nu >"$work/hook.nu"
 clean mise activate nu >"$work/mise.nu"
-[ -z "${BENCH_BASELINE-}" ] || clean pyve-base hook nu >"$work/hook-base.nu" 2>/dev/null || true
+# (An older pyve may have no hook for these shells: none is measured.)
 supports() { # shell tool
   case $1:$2 in
     *:pyve | *:none | nu:mise | xonsh:mise | elvish:mise | elvish:direnv | tcsh:direnv) return 0 ;;
-    nu:base) [ -s "$work/hook-base.nu" ] ;;
-    *:base) return 0 ;;
     *) return 1 ;;
   esac
 }
@@ -409,14 +407,13 @@ other_setup() { # shell tool: the lines typed before the Enters
   esac
   case $sh:$tool in
     nu:pyve) echo "source $work/hook.nu" ;;
-    nu:base) echo "source $work/hook-base.nu" ;;
     nu:mise) echo "use $work/mise.nu" ;;
-    xonsh:pyve | xonsh:base) echo "execx(\$($exe hook xonsh))" ;;
+    xonsh:pyve) echo "execx(\$($exe hook xonsh))" ;;
     xonsh:mise) echo 'execx($(mise activate xonsh))' ;;
-    elvish:pyve | elvish:base) echo "eval ($exe hook elvish | slurp)" ;;
+    elvish:pyve) echo "eval ($exe hook elvish | slurp)" ;;
     elvish:mise) echo 'var mise: = (ns [&]); eval (mise activate elvish | slurp) &ns=$mise: &on-end={|ns| set mise: = $ns }; mise:activate' ;;
     elvish:direnv) echo 'eval (direnv hook elvish | slurp)' ;;
-    tcsh:pyve | tcsh:base) echo "eval \"\`$exe hook tcsh\`\"" ;;
+    tcsh:pyve) echo "eval \"\`$exe hook tcsh\`\"" ;;
     tcsh:direnv) echo 'eval `direnv hook tcsh`' ;;
   esac
   echo "cd $work/$tool/project"
@@ -499,9 +496,9 @@ size() { stat -L -c %s "$1" | awk '{printf "%.1f MB", $1 / 1000000}'; }
   echo
   echo "Interactive, under a pseudo-terminal (bench/prompts.py): a bare Enter in the project, the hook's share of a prompt (the time from Enter to the next prompt, less the same shell's with no hook)."
   echo
-  echo "| shell | pyve |$(before 'pyve before') direnv | mise | the shell's own prompt |"
-  echo "|---|---|$(before '---')---|---|---|"
+  echo "| shell | pyve | direnv | mise | the shell's own prompt |"
+  echo "|---|---|---|---|---|"
   for sh in "${other_shells[@]}"; do
-    echo "| $sh | $(hook_share "$sh" pyve) |$(before "$(hook_share "$sh" base)") $(hook_share "$sh" direnv) | $(hook_share "$sh" mise) | $(us "${result[$sh-prompt,none]}") |"
+    echo "| $sh | $(hook_share "$sh" pyve) | $(hook_share "$sh" direnv) | $(hook_share "$sh" mise) | $(us "${result[$sh-prompt,none]}") |"
   done
 } | tee "$out_dir/results.md"

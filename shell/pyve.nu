@@ -29,9 +29,9 @@ $env.__pyve = ({
 
 # Runs before each prompt. The common case (same directory, no watched
 # file newer than the stamp) is decided with builtins and starts no
-# process. The last command's exit code is put back after.
+# process, and changes nothing; after an engine run the last command's
+# exit code is put back.
 def --env __pyve_hook [] {
-    let code = ($env.LAST_EXIT_CODE? | default 0)
     # A new directory runs the engine, unless it is another directory of
     # the project the engine last found, with no project of its own in
     # between: that changes nothing, and takes the watch check below.
@@ -48,25 +48,26 @@ def --env __pyve_hook [] {
         }
     }
     if not $run { $run = (__pyve_newer) }
-    if $run { __pyve_run }
-    $env.LAST_EXIT_CODE = $code
-}
-
-# The modification time of a path (following a symbolic link, as `test
-# -nt` does), or null when there is none.
-def __pyve_mtime [path: string] {
-    try { ls -D ($path | path expand) | get 0.modified } catch { null }
+    if $run {
+        let code = ($env.LAST_EXIT_CODE? | default 0)
+        __pyve_run
+        $env.LAST_EXIT_CODE = $code
+    }
 }
 
 # Whether a watched path is newer than the stamp: then the engine runs.
+# One `ls -D` over the stamp and every watched path, each followed through
+# a link as `test -nt` does (`path expand`); a path that is gone (or no
+# stamp) makes it true, and the engine looks.
 def __pyve_newer [] {
     let state = $env.__pyve
     let paths = ($state.__pyve_newer | append $state.__pyve_between)
     if ($paths | is-empty) or $state.__pyve_stamp == '' { return false }
-    let stamp = (__pyve_mtime $state.__pyve_stamp)
-    $paths | any {|path|
-        let modified = (__pyve_mtime $path)
-        if $modified == null { false } else if $stamp == null { true } else { $modified > $stamp }
+    try {
+        let times = (ls -D ...($paths | prepend $state.__pyve_stamp | path expand) | get modified)
+        ($times | skip 1 | math max) > ($times | first)
+    } catch {
+        true
     }
 }
 

@@ -352,11 +352,20 @@ impl Session {
         // The command's echo, then its output and the next prompt.
         self.echoed();
         let before = self.expect("P> ");
-        if self.sh == Other::Elvish {
+        let evaluated = match self.sh {
             // elvish draws the prompt's last text first, then redraws only
-            // what changed once the prompt function returns: the prompt is
-            // read from that function, as elvish calls it.
-            self.line("use str; echo PROMPT=(str:join '' [($edit:prompt)])=(put EN)D");
+            // what changed once the prompt function returns; nushell's line
+            // editor may paint the prompt's parts with cursor moves between
+            // them. There the prompt is read from what the shell calls to
+            // draw it, as the shell calls it.
+            Other::Elvish => "use str; echo PROMPT=(str:join '' [($edit:prompt)])=(put EN)D",
+            Other::Nu => {
+                "print $\"PROMPT=(do $env.PROMPT_COMMAND)($env.PROMPT_INDICATOR)=(['E' 'ND'] | str join)\""
+            }
+            _ => "",
+        };
+        if !evaluated.is_empty() {
+            self.line(evaluated);
             let text = self.expect("=END\r\n");
             self.expect("P> ");
             let start = text.rfind("PROMPT=").expect("the prompt printed");
