@@ -1,7 +1,7 @@
 # pyve prompt hook for nushell. nushell cannot evaluate generated code, so
 # this file is saved where nushell loads it at startup; this line in
 # ~/.config/nushell/config.nu renews it at each start:
-#   pyve hook nu | save -f ($nu.user-autoload-dirs | first | path join pyve.nu)
+#   mkdir ($nu.user-autoload-dirs | first); pyve hook nu | save -f ($nu.user-autoload-dirs | first | path join pyve.nu)
 # `pyve hook nu` puts `let __pyve_exe = <absolute path of pyve>` above
 # this text. The engine's output is data (one JSON array per line), which
 # the commands below apply: nothing it prints is ever run as code.
@@ -104,7 +104,7 @@ def --env __pyve_run [] {
     while $again {
         $again = false
         let exe = $env.__pyve.__pyve_exe
-        if ($exe | path type) != 'file' {
+        if ($exe | path expand | path type) != 'file' {
             __pyve_fail $'pyve: hook disabled: ($exe) is missing or not executable; reinstall pyve or remove the hook from config.nu'
             return
         }

@@ -100,7 +100,9 @@ def __pyve_install(exe):
         text, name, value = state['prompt']
         hidden = bool(env.get('VIRTUAL_ENV_DISABLE_PROMPT'))
         if text and not hidden and (not name or env.get(name) == value):
-            return text + ' '
+            # xonsh reads `{…}` in the formatted prompt as colours and
+            # fields: the prefix's braces are doubled, as its own fields do.
+            return text.replace('{', '{{').replace('}', '}}') + ' '
         original = state['orig_field']
         if callable(original):
             return original()

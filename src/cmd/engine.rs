@@ -59,7 +59,12 @@ pub fn run(args: impl Iterator<Item = std::ffi::OsString>) -> Result<ExitCode, E
 fn in_file(stamp: &std::path::Path, shell_pid: u32, output: &[u8]) -> Result<Vec<u8>, Error> {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::OpenOptionsExt;
-    let path = engine::output_file(stamp, shell_pid);
+    let Some(path) = engine::output_file(stamp, shell_pid) else {
+        return Err(user(format!(
+            "the directory of {} is not private to you; the hook writes nothing there",
+            stamp.display()
+        )));
+    };
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create(true)

@@ -93,13 +93,13 @@ fn make_stamp(dir: &Path, shell_pid: u32) -> Option<PathBuf> {
 }
 
 /// Where the engine's output goes for a shell that sources it from a file
-/// (`Shell::output_in_file`): beside the shell's stamp, in the same private
-/// directory.
-pub fn output_file(stamp: &Path, shell_pid: u32) -> PathBuf {
-    stamp
-        .parent()
-        .unwrap_or(stamp)
-        .join(format!("out-{shell_pid}"))
+/// (`Shell::output_in_file`): beside the shell's stamp, once its directory
+/// is checked again to be private (the stamp's path came from the shell),
+/// else nowhere.
+pub fn output_file(stamp: &Path, shell_pid: u32) -> Option<PathBuf> {
+    let dir = stamp.parent()?;
+    owner::check_private_dir(dir).ok()?;
+    Some(dir.join(format!("out-{shell_pid}")))
 }
 
 /// Removes the stamps (and output files) of shells that have exited; run
@@ -258,9 +258,7 @@ mod tests {
         let left: Vec<bool> = names.iter().map(|n| dir.join(n).exists()).collect();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(left, [false, false, true, true, true]);
-        assert_eq!(
-            output_file(Path::new("/run/pyve/stamp-7"), 7),
-            Path::new("/run/pyve/out-7")
-        );
+        // Beside the stamp only in a private directory: not in /tmp.
+        assert_eq!(output_file(Path::new("/tmp/stamp-7"), 7), None);
     }
 }

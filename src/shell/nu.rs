@@ -38,7 +38,8 @@ pub(super) fn quote(out: &mut Vec<u8>, value: &[u8]) {
 
 impl Shell for Nu {
     fn hook_line(&self) -> &'static str {
-        "pyve hook nu | save -f ($nu.user-autoload-dirs | first | path join pyve.nu)"
+        "mkdir ($nu.user-autoload-dirs | first); \
+         pyve hook nu | save -f ($nu.user-autoload-dirs | first | path join pyve.nu)"
     }
 
     fn rc_file(&self) -> &'static str {

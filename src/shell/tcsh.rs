@@ -27,13 +27,17 @@ pub(super) fn quote(out: &mut Vec<u8>, value: &[u8]) {
 }
 
 /// The prompt prefix as text for tcsh's `prompt`, where `%` starts a
-/// sequence and `!` is the history number.
+/// sequence, `!` is the history number, and `\` and `^` start escapes
+/// (`\e`, `^[`) that would write control bytes.
 fn prompt_text(text: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len());
     for &b in text {
         match b {
             b'%' => out.extend_from_slice(b"%%"),
-            b'!' => out.extend_from_slice(b"\\!"),
+            b'!' | b'\\' | b'^' => {
+                out.push(b'\\');
+                out.push(b);
+            }
             b => out.push(b),
         }
     }
@@ -205,7 +209,10 @@ mod tests {
         let mut out = Vec::new();
         quote(&mut out, b"a'b!c\nd\xff$`");
         assert_eq!(out, b"'a'\\''b\\!c\\\nd\xff$`'");
-        assert_eq!(prompt_text(b"(venv:100%!)"), b"(venv:100%%\\!)");
+        assert_eq!(
+            prompt_text(b"(venv:100%!\\e^[)"),
+            b"(venv:100%%\\!\\\\e\\^[)"
+        );
     }
 
     #[test]

@@ -167,6 +167,30 @@ pub const FORBIDDEN: &[&str] = &[
     "RPS2",
     "SPROMPT",
     "PROMPT_EOL_MARK",
+    "PWD",
+    "OLDPWD",
+    // nushell's own: its configuration, prompts and the values it keeps
+    // in the environment (a string there breaks it).
+    "config",
+    "ENV_CONVERSIONS",
+    "PROMPT_COMMAND_RIGHT",
+    "PROMPT_INDICATOR",
+    "PROMPT_INDICATOR_VI_INSERT",
+    "PROMPT_INDICATOR_VI_NORMAL",
+    "PROMPT_MULTILINE_INDICATOR",
+    "TRANSIENT_PROMPT_COMMAND",
+    "TRANSIENT_PROMPT_COMMAND_RIGHT",
+    "TRANSIENT_PROMPT_INDICATOR",
+    "LAST_EXIT_CODE",
+    "CMD_DURATION_MS",
+    "FILE_PWD",
+    "CURRENT_FILE",
+    // xonsh's prompts and start-up files (its `XONSH_` family below).
+    "XONSHRC",
+    "RIGHT_PROMPT",
+    "BOTTOM_TOOLBAR",
+    "MULTILINE_PROMPT",
+    "PROMPT_FIELDS",
     "MAIL",
     "MAILPATH",
     "MAILCHECK",
@@ -225,13 +249,14 @@ pub const FORBIDDEN: &[&str] = &[
 ];
 
 /// Families a dotenv file may never set: the dynamic loader's (`LD_`,
-/// `DYLD_`), pyve's own, where pyve and other tools keep their files and
-/// approvals (`XDG_`), git's (which run commands), fish's own (its PATH
-/// and function paths), Lua's start-up, Jupyter's configuration, and where
+/// `DYLD_`), pyve's own (and its hooks' state, `__pyve…`, which tcsh reads
+/// from the environment when no shell variable of that name is set), where pyve and other tools keep their files and
+/// approvals (`XDG_`), git's (which run commands), fish's, nushell's and
+/// xonsh's own (their PATH, library and start-up paths), Lua's start-up, Jupyter's configuration, and where
 /// pip, uv, conda and micromamba get packages.
 pub const FORBIDDEN_PREFIXES: &[&str] = &[
-    "LD_", "DYLD_", "PYVE_", "XDG_", "GIT_", "fish_", "LUA_INIT", "JUPYTER_", "PIP_", "UV_",
-    "CONDA_", "MAMBA_",
+    "LD_", "DYLD_", "PYVE_", "__pyve", "XDG_", "GIT_", "fish_", "NU_", "XONSH_", "LUA_INIT",
+    "JUPYTER_", "PIP_", "UV_", "CONDA_", "MAMBA_",
 ];
 
 /// Whether a dotenv file may not set `name`.

@@ -763,6 +763,13 @@ fn installed_as_documented_once(sh: Other) {
     if sh == Other::Elvish {
         return installed_once_elvish(shell, &sandbox, &a);
     }
+    if sh == Other::Nu {
+        // Loaded at startup; sourced again by hand, still one hook.
+        let file = sandbox.path("home/.config/nushell/autoload/pyve.nu");
+        shell.line(&format!("source {}", sh.lit(file.as_os_str().as_bytes())));
+        let out = shell.output_of("print $'HOOKS=($env.config.hooks.pre_prompt | length)='");
+        assert!(out.contains("HOOKS=1="), "{out:?}");
+    }
     if sh == Other::Tcsh {
         // Past the second of the last run (tcsh's `-M` is in seconds), so
         // that no bare Enter before the `cd` runs the engine again.
@@ -772,7 +779,17 @@ fn installed_as_documented_once(sh: Other) {
     shell.line(&point);
     let prompt = shell.cd(&a);
     assert!(prompt.starts_with("(venv:a) ["), "{sh:?}: {prompt:?}");
-    assert_eq!(count_lines(&log), 1, "{sh:?}: one engine run for one cd");
+    // (The first activation may make pyve's key, a change the next prompt
+    // looks at: counted from the next directory change on.)
+    shell.sync();
+    let before = count_lines(&log);
+    shell.cd(&sandbox.path(""));
+    shell.cd(&a);
+    assert_eq!(
+        count_lines(&log) - before,
+        2,
+        "{sh:?}: one engine run for each of two directory changes"
+    );
 }
 
 /// elvish keeps the hook's variables in the namespace `eval` made: the
@@ -930,4 +947,39 @@ fn tcsh_runs_conda_activation_scripts() {
     assert_eq!(shell.value("PV_ACTIVATED"), "UNSET");
     assert_eq!(shell.value("PV_DEACTIVATED"), "yes");
     assert_eq!(shell.value("CONDA_PREFIX"), "UNSET");
+}
+
+/// A project whose name holds what each prompt would read as markup
+/// (xonsh's `{RED}`, tcsh's `%~`, `!`, `\e` and `^[`, a command
+/// substitution) shows it as text in the drawn prompt.
+fn prompt_prefix_is_inert(sh: Other) {
+    let sandbox = Sandbox::new();
+    let name = r"{RED}x%~!\e^[$(id)";
+    let root = sandbox.venv_project(format!("p/{name}"), "");
+    let mut shell = installed(&sandbox, sh, None);
+    let prompt = shell.cd(&root);
+    assert!(
+        prompt.starts_with(&format!("(venv:{name}) [")),
+        "{sh:?}: {prompt:?}"
+    );
+}
+
+#[test]
+fn prompt_prefix_is_inert_in_nu() {
+    prompt_prefix_is_inert(Other::Nu);
+}
+
+#[test]
+fn prompt_prefix_is_inert_in_xonsh() {
+    prompt_prefix_is_inert(Other::Xonsh);
+}
+
+#[test]
+fn prompt_prefix_is_inert_in_elvish() {
+    prompt_prefix_is_inert(Other::Elvish);
+}
+
+#[test]
+fn prompt_prefix_is_inert_in_tcsh() {
+    prompt_prefix_is_inert(Other::Tcsh);
 }
