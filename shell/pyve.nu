@@ -124,7 +124,9 @@ def --env __pyve_run [] {
         if $result.exit_code != 0 {
             # Killed by a signal (Ctrl-C): nothing was applied.
             if $result.exit_code > 128 { return }
-            __pyve_fail $'pyve: hook engine failed (exit ($result.exit_code)); environment left unchanged'
+            # (Parentheses in an interpolated string run what they hold:
+            # the literal ones are escaped.)
+            __pyve_fail $"pyve: hook engine failed \(exit ($result.exit_code)\); environment left unchanged"
             return
         }
         if not ($result.stdout | str starts-with "#pyve-engine\n") {

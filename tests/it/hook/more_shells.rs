@@ -690,6 +690,34 @@ fn missing_binary_and_unapproved(sh: Other) {
     assert!(said.contains("no-such-pyve is missing"), "{sh:?}: {said:?}");
     drop(shell);
 
+    // A binary that fails, and one that is not pyve's: one line each, and
+    // the shell goes on.
+    for (program, said) in [
+        (
+            "exit 3",
+            "pyve: hook engine failed (exit 3); environment left unchanged",
+        ),
+        (
+            "echo export PATH=/x",
+            "is not the pyve engine); environment left unchanged",
+        ),
+    ] {
+        let fake = sandbox.path("tmp/fake-pyve");
+        std::fs::write(&fake, format!("#!/bin/sh\n{program}\n")).unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let mut shell = installed(&sandbox, sh, Some(&fake));
+        shell.cd(&a);
+        shell.cd(&b);
+        assert_eq!(shell.value("VIRTUAL_ENV"), "UNSET", "{sh:?}");
+        let transcript = &shell.transcript;
+        assert_eq!(
+            transcript.matches(said).count(),
+            1,
+            "{sh:?}: {transcript:?}"
+        );
+    }
+
     let c = sandbox.unapproved_project("c", "");
     make_venv(&c.join(".venv"));
     let mut shell = installed(&sandbox, sh, None);
