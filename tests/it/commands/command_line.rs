@@ -51,11 +51,11 @@ fn hook_embeds_the_absolute_binary_path() {
 
 #[test]
 fn unknown_shell_is_a_usage_error_listing_the_supported_ones() {
-    let output = pyve().args(["hook", "tcsh"]).output().unwrap();
+    let output = pyve().args(["hook", "powershell"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
     let stderr = stderr(&output);
-    for name in ["bash", "zsh", "fish"] {
+    for name in ["bash", "zsh", "fish", "nu", "xonsh", "elvish", "tcsh"] {
         assert!(stderr.contains(name), "{stderr}");
     }
 }

@@ -132,7 +132,10 @@ fn bash_completes_commands_options_and_values() {
     };
     assert_eq!(complete("pyve sta"), ["status"]);
     assert!(complete("pyve ").contains(&"completions".to_owned()));
-    assert_eq!(complete("pyve hook "), ["bash", "zsh", "fish"]);
+    assert_eq!(
+        complete("pyve hook "),
+        ["bash", "zsh", "fish", "nu", "xonsh", "elvish", "tcsh"]
+    );
     assert_eq!(complete("pyve init --python"), ["--python-version"]);
     assert_eq!(complete("pyve --color "), ["auto", "always", "never"]);
     assert_eq!(complete("pyve env in"), ["info"]);
@@ -156,7 +159,10 @@ fn fish_completes_commands_options_and_values() {
             .collect()
     };
     assert_eq!(complete("pyve sta"), ["status"]);
-    assert_eq!(complete("pyve hook "), ["bash", "fish", "zsh"]);
+    assert_eq!(
+        complete("pyve hook "),
+        ["bash", "elvish", "fish", "nu", "tcsh", "xonsh", "zsh"]
+    );
     assert!(complete("pyve init --py").contains(&"--python-version".to_owned()));
     assert!(complete("pyve env ").contains(&"info".to_owned()));
     // Completion of a command's own options only after the command.

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::hook::more_shells::OTHERS;
 use crate::support::*;
 
 const GUIDE: &str = include_str!("../../../docs/getting-started.md");
@@ -112,7 +113,9 @@ fn hook_rows() -> Vec<(String, String)> {
             let cells: Vec<&str> = l.split(" | ").collect();
             let shell = cells.first()?.strip_prefix("| ")?;
             let line = cells.get(2)?.strip_suffix(" |")?;
-            let line = line.strip_prefix('`')?.strip_suffix('`')?;
+            // A line holding a backquote is in a double-backquote span.
+            let line = (line.strip_prefix("``").and_then(|l| l.strip_suffix("``")))
+                .or_else(|| line.strip_prefix('`')?.strip_suffix('`'))?;
             Some((shell.to_owned(), line.replace("\\|", "|")))
         })
         .collect()
@@ -122,13 +125,20 @@ fn hook_rows() -> Vec<(String, String)> {
 fn the_hook_lines_are_the_ones_that_work() {
     let rows = hook_rows();
     let shells: Vec<&str> = rows.iter().map(|(s, _)| s.as_str()).collect();
-    assert_eq!(shells, ["bash", "zsh", "fish"]);
+    assert_eq!(
+        shells,
+        ["bash", "zsh", "fish", "nushell", "xonsh", "elvish", "tcsh"]
+    );
     let bin = pyve_bin().display().to_string();
     for ((_, line), sh) in rows.iter().zip(SHELLS) {
         // What every hook test installs, with the binary found on PATH.
         let installed = hook_line(sh).replace(&format!("'{bin}'"), "pyve");
         let installed = installed.replace(&bin, "pyve");
         assert_eq!(line, &installed, "{sh:?}");
+    }
+    // The other shells' lines are the ones their tests type.
+    for ((_, line), sh) in rows.iter().skip(SHELLS.len()).zip(OTHERS) {
+        assert_eq!(line, sh.install_line(), "{sh:?}");
     }
 }
 

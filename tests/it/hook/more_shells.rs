@@ -36,7 +36,20 @@ pub enum Other {
     Tcsh,
 }
 
+/// Every shell this module drives, in the docs' order.
+pub const OTHERS: [Other; 4] = [Other::Nu, Other::Xonsh, Other::Elvish, Other::Tcsh];
+
 impl Other {
+    /// The line docs/getting-started.md gives for the rc file.
+    pub fn install_line(self) -> &'static str {
+        match self {
+            Other::Nu => "mkdir ($nu.user-autoload-dirs | first); pyve hook nu | save -f ($nu.user-autoload-dirs | first | path join pyve.nu)",
+            Other::Xonsh => "execx($(pyve hook xonsh))",
+            Other::Elvish => "eval (pyve hook elvish | slurp)",
+            Other::Tcsh => "eval \"`pyve hook tcsh`\"",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Other::Nu => "nu",
@@ -758,17 +771,14 @@ fn installed_as_documented_once(sh: Other) {
         // starts a second nushell that loads it.
         Other::Nu => {
             let mut shell = Session::start(&sandbox, sh, "nop");
-            let line = "mkdir ($nu.user-autoload-dirs | first); pyve hook nu | save -f ($nu.user-autoload-dirs | first | path join pyve.nu)";
-            let out = shell.output_of(line);
+            let out = shell.output_of(sh.install_line());
             assert!(!out.contains("rror"), "{out}");
             drop(shell);
             let file = sandbox.path("home/.config/nushell/autoload/pyve.nu");
             assert!(file.is_file(), "{} not written", file.display());
             String::from("nop")
         }
-        Other::Xonsh => "execx($(pyve hook xonsh))".to_owned(),
-        Other::Elvish => "eval (pyve hook elvish | slurp)".to_owned(),
-        Other::Tcsh => "eval \"`pyve hook tcsh`\"".to_owned(),
+        _ => sh.install_line().to_owned(),
     };
     let mut shell = if sh == Other::Nu {
         Session::start_autoloading(&sandbox)
