@@ -17,8 +17,58 @@
 //! How a byte string becomes a JSON string is the shell's own decision
 //! (`Encode`): xonsh keeps every byte, nushell's strings are UTF-8 only.
 
+use super::protocol;
+
 /// Appends `bytes` as one JSON string literal.
 pub(super) type Encode = fn(&mut Vec<u8>, &[u8]);
+
+/// The operations, each string written by one shell's `Encode`: what the
+/// `Shell` impls of nushell and xonsh write.
+pub(super) struct Ops(pub Encode);
+
+impl Ops {
+    pub fn export(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
+        line(out, self.0, "export", &[name.as_bytes(), value], None);
+    }
+
+    pub fn unset(&self, out: &mut Vec<u8>, name: &str) {
+        line(out, self.0, "unset", &[name.as_bytes()], None);
+    }
+
+    pub fn set_global(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
+        line(out, self.0, "set", &[name.as_bytes(), value], None);
+    }
+
+    pub fn set_list(&self, out: &mut Vec<u8>, name: &str, values: &[Vec<u8>]) {
+        line(out, self.0, "list", &[name.as_bytes()], Some(values));
+    }
+
+    /// The watched paths as a list the hook compares with the stamp;
+    /// none without a stamp (every path would be newer).
+    pub fn watch(&self, out: &mut Vec<u8>, paths: &[Vec<u8>], stamp: &[u8]) {
+        let paths = if stamp.is_empty() { &[][..] } else { paths };
+        self.set_list(out, protocol::NEWER, paths);
+    }
+
+    pub fn call(&self, out: &mut Vec<u8>, function: &str, arguments: &[&[u8]]) {
+        let arguments: Vec<Vec<u8>> = arguments.iter().map(|a| a.to_vec()).collect();
+        line(
+            out,
+            self.0,
+            "call",
+            &[function.as_bytes()],
+            Some(&arguments),
+        );
+    }
+
+    pub fn source(&self, out: &mut Vec<u8>, script: &[u8]) {
+        line(out, self.0, "source", &[script], None);
+    }
+
+    pub fn rerun(&self, out: &mut Vec<u8>) {
+        line(out, self.0, "run", &[], None);
+    }
+}
 
 /// Appends one operation line: `["op","word",…]`, then the list, if any,
 /// as a last element.

@@ -6,9 +6,11 @@
 
 use std::path::Path;
 
-use super::{json_ops, protocol, Shell};
+use super::{json_ops, Shell};
 
 pub struct Nu;
+
+const OPS: json_ops::Ops = json_ops::Ops(encode);
 
 const SCRIPT: &str = include_str!("../../shell/pyve.nu");
 
@@ -62,27 +64,25 @@ impl Shell for Nu {
     }
 
     fn export(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
-        json_ops::line(out, encode, "export", &[name.as_bytes(), value], None);
+        OPS.export(out, name, value);
     }
 
     fn unset(&self, out: &mut Vec<u8>, name: &str) {
-        json_ops::line(out, encode, "unset", &[name.as_bytes()], None);
+        OPS.unset(out, name);
     }
 
     fn set_global(&self, out: &mut Vec<u8>, name: &str, value: &[u8]) {
-        json_ops::line(out, encode, "set", &[name.as_bytes(), value], None);
+        OPS.set_global(out, name, value);
     }
 
     fn set_list(&self, out: &mut Vec<u8>, name: &str, values: &[Vec<u8>]) {
-        json_ops::line(out, encode, "list", &[name.as_bytes()], Some(values));
+        OPS.set_list(out, name, values);
     }
 
-    /// The watched paths as a list the hook compares with the stamp's
-    /// modification time, path by path, with builtins; none without a
-    /// stamp (every path would be newer).
+    /// The watched paths as a list the hook checks, path by path, without
+    /// a process (`json_ops::Ops::watch`).
     fn watch(&self, out: &mut Vec<u8>, paths: &[Vec<u8>], stamp: &[u8]) {
-        let paths = if stamp.is_empty() { &[][..] } else { paths };
-        self.set_list(out, protocol::NEWER, paths);
+        OPS.watch(out, paths, stamp);
     }
 
     fn rehash(&self, _out: &mut Vec<u8>) {
@@ -90,18 +90,11 @@ impl Shell for Nu {
     }
 
     fn call(&self, out: &mut Vec<u8>, function: &str, arguments: &[&[u8]]) {
-        let arguments: Vec<Vec<u8>> = arguments.iter().map(|a| a.to_vec()).collect();
-        json_ops::line(
-            out,
-            encode,
-            "call",
-            &[function.as_bytes()],
-            Some(&arguments),
-        );
+        OPS.call(out, function, arguments);
     }
 
     fn source(&self, out: &mut Vec<u8>, script: &[u8]) {
-        json_ops::line(out, encode, "source", &[script], None);
+        OPS.source(out, script);
     }
 
     /// nushell reads a script only when it parses the code that sources
@@ -115,7 +108,7 @@ impl Shell for Nu {
     fn activation_scripts(&self, _out: &mut Vec<u8>, _scripts: &[Vec<u8>]) {}
 
     fn rerun(&self, out: &mut Vec<u8>) {
-        json_ops::line(out, encode, "run", &[], None);
+        OPS.rerun(out);
     }
 }
 

@@ -279,8 +279,9 @@ impl Session {
             shell.line(&setup);
         }
         shell.sync();
-        shell.line(install);
-        shell.sync();
+        // Each line waits for the prompt before the next is typed: xonsh
+        // drops what was typed while a command of its own ran a program.
+        shell.output_of(install);
         shell
     }
 
@@ -542,7 +543,7 @@ fn lifecycle(sh: Other) {
     );
 
     // A PATH edit made inside survives leaving; the rest is reverted.
-    shell.line(&sh.prepend_path("/opt/mine/bin"));
+    shell.output_of(&sh.prepend_path("/opt/mine/bin"));
     let prompt = shell.cd(&sandbox.path(""));
     assert!(prompt.starts_with("["), "{sh:?}: {prompt:?}");
     assert_eq!(shell.value("VIRTUAL_ENV"), "UNSET");
@@ -784,7 +785,7 @@ fn installed_as_documented_once(sh: Other) {
         Session::start_autoloading(&sandbox)
     } else {
         let mut shell = Session::start(&sandbox, sh, &install);
-        shell.line(&install);
+        shell.output_of(&install);
         shell
     };
     shell.sync();
@@ -804,7 +805,7 @@ fn installed_as_documented_once(sh: Other) {
     if sh == Other::Nu {
         // Loaded at startup; sourced again by hand, still one hook.
         let file = sandbox.path("home/.config/nushell/autoload/pyve.nu");
-        shell.line(&format!("source {}", sh.lit(file.as_os_str().as_bytes())));
+        shell.output_of(&format!("source {}", sh.lit(file.as_os_str().as_bytes())));
         let out = shell.output_of("print $'HOOKS=($env.config.hooks.pre_prompt | length)='");
         assert!(out.contains("HOOKS=1="), "{out:?}");
     }
@@ -814,7 +815,7 @@ fn installed_as_documented_once(sh: Other) {
         std::thread::sleep(std::time::Duration::from_millis(1100));
         shell.sync();
     }
-    shell.line(&point);
+    shell.output_of(&point);
     let prompt = shell.cd(&a);
     assert!(prompt.starts_with("(venv:a) ["), "{sh:?}: {prompt:?}");
     // (The first activation may make pyve's key, a change the next prompt
@@ -852,38 +853,6 @@ fn installed_as_documented_once_in_xonsh() {
 #[test]
 fn installed_as_documented_once_in_elvish() {
     installed_as_documented_once(Other::Elvish);
-}
-
-/// conda's activation scripts for xonsh (`*.xsh`) run on entering and the
-/// deactivation ones on leaving.
-#[test]
-fn xonsh_runs_conda_activation_scripts() {
-    let sandbox = Sandbox::new();
-    let (root, prefix) = sandbox.built_conda_project("sci");
-    std::fs::write(
-        prefix.join("etc/conda/activate.d/mark.xsh"),
-        "$PV_ACTIVATED = 'yes:' + $CONDA_PREFIX\n",
-    )
-    .unwrap();
-    std::fs::write(
-        prefix.join("etc/conda/deactivate.d/mark.xsh"),
-        "del $PV_ACTIVATED\n$PV_DEACTIVATED = 'yes'\n",
-    )
-    .unwrap();
-    // A script for another shell is not run by xonsh.
-    std::fs::write(prefix.join("etc/conda/activate.d/other.sh"), "exit 1\n").unwrap();
-    sandbox.allow(&root);
-    let mut shell = installed(&sandbox, Other::Xonsh, None);
-    let prompt = shell.cd(&root);
-    assert!(prompt.starts_with("(micromamba:sci) ["), "{prompt:?}");
-    assert_eq!(
-        shell.value("PV_ACTIVATED"),
-        format!("yes:{}", prefix.display())
-    );
-    shell.cd(&sandbox.path(""));
-    assert_eq!(shell.value("PV_ACTIVATED"), "UNSET");
-    assert_eq!(shell.value("PV_DEACTIVATED"), "yes");
-    assert_eq!(shell.value("CONDA_PREFIX"), "UNSET");
 }
 
 /// `pyve use NAME` switches this shell's environment, `--reset` goes back,
@@ -956,37 +925,6 @@ fn pyve_use_in_tcsh() {
     pyve_use(Other::Tcsh);
 }
 
-/// conda's activation scripts for tcsh (`*.csh`) run on entering and the
-/// deactivation ones on leaving.
-#[test]
-fn tcsh_runs_conda_activation_scripts() {
-    let sandbox = Sandbox::new();
-    let (root, prefix) = sandbox.built_conda_project("sci");
-    std::fs::write(
-        prefix.join("etc/conda/activate.d/mark.csh"),
-        "setenv PV_ACTIVATED \"yes:$CONDA_PREFIX\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        prefix.join("etc/conda/deactivate.d/mark.csh"),
-        "unsetenv PV_ACTIVATED\nsetenv PV_DEACTIVATED yes\n",
-    )
-    .unwrap();
-    std::fs::write(prefix.join("etc/conda/activate.d/other.sh"), "exit 1\n").unwrap();
-    sandbox.allow(&root);
-    let mut shell = installed(&sandbox, Other::Tcsh, None);
-    let prompt = shell.cd(&root);
-    assert!(prompt.starts_with("(micromamba:sci) ["), "{prompt:?}");
-    assert_eq!(
-        shell.value("PV_ACTIVATED"),
-        format!("yes:{}", prefix.display())
-    );
-    shell.cd(&sandbox.path(""));
-    assert_eq!(shell.value("PV_ACTIVATED"), "UNSET");
-    assert_eq!(shell.value("PV_DEACTIVATED"), "yes");
-    assert_eq!(shell.value("CONDA_PREFIX"), "UNSET");
-}
-
 /// A project whose name holds what each prompt would read as markup
 /// (xonsh's `{RED}`, tcsh's `%~`, `!`, `\e` and `^[`, a command
 /// substitution) shows it as text in the drawn prompt.
@@ -1020,4 +958,62 @@ fn prompt_prefix_is_inert_in_elvish() {
 #[test]
 fn prompt_prefix_is_inert_in_tcsh() {
     prompt_prefix_is_inert(Other::Tcsh);
+}
+
+/// conda's activation scripts for the shell (`*.xsh` in xonsh, `*.csh`
+/// in tcsh) run on entering and the deactivation ones on leaving; a
+/// script for another shell is not run.
+fn runs_conda_activation_scripts(sh: Other, activate: &str, deactivate: &str) {
+    let extension = match sh {
+        Other::Xonsh => "xsh",
+        Other::Tcsh => "csh",
+        _ => unreachable!("conda has activation scripts for xonsh and tcsh"),
+    };
+    let sandbox = Sandbox::new();
+    let (root, prefix) = sandbox.built_conda_project("sci");
+    let scripts = prefix.join("etc/conda");
+    std::fs::write(
+        scripts.join(format!("activate.d/mark.{extension}")),
+        activate,
+    )
+    .unwrap();
+    std::fs::write(
+        scripts.join(format!("deactivate.d/mark.{extension}")),
+        deactivate,
+    )
+    .unwrap();
+    std::fs::write(scripts.join("activate.d/other.sh"), "exit 1\n").unwrap();
+    sandbox.allow(&root);
+    let mut shell = installed(&sandbox, sh, None);
+    let prompt = shell.cd(&root);
+    assert!(
+        prompt.starts_with("(micromamba:sci) ["),
+        "{sh:?}: {prompt:?}"
+    );
+    assert_eq!(
+        shell.value("PV_ACTIVATED"),
+        format!("yes:{}", prefix.display())
+    );
+    shell.cd(&sandbox.path(""));
+    assert_eq!(shell.value("PV_ACTIVATED"), "UNSET");
+    assert_eq!(shell.value("PV_DEACTIVATED"), "yes");
+    assert_eq!(shell.value("CONDA_PREFIX"), "UNSET");
+}
+
+#[test]
+fn xonsh_runs_conda_activation_scripts() {
+    runs_conda_activation_scripts(
+        Other::Xonsh,
+        "$PV_ACTIVATED = 'yes:' + $CONDA_PREFIX\n",
+        "del $PV_ACTIVATED\n$PV_DEACTIVATED = 'yes'\n",
+    );
+}
+
+#[test]
+fn tcsh_runs_conda_activation_scripts() {
+    runs_conda_activation_scripts(
+        Other::Tcsh,
+        "setenv PV_ACTIVATED \"yes:$CONDA_PREFIX\"\n",
+        "unsetenv PV_ACTIVATED\nsetenv PV_DEACTIVATED yes\n",
+    );
 }
