@@ -13,7 +13,7 @@ pub struct Elvish;
 
 const SCRIPT: &str = include_str!("../../shell/pyve.elv");
 
-pub(super) fn quote(out: &mut Vec<u8>, value: &[u8]) {
+fn quote(out: &mut Vec<u8>, value: &[u8]) {
     out.push(b'"');
     for &b in value {
         match b {
@@ -83,20 +83,19 @@ impl Shell for Elvish {
         out.extend_from_slice(b"]\n");
     }
 
-    /// The paths the one `test` at a bare Enter compares with the stamp.
-    /// Only absolute ones: a word such as `-o` or `(` would read as an
-    /// operator of `test` (the engine watches none such).
+    /// The paths the one `test` at a bare Enter compares with the stamp
+    /// (`test_operands`).
     fn watch(&self, out: &mut Vec<u8>, paths: &[Vec<u8>], stamp: &[u8]) {
-        let absolute: Vec<Vec<u8>> = if stamp.first() == Some(&b'/') {
-            paths
-                .iter()
-                .filter(|p| p.first() == Some(&b'/'))
-                .cloned()
-                .collect()
-        } else {
-            Vec::new()
-        };
-        self.set_list(out, protocol::NEWER, &absolute);
+        out.extend_from_slice(b"__pyve_set ");
+        out.extend_from_slice(protocol::NEWER.as_bytes());
+        out.extend_from_slice(b" [");
+        for (i, path) in super::test_operands(paths, stamp).enumerate() {
+            if i > 0 {
+                out.push(b' ');
+            }
+            quote(out, path);
+        }
+        out.extend_from_slice(b"]\n");
     }
 
     fn rehash(&self, _out: &mut Vec<u8>) {

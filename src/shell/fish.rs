@@ -105,19 +105,15 @@ impl Shell for Fish {
 
     /// `set -g __pyve_newer -o P -nt S …`: the arguments of the one
     /// `test` the hook runs over all paths (a loop step costs fish more
-    /// than the stat pair). Only absolute paths: one that starts with `-`
-    /// or is `(` would read as an operator of `test` (the engine watches
-    /// none such).
+    /// than the stat pair), over `test_operands`.
     fn watch(&self, out: &mut Vec<u8>, paths: &[Vec<u8>], stamp: &[u8]) {
         out.extend_from_slice(b"builtin set -g ");
         out.extend_from_slice(protocol::NEWER.as_bytes());
-        if stamp.first() == Some(&b'/') {
-            for path in paths.iter().filter(|p| p.first() == Some(&b'/')) {
-                out.extend_from_slice(b" -o ");
-                quote(out, path);
-                out.extend_from_slice(b" -nt ");
-                quote(out, stamp);
-            }
+        for path in super::test_operands(paths, stamp) {
+            out.extend_from_slice(b" -o ");
+            quote(out, path);
+            out.extend_from_slice(b" -nt ");
+            quote(out, stamp);
         }
         out.push(b'\n');
     }

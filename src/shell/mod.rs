@@ -114,6 +114,18 @@ pub fn posix_word(value: &[u8]) -> String {
     crate::text::one_line(&String::from_utf8_lossy(&out))
 }
 
+/// The watched paths a file test may take (fish's and elvish's `test`,
+/// tcsh's `-M`): only absolute ones, and none unless the stamp is one, since
+/// a word such as `-o` or `(` would read as an operator (the engine
+/// watches none such).
+fn test_operands<'a>(paths: &'a [Vec<u8>], stamp: &[u8]) -> impl Iterator<Item = &'a [u8]> {
+    let stamp_ok = stamp.first() == Some(&b'/');
+    paths
+        .iter()
+        .filter(move |p| stamp_ok && p.first() == Some(&b'/'))
+        .map(Vec::as_slice)
+}
+
 /// Prepends the `__pyve_exe=…` assignment to an embedded script.
 fn with_exe(shell: &dyn Shell, exe: &Path, script: &str) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;

@@ -20,7 +20,7 @@ fn encode(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// A nushell double-quoted string: `"` and `\` escaped, every control
 /// character as `\u{…}`, bytes that are not UTF-8 as U+FFFD.
-pub(super) fn quote(out: &mut Vec<u8>, value: &[u8]) {
+fn quote(out: &mut Vec<u8>, value: &[u8]) {
     out.push(b'"');
     for c in String::from_utf8_lossy(value).chars() {
         match c {

@@ -13,7 +13,7 @@ pub struct Tcsh;
 
 const SCRIPT: &str = include_str!("../../shell/pyve.tcsh");
 
-pub(super) fn quote(out: &mut Vec<u8>, value: &[u8]) {
+fn quote(out: &mut Vec<u8>, value: &[u8]) {
     out.push(b'\'');
     for &b in value {
         match b {
@@ -120,13 +120,13 @@ impl Shell for Tcsh {
     /// `alias __pyve_newer 'if ( -M P >= -M S || … ) eval __pyve_run'`: one
     /// expression over every path, made once here. `-M` is in seconds, so
     /// a path changed in the stamp's own second counts as newer (the next
-    /// prompts run the engine until that second is over). Only absolute
-    /// paths: a word such as `-o` or `(` would read as an operator.
+    /// prompts run the engine until that second is over). Over
+    /// `test_operands`.
     fn watch(&self, out: &mut Vec<u8>, paths: &[Vec<u8>], stamp: &[u8]) {
-        let paths: Vec<&Vec<u8>> = paths.iter().filter(|p| p.first() == Some(&b'/')).collect();
+        let paths: Vec<&[u8]> = super::test_operands(paths, stamp).collect();
         out.extend_from_slice(b"alias ");
         out.extend_from_slice(protocol::NEWER.as_bytes());
-        if paths.is_empty() || stamp.first() != Some(&b'/') {
+        if paths.is_empty() {
             out.extend_from_slice(b" :\n");
             return;
         }
